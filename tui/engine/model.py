@@ -1,0 +1,435 @@
+"""The configuration an engineer explores: a machine, its memslot consumers, and a plug timeline.
+
+Everything is immutable: the app replaces the whole configuration on every edit, so undo is a
+list of old configurations and the engine can never see a half-edited one. Field names follow
+QEMU's own properties (`maxmem`, `slots`, `requested-size` → `requested_size`, ...) so that an
+engineer can map a field to a command line without a glossary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+from .units import GiB, MiB, U32_MAX, U64_MAX, KiB, format_size, parse_size
+
+Size = Annotated[int, BeforeValidator(parse_size), PlainSerializer(format_size, when_used="json")]
+"""Bytes; written as "64G" / "0x40000000" / 4096 in TOML, stored as an int."""
+
+Count = Annotated[StrictInt, Field(ge=0, le=U32_MAX)]
+"""A memslot or region count: QEMU keeps these in `unsigned int`."""
+
+INT_MAX = (1 << 31) - 1
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+
+SCHEMA_VERSION = 1
+LATEST_QEMU = "10.1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f"id {value!r} is not a valid QEMU id (a letter, then letters, digits, '-', '.', '_')"
+        )
+    return value
+
+
+DeviceId = Annotated[str, BeforeValidator(lambda v: _check_id(v) if isinstance(v, str) else v)]
+
+
+# --------------------------------------------------------------------------- machine
+
+
+class Machine(_Frozen):
+    """`-machine`, `-m` and `-accel`, plus the host facts QEMU reads at start-up."""
+
+    type: Literal["q35", "pc"] = "q35"
+    accel: Literal["kvm", "tcg"] = "kvm"
+    kvm_memslots: Count = 32764
+    """KVM_CAP_NR_MEMSLOTS of the host: 32764 on x86 since Linux 5.15-era, 509 on old kernels.
+    0 means the kernel did not answer, and QEMU then assumes 32."""
+    ram: Size = 4 * GiB
+    maxmem: Size | None = None
+    slots: Count = 0
+    nvdimm: StrictBool = False
+    memory_backend: Literal["ram", "memfd"] = "ram"
+    """Boot RAM backend: "memfd" (`memory-backend-memfd,share=on` + `-machine memory-backend=`)
+    is fd-backed, so vhost-user back-ends map it and count its sections; "ram" is private."""
+    cpu_vendor: Literal["amd", "intel"] = "amd"
+    """QEMU's default `qemu64` CPU reports an AMD vendor, which moves RAM above the 1 TiB
+    HyperTransport hole on large machines."""
+    phys_bits: Annotated[StrictInt, Field(ge=32, le=64)] = 40
+    qemu_version: str = LATEST_QEMU
+    guest_plugs_memory: StrictBool = True
+    """Whether a guest driver plugs what virtio-mem's `requested-size` asks for. Without a guest
+    (as under `verify`), no virtio-mem memslot is ever mapped."""
+    host_thp_size: Size = 2 * MiB
+    """/sys/kernel/mm/transparent_hugepage/hpage_pmd_size: virtio-mem's default block size."""
+    boot_kvm_slots: Count | None = None
+    """Override: KVM memslots taken by boot memory and firmware (None: the measured default)."""
+    boot_ram_sections: Count | None = None
+    """Override: boot RAM sections a vhost back-end maps (None: the measured default)."""
+
+    @field_validator("qemu_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        match = _VERSION.match(value)
+        if not match:
+            raise ValueError(f"qemu_version {value!r} is not like '10.1' or '9.2.3'")
+        if (int(match.group(1)), int(match.group(2))) < (6, 0):
+            raise ValueError(f"qemu_version {value!r} is older than 6.0, which is not modelled")
+        return value
+
+    @field_validator("ram")
+    @classmethod
+    def _ram(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("ram must be larger than 0")
+        return value
+
+    @model_validator(mode="after")
+    def _maxmem(self) -> Machine:
+        if self.maxmem is not None and self.maxmem < self.ram:
+            raise ValueError(
+                f"maxmem ({format_size(self.maxmem)}) is smaller than ram ({format_size(self.ram)})"
+            )
+        return self
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        """(major, minor, micro) for comparisons."""
+        match = _VERSION.match(self.qemu_version)
+        assert match is not None
+        return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+    @property
+    def kvm_enabled(self) -> bool:
+        """kvm_enabled(): only then are KVM's memslots consulted at all."""
+        return self.accel == "kvm"
+
+    @property
+    def maxram(self) -> int:
+        """ms->maxram_size: maxmem, or ram when maxmem is not given."""
+        return self.maxmem if self.maxmem is not None else self.ram
+
+
+# --------------------------------------------------------------------------- memory devices
+
+
+class _MemoryDeviceBase(_Frozen):
+    """A memory device and the memory backend (`-object memory-backend-*`) it uses."""
+
+    id: DeviceId
+    size: Size
+    """Size of the memory backend (`memdev`)."""
+    backend: Literal["ram", "memfd", "file"] = "ram"
+    share: StrictBool = False
+    page_size: Size = 4 * KiB
+    """Page size of the backing: 4K, or a hugetlb page size (2M, 1G) for memfd/file."""
+    readonly: StrictBool = False
+    prealloc: StrictBool = False
+    """`prealloc=on` on the memory backend."""
+
+    @model_validator(mode="after")
+    def _backend(self) -> _MemoryDeviceBase:
+        if self.backend == "ram" and self.page_size != 4 * KiB:
+            raise ValueError("page_size: memory-backend-ram has no huge pages; use memfd or file")
+        if self.page_size not in (4 * KiB, 2 * MiB, 1 * GiB):
+            raise ValueError("page_size must be 4K, 2M or 1G")
+        if self.readonly and self.backend != "file":
+            raise ValueError("readonly: only memory-backend-file can be read-only")
+        return self
+
+    @property
+    def fd_backed(self) -> bool:
+        """Has an fd, so a vhost-user back-end can map (and counts) its memory."""
+        return self.backend in ("memfd", "file")
+
+    @property
+    def backend_alignment(self) -> int:
+        """memory_region_get_alignment() of the backend: page size, 2 MiB for anonymous RAM."""
+        return 2 * MiB if self.backend == "ram" else self.page_size
+
+
+class PcDimm(_MemoryDeviceBase):
+    kind: Literal["pc-dimm"] = "pc-dimm"
+    slot: Annotated[StrictInt, Field(ge=-(2**31), le=INT_MAX)] | None = None
+    addr: Size | None = None
+
+
+class Nvdimm(_MemoryDeviceBase):
+    kind: Literal["nvdimm"] = "nvdimm"
+    slot: Annotated[StrictInt, Field(ge=-(2**31), le=INT_MAX)] | None = None
+    addr: Size | None = None
+    label_size: Size | None = None
+    unarmed: StrictBool = False
+
+
+class VirtioPmem(_MemoryDeviceBase):
+    kind: Literal["virtio-pmem"] = "virtio-pmem"
+    memaddr: Size | None = None
+
+
+class VirtioMem(_MemoryDeviceBase):
+    kind: Literal["virtio-mem"] = "virtio-mem"
+    requested_size: Size = 0
+    block_size: Size | None = None
+    """None: QEMU's default (THP size for 4K backends, the page size for hugetlb, ≥ 1 MiB)."""
+    dynamic_memslots: StrictBool = False
+    unplugged_inaccessible: StrictBool = True
+    memaddr: Size | None = None
+
+
+class HvBalloon(_MemoryDeviceBase):
+    kind: Literal["hv-balloon"] = "hv-balloon"
+    size: Size | None = None  # type: ignore[assignment]
+    """Without a memdev the balloon is an empty memory device: no memslot accounting at all."""
+    addr: Size | None = None
+
+
+MemoryDevice = Annotated[
+    PcDimm | Nvdimm | VirtioPmem | VirtioMem | HvBalloon, Field(discriminator="kind")
+]
+MEMORY_DEVICE_KINDS: dict[str, type[_MemoryDeviceBase]] = {
+    "pc-dimm": PcDimm,
+    "nvdimm": Nvdimm,
+    "virtio-pmem": VirtioPmem,
+    "virtio-mem": VirtioMem,
+    "hv-balloon": HvBalloon,
+}
+
+
+# --------------------------------------------------------------------------- vhost devices
+
+
+class VhostKernel(_Frozen):
+    """vhost-net (`-netdev tap,vhost=on`), vhost-scsi, vhost-vsock: the kernel's vhost module."""
+
+    id: DeviceId
+    kind: Literal["vhost-kernel"] = "vhost-kernel"
+    device: Literal["net", "scsi", "vsock"] = "net"
+    max_mem_regions: Annotated[StrictInt, Field(ge=0, le=U64_MAX)] = 64
+    """/sys/module/vhost/parameters/max_mem_regions on the host (kernel default 64)."""
+
+    @property
+    def is_netdev(self) -> bool:
+        """A `-netdev` back-end: created before the machine and every `-device`."""
+        return self.device == "net"
+
+
+class VhostUser(_Frozen):
+    """A vhost-user back-end (virtiofsd, qemu-storage-daemon, DPDK, SPDK, ...)."""
+
+    id: DeviceId
+    kind: Literal["vhost-user"] = "vhost-user"
+    device: Literal["net", "blk", "fs", "scsi", "vsock"] = "fs"
+    backend_name: str = ""
+    configure_mem_slots: StrictBool = True
+    """Whether the back-end offers VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS."""
+    max_mem_slots: Annotated[StrictInt, Field(ge=0, le=U64_MAX)] = 509
+    """The back-end's reply to VHOST_USER_GET_MAX_MEM_SLOTS."""
+
+    @property
+    def is_netdev(self) -> bool:
+        """vhost-user-net initialises at `-netdev` / netdev_add, before every `-device`."""
+        return self.device == "net"
+
+
+class VhostVdpa(_Frozen):
+    """vhost-vdpa: no memslot limit of its own (INT_MAX), but it disables RAM discard."""
+
+    id: DeviceId
+    kind: Literal["vhost-vdpa"] = "vhost-vdpa"
+    device: Literal["net", "blk"] = "net"
+
+    @property
+    def is_netdev(self) -> bool:
+        """`-netdev vhost-vdpa` is a netdev like the others."""
+        return self.device == "net"
+
+
+VhostDevice = Annotated[VhostKernel | VhostUser | VhostVdpa, Field(discriminator="kind")]
+VHOST_DEVICE_KINDS: dict[str, type[_Frozen]] = {
+    "vhost-kernel": VhostKernel,
+    "vhost-user": VhostUser,
+    "vhost-vdpa": VhostVdpa,
+}
+
+
+# --------------------------------------------------------------------------- other consumers
+
+ConsumerKind = Literal["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"]
+
+CONSUMER_DEFAULTS: dict[str, tuple[int, int, int]] = {
+    # kind: (KVM memslots, sections vhost-kernel/vdpa map, sections vhost-user maps)
+    "rom": (1, 0, 0),  # option ROM / pflash: a KVM slot (read-only), never a vhost region
+    "pci-ram-bar": (1, 1, 1),  # e.g. ivshmem-plain on a shared memfd: RAM with an fd
+    "vfio-bar": (1, 1, 0),  # VFIO mmap'd BAR: RAM device, no fd vhost-user could map
+    "vga-vram": (1, 1, 0),  # VGA VRAM once the guest maps the BAR: private RAM
+    "numa-memdev": (1, 1, 1),  # each extra NUMA node's memdev is its own RAM section
+    "custom": (1, 1, 1),
+}
+
+
+class Consumer(_Frozen):
+    """A memslot consumer that is not a memory device: it takes slots but reserves none."""
+
+    id: DeviceId
+    kind: ConsumerKind = "custom"
+    kvm_slots: Count | None = None
+    vhost_kernel_regions: Count | None = None
+    vhost_user_regions: Count | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Consumer:
+        kvm, kernel, user = CONSUMER_DEFAULTS[self.kind]
+        for name, default in (("kvm_slots", kvm), ("vhost_kernel_regions", kernel),
+                              ("vhost_user_regions", user)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        return self
+
+
+# --------------------------------------------------------------------------- timeline
+
+Action = Literal["cold", "hotplug", "unplug", "resize"]
+
+
+class Event(_Frozen):
+    """One step: `cold` = on the command line; `hotplug`/`unplug` = device_add/device_del (or
+    netdev_add/netdev_del); `resize` = qom-set of virtio-mem's requested-size."""
+
+    action: Action
+    device: DeviceId
+    requested_size: Size | None = None
+
+    @model_validator(mode="after")
+    def _resize(self) -> Event:
+        if self.action == "resize" and self.requested_size is None:
+            raise ValueError("requested_size: a resize event needs the new requested_size")
+        if self.action != "resize" and self.requested_size is not None:
+            raise ValueError("requested_size: only a resize event takes requested_size")
+        return self
+
+
+class ExpectedEvent(_Frozen):
+    """What a preset promises for one event (1-based index into the timeline)."""
+
+    event: Annotated[StrictInt, Field(ge=1)]
+    ok: StrictBool | None = None
+    error: str | None = None
+    memslot_limit: Count | None = None
+    memslots: Count | None = None
+    skipped: StrictBool | None = None
+
+
+class Expectation(_Frozen):
+    """The outcome a preset must produce; tests replay every preset and compare."""
+
+    events: tuple[ExpectedEvent, ...] = ()
+    startup_error: str | None = None
+    required_memslots: Count | None = None
+    used_memslots: Count | None = None
+    reserved_memslots: Count | None = None
+
+
+# --------------------------------------------------------------------------- configuration
+
+AnyDevice = PcDimm | Nvdimm | VirtioPmem | VirtioMem | HvBalloon | VhostKernel | VhostUser | \
+    VhostVdpa | Consumer
+
+
+class Config(_Frozen):
+    """A machine and the ordered timeline of what gets plugged into it."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    title: str = ""
+    description: str = ""
+    machine: Machine = Machine()
+    memory_devices: tuple[MemoryDevice, ...] = ()
+    vhost_devices: tuple[VhostDevice, ...] = ()
+    consumers: tuple[Consumer, ...] = ()
+    timeline: tuple[Event, ...] = ()
+    expect: Expectation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_timeline(cls, data: object) -> object:
+        """No timeline given: cold-plug everything in the order listed (consumers, vhost, memory)."""
+        if isinstance(data, dict) and "timeline" not in data:
+            order = [*data.get("consumers", ()), *data.get("vhost_devices", ()),
+                     *data.get("memory_devices", ())]
+            ids = [d.get("id") if isinstance(d, dict) else getattr(d, "id", None) for d in order]
+            data = {**data, "timeline": [{"action": "cold", "device": i} for i in ids if i]}
+        return data
+
+    @model_validator(mode="after")
+    def _timeline(self) -> Config:
+        devices: dict[str, AnyDevice] = {}
+        for field, items in (("memory_devices", self.memory_devices),
+                             ("vhost_devices", self.vhost_devices), ("consumers", self.consumers)):
+            for index, item in enumerate(items):
+                if item.id in devices:
+                    raise ValueError(f"{field}[{index}].id: duplicate id {item.id!r}")
+                devices[item.id] = item
+        plugged: set[str] = set()
+        seen_hot = False
+        for index, event in enumerate(self.timeline):
+            where = f"timeline[{index}]"
+            device = devices.get(event.device)
+            if device is None:
+                raise ValueError(f"{where}.device: no device with id {event.device!r}")
+            if event.action == "cold":
+                if seen_hot:
+                    raise ValueError(
+                        f"{where}.action: cold plugs (the command line) must come before every "
+                        "hotplug, unplug and resize"
+                    )
+            else:
+                seen_hot = True
+            if event.action in ("cold", "hotplug"):
+                if event.device in plugged:
+                    raise ValueError(f"{where}.device: {event.device!r} is already plugged")
+                plugged.add(event.device)
+            elif event.action == "unplug":
+                if event.device not in plugged:
+                    raise ValueError(f"{where}.device: {event.device!r} is not plugged")
+                plugged.discard(event.device)
+            elif event.action == "resize":
+                if not isinstance(device, VirtioMem):
+                    raise ValueError(f"{where}.action: only virtio-mem devices can be resized")
+                if event.device not in plugged:
+                    raise ValueError(f"{where}.device: {event.device!r} is not plugged")
+        return self
+
+    def device(self, device_id: str) -> AnyDevice:
+        """The device, vhost back-end or consumer with this id."""
+        for item in self.all_devices():
+            if item.id == device_id:
+                return item
+        raise KeyError(device_id)
+
+    def all_devices(self) -> Iterator[AnyDevice]:
+        """Every memory device, vhost device and consumer, in that order."""
+        yield from self.memory_devices
+        yield from self.vhost_devices
+        yield from self.consumers

@@ -1,0 +1,119 @@
+"""What `replay` hands back: per event the decision, QEMU's verdict and the budget after it.
+
+The report is the only thing the app, the CLI and the exporters read; none of them recomputes a
+number. Names follow QEMU's DeviceMemoryState and vhost bookkeeping.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .model import Action
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Step(_Frozen):
+    """One step of a derivation: which rule, what it computed, with the numbers used."""
+
+    rule: str
+    text: str
+    value: int | float | None = None
+
+
+class VhostBudget(_Frozen):
+    """One registered vhost device as `vhost_get_free_memslots()` sees it."""
+
+    id: str
+    kind: str
+    limit: int
+    """memslots_limit: what the back-end allows (after QEMU's caps and fallbacks)."""
+    used: int
+    """Regions counted against it: its own nregions (10.1) or its class's global (8.2–10.0)."""
+    regions: int
+    """Sections this device actually maps right now (hdev->mem->nregions)."""
+    free: int
+    """limit - used as QEMU computes it (unsigned 32-bit before 10.1: may wrap to a huge value)."""
+
+
+class Budget(_Frozen):
+    """The counters after an event."""
+
+    kvm_max: int | None
+    kvm_used: int | None
+    kvm_free: int | None
+    vhost: tuple[VhostBudget, ...]
+    vhost_max: int | None
+    """min of the vhost limits; None when no vhost device is registered (QEMU: UINT_MAX)."""
+    vhost_free: int | None
+    used_region_size: int
+    device_memory_space: int
+    """maxram - ram: the space the "not enough space" check uses."""
+    required_memslots: int
+    used_memslots: int
+    reserved_memslots: int
+    auto_decision_active: int
+    soft_limit: int = 256
+    safe_max: int = 509
+
+
+Phase = Literal["cold", "hot"]
+
+
+class EventResult(_Frozen):
+    """QEMU's verdict on one timeline event."""
+
+    index: int
+    action: Action
+    device: str
+    kind: str
+    phase: Phase
+    ok: bool
+    skipped: bool = False
+    """Never reached: QEMU had already exited (failed start-up or cold plug)."""
+    error: str | None = None
+    """QEMU's message, verbatim."""
+    hint: str | None = None
+    """error_append_hint() text (printed on stderr only)."""
+    pending: bool = False
+    """An unplug that needs the guest's cooperation to complete."""
+    warnings: tuple[str, ...] = ()
+    memslot_limit: int | None = None
+    """memory_device_memslot_decision_limit(); None when the device does not decide."""
+    memslots: int | None = None
+    """Memslots the memory device uses (get_memslots())."""
+    memslot_size: int | None = None
+    address: int | None = None
+    derivation: tuple[Step, ...] = ()
+    budget: Budget
+
+
+class Report(_Frozen):
+    """The whole replay of a configuration."""
+
+    qemu_version: str
+    rules: str
+    """Which QEMU behaviour was modelled: "8.1" (≤ 8.1), "8.2-10.0", "10.1"."""
+    startup_error: str | None = None
+    startup_warnings: tuple[str, ...] = ()
+    device_memory_base: int | None = None
+    device_memory_size: int | None = None
+    events: tuple[EventResult, ...] = ()
+    boot_budget: Budget | None = None
+    """After the cold plugs and the first reset, before any hotplug."""
+    final: Budget
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Every event succeeded and QEMU started."""
+        return self.startup_error is None and all(e.ok for e in self.events)
+
+    @property
+    def failures(self) -> tuple[EventResult, ...]:
+        """Events QEMU refused (not those never reached)."""
+        return tuple(e for e in self.events if not e.ok and not e.skipped)
