@@ -1,0 +1,13 @@
+qemu-system-x86_64 \
+    -machine q35 \
+    -accel kvm \
+    -m size=2G,maxmem=66G \
+    -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
+    -device pcie-root-port,id=rp-vn0,chassis=1 \
+    -device pcie-root-port,id=rp-vm1,chassis=2 \
+    -device pcie-root-port,id=rp-vs0,chassis=3 \
+    -device pcie-root-port,id=rp-vd0,chassis=4 \
+    -netdev tap,id=vn0,vhost=on,script=no,downscript=no \
+    -device virtio-net-pci,id=vn0,netdev=vn0,bus=rp-vn0 \
+    -object memory-backend-ram,id=mem-vm1,size=64G,reserve=off \
+    -device virtio-mem-pci,id=vm1,memdev=mem-vm1,requested-size=2G,unplugged-inaccessible=off,memaddr=0x1000000000,bus=rp-vm1

@@ -1,0 +1,20 @@
+qemu-system-x86_64 \
+    -machine q35,nvdimm=on,memory-backend=ram-boot \
+    -accel kvm \
+    -m size=1G,slots=2,maxmem=9G \
+    -object memory-backend-memfd,id=ram-boot,size=1G,share=on \
+    -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
+    -device pcie-root-port,id=rp-net0,chassis=1 \
+    -device pcie-root-port,id=rp-fs0,chassis=2 \
+    -device pcie-root-port,id=rp-vm0,chassis=3 \
+    -device pcie-root-port,id=rp-blk0,chassis=4 \
+    -device pcie-root-port,id=rp-pm,chassis=5 \
+    -chardev socket,id=chr-net0,path=/run/vhost-user/net0.sock \
+    -netdev vhost-user,id=net0,chardev=chr-net0 \
+    -device virtio-net-pci,id=net0,netdev=net0,bus=rp-net0 \
+    -object memory-backend-memfd,id=mem-d1,size=1G,share=on \
+    -device pc-dimm,id=d1,memdev=mem-d1 \
+    -chardev socket,id=chr-fs0,path=/run/vhost-user/fs0.sock \
+    -device vhost-user-fs-pci,id=fs0,chardev=chr-fs0,tag=fs0,bus=rp-fs0 \
+    -object memory-backend-file,id=mem-nv,size=1G,mem-path=/dev/shm,share=on \
+    -device nvdimm,id=nv,memdev=mem-nv,label-size=128K

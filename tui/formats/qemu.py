@@ -1,0 +1,450 @@
+"""QEMU command line and QMP commands for a configuration (pure: no I/O, no QEMU needed).
+
+The cold-plugged part of the timeline becomes the command line, in timeline order (QEMU realizes
+`-device` in command-line order; `-netdev` back-ends are created before every `-device` anyway).
+Every hotplug, unplug and resize becomes the QMP commands a user (or `verify`) sends for it.
+
+Naming, so that the exported lines read like the configuration:
+- memory device `X`: backend `-object memory-backend-*,id=mem-X`, device `id=X`;
+- boot RAM with `memory_backend = "memfd"`: `-object memory-backend-memfd,id=ram-boot,share=on`
+  plus `-machine memory-backend=ram-boot`;
+- vhost device `X`: chardev `chr-X` (vhost-user), netdev `X` (net back-ends), device `id=X`;
+- q35: every PCI device sits on its own `pcie-root-port` `rp-X`, so hotplug and unplug work
+  (pcie.0 refuses hotplug); `-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off` makes
+  those ports use native PCIe hotplug, which completes without a guest.
+Consumers (ROMs, BARs, ...) have no command-line form of their own and are left out.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from tui.engine.units import format_size, parse_size
+
+if TYPE_CHECKING:
+    from tui.engine.model import Config, Event
+
+QEMU_BINARY = "qemu-system-x86_64"
+DEFAULT_SOCKET_DIR = "/run/vhost-user"
+"""Where vhost-user sockets are assumed to be when the caller does not say."""
+DEFAULT_FILE_DIR = "/dev/shm"
+"""mem-path for `memory-backend-file` with 4 KiB pages (QEMU creates an unlinked file there)."""
+HUGEPAGE_DIR = "/dev/hugepages"
+BOOT_BACKEND_ID = "ram-boot"
+HYPERV_CPU_FLAGS = "hv-vpindex=on,hv-runtime=on,hv-synic=on"
+"""VMBus (needed by hv-balloon) requires a usable Hyper-V SynIC and VP_INDEX."""
+DEFAULT_PHYS_BITS = 40
+
+_PCI_KINDS = {"virtio-pmem", "virtio-mem"}
+_BACKEND_TYPES = {"ram": "memory-backend-ram", "memfd": "memory-backend-memfd",
+                  "file": "memory-backend-file"}
+_MEMORY_DRIVERS = {"pc-dimm": "pc-dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtio-pmem-pci",
+                   "virtio-mem": "virtio-mem-pci", "hv-balloon": "hv-balloon"}
+_VHOST_USER_DRIVERS = {"blk": "vhost-user-blk-pci", "fs": "vhost-user-fs-pci",
+                       "scsi": "vhost-user-scsi-pci", "vsock": "vhost-user-vsock-pci"}
+_VHOST_KERNEL_DRIVERS = {"scsi": "vhost-scsi-pci", "vsock": "vhost-vsock-pci"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def backend_id(device_id: str) -> str:
+    """`-object memory-backend-*` id of a memory device's memdev."""
+    return f"mem-{device_id}"
+
+
+def chardev_id(device_id: str) -> str:
+    """Chardev id of a vhost-user device's socket."""
+    return f"chr-{device_id}"
+
+
+def root_port_id(device_id: str) -> str:
+    """The q35 pcie-root-port a PCI device sits on."""
+    return f"rp-{device_id}"
+
+
+def socket_path(device_id: str, socket_dir: str | None = None) -> str:
+    """The vhost-user socket of a device: `<socket_dir>/<id>.sock`."""
+    return f"{(socket_dir or DEFAULT_SOCKET_DIR).rstrip('/')}/{device_id}.sock"
+
+
+def file_path(device: Any, file_dir: str | None = None) -> str:
+    """mem-path of a `memory-backend-file`: a directory (QEMU makes a temp file) or, for a
+    read-only backend, a file named after the device that must already exist."""
+    base = file_dir or (HUGEPAGE_DIR if device.page_size > 4096 else DEFAULT_FILE_DIR)
+    base = base.rstrip("/")
+    return f"{base}/{device.id}.img" if device.readonly else base
+
+
+def _size(value: int) -> str:
+    """A size QEMU's option parser reads back exactly (it takes K/M/G/T suffixes, 1024-based)."""
+    return format_size(value)
+
+
+def _opts(head: str, pairs: Iterable[tuple[str, object]]) -> str:
+    """`head,key=value,...` with QEMU's comma escaping (`,,`) in values."""
+    parts = [head]
+    for key, value in pairs:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "on" if value else "off"
+        else:
+            text = str(value).replace(",", ",,")
+        parts.append(f"{key}={text}")
+    return ",".join(parts)
+
+
+def _is_pci(device: Any) -> bool:
+    return device.kind in (*_PCI_KINDS, "vhost-user", "vhost-kernel", "vhost-vdpa")
+
+
+def _needs_root_port(config: Config, device: Any) -> bool:
+    return config.machine.type == "q35" and _is_pci(device)
+
+
+def _cold_ids(config: Config) -> list[str]:
+    return [e.device for e in config.timeline if e.action == "cold"]
+
+
+def _hot_plugged_ids(config: Config) -> list[str]:
+    seen: list[str] = []
+    for event in config.timeline:
+        if event.action == "hotplug" and event.device not in seen:
+            seen.append(event.device)
+    return seen
+
+
+# --------------------------------------------------------------------------- memory devices
+
+
+def _backend_props(config: Config, device: Any, *, headless: bool,
+                   file_dir: str | None) -> list[tuple[str, object]]:
+    """Properties of a memory device's memory backend, in QEMU's -object order."""
+    props: list[tuple[str, object]] = [("id", backend_id(device.id)), ("size", _size(device.size))]
+    if device.backend == "file":
+        props.append(("mem-path", file_path(device, file_dir)))
+    if device.backend == "memfd" and device.page_size > 4096:
+        props += [("hugetlb", True), ("hugetlbsize", _size(device.page_size))]
+    if device.share or device.backend == "memfd":
+        props.append(("share", device.share))
+    if device.readonly:
+        props.append(("readonly", True))
+    if device.prealloc:
+        props.append(("prealloc", True))
+    # Sparse-by-design or large private backends: no swap reservation, as libvirt does for
+    # virtio-mem. Without it a backend larger than host RAM + swap fails to map (addendum).
+    if not device.share and not device.prealloc and device.backend != "file" and (
+        device.kind in ("virtio-mem", "hv-balloon") or headless
+    ):
+        props.append(("reserve", False))
+    return props
+
+
+def _memory_device_props(config: Config, device: Any) -> list[tuple[str, object]]:
+    """-device / device_add properties of a memory device (without the driver)."""
+    props: list[tuple[str, object]] = [("id", device.id)]
+    kind = device.kind
+    if kind != "hv-balloon" or device.size is not None:
+        props.append(("memdev", backend_id(device.id)))
+    if kind in ("pc-dimm", "nvdimm"):
+        props.append(("slot", device.slot))
+        props.append(("addr", None if device.addr is None else hex(device.addr)))
+    if kind == "nvdimm":
+        label = device.label_size
+        props.append(("label-size", None if label is None else _size(label)))
+        if device.unarmed:
+            props.append(("unarmed", True))
+    if kind == "virtio-pmem":
+        props.append(("memaddr", None if device.memaddr is None else hex(device.memaddr)))
+    if kind == "virtio-mem":
+        props.append(("requested-size", _size(device.requested_size)))
+        if device.block_size is not None:
+            props.append(("block-size", _size(device.block_size)))
+        if device.dynamic_memslots:
+            props.append(("dynamic-memslots", True))
+        if not device.unplugged_inaccessible:
+            props.append(("unplugged-inaccessible", False))
+        props.append(("memaddr", None if device.memaddr is None else hex(device.memaddr)))
+    if kind == "hv-balloon":
+        props.append(("addr", None if device.addr is None else hex(device.addr)))
+    if _needs_root_port(config, device):
+        props.append(("bus", root_port_id(device.id)))
+    return props
+
+
+# --------------------------------------------------------------------------- vhost devices
+
+
+def _vhost_cli(config: Config, device: Any, socket_dir: str | None) -> list[str]:
+    """Command-line options of one vhost device (back-end and front-end)."""
+    bus = [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
+    kind, what = device.kind, device.device
+    if kind == "vhost-user":
+        chardev = _opts("socket", [("id", chardev_id(device.id)),
+                                   ("path", socket_path(device.id, socket_dir))])
+        if what == "net":
+            return ["-chardev", chardev,
+                    "-netdev", _opts("vhost-user", [("id", device.id),
+                                                    ("chardev", chardev_id(device.id))]),
+                    "-device", _opts("virtio-net-pci", [("id", device.id),
+                                                        ("netdev", device.id), *bus])]
+        extra: list[tuple[str, object]] = [("tag", device.id)] if what == "fs" else []
+        return ["-chardev", chardev,
+                "-device", _opts(_VHOST_USER_DRIVERS[what],
+                                 [("id", device.id), ("chardev", chardev_id(device.id)),
+                                  *extra, *bus])]
+    if kind == "vhost-kernel":
+        if what == "net":
+            return ["-netdev", _opts("tap", [("id", device.id), ("vhost", True),
+                                             ("script", "no"), ("downscript", "no")]),
+                    "-device", _opts("virtio-net-pci", [("id", device.id),
+                                                        ("netdev", device.id), *bus])]
+        extra = [("guest-cid", 3)] if what == "vsock" else [("wwpn", "naa.5001405000000001")]
+        return ["-device", _opts(_VHOST_KERNEL_DRIVERS[what], [("id", device.id), *extra, *bus])]
+    # vhost-vdpa
+    vhostdev = "/dev/vhost-vdpa-0"
+    if what == "net":
+        return ["-netdev", _opts("vhost-vdpa", [("id", device.id), ("vhostdev", vhostdev)]),
+                "-device", _opts("virtio-net-pci", [("id", device.id),
+                                                    ("netdev", device.id), *bus])]
+    return ["-blockdev", _opts("driver=virtio-blk-vhost-vdpa",
+                               [("node-name", device.id), ("path", vhostdev),
+                                ("cache.direct", True)]),
+            "-device", _opts("virtio-blk-pci", [("id", device.id), ("drive", device.id), *bus])]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _root_ports(config: Config) -> list[str]:
+    """One pcie-root-port per PCI device that is ever plugged (cold or hot), chassis 1, 2, ..."""
+    if config.machine.type != "q35":
+        return []
+    argv: list[str] = []
+    chassis = 0
+    for device_id in [*_cold_ids(config), *_hot_plugged_ids(config)]:
+        device = config.device(device_id)
+        if not _is_pci(device):
+            continue
+        chassis += 1
+        argv += ["-device", _opts("pcie-root-port", [("id", root_port_id(device_id)),
+                                                     ("chassis", chassis)])]
+    return argv
+
+
+def _cpu_option(config: Config) -> list[str]:
+    machine = config.machine
+    flags: list[str] = []
+    if machine.phys_bits != DEFAULT_PHYS_BITS:
+        flags.append(f"phys-bits={machine.phys_bits}")
+    if machine.cpu_vendor == "intel":
+        flags.append("vendor=GenuineIntel")
+    cold = set(_cold_ids(config))
+    if any(d.kind == "hv-balloon" and d.id in cold for d in config.memory_devices):
+        flags.append(HYPERV_CPU_FLAGS)
+    return ["-cpu", ",".join(["qemu64", *flags])] if flags else []
+
+
+def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | None = None,
+                 headless: bool = False, socket_dir: str | None = None,
+                 file_dir: str | None = None, binary: str = QEMU_BINARY) -> list[str]:
+    """argv that starts QEMU with the cold-plugged part of the timeline.
+
+    `accel` overrides `machine.accel`; `headless` adds what `verify` needs to run QEMU without a
+    guest (`-S -nodefaults -display none -no-user-config`, and `-qmp unix:<qmp_socket>`).
+    """
+    machine = config.machine
+    argv: list[str] = [binary]
+    if headless:
+        argv += ["-S", "-nodefaults", "-display", "none", "-no-user-config"]
+    machine_opts: list[tuple[str, object]] = []
+    if machine.nvdimm:
+        machine_opts.append(("nvdimm", True))
+    if machine.memory_backend == "memfd":
+        machine_opts.append(("memory-backend", BOOT_BACKEND_ID))
+    argv += ["-machine", _opts(machine.type, machine_opts)]
+    argv += ["-accel", accel or machine.accel]
+    argv += _cpu_option(config)
+    memory: list[tuple[str, object]] = []
+    if machine.slots:
+        memory.append(("slots", machine.slots))
+    if machine.maxmem is not None:
+        memory.append(("maxmem", _size(machine.maxmem)))
+    argv += ["-m", _opts(f"size={_size(machine.ram)}", memory)]
+    if machine.memory_backend == "memfd":
+        argv += ["-object", _opts("memory-backend-memfd",
+                                  [("id", BOOT_BACKEND_ID), ("size", _size(machine.ram)),
+                                   ("share", True)])]
+    if machine.type == "q35":
+        argv += ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"]
+    argv += _root_ports(config)
+
+    vmbus = False
+    for device_id in _cold_ids(config):
+        device = config.device(device_id)
+        kind = device.kind
+        if kind in _MEMORY_DRIVERS:
+            if kind != "hv-balloon" or device.size is not None:
+                argv += ["-object", _opts(_BACKEND_TYPES[device.backend],
+                                          _backend_props(config, device, headless=headless,
+                                                         file_dir=file_dir))]
+            if kind == "hv-balloon" and not vmbus:
+                argv += ["-device", "vmbus-bridge"]
+                vmbus = True
+            argv += ["-device", _opts(_MEMORY_DRIVERS[kind], _memory_device_props(config, device))]
+        elif kind in ("vhost-user", "vhost-kernel", "vhost-vdpa"):
+            argv += _vhost_cli(config, device, socket_dir)
+        # consumers: no command-line form
+    if qmp_socket is not None:
+        argv += ["-qmp", f"unix:{qmp_socket},server=on,wait=off"]
+    return argv
+
+
+def shell_command(config: Config, *, accel: str | None = None, socket_dir: str | None = None,
+                  file_dir: str | None = None) -> str:
+    """The command line as a shell snippet to paste: one option (with its value) per line."""
+    argv = command_line(config, accel=accel, socket_dir=socket_dir, file_dir=file_dir)
+    lines = [shlex.quote(argv[0])]
+    index = 1
+    while index < len(argv):
+        option = argv[index]
+        if index + 1 < len(argv) and not argv[index + 1].startswith("-"):
+            lines.append(f"{shlex.quote(option)} {shlex.quote(argv[index + 1])}")
+            index += 2
+        else:
+            lines.append(shlex.quote(option))
+            index += 1
+    return " \\\n    ".join(lines)
+
+
+# --------------------------------------------------------------------------- QMP
+
+
+def _qmp(execute: str, arguments: dict[str, object] | None = None) -> dict[str, object]:
+    command: dict[str, object] = {"execute": execute}
+    if arguments is not None:
+        command["arguments"] = arguments
+    return command
+
+
+_BOOL_PROPS = {"unarmed", "dynamic-memslots", "unplugged-inaccessible", "share", "readonly",
+               "prealloc", "reserve", "hugetlb", "vhost"}
+_INT_PROPS = {"slot", "chassis"}
+
+
+def _json_value(key: str, value: object, device: Any) -> object:
+    """A property in QMP (JSON) form: sizes and addresses as integers, booleans as booleans."""
+    if isinstance(value, bool):
+        return value
+    if key in _INT_PROPS:
+        return int(value)  # type: ignore[call-overload]
+    if key in ("size", "requested-size", "block-size", "label-size", "hugetlbsize"):
+        return parse_size(value)
+    if key in ("addr", "memaddr") and isinstance(value, str) and value.startswith("0x"):
+        return int(value, 16)
+    return value
+
+
+def _json_props(pairs: list[tuple[str, object]], device: Any) -> dict[str, object]:
+    return {k: _json_value(k, v, device) for k, v in pairs if v is not None}
+
+
+def _hotplug_commands(config: Config, device: Any, socket_dir: str | None,
+                      file_dir: str | None, headless: bool) -> list[dict[str, object]]:
+    kind = device.kind
+    bus = {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
+    if kind in _MEMORY_DRIVERS:
+        commands: list[dict[str, object]] = []
+        if kind != "hv-balloon" or device.size is not None:
+            props = _json_props(_backend_props(config, device, headless=headless,
+                                               file_dir=file_dir), device)
+            commands.append(_qmp("object-add", {"qom-type": _BACKEND_TYPES[device.backend],
+                                                **props}))
+        commands.append(_qmp("device_add", {"driver": _MEMORY_DRIVERS[kind],
+                                            **_json_props(_memory_device_props(config, device),
+                                                          device)}))
+        return commands
+    what = device.device
+    if kind == "vhost-user":
+        chardev = _qmp("chardev-add", {
+            "id": chardev_id(device.id),
+            "backend": {"type": "socket", "data": {
+                "addr": {"type": "unix", "data": {"path": socket_path(device.id, socket_dir)}},
+                "server": False}}})
+        if what == "net":
+            return [chardev,
+                    _qmp("netdev_add", {"type": "vhost-user", "id": device.id,
+                                        "chardev": chardev_id(device.id)}),
+                    _qmp("device_add", {"driver": "virtio-net-pci", "id": device.id,
+                                        "netdev": device.id, **bus})]
+        extra = {"tag": device.id} if what == "fs" else {}
+        return [chardev, _qmp("device_add", {"driver": _VHOST_USER_DRIVERS[what], "id": device.id,
+                                             "chardev": chardev_id(device.id), **extra, **bus})]
+    if kind == "vhost-kernel":
+        if what == "net":
+            return [_qmp("netdev_add", {"type": "tap", "id": device.id, "vhost": True,
+                                        "script": "no", "downscript": "no"}),
+                    _qmp("device_add", {"driver": "virtio-net-pci", "id": device.id,
+                                        "netdev": device.id, **bus})]
+        extra = {"guest-cid": 3} if what == "vsock" else {"wwpn": "naa.5001405000000001"}
+        return [_qmp("device_add", {"driver": _VHOST_KERNEL_DRIVERS[what], "id": device.id,
+                                    **extra, **bus})]
+    if what == "net":
+        return [_qmp("netdev_add", {"type": "vhost-vdpa", "id": device.id,
+                                    "vhostdev": "/dev/vhost-vdpa-0"}),
+                _qmp("device_add", {"driver": "virtio-net-pci", "id": device.id,
+                                    "netdev": device.id, **bus})]
+    return [_qmp("blockdev-add", {"driver": "virtio-blk-vhost-vdpa", "node-name": device.id,
+                                  "path": "/dev/vhost-vdpa-0", "cache": {"direct": True}}),
+            _qmp("device_add", {"driver": "virtio-blk-pci", "id": device.id, "drive": device.id,
+                                **bus})]
+
+
+def _unplug_commands(device: Any) -> list[dict[str, object]]:
+    kind = device.kind
+    commands = [_qmp("device_del", {"id": device.id})]
+    if kind in _MEMORY_DRIVERS:
+        if kind != "hv-balloon" or device.size is not None:
+            commands.append(_qmp("object-del", {"id": backend_id(device.id)}))
+        return commands
+    if getattr(device, "device", None) == "net":
+        commands.append(_qmp("netdev_del", {"id": device.id}))
+    if kind == "vhost-user":
+        commands.append(_qmp("chardev-remove", {"id": chardev_id(device.id)}))
+    if kind == "vhost-vdpa" and device.device == "blk":
+        commands.append(_qmp("blockdev-del", {"node-name": device.id}))
+    return commands
+
+
+def event_commands(config: Config, event: Event, *, socket_dir: str | None = None,
+                   file_dir: str | None = None, headless: bool = False) -> list[dict[str, object]]:
+    """QMP commands for one hot event (empty for `cold` events and for consumers).
+
+    `headless` as in `command_line`: private memory backends get `reserve=off`.
+    """
+    device = config.device(event.device)
+    if device.kind not in (*_MEMORY_DRIVERS, "vhost-user", "vhost-kernel", "vhost-vdpa"):
+        return []
+    if event.action == "hotplug":
+        return _hotplug_commands(config, device, socket_dir, file_dir, headless)
+    if event.action == "unplug":
+        return _unplug_commands(device)
+    if event.action == "resize":
+        return [_qmp("qom-set", {"path": f"/machine/peripheral/{device.id}",
+                                 "property": "requested-size", "value": event.requested_size})]
+    return []
+
+
+def qmp_commands(config: Config, *, socket_dir: str | None = None, file_dir: str | None = None,
+                 headless: bool = False) -> list[list[dict[str, object]]]:
+    """Per hot event of the timeline (hotplug, unplug, resize), in order, its QMP commands.
+
+    Unplug: `device_del` completes asynchronously (wait for the DEVICE_DELETED event) before
+    `object-del`, `netdev_del` or `chardev-remove` can succeed.
+    """
+    return [event_commands(config, event, socket_dir=socket_dir, file_dir=file_dir,
+                           headless=headless)
+            for event in config.timeline if event.action != "cold"]
