@@ -1,0 +1,369 @@
+"""The `memslot-explorer` command: the app, or headless `check`, `export` and `verify` verbs.
+
+Exit codes are part of the interface so that scripts and CI can gate on them:
+0 every event succeeds, 1 QEMU would refuse something (or not start), 2 bad input (usage,
+unreadable or invalid file), 3 a feature missing from this installation or an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from tui import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNAVAILABLE = 3
+
+JSON_SCHEMA = "memslot-explorer/check/1"
+VERBS = ("check", "export", "verify")
+PROG = "memslot-explorer"
+
+
+# --------------------------------------------------------------------------- argument parsing
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="See how QEMU hands out KVM and vhost memslots to memory devices, before "
+                    "you touch a real VM. Without a verb, opens the app (on FILE, or on the "
+                    "built-in default configuration).",
+        epilog="verbs:\n"
+               "  check FILE [--json]        replay FILE: each event's outcome, the budget, fixes\n"
+               "  export FILE --to FORMAT    as a QEMU command line, QMP, libvirt XML or TOML\n"
+               "  verify FILE [--qemu PATH]  run FILE on a real QEMU and compare\n"
+               f"Run '{PROG} VERB --help' for a verb's options. "
+               "Exit codes: 0 ok, 1 QEMU would fail, 2 bad input, 3 unavailable.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("file", nargs="?", type=Path, metavar="FILE.toml",
+                        help="configuration to open in the app")
+    return parser
+
+
+def _verb_parser(verb: str) -> argparse.ArgumentParser:
+    if verb == "check":
+        parser = argparse.ArgumentParser(
+            prog=f"{PROG} check",
+            description="Replay a configuration and print every event's outcome, the memslot "
+                        "budget and suggested fixes. Exit 0: all events succeed; 1: some event "
+                        "fails or QEMU would not start; 2: bad input.",
+        )
+        parser.add_argument("file", type=Path, metavar="FILE")
+        parser.add_argument("--json", action="store_true",
+                            help=f"print a {JSON_SCHEMA} JSON document (see docs/schema.md)")
+        return parser
+    if verb == "export":
+        parser = argparse.ArgumentParser(
+            prog=f"{PROG} export",
+            description="Write a configuration as a QEMU command line, QMP commands, libvirt "
+                        "XML or normalised TOML.",
+        )
+        parser.add_argument("file", type=Path, metavar="FILE")
+        parser.add_argument("--to", required=True, choices=("qemu", "qmp", "libvirt", "toml"),
+                            help="output format")
+        parser.add_argument("-o", "--output", type=Path, metavar="OUT", default=None,
+                            help="write to OUT instead of standard output")
+        return parser
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} verify",
+        description="Start a real QEMU with the configuration, replay its timeline over QMP and "
+                    "compare QEMU's verdicts with the engine's.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("--qemu", type=Path, metavar="PATH", default=None,
+                        help="qemu-system-x86_64 binary (default: from PATH)")
+    parser.add_argument("--accel", choices=("kvm", "tcg"), default=None,
+                        help="accelerator to run with (default: the configuration's)")
+    parser.add_argument("--json", action="store_true", help="print a JSON document")
+    parser.add_argument("--timeout", type=float, metavar="S", default=None,
+                        help="seconds to wait for QEMU per step")
+    return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace | int:
+    """argparse exits on --help/--version/errors; turn that into a return code."""
+    try:
+        return parser.parse_args(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_BAD_INPUT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script and of `python -m tui`; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in VERBS:
+        verb = args[0]
+        parsed = _parse(_verb_parser(verb), args[1:])
+        if isinstance(parsed, int):
+            return parsed
+        parsed.verb = verb
+        if verb == "check":
+            return _guard(lambda: run_check(parsed.file, as_json=parsed.json))
+        if verb == "export":
+            return _delegate("tui.formats.export", "run_export_cli", parsed, "export")
+        return _delegate("tui.qemu.verify", "run_verify_cli", parsed, "verify")
+    parsed = _parse(_top_parser(), args)
+    if isinstance(parsed, int):
+        return parsed
+    return _open_app(parsed.file)
+
+
+def _guard(action: Callable[[], int]) -> int:
+    """Bad input never ends in a traceback: ConfigError and OSError become one stderr line."""
+    from tui.formats.toml import ConfigError
+
+    try:
+        return action()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        where = exc.filename if exc.filename else PROG
+        print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an engine bug must still not look like the user's fault
+        if os.environ.get("MEMSLOT_EXPLORER_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set "
+              "MEMSLOT_EXPLORER_DEBUG=1 for the traceback, and please report it)",
+              file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _delegate(module_name: str, function: str, args: argparse.Namespace, verb: str) -> int:
+    try:
+        module = importlib.import_module(module_name)
+        handler = getattr(module, function)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            print(f"{PROG} {verb}: not available in this installation "
+                  f"({module_name} is missing)", file=sys.stderr)
+            return EXIT_UNAVAILABLE
+        raise
+    except AttributeError:
+        print(f"{PROG} {verb}: not available in this installation "
+              f"({module_name}.{function} is missing)", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return _guard(lambda: int(handler(args)))
+
+
+def _open_app(path: Path | None) -> int:
+    try:
+        module = importlib.import_module("tui.app.app")
+        run_app = module.run_app
+    except (ModuleNotFoundError, AttributeError):
+        print(f"{PROG}: the app is not available in this installation (tui.app.app.run_app is "
+              f"missing); '{PROG} check FILE' works without it", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return _guard(lambda: int(run_app(path)))
+
+
+# --------------------------------------------------------------------------- check
+
+
+def run_check(path: Path, *, as_json: bool = False, out: TextIO | None = None) -> int:
+    """`check FILE`: load, replay, print; exit 0 when every event succeeds, 1 otherwise."""
+    from tui.engine import replay
+    from tui.formats.toml import load
+
+    stream = out if out is not None else sys.stdout
+    config = load(path)
+    report = replay(config)
+    suggestions, headroom = _advice(config, report)
+    if as_json:
+        document = check_document(config, report, suggestions, headroom, source=str(path))
+        stream.write(json.dumps(document, indent=2) + "\n")
+    else:
+        stream.write(render_check(config, report, suggestions, headroom, source=str(path)))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
+    """Suggestions and headroom from tui.engine.advice, when that module exists and works."""
+    try:
+        advice = importlib.import_module("tui.engine.advice")
+    except ImportError:
+        return (), None
+    suggestions: tuple[Any, ...] = ()
+    headroom = None
+    try:
+        if not report.ok and hasattr(advice, "suggest"):
+            suggestions = tuple(advice.suggest(config, report))
+    except Exception as exc:  # advice is optional; never let it hide the verdict
+        print(f"{PROG}: warning: suggestions unavailable: {exc}", file=sys.stderr)
+    try:
+        if hasattr(advice, "headroom"):
+            headroom = advice.headroom(config, report)
+    except Exception as exc:
+        print(f"{PROG}: warning: headroom unavailable: {exc}", file=sys.stderr)
+    return suggestions, headroom
+
+
+def _budget_dict(budget: Any) -> dict[str, Any]:
+    return budget.model_dump(mode="json")
+
+
+def check_document(config: Any, report: Any, suggestions: Sequence[Any], headroom: Any,
+                   *, source: str) -> dict[str, Any]:
+    """The stable `--json` document (schema memslot-explorer/check/1, docs/schema.md)."""
+    events = []
+    for number, (event, result) in enumerate(zip(config.timeline, report.events,
+                                                 strict=False), start=1):
+        events.append({
+            "index": number,
+            "id": result.device,
+            "kind": result.kind,
+            "action": result.action,
+            "phase": result.phase,
+            "ok": result.ok,
+            "skipped": result.skipped,
+            "pending": result.pending,
+            "error": result.error,
+            "hint": result.hint,
+            "warnings": list(result.warnings),
+            "memslot_limit": result.memslot_limit,
+            "memslots": result.memslots,
+            "memslot_size": result.memslot_size,
+            "requested_size": event.requested_size,
+            "budget": _budget_dict(result.budget),
+        })
+    return {
+        "schema": JSON_SCHEMA,
+        "file": source,
+        "title": config.title,
+        "qemu_version": report.qemu_version,
+        "rules": report.rules,
+        "startup_error": report.startup_error,
+        "ok": report.ok,
+        "warnings": [*report.startup_warnings, *report.warnings],
+        "events": events,
+        "totals": _budget_dict(report.final),
+        "suggestions": [
+            {"title": s.title, "detail": s.detail, "fixes": list(s.fixes)} for s in suggestions
+        ],
+        "headroom": None if headroom is None else {
+            "dimms": headroom.dimms,
+            "virtio_mem_bytes": headroom.virtio_mem_bytes,
+            "text": headroom.text,
+        },
+    }
+
+
+def _dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def render_check(config: Any, report: Any, suggestions: Sequence[Any], headroom: Any,
+                 *, source: str) -> str:
+    """The human `check` output: timeline with outcomes, budget, suggestions, headroom."""
+    from tui.engine.units import format_size
+
+    machine = config.machine
+    lines: list[str] = []
+    title = f" — {config.title}" if config.title else ""
+    lines.append(f"{source}{title}")
+    maxmem = format_size(machine.maxmem) if machine.maxmem is not None else "-"
+    lines.append(
+        f"QEMU {report.qemu_version} ({report.rules} rules), {machine.type}, {machine.accel}, "
+        f"ram {format_size(machine.ram)}, maxmem {maxmem}, slots {machine.slots}, "
+        f"KVM memslots {machine.kvm_memslots}"
+    )
+    for warning in (*report.startup_warnings, *report.warnings):
+        lines.append(f"warning: {warning}")
+    if report.startup_error:
+        lines.append(f"QEMU does not start: {report.startup_error}")
+    lines.append("")
+    header = ("  #", "phase", "action", "device", "kind", "limit", "memslots", "result")
+    rows: list[tuple[str, ...]] = []
+    notes: list[list[str]] = []
+    for number, result in enumerate(report.events, start=1):
+        if result.skipped:
+            verdict = "skipped"
+        elif result.ok:
+            verdict = "pending" if result.pending else "ok"
+        else:
+            verdict = "FAILED"
+        rows.append((str(number), result.phase, result.action, result.device, result.kind,
+                     _dash(result.memslot_limit), _dash(result.memslots), verdict))
+        extra = []
+        if result.memslot_size is not None and result.memslots and result.memslots > 1:
+            extra.append(f"memslot size {format_size(result.memslot_size)}")
+        if result.error:
+            extra.append(f"error: {result.error}")
+        if result.hint:
+            extra.append(f"hint: {result.hint}")
+        extra.extend(f"warning: {w}" for w in result.warnings)
+        notes.append(extra)
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+
+    def fmt(row: tuple[str, ...]) -> str:
+        return "  ".join(cell.rjust(widths[i]) if i in (0, 5, 6) else cell.ljust(widths[i])
+                         for i, cell in enumerate(row)).rstrip()
+
+    lines.append(fmt(header))
+    for row, extra in zip(rows, notes, strict=True):
+        lines.append(fmt(row))
+        lines.extend(f"{' ' * (widths[0] + 2)}{text}" for text in extra)
+    if not rows:
+        lines.append("  (empty timeline)")
+    lines.append("")
+    lines.extend(_render_budget(report.final))
+    if suggestions:
+        lines.append("")
+        lines.append("Suggestions (each proven by replaying the changed configuration):")
+        for suggestion in suggestions:
+            fixes = ", ".join(str(i) for i in suggestion.fixes)
+            lines.append(f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else ""))
+            if suggestion.detail:
+                lines.append(f"    {suggestion.detail}")
+    if headroom is not None and getattr(headroom, "text", ""):
+        lines.append("")
+        lines.append(f"Headroom: {headroom.text}")
+    lines.append("")
+    failed = [i for i, r in enumerate(report.events, start=1) if not r.ok and not r.skipped]
+    if report.ok:
+        lines.append("Result: OK — every event succeeds.")
+    elif report.startup_error and not failed:
+        lines.append("Result: FAILED — QEMU would not start.")
+    else:
+        lines.append(f"Result: FAILED — event {', '.join(map(str, failed))} "
+                     f"{'fails' if len(failed) == 1 else 'fail'}.")
+    return "\n".join(lines) + "\n"
+
+
+def _render_budget(budget: Any) -> list[str]:
+    from tui.engine.units import human_size
+
+    lines = ["Budget after the last event:"]
+    if budget.kvm_max is None:
+        lines.append("  KVM: not consulted (not running under KVM)")
+    else:
+        lines.append(f"  KVM: {budget.kvm_used} of {budget.kvm_max} memslots used, "
+                     f"{budget.kvm_free} free")
+    if not budget.vhost:
+        lines.append("  vhost: no vhost device registered")
+    for vhost in budget.vhost:
+        lines.append(f"  vhost {vhost.id} ({vhost.kind}): {vhost.used} used of limit "
+                     f"{vhost.limit}, {vhost.free} free ({vhost.regions} regions mapped)")
+    lines.append(
+        f"  memory devices: required {budget.required_memslots}, used {budget.used_memslots}, "
+        f"reserved {budget.reserved_memslots} memslots (soft limit {budget.soft_limit}); "
+        f"auto-deciding devices {budget.auto_decision_active}"
+    )
+    lines.append(f"  device memory: {human_size(budget.used_region_size)} of "
+                 f"{human_size(budget.device_memory_space)} in use")
+    return lines

@@ -1,0 +1,102 @@
+"""Built-in default configuration and the preset library (repo `presets/` plus a user dir).
+
+A broken user preset must never break the listing: it is listed with its load error instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.engine.model import Config, Event, Machine, VhostKernel, VirtioMem
+from tui.engine.units import GiB
+from tui.formats.toml import ConfigError, load
+
+APP_NAME = "memslot-explorer"
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """One preset file as the app's picker shows it."""
+
+    path: Path
+    title: str
+    description: str
+    error: str | None = None
+    """The ConfigError text when the file does not load (title falls back to the file name)."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the preset loads."""
+        return self.error is None
+
+
+def default_config() -> Config:
+    """The configuration the app opens without a file: small, valid, and instructive.
+
+    q35 under KVM, 4G boot RAM, maxmem 68G, a vhost-net NIC at the kernel's default
+    max_mem_regions=64 and a 64G virtio-mem with dynamic-memslots=on. Because 64 < 509 the
+    virtio-mem device gets a memslot limit of 1 (one memslot for 64G): the 509 rule in action.
+    """
+    return Config(
+        title="Default: vhost-net (64) caps a dynamic virtio-mem at 1 memslot",
+        description=(
+            "q35/KVM, -m 4G,maxmem=68G, -netdev tap,vhost=on (host max_mem_regions=64) and a "
+            "64G virtio-mem-pci with dynamic-memslots=on. The overall memslot maximum is "
+            "min(KVM 32764, vhost 64) = 64 < 509, so QEMU gives the virtio-mem device a limit "
+            "of 1: it uses a single 64G memslot. Raise max_mem_regions to 509 (Fedora's "
+            "default) and it gets 64 memslots of 1G instead."
+        ),
+        machine=Machine(type="q35", accel="kvm", ram=4 * GiB, maxmem=68 * GiB),
+        vhost_devices=(VhostKernel(id="net0", device="net", max_mem_regions=64),),
+        memory_devices=(
+            VirtioMem(id="vmem0", size=64 * GiB, requested_size=0, dynamic_memslots=True),
+        ),
+        timeline=(
+            Event(action="cold", device="net0"),
+            Event(action="cold", device="vmem0"),
+        ),
+    )
+
+
+def repo_preset_dir() -> Path:
+    """`presets/` of the checkout this package runs from (may not exist when installed)."""
+    return Path(__file__).resolve().parent.parent / "presets"
+
+
+def user_preset_dir() -> Path:
+    """The user's own presets: platformdirs' user data dir for memslot-explorer, + presets/."""
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:  # platformdirs comes with textual; fall back to the XDG default
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / APP_NAME / "presets"
+    return Path(user_data_dir(APP_NAME)) / "presets"
+
+
+def preset_dirs() -> list[Path]:
+    """Where presets are looked up, built-in first: the repo's presets/, then the user dir."""
+    return [repo_preset_dir(), user_preset_dir()]
+
+
+def list_presets(dirs: list[Path] | None = None) -> list[PresetInfo]:
+    """Every *.toml preset in `dirs` (default preset_dirs()), sorted by name within a dir."""
+    found: list[PresetInfo] = []
+    for directory in preset_dirs() if dirs is None else dirs:
+        try:
+            paths = sorted(p for p in directory.glob("*.toml") if p.is_file())
+        except OSError:
+            continue
+        for path in paths:
+            found.append(_info(path))
+    return found
+
+
+def _info(path: Path) -> PresetInfo:
+    try:
+        config = load(path)
+    except ConfigError as exc:
+        return PresetInfo(path=path, title=path.stem, description="", error=str(exc))
+    return PresetInfo(path=path, title=config.title or path.stem,
+                      description=config.description)
