@@ -159,6 +159,13 @@ class _MemoryDeviceBase(_Frozen):
         return self
 
     @property
+    def memdev_id(self) -> str:
+        """The id of the `-object memory-backend-*` behind it (QEMU names it in messages).
+
+        Every exporter and `verify` must name the backend exactly so, so that messages match."""
+        return f"mem-{self.id}"
+
+    @property
     def fd_backed(self) -> bool:
         """Has an fd, so a vhost-user back-end can map (and counts) its memory."""
         return self.backend in ("memfd", "file")
