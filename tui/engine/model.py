@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .units import GiB, MiB, U32_MAX, U64_MAX, KiB, format_size, parse_size
+from .units import U32_MAX, U64_MAX, GiB, KiB, MiB, format_size, parse_size
 
 Size = Annotated[int, BeforeValidator(parse_size), PlainSerializer(format_size, when_used="json")]
 """Bytes; written as "64G" / "0x40000000" / 4096 in TOML, stored as an int."""
