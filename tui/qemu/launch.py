@@ -1,0 +1,238 @@
+"""Find QEMU, start it (and vhost-user back-ends) headless, and always stop what we started.
+
+Every process is started by `Processes` and stopped by its PID (SIGTERM, then SIGKILL) when the
+`with` block ends, on every path: normal end, exception, timeout and Ctrl-C. Nothing is ever
+stopped by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+MIN_VERSION = (8, 2)
+QEMU_NAME = "qemu-system-x86_64"
+QSD_NAME = "qemu-storage-daemon"
+_VERSION_RE = re.compile(r"version (\d+)\.(\d+)(?:\.(\d+))?")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class QemuInfo:
+    """A QEMU binary and whether `verify` can use it (`reason` says why not)."""
+
+    path: str | None
+    version: tuple[int, int, int] | None = None
+    version_text: str = ""
+    reason: str | None = None
+    storage_daemon: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """QEMU found and new enough (>= 8.2)."""
+        return self.reason is None
+
+    @property
+    def version_string(self) -> str:
+        """"10.0.2" (the engine's qemu_version form)."""
+        return ".".join(str(p) for p in self.version) if self.version else ""
+
+
+def find_qemu(path: str | None = None) -> QemuInfo:
+    """Locate qemu-system-x86_64 (or `path`) and check `--version` >= 8.2."""
+    binary = path or shutil.which(QEMU_NAME)
+    if binary is None:
+        return QemuInfo(None, reason=f"{QEMU_NAME} not found on PATH (install QEMU >= 8.2, "
+                                      "e.g. bash .ci/install-qemu.sh)")
+    if not os.access(binary, os.X_OK):
+        return QemuInfo(binary, reason=f"{binary} is not an executable file")
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10,
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return QemuInfo(binary, reason=f"{binary} --version failed: {exc}")
+    first = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
+    match = _VERSION_RE.search(first)
+    if out.returncode != 0 or not match:
+        return QemuInfo(binary, reason=f"{binary} --version gave no QEMU version: {first!r}")
+    version = (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    qsd_dir = Path(binary).resolve().parent / QSD_NAME
+    qsd = str(qsd_dir) if qsd_dir.exists() else shutil.which(QSD_NAME)
+    if version[:2] < MIN_VERSION:
+        return QemuInfo(binary, version, first, reason=f"{binary} is QEMU "
+                        f"{'.'.join(map(str, version))}; memslot rules need QEMU >= 8.2",
+                        storage_daemon=qsd)
+    return QemuInfo(binary, version, first, storage_daemon=qsd)
+
+
+# --------------------------------------------------------------------------- host facts
+
+KVM_CHECK_EXTENSION = 0xAE03
+KVM_CAP_NR_MEMSLOTS = 10
+
+
+def kvm_memslots() -> int | None:
+    """KVM_CAP_NR_MEMSLOTS of this host, or None when /dev/kvm cannot be opened."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return int(fcntl.ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def thp_size() -> int | None:
+    """Transparent huge page size QEMU reads for virtio-mem's default block size."""
+    try:
+        return int(Path("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def vhost_max_mem_regions() -> int | None:
+    """The vhost module's max_mem_regions (None: module not loaded)."""
+    try:
+        return int(Path("/sys/module/vhost/parameters/max_mem_regions").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def free_hugepages(page_size: int) -> int:
+    """Free hugetlb pages of `page_size` bytes (0 when none are configured)."""
+    path = Path(f"/sys/kernel/mm/hugepages/hugepages-{page_size // 1024}kB/free_hugepages")
+    try:
+        return int(path.read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@dataclass
+class Started:
+    """One process we started: its Popen and where its stderr goes."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    stderr_path: Path
+
+    @property
+    def pid(self) -> int:
+        """Its process id (what we stop it by)."""
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        """Still running."""
+        return self.popen.poll() is None
+
+    def stderr(self) -> str:
+        """Everything it wrote to stderr so far."""
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+@dataclass
+class Processes:
+    """A temp directory plus every process started in it; all stopped by PID on exit."""
+
+    prefix: str = "memslot-verify-"
+    started: list[Started] = field(default_factory=list)
+    tmpdir: Path = field(init=False)
+
+    def __enter__(self) -> Processes:
+        self.tmpdir = Path(tempfile.mkdtemp(prefix=self.prefix))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Started:
+        """Start `argv` with stdout discarded and stderr in a file (no pipe can fill up)."""
+        stderr_path = self.tmpdir / f"{name}.stderr"
+        handle: IO[bytes] = open(stderr_path, "wb")
+        try:
+            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=handle, env=env, cwd=self.tmpdir,
+                                     start_new_session=True)
+        finally:
+            handle.close()
+        started = Started(name, popen, stderr_path)
+        self.started.append(started)
+        return started
+
+    def stop(self, proc: Started, grace: float = 2.0) -> None:
+        """SIGTERM by PID, SIGKILL by PID after `grace` seconds, then reap."""
+        if proc.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.popen.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGKILL)
+                proc.popen.wait(timeout=10)
+        else:
+            proc.popen.wait()
+
+    def stop_all(self) -> None:
+        """Stop every process we started, newest first (QEMU before its back-ends)."""
+        for proc in reversed(self.started):
+            try:
+                self.stop(proc)
+            except BaseException:  # keep stopping the others, even on Ctrl-C
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    os.kill(proc.pid, signal.SIGKILL)
+
+    # ----------------------------------------------------------------- back-ends
+
+    def start_vhost_user_backend(self, name: str, socket_path: str, max_mem_slots: int,
+                                 configure_mem_slots: bool, timeout: float = 10.0) -> Started:
+        """Our own back-end (tui.qemu.vhost_user_backend) listening on `socket_path`."""
+        argv = [sys.executable, "-m", "tui.qemu.vhost_user_backend", "--socket", socket_path,
+                "--max-mem-slots", str(max_mem_slots)]
+        if not configure_mem_slots:
+            argv.append("--no-configure-mem-slots")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        proc = self.start(name, argv, env=env)
+        self._wait_socket(proc, socket_path, timeout)
+        return proc
+
+    def start_storage_daemon(self, qsd: str, name: str, socket_path: str,
+                             timeout: float = 10.0) -> Started:
+        """qemu-storage-daemon exporting a null block device over vhost-user-blk (509 slots)."""
+        argv = [qsd, "--blockdev", f"driver=null-co,node-name={name}-null,size=64M",
+                "--export", f"type=vhost-user-blk,id={name}-exp,node-name={name}-null,"
+                f"addr.type=unix,addr.path={socket_path},writable=on"]
+        proc = self.start(name, argv)
+        self._wait_socket(proc, socket_path, timeout)
+        return proc
+
+    def _wait_socket(self, proc: Started, path: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path):
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} exited: {proc.stderr().strip()}")
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"{proc.name}: no socket {path} after {timeout:g}s")
+            time.sleep(0.02)
