@@ -328,7 +328,7 @@ def _run(state: _State, index: int, event: Event, phase: str) -> EventResult:
             elif isinstance(device, Consumer):
                 _plug_consumer(state, device, phase, steps)
             else:
-                outcome = _plug_memory(state, device, phase, steps, warnings)
+                _plug_memory(state, device, phase, steps, warnings, outcome)
         elif event.action == "unplug":
             pending = _unplug(state, device, phase, steps)
         else:
@@ -350,7 +350,9 @@ def _run(state: _State, index: int, event: Event, phase: str) -> EventResult:
 
 
 def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: list[Step],
-                 warnings: list[str]) -> dict[str, object]:
+                 warnings: list[str], outcome: dict[str, object]) -> None:
+    """Plug a memory device; `outcome` gets the decision as soon as it is made, so a refused
+    device still shows the limit and memslots QEMU had decided before refusing it."""
     rules = state.rules
     machine = state.machine
     thp = machine.host_thp_size
@@ -381,7 +383,7 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
         state.empty_balloons.add(device.id)
         steps.append(Step(rule="empty", text="hv-balloon without memdev: an empty memory device, "
                           "no memslot accounting"))
-        return {}
+        return
     if state.layout.device_memory_base is None:
         raise _Refused("the configuration is not prepared for memory devices (e.g., for memory "
                        "hotplug), consider specifying the maxmem option")
@@ -409,6 +411,7 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
         decision = dev.decide(device, 1, thp)
     steps.extend(decision.steps)
     required = decision.memslots
+    outcome.update(memslot_limit=limit, memslots=required, memslot_size=decision.memslot_size)
     reserved = state.reserved
     kvm_free = state.kvm_free()
     vfree, warning = state.vhost_free()
@@ -444,9 +447,8 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
     if size % backend_align:
         raise _Refused(f"backend memory size must be multiple of {hx(backend_align)}")
     align = max(dev.min_alignment(device, thp), backend_align)
-    address, warning = _place(state, device, size, align)
-    if warning:
-        warnings.append(warning)
+    address = _place(state, device, size, align, warnings)
+    outcome["address"] = address
 
     # realize()
     discard_disabled = any(d.kind == "vhost-vdpa" for d in state.vhost.devices)
@@ -472,8 +474,6 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
     state.remap(plug)
     if state.booted and isinstance(device, VirtioMem) and machine.guest_plugs_memory:
         _guest_plug(state, item, item.requested)
-    return {"memslot_limit": limit, "memslots": required,
-            "memslot_size": decision.memslot_size, "address": address}
 
 
 def _dimm_slot(state: _State, device: PcDimm | Nvdimm) -> int:
@@ -494,15 +494,14 @@ def _dimm_slot(state: _State, device: PcDimm | Nvdimm) -> int:
     raise _Refused("no free slots available")
 
 
-def _place(state: _State, device: dev.MemoryDevice, size: int,
-           align: int) -> tuple[int, str | None]:
+def _place(state: _State, device: dev.MemoryDevice, size: int, align: int,
+           warnings: list[str]) -> int:
     """memory_device_get_free_addr(): the user's address, or first fit from the base."""
     base = state.layout.device_memory_base
     region = state.layout.device_memory_size
     assert base is not None and region is not None
-    warning = None
     if base % align:
-        warning = (f"the alignment ({hx(align)}) exceeds the expected maximum alignment, memory "
+        warnings.append(f"the alignment ({hx(align)}) exceeds the expected maximum alignment, memory "
                    "will get fragmented and not all 'maxmem' might be usable for memory devices.")
     end = base + region - 1
     hint = dev.address_hint(device)
@@ -516,7 +515,7 @@ def _place(state: _State, device: dev.MemoryDevice, size: int,
         for addr, length, other in taken:
             if addr <= hint + size - 1 and hint <= addr + length - 1:
                 raise _Refused(f"address range conflicts with memory device id='{other}'")
-        return hint, warning
+        return hint
     start = align_up(base, align)
     if size == 0 or start + size - 1 > U64_MAX:
         raise _Refused("can't add memory device, device too big")
@@ -531,7 +530,7 @@ def _place(state: _State, device: dev.MemoryDevice, size: int,
     if start is None or start < base or start + size - 1 > end:
         raise _Refused("could not find position in guest address space for memory device - "
                        "memory fragmented due to alignments")
-    return start, warning
+    return start
 
 
 # ------------------------------------------------------------------ vhost devices
