@@ -160,7 +160,8 @@ def realize_error(device: MemoryDevice, thp_size: int, discard_disabled: bool) -
                    "to be 'on'"
         block = block_size(device, thp_size)
         if block < device.page_size:
-            return f"'block-size' property has to be at least the page size ({hx(device.page_size)})"
+            return ("'block-size' property has to be at least the page size "
+                    f"({hx(device.page_size)})")
         if not is_aligned(device.requested_size, block):
             return f"'requested-size' property has to be multiples of 'block-size' ({hx(block)})"
         if not is_aligned(device.memaddr or 0, block):

@@ -26,7 +26,7 @@ class BootMemory:
 
     kvm_slots: int
     ram_sections: int
-    """RAM (not ROM) sections: what vhost-kernel/vdpa map; vhost-user maps them only if fd-backed."""
+    """RAM (not ROM) sections: vhost-kernel/vdpa map them; vhost-user only if fd-backed."""
 
 
 @dataclass(frozen=True)

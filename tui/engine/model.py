@@ -381,7 +381,7 @@ class Config(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _default_timeline(cls, data: object) -> object:
-        """No timeline given: cold-plug everything in the order listed (consumers, vhost, memory)."""
+        """No timeline: cold-plug everything in the order listed (consumers, vhost, memory)."""
         if isinstance(data, dict) and "timeline" not in data:
             order = [*data.get("consumers", ()), *data.get("vhost_devices", ()),
                      *data.get("memory_devices", ())]

@@ -501,8 +501,9 @@ def _place(state: _State, device: dev.MemoryDevice, size: int, align: int,
     region = state.layout.device_memory_size
     assert base is not None and region is not None
     if base % align:
-        warnings.append(f"the alignment ({hx(align)}) exceeds the expected maximum alignment, memory "
-                   "will get fragmented and not all 'maxmem' might be usable for memory devices.")
+        warnings.append(f"the alignment ({hx(align)}) exceeds the expected maximum alignment, "
+                        "memory will get fragmented and not all 'maxmem' might be usable for "
+                        "memory devices.")
     end = base + region - 1
     hint = dev.address_hint(device)
     taken = sorted((p.address, p.size, p.device.id) for p in state.memory.values())

@@ -40,7 +40,8 @@ def parse_size(value: object) -> int:
     elif isinstance(value, str):
         result = _parse_text(value.strip())
     else:
-        raise SizeError(f"a size must be an integer or a string like '64G', not {type(value).__name__}")
+        raise SizeError(
+            f"a size must be an integer or a string like '64G', not {type(value).__name__}")
     if result < 0:
         raise SizeError(f"size {value!r} is negative")
     if result > U64_MAX:
