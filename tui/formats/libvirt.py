@@ -1,0 +1,665 @@
+"""libvirt domain XML for a configuration (pure: no I/O, no libvirt needed).
+
+Engineers who run VMs through libvirt want the configuration they explored as the XML they
+paste into `virsh define` / `virsh attach-device`. The cold-plugged part of the timeline becomes
+one `<domain>`; every hotplug, unplug and resize becomes a device XML snippet for `virsh
+attach-device` / `detach-device` / `update-device` with `--live`.
+
+What libvirt cannot express is written as an XML comment, never as invented syntax: hv-balloon
+(no libvirt model), vhost-user SCSI and vsock, memslot consumers (ROMs, BARs), and the per-device
+backend choices libvirt takes from `<memoryBacking>` instead. Memslot numbers are never computed
+here: pass the engine's `Report` and its verdicts are embedded as comments.
+
+Naming: memory device and back-end `X` carry the user alias `ua-X`; vhost-user sockets are
+`/run/vhost-user/X.sock`, as in the QEMU exporter. Paths, the network name and WWPNs are
+placeholders to adapt.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from tui.engine.units import MiB, format_size, qemu_hex
+
+if TYPE_CHECKING:
+    from tui.engine.model import Config, Event
+    from tui.engine.report import EventResult, Report
+
+__all__ = [
+    "DEFAULT_DOMAIN_NAME",
+    "domain_xml",
+    "hotplug_snippets",
+    "parse_memory_devices",
+]
+
+DEFAULT_DOMAIN_NAME = "memslot-explorer"
+SOCKET_DIR = "/run/vhost-user"
+"""vhost-user sockets: `<SOCKET_DIR>/<id>.sock` (same convention as the QEMU exporter)."""
+PMEM_DIR = "/var/lib/libvirt/images"
+"""nvdimm / virtio-pmem backing files: `<PMEM_DIR>/<id>.img` (placeholders)."""
+NETWORK = "default"
+TIMELINE_NS = "urn:x-memslot-explorer:timeline:1"
+"""Namespace of the hot-event list in `<metadata>` (libvirt requires one for metadata)."""
+VIRTIOFS_DIR = "/srv"
+KiB = 1024
+_SMALL_PAGE = 4 * KiB
+_LIBVIRT_SIZE_ALIGN = 2 * MiB
+"""libvirt rounds memory device sizes up (to 2 MiB on x86), so QEMU may see a bigger device."""
+
+_MODELS = {"pc-dimm": "dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtio-pmem",
+           "virtio-mem": "virtio-mem"}
+_KINDS = {model: kind for kind, model in _MODELS.items()}
+_PCI_KINDS = {"virtio-pmem", "virtio-mem", "vhost-user", "vhost-kernel", "vhost-vdpa"}
+_VHOST_KINDS = {"vhost-user", "vhost-kernel", "vhost-vdpa"}
+_ALIAS_PREFIX = "ua-"
+_ALIAS_BAD = re.compile(r"[^A-Za-z0-9_-]")
+_NAME_BAD = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+ET.register_namespace("mse", TIMELINE_NS)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _comment(text: str) -> ET.Element:
+    """An XML comment; `--` is not allowed inside one, so it is broken up."""
+    safe = " ".join(text.split())
+    while "--" in safe:
+        safe = safe.replace("--", "- -")
+    return ET.Comment(f" {safe} ")
+
+
+def _set_size(element: ET.Element, value: int) -> ET.Element:
+    """unit='KiB' and the value, or bytes (unit='b') when it is not whole KiB: always exact."""
+    if value % KiB == 0:
+        element.set("unit", "KiB")
+        element.text = str(value // KiB)
+    else:
+        element.set("unit", "b")
+        element.text = str(value)
+    return element
+
+
+def _size(parent: ET.Element, tag: str, value: int) -> ET.Element:
+    """`<tag unit='KiB'>n</tag>` under parent (see `_set_size`)."""
+    return _set_size(ET.SubElement(parent, tag), value)
+
+
+def _alias(device_id: str) -> str:
+    """libvirt user alias (`ua-` prefix, only letters, digits, `_` and `-`)."""
+    return _ALIAS_PREFIX + _ALIAS_BAD.sub("_", device_id)
+
+
+def _add_alias(element: ET.Element, device_id: str) -> None:
+    ET.SubElement(element, "alias", name=_alias(device_id))
+
+
+def _domain_name(config: Config) -> str:
+    name = _NAME_BAD.sub("-", config.title).strip("-.")
+    return name or DEFAULT_DOMAIN_NAME
+
+
+def _cold_ids(config: Config) -> list[str]:
+    return [event.device for event in config.timeline if event.action == "cold"]
+
+
+def _disk_names(config: Config) -> dict[str, str]:
+    """Guest disk names (vda, vdb, ...) for every vhost device that is a libvirt <disk>."""
+    names: dict[str, str] = {}
+    for device in config.vhost_devices:
+        if device.kind in ("vhost-user", "vhost-vdpa") and device.device == "blk":
+            index = len(names)
+            letters = ""
+            while True:
+                letters = chr(ord("a") + index % 26) + letters
+                index = index // 26 - 1
+                if index < 0:
+                    break
+            names[device.id] = f"vd{letters}"
+    return names
+
+
+def _vdpa_paths(config: Config) -> dict[str, str]:
+    """/dev/vhost-vdpa-N for every vDPA device, in configuration order (placeholders)."""
+    vdpa = [d.id for d in config.vhost_devices if d.kind == "vhost-vdpa"]
+    return {device_id: f"/dev/vhost-vdpa-{n}" for n, device_id in enumerate(vdpa)}
+
+
+def _wwpn(device_id: str) -> str:
+    """A stable, well-formed NAA WWPN for a vhost-scsi target (placeholder)."""
+    return f"naa.5001405{zlib.crc32(device_id.encode()):09x}"
+
+
+def _default_block_size(config: Config, device: Any) -> int:
+    """QEMU's virtio-mem default block size: libvirt requires <block>, so it is written out.
+
+    hugetlb: the page size (at least 1 MiB); otherwise the host THP size.
+    """
+    if device.page_size > _SMALL_PAGE:
+        return max(device.page_size, MiB)
+    return max(device.page_size, config.machine.host_thp_size)
+
+
+# --------------------------------------------------------------------------- engine verdicts
+
+
+def _event_results(config: Config, report: Report | None) -> dict[int, EventResult]:
+    """Timeline position → the engine's verdict (only when the report covers the timeline)."""
+    if report is None or len(report.events) != len(config.timeline):
+        return {}
+    return dict(enumerate(report.events))
+
+
+def _verdict_texts(result: EventResult) -> list[str]:
+    """The engine's verdict on one event as comment lines (numbers from the report only)."""
+    device = result.device
+    if result.skipped:
+        return [f"memslot-explorer: {device} is never reached (QEMU already stopped)"]
+    if not result.ok:
+        return [f"memslot-explorer: QEMU refuses {device}: {result.error}"]
+    texts: list[str] = []
+    if result.memslot_limit is not None and result.memslots is not None:
+        plural = "" if result.memslots == 1 else "s"
+        texts.append(f"memslot-explorer: {device} decides {result.memslots} memslot{plural} "
+                     f"(limit {result.memslot_limit})")
+    elif result.memslots is not None:
+        plural = "" if result.memslots == 1 else "s"
+        texts.append(f"memslot-explorer: {device} uses {result.memslots} memslot{plural}")
+    for vhost in result.budget.vhost:
+        if vhost.id == device:
+            texts.append(f"memslot-explorer: {device} vhost limit {vhost.limit} memslots, "
+                         f"{vhost.used} used")
+    if result.pending:
+        texts.append(f"memslot-explorer: unplug of {device} waits for the guest")
+    if not texts:
+        texts.append(f"memslot-explorer: {device} is accepted")
+    texts.extend(f"memslot-explorer: warning: {warning}" for warning in result.warnings)
+    return texts
+
+
+# --------------------------------------------------------------------------- memory devices
+
+
+def _memory_notes(config: Config, device: Any) -> list[str]:
+    """What the model says about a memory device that this XML cannot say exactly."""
+    notes: list[str] = []
+    kind = device.kind
+    memfd_boot = config.machine.memory_backend == "memfd"
+    if kind in ("pc-dimm", "virtio-mem") and device.page_size == _SMALL_PAGE:
+        libvirt_backend = "memfd" if memfd_boot else "ram"
+        if device.backend != libvirt_backend:
+            notes.append(
+                f"{device.id}: the model backs it with memory-backend-{device.backend}, but "
+                f"libvirt takes a memory device's backend from <memoryBacking>; this domain "
+                f"gives memory-backend-{libvirt_backend}"
+            )
+    if kind in ("nvdimm", "virtio-pmem"):
+        if device.backend != "file":
+            notes.append(f"{device.id}: libvirt always backs {kind} with memory-backend-file "
+                         f"(the model uses memory-backend-{device.backend})")
+        if device.page_size != _SMALL_PAGE:
+            notes.append(f"{device.id}: page size {format_size(device.page_size)} comes from "
+                         f"the file's filesystem (put the file on hugetlbfs)")
+    if device.prealloc:
+        notes.append(f"{device.id}: prealloc=on is set by <memoryBacking><allocation "
+                     f"mode='immediate'/></memoryBacking> in libvirt, for every memory device")
+    if device.readonly and kind != "nvdimm":
+        notes.append(f"{device.id}: libvirt has no read-only backend for {kind}")
+    if kind == "nvdimm":
+        if device.unarmed and not device.readonly:
+            notes.append(f"{device.id}: libvirt sets unarmed=on only for a <readonly/> nvdimm")
+        if device.readonly and not device.unarmed:
+            notes.append(f"{device.id}: libvirt adds unarmed=on to a <readonly/> nvdimm; "
+                         f"the model leaves it off")
+    if kind == "virtio-mem":
+        if device.block_size is None:
+            notes.append(f"{device.id}: <block> is QEMU's default for this backend "
+                         f"(libvirt requires it)")
+        if not device.unplugged_inaccessible:
+            notes.append(f"{device.id}: libvirt cannot set unplugged-inaccessible=off")
+    if device.size % _LIBVIRT_SIZE_ALIGN:
+        notes.append(f"{device.id}: size {device.size} is not a multiple of 2 MiB; libvirt "
+                     f"rounds memory device sizes up, so QEMU will see a larger device")
+    return notes
+
+
+def _memory_element(config: Config, device: Any, *, requested: int | None = None) -> ET.Element:
+    """`<memory model=...>` for a pc-dimm, nvdimm, virtio-pmem or virtio-mem."""
+    kind = device.kind
+    element = ET.Element("memory", model=_MODELS[kind])
+    if device.share:
+        element.set("access", "shared")
+    elif config.machine.memory_backend == "memfd":
+        element.set("access", "private")
+
+    if kind in ("nvdimm", "virtio-pmem"):
+        source = ET.SubElement(element, "source")
+        ET.SubElement(source, "path").text = f"{PMEM_DIR}/{device.id}.img"
+    elif device.page_size != _SMALL_PAGE:
+        source = ET.SubElement(element, "source")
+        _size(source, "pagesize", device.page_size)
+
+    target = ET.SubElement(element, "target")
+    if kind == "virtio-mem" and device.dynamic_memslots:
+        target.set("dynamicMemslots", "yes")
+    _size(target, "size", device.size)
+    if kind != "virtio-pmem":
+        ET.SubElement(target, "node").text = "0"
+    if kind == "nvdimm":
+        if device.label_size is not None:
+            label = ET.SubElement(target, "label")
+            _size(label, "size", device.label_size)
+        if device.readonly:
+            ET.SubElement(target, "readonly")
+    if kind == "virtio-mem":
+        block = device.block_size
+        _size(target, "block", block if block is not None else _default_block_size(config, device))
+        _size(target, "requested", device.requested_size if requested is None else requested)
+    if kind in ("virtio-mem", "virtio-pmem") and device.memaddr is not None:
+        ET.SubElement(target, "address", base=qemu_hex(device.memaddr))
+
+    _add_alias(element, device.id)
+    if kind in ("pc-dimm", "nvdimm") and (device.slot is not None or device.addr is not None):
+        address = ET.SubElement(element, "address", type="dimm")
+        if device.slot is not None:
+            address.set("slot", str(device.slot))
+        if device.addr is not None:
+            address.set("base", qemu_hex(device.addr))
+    return element
+
+
+# --------------------------------------------------------------------------- vhost devices
+
+
+def _vhost_notes(device: Any) -> list[str]:
+    """Host and back-end facts of the model that live outside the domain XML."""
+    if device.kind == "vhost-kernel":
+        return [f"{device.id}: host vhost module max_mem_regions = {device.max_mem_regions} "
+                f"(kernel default 64; 'options vhost max_mem_regions=N' in /etc/modprobe.d)"]
+    if device.kind == "vhost-user":
+        name = device.backend_name or "the vhost-user back-end"
+        if device.configure_mem_slots:
+            return [f"{device.id}: {name} offers CONFIGURE_MEM_SLOTS and answers "
+                    f"{device.max_mem_slots} to GET_MAX_MEM_SLOTS"]
+        return [f"{device.id}: {name} does not offer CONFIGURE_MEM_SLOTS"]
+    return []
+
+
+def _vhost_element(config: Config, device: Any) -> ET.Element | None:
+    """The libvirt device for a vhost back-end, or None where libvirt has no model for it."""
+    kind, what = device.kind, device.device
+    element: ET.Element
+    if kind == "vhost-kernel" and what == "net":
+        element = ET.Element("interface", type="network")
+        ET.SubElement(element, "source", network=NETWORK)
+        ET.SubElement(element, "model", type="virtio")
+        ET.SubElement(element, "driver", name="vhost")
+    elif kind == "vhost-kernel" and what == "scsi":
+        element = ET.Element("hostdev", mode="subsystem", type="scsi_host", managed="no")
+        ET.SubElement(element, "source", protocol="vhost", wwpn=_wwpn(device.id))
+    elif kind == "vhost-kernel" and what == "vsock":
+        element = ET.Element("vsock", model="virtio")
+        ET.SubElement(element, "cid", auto="yes")
+    elif kind == "vhost-user" and what == "net":
+        element = ET.Element("interface", type="vhostuser")
+        ET.SubElement(element, "source", type="unix", path=f"{SOCKET_DIR}/{device.id}.sock",
+                      mode="client")
+        ET.SubElement(element, "model", type="virtio")
+    elif kind == "vhost-user" and what == "fs":
+        element = ET.Element("filesystem", type="mount", accessmode="passthrough")
+        ET.SubElement(element, "driver", type="virtiofs")
+        ET.SubElement(element, "source", dir=f"{VIRTIOFS_DIR}/{device.id}")
+        ET.SubElement(element, "target", dir=device.id)
+    elif kind == "vhost-user" and what == "blk":
+        element = ET.Element("disk", type="vhostuser", device="disk")
+        ET.SubElement(element, "driver", name="qemu", type="raw")
+        ET.SubElement(element, "source", type="unix", path=f"{SOCKET_DIR}/{device.id}.sock")
+        ET.SubElement(element, "target", dev=_disk_names(config)[device.id], bus="virtio")
+    elif kind == "vhost-vdpa" and what == "net":
+        element = ET.Element("interface", type="vdpa")
+        ET.SubElement(element, "source", dev=_vdpa_paths(config)[device.id])
+    elif kind == "vhost-vdpa" and what == "blk":
+        element = ET.Element("disk", type="vhostvdpa", device="disk")
+        ET.SubElement(element, "driver", name="qemu", type="raw", cache="none", io="threads")
+        ET.SubElement(element, "source", dev=_vdpa_paths(config)[device.id])
+        ET.SubElement(element, "target", dev=_disk_names(config)[device.id], bus="virtio")
+    else:
+        return None
+    _add_alias(element, device.id)
+    return element
+
+
+# --------------------------------------------------------------------------- any device
+
+
+def _device_nodes(config: Config, device: Any, *, requested: int | None = None
+                  ) -> tuple[list[ET.Element], bool]:
+    """Comments and the element for one device; the flag says whether libvirt can express it."""
+    kind = device.kind
+    if kind in _MODELS:
+        nodes = [_comment(note) for note in _memory_notes(config, device)]
+        return [*nodes, _memory_element(config, device, requested=requested)], True
+    if kind == "hv-balloon":
+        return [_comment(
+            f"{device.id}: hv-balloon has no libvirt model (QEMU >= 8.2: -device vmbus-bridge "
+            f"-device hv-balloon,memdev=...; add it with <qemu:commandline> if needed)"
+        )], False
+    if kind in _VHOST_KINDS:
+        notes = [_comment(note) for note in _vhost_notes(device)]
+        element = _vhost_element(config, device)
+        if element is None:
+            return [*notes, _comment(f"{device.id}: libvirt has no model for "
+                                     f"vhost-user-{device.device}")], False
+        return [*notes, element], True
+    return [_comment(
+        f"{device.id}: memslot consumer '{kind}' ({device.kvm_slots} KVM memslot(s), "
+        f"{device.vhost_kernel_regions} vhost-kernel and {device.vhost_user_regions} vhost-user "
+        f"regions in the model) is not a device this exporter writes"
+        + (f": {device.note}" if device.note else "")
+    )], False
+
+
+def _libvirt_order_note(config: Config) -> str | None:
+    """libvirt writes every memory device on the command line before disks, filesystems and
+    other devices (netdevs are created first anyway), whatever the order in the XML."""
+    cold = [config.device(device_id) for device_id in _cold_ids(config)]
+    late = None
+    for device in cold:
+        if device.kind in _VHOST_KINDS and device.device != "net":
+            late = late or device
+        elif device.kind in _MODELS and late is not None:
+            return (f"plug order: the configuration plugs {late.id} before {device.id}, but "
+                    f"libvirt puts every memory device on the QEMU command line before disks, "
+                    f"filesystems, hostdevs and vsock; the memslot verdicts here are for the "
+                    f"configured order")
+    return None
+
+
+# --------------------------------------------------------------------------- domain
+
+
+def _domain(config: Config, report: Report | None, name: str | None) -> ET.Element:
+    machine = config.machine
+    results = _event_results(config, report)
+    cold = _cold_ids(config)
+    cold_devices = [config.device(device_id) for device_id in cold]
+    domain = ET.Element("domain", type="kvm" if machine.accel == "kvm" else "qemu")
+    domain.append(_comment(
+        f"generated by memslot-explorer (QEMU {machine.qemu_version} modelled); file paths, "
+        f"sockets, the network and WWPNs are placeholders"
+    ))
+    domain.append(_comment(
+        f"host: KVM_CAP_NR_MEMSLOTS = {machine.kvm_memslots}, transparent hugepage size "
+        f"{format_size(machine.host_thp_size)}"
+    ))
+    if report is not None and report.startup_error:
+        domain.append(_comment(f"memslot-explorer: QEMU does not start: {report.startup_error}"))
+    ET.SubElement(domain, "name").text = name or _domain_name(config)
+    if config.title:
+        ET.SubElement(domain, "title").text = " ".join(config.title.split())
+    if config.description:
+        ET.SubElement(domain, "description").text = config.description
+
+    memory_devices = [d for d in cold_devices if d.kind in _MODELS]
+    if machine.maxmem is not None:
+        slots = {"slots": str(machine.slots)} if machine.slots else {}
+        _set_size(ET.SubElement(domain, "maxMemory", slots), machine.maxmem)
+    else:
+        if any(d.kind in (*_MODELS, "hv-balloon") for d in config.memory_devices):
+            domain.append(_comment("no maxMemory: QEMU needs maxmem for any memory device"))
+        if machine.slots:
+            domain.append(_comment(f"slots = {machine.slots} without maxmem: libvirt can only "
+                                   f"write slots on <maxMemory>"))
+    _size(domain, "memory", machine.ram + sum(d.size for d in memory_devices))
+
+    if machine.memory_backend == "memfd":
+        backing = ET.SubElement(domain, "memoryBacking")
+        ET.SubElement(backing, "source", type="memfd")
+        ET.SubElement(backing, "access", mode="shared")
+    elif any(d.kind == "vhost-user" for d in config.vhost_devices):
+        domain.append(_comment(
+            "vhost-user needs shared guest memory and libvirt refuses it without "
+            "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>; "
+            "the model keeps boot RAM private (memory_backend = 'ram')"
+        ))
+
+    ET.SubElement(domain, "vcpu", placement="static").text = "1"
+    os_element = ET.SubElement(domain, "os")
+    ET.SubElement(os_element, "type", arch="x86_64", machine=machine.type).text = "hvm"
+    features = ET.SubElement(domain, "features")
+    ET.SubElement(features, "acpi")
+    ET.SubElement(features, "apic")
+    if machine.nvdimm and not any(d.kind == "nvdimm" for d in cold_devices):
+        domain.append(_comment("machine nvdimm=on: libvirt turns it on only when the domain has "
+                               "an nvdimm <memory> device"))
+    elif not machine.nvdimm and any(d.kind == "nvdimm" for d in cold_devices):
+        domain.append(_comment("libvirt turns on -machine nvdimm=on for the nvdimm devices; "
+                               "the model has machine nvdimm = false"))
+
+    cpu = ET.SubElement(domain, "cpu", mode="custom", match="exact", check="none")
+    ET.SubElement(cpu, "model", fallback="forbid").text = "qemu64"
+    if machine.cpu_vendor != "amd":
+        cpu.append(_comment("the model's CPU reports an Intel vendor (qemu64,vendor=GenuineIntel)"))
+    ET.SubElement(cpu, "maxphysaddr", mode="emulate", bits=str(machine.phys_bits))
+    numa = ET.SubElement(cpu, "numa")
+    cell = ET.SubElement(numa, "cell", id="0", cpus="0")
+    if machine.ram % KiB:
+        cell.set("memory", str(machine.ram))
+        cell.set("unit", "b")
+    else:
+        cell.set("memory", str(machine.ram // KiB))
+        cell.set("unit", "KiB")
+
+    devices = ET.SubElement(domain, "devices")
+    order_note = _libvirt_order_note(config)
+    if order_note:
+        devices.append(_comment(order_note))
+    for position, event in enumerate(config.timeline):
+        if event.action != "cold":
+            continue
+        device = config.device(event.device)
+        if position in results:
+            for text in _verdict_texts(results[position]):
+                devices.append(_comment(text))
+        nodes, _ = _device_nodes(config, device)
+        devices.extend(nodes)
+    ports = _hotplug_ports(config)
+    if ports:
+        devices.append(_comment(f"{ports} free pcie-root-port(s) for the PCI devices "
+                                f"hotplugged later (q35's pcie.0 refuses hotplug)"))
+        for _ in range(ports):
+            ET.SubElement(devices, "controller", type="pci", model="pcie-root-port")
+    never = [d.id for d in config.all_devices()
+             if all(e.device != d.id for e in config.timeline)]
+    if never:
+        devices.append(_comment(f"not in the timeline, so left out: {', '.join(never)}"))
+    return domain
+
+
+def _hotplug_ports(config: Config) -> int:
+    """Empty root ports a q35 domain needs for its hotplugged PCI devices (one per device)."""
+    if config.machine.type != "q35":
+        return 0
+    hot = {e.device for e in config.timeline if e.action == "hotplug"}
+    return sum(1 for d in config.all_devices() if d.id in hot and d.kind in _PCI_KINDS)
+
+
+def _serialize(element: ET.Element) -> str:
+    ET.indent(element, space="  ")
+    return ET.tostring(element, encoding="unicode")
+
+
+def domain_xml(config: Config, *, report: Report | None = None, name: str | None = None,
+               timeline: bool = False) -> str:
+    """The libvirt `<domain>` for the cold-plugged part of the timeline, pretty-printed.
+
+    `report` (from `tui.engine.replay`) adds the engine's verdict on each device as a comment;
+    without it the XML depends on the configuration only. `name` overrides the domain name
+    (default: the title, or "memslot-explorer"). `timeline` also embeds every hot event's
+    device XML (see `hotplug_snippets`) in `<metadata>`, keeping one definable document.
+    """
+    domain = _domain(config, report, name)
+    if timeline:
+        metadata = _timeline_metadata(config, report, name or _domain_name(config))
+        if metadata is not None:
+            domain.append(metadata)
+    return _serialize(domain) + "\n"
+
+
+# --------------------------------------------------------------------------- hotplug
+
+
+def _event_description(position: int, event: Event, alias: str, domain: str) -> str:
+    device = event.device
+    step = f"event {position + 1}: {event.action} {device}"
+    if event.action == "hotplug":
+        return f"{step} (virsh attach-device {domain} {device}.xml --live)"
+    if event.action == "unplug":
+        return (f"{step} (virsh detach-device {domain} {device}.xml --live, or "
+                f"virsh detach-device-alias {domain} {alias} --live)")
+    size = event.requested_size or 0
+    amount = f"{size // KiB}KiB" if size % KiB == 0 else f"{size}B"
+    return (f"{step} to requested size {format_size(size)} (virsh update-memory-device {domain} "
+            f"--alias {alias} --requested-size {amount} --live, or virsh update-device {domain} "
+            f"{device}.xml --live)")
+
+
+def _hot_events(config: Config, report: Report | None, domain: str
+                ) -> list[tuple[int, Event, str, list[ET.Element]]]:
+    """(position, event, description, comment and element nodes) for every hot event."""
+    results = _event_results(config, report)
+    events = []
+    for position, event in enumerate(config.timeline):
+        if event.action == "cold":
+            continue
+        device = config.device(event.device)
+        requested = event.requested_size if event.action == "resize" else None
+        nodes, _ = _device_nodes(config, device, requested=requested)
+        verdicts = [_comment(text) for text in _verdict_texts(results[position])] \
+            if position in results else []
+        description = _event_description(position, event, _alias(device.id), domain)
+        events.append((position, event, description, [*verdicts, *nodes]))
+    return events
+
+
+def hotplug_snippets(config: Config, *, report: Report | None = None,
+                     name: str | None = None) -> list[tuple[str, str]]:
+    """(description, XML) for every hotplug, unplug and resize of the timeline, in order.
+
+    The XML is the device element `virsh attach-device` / `detach-device` / `update-device`
+    takes (preceded by the engine's verdict as comments when `report` is given); where libvirt
+    has no model for the device it is only a comment saying so.
+    """
+    snippets: list[tuple[str, str]] = []
+    for _, _, description, nodes in _hot_events(config, report, name or _domain_name(config)):
+        parts = []
+        for node in nodes:
+            if node.tag is ET.Comment:
+                parts.append(ET.tostring(node, encoding="unicode"))
+            else:
+                parts.append(_serialize(node))
+        snippets.append((description, "\n".join(parts) + "\n"))
+    return snippets
+
+
+def _timeline_metadata(config: Config, report: Report | None, domain: str) -> ET.Element | None:
+    """`<metadata>` carrying every hot event's device XML, so that one file holds the whole
+    timeline and still passes `virsh define` (libvirt keeps foreign-namespace metadata)."""
+    events = _hot_events(config, report, domain)
+    if not events:
+        return None
+    metadata = ET.Element("metadata")
+    timeline = ET.SubElement(metadata, f"{{{TIMELINE_NS}}}timeline")
+    for position, event, description, nodes in events:
+        item = ET.SubElement(timeline, f"{{{TIMELINE_NS}}}event", index=str(position + 1),
+                             action=event.action, device=event.device)
+        if event.requested_size is not None:
+            item.set("requested", str(event.requested_size))
+        item.set("description", description)
+        item.extend(nodes)
+    return metadata
+
+
+# --------------------------------------------------------------------------- parsing back
+
+_UNITS = {
+    "b": 1, "bytes": 1,
+    "k": KiB, "kib": KiB, "kb": 1000,
+    "m": KiB**2, "mib": KiB**2, "mb": 1000**2,
+    "g": KiB**3, "gib": KiB**3, "gb": 1000**3,
+    "t": KiB**4, "tib": KiB**4, "tb": 1000**4,
+}
+
+
+def _bytes(element: ET.Element | None) -> int | None:
+    """A libvirt scaled integer in bytes (default unit KiB, as libvirt's memory elements)."""
+    if element is None or element.text is None:
+        return None
+    unit = element.get("unit", "KiB").lower()
+    if unit not in _UNITS:
+        raise ValueError(f"unknown libvirt unit {element.get('unit')!r}")
+    return int(element.text.strip()) * _UNITS[unit]
+
+
+def _int(text: str | None) -> int | None:
+    return None if text is None else int(text, 0)
+
+
+def parse_memory_devices(xml: str) -> list[dict[str, Any]]:
+    """The memory devices of a domain's <devices> (or of one snippet), as model field dicts.
+
+    Keys: kind, id (from the `ua-` alias), size and the optional page_size, share, slot, addr,
+    label_size, readonly, block_size, requested_size, dynamic_memslots, memaddr, node. Used to
+    check that the exporter says what the configuration says.
+    """
+    root = ET.fromstring(xml)
+    scope = root.find("devices") if root.tag == "domain" else root
+    devices: list[dict[str, Any]] = []
+    for element in [] if scope is None else scope.iter("memory"):
+        model = element.get("model")
+        if model is None:
+            continue
+        if model not in _KINDS:
+            raise ValueError(f"unknown libvirt memory model {model!r}")
+        alias = element.find("alias")
+        alias_name = alias.get("name", "") if alias is not None else ""
+        target = element.find("target")
+        if target is None:
+            raise ValueError(f"memory device {alias_name or model} has no <target>")
+        device: dict[str, Any] = {
+            "kind": _KINDS[model],
+            "id": alias_name.removeprefix(_ALIAS_PREFIX) or None,
+            "size": _bytes(target.find("size")),
+        }
+        access = element.get("access")
+        if access is not None:
+            device["share"] = access == "shared"
+        page = _bytes(element.find("source/pagesize"))
+        if page is not None:
+            device["page_size"] = page
+        node = target.find("node")
+        if node is not None and node.text:
+            device["node"] = int(node.text)
+        address = element.find("address")
+        if address is not None and address.get("type") == "dimm":
+            if address.get("slot") is not None:
+                device["slot"] = _int(address.get("slot"))
+            if address.get("base") is not None:
+                device["addr"] = _int(address.get("base"))
+        base = target.find("address")
+        if base is not None and base.get("base") is not None:
+            device["memaddr"] = _int(base.get("base"))
+        label = _bytes(target.find("label/size"))
+        if label is not None:
+            device["label_size"] = label
+        if target.find("readonly") is not None:
+            device["readonly"] = True
+        if model == "virtio-mem":
+            device["block_size"] = _bytes(target.find("block"))
+            device["requested_size"] = _bytes(target.find("requested"))
+            device["dynamic_memslots"] = target.get("dynamicMemslots") == "yes"
+        devices.append(device)
+    return devices
