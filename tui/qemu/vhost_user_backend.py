@@ -50,6 +50,7 @@ MAX_FDS = 32  # QEMU sends at most VHOST_MEMORY_BASELINE_NREGIONS (8) fds with S
 F_PROTOCOL_FEATURES = 1 << 30
 F_VERSION_1 = 1 << 32
 PROTOCOL_F_MQ = 1 << 0
+PROTOCOL_F_CONFIG = 1 << 9
 PROTOCOL_F_CONFIGURE_MEM_SLOTS = 1 << 15
 
 
@@ -71,8 +72,9 @@ class Backend:
 
     @property
     def protocol_features(self) -> int:
-        """MQ always; CONFIGURE_MEM_SLOTS unless disabled (then QEMU assumes 8 slots)."""
-        value = PROTOCOL_F_MQ
+        """MQ and CONFIG always (vhost-user-blk/-vsock need GET_CONFIG; QEMU masks CONFIG off for
+        devices that do not use it); CONFIGURE_MEM_SLOTS unless disabled (QEMU then uses 8)."""
+        value = PROTOCOL_F_MQ | PROTOCOL_F_CONFIG
         if self.configure_mem_slots:
             value |= PROTOCOL_F_CONFIGURE_MEM_SLOTS
         return value
