@@ -1,0 +1,1 @@
+"""The Textual app: panels that edit one immutable Config and render the engine's Report."""

@@ -1,0 +1,717 @@
+"""The memslot-explorer app: one Config, replayed by the engine on every change.
+
+Data flows one way: a panel posts a message → the app builds a new, validated Config → the
+engine's `replay` → every panel renders the Report. Panels never compute memslots. Undo and
+redo are stacks of whole (immutable) configurations.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.widgets._help_panel import HelpPanel
+
+from tui.engine import replay
+from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
+from tui.engine.report import Report
+
+from . import edits, integrations, view
+from .catalog import TEMPLATES, Group, Template, template, template_for
+from .messages import (
+    DeviceSelected,
+    EditRequested,
+    EventFormRequested,
+    EventSelected,
+    FormRequested,
+    MachineFieldEdited,
+    SuggestionApplied,
+)
+from .panels.budget import BudgetPanel
+from .panels.consumers import ConsumersPanel
+from .panels.explain import ExplainPanel
+from .panels.machine import MachinePanel
+from .panels.memory import MemoryPanel
+from .panels.suggestions import SuggestionsPanel
+from .panels.timeline import TimelinePanel
+from .panels.vhost import VhostPanel
+from .screens.device_form import DeviceFormScreen
+from .screens.dialogs import ConfirmScreen, MessageScreen
+from .screens.event_form import EventFormScreen
+from .screens.export import ExportScreen
+from .screens.open_file import OpenScreen, SaveAsScreen
+
+GROUP_NAMES: dict[Group, str] = {
+    "memory": "memory device", "vhost": "vhost back-end", "consumer": "consumer",
+}
+
+
+def default_config() -> Config:
+    """The presets module's instructive default, or an empty q35 machine without it."""
+    presets = integrations.presets()
+    if presets is not None:
+        return presets.default_config()  # type: ignore[no-any-return]
+    return Config()
+
+
+class MemslotApp(App[int]):
+    """Holds the current Config and its Report; every panel renders from those two."""
+
+    CSS_PATH: ClassVar = ["app.tcss"]
+    TITLE = "memslot-explorer"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS: ClassVar = [
+        Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
+        Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change"),
+        Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo"),
+        Binding("ctrl+o", "open", "Open", id="open", tooltip="Open a preset or a TOML file"),
+        Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the TOML (asks for a path)"),
+        Binding("f2", "save_as", "Save as", id="save_as", show=False),
+        Binding("ctrl+e", "export", "Export", id="export",
+                tooltip="Preview as TOML / QEMU / QMP / libvirt; copy or save"),
+        Binding("f5", "verify", "Verify", id="verify", show=False,
+                tooltip="Run the configuration in a real QEMU"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    config: reactive[Config] = reactive(Config, init=False)
+    """The one source of truth; replaced (never mutated) on every edit."""
+
+    def __init__(self, config: Config | None = None, path: Path | None = None,
+                 load_error: Any = None) -> None:
+        super().__init__()
+        self._initial = config if config is not None else default_config()
+        self.path = path
+        self.saved: Config = self._initial
+        """The configuration as last loaded or saved: "modified" means different from it."""
+        self.load_error = load_error
+        self.report: Report | None = None
+        self.engine_error: str | None = None
+        self.suggestions: tuple[Any, ...] = ()
+        self.headroom: Any = None
+        self.selected_event: int | None = None
+        self.status_text = ""
+        self._undo: list[Config] = []
+        self._redo: list[Config] = []
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        """Three columns at ≥ 120 columns; stacked (scrolling) below."""
+        yield Header(show_clock=False, icon="▦")
+        with Horizontal(id="main"):
+            with Vertical(id="col-left", classes="column"):
+                yield MachinePanel(id="machine", classes="panel")
+                yield MemoryPanel(id="memory", classes="panel")
+                yield VhostPanel(id="vhost", classes="panel")
+                yield ConsumersPanel(id="consumers", classes="panel")
+            with Vertical(id="col-center", classes="column"):
+                yield TimelinePanel(id="timeline", classes="panel")
+                yield ExplainPanel(id="explain", classes="panel")
+            with Vertical(id="col-right", classes="column"):
+                yield BudgetPanel(id="budget", classes="panel")
+                yield SuggestionsPanel(id="suggestions", classes="panel")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Replay the starting config; show a load error from the command line, if any."""
+        self.config = self._initial
+        self.set_status(self._initial.title or "new configuration")
+        self.query_one(TimelinePanel).table.focus()
+        if self.load_error is not None:
+            self.show_load_error(self.load_error)
+
+    # ------------------------------------------------------------------ state
+
+    def watch_config(self, config: Config) -> None:
+        """Replay and render; every panel reads the same report."""
+        self.recompute(config)
+
+    def recompute(self, config: Config) -> None:
+        """The engine decides; the panels only show."""
+        try:
+            self.report = replay(config)
+            self.engine_error = None
+        except Exception as exc:  # an engine bug must not take the explorer down
+            self.report = None
+            self.engine_error = f"engine error: {type(exc).__name__}: {exc}"
+            self.set_status(f"✗ {self.engine_error}", error=True)
+        self.render_panels()
+        self.update_title()
+        self.start_advice(config, self.report)
+
+    def render_panels(self) -> None:
+        """Push the config and report down to every panel."""
+        config, report = self.config, self.report
+        for panel in (MachinePanel, MemoryPanel, VhostPanel, ConsumersPanel, TimelinePanel,
+                      BudgetPanel, SuggestionsPanel):
+            self.query_one(panel).show(config, report)
+        count = len(config.timeline)
+        if self.selected_event is None or self.selected_event >= count:
+            self.selected_event = (self.query_one(TimelinePanel).cursor if count else None)
+        self.query_one(ExplainPanel).show_event(report, self.selected_event)
+
+    @property
+    def dirty(self) -> bool:
+        """Changed since the last save or load."""
+        return self.config != self.saved
+
+    def update_title(self) -> None:
+        """File name, modified marker, modelled QEMU rules."""
+        name = self.path.name if self.path else "untitled"
+        marker = " • modified" if self.dirty else ""
+        report = self.report
+        rules = f" — QEMU {report.qemu_version} rules {report.rules}" if report else ""
+        self.sub_title = f"{name}{marker}{rules}"
+
+    def commit(self, config: Config, label: str) -> bool:
+        """Make `config` current (undoable). False if nothing changed."""
+        if config == self.config:
+            return False
+        self._undo.append(self.config)
+        self._redo.clear()
+        self.config = config
+        self.set_status(f"✓ {label}")
+        return True
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        """The one-line status above the footer (also what tests read)."""
+        self.status_text = text
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.set_class(error, "-error")
+        if error:
+            self.notify(text, severity="error", timeout=6)
+
+    def action_undo(self) -> None:
+        """Back to the previous configuration."""
+        if not self._undo:
+            self.set_status("nothing to undo")
+            return
+        self._redo.append(self.config)
+        self.config = self._undo.pop()
+        self.set_status("✓ undo")
+
+    def action_redo(self) -> None:
+        """Forward again."""
+        if not self._redo:
+            self.set_status("nothing to redo")
+            return
+        self._undo.append(self.config)
+        self.config = self._redo.pop()
+        self.set_status("✓ redo")
+
+    # ------------------------------------------------------------------ panel messages
+
+    @on(EditRequested)
+    def _edit(self, message: EditRequested) -> None:
+        try:
+            result = message.edit(self.config)
+        except (edits.EditError, ValidationError, ValueError, KeyError) as exc:
+            self.set_status(f"✗ {message.label}: {edits.describe(exc)}", error=True)
+            return
+        select = None
+        if isinstance(result, tuple):
+            result, select = result
+        self.commit(result, message.label)
+        if select is not None:
+            self.select_event(select)
+
+    @on(MachineFieldEdited)
+    def _machine(self, message: MachineFieldEdited) -> None:
+        panel = self.query_one(MachinePanel)
+        try:
+            config = edits.set_machine(self.config, message.name, message.value)
+        except edits.EditError as exc:
+            panel.mark(message.name, str(exc).removeprefix(f"{message.name}: "))
+            return
+        panel.mark(message.name, None)
+        if message.commit:
+            self.commit(config, f"machine {message.name} = {message.value}")
+
+    @on(EventSelected)
+    def _event_selected(self, message: EventSelected) -> None:
+        self.selected_event = message.index
+        self.query_one(ExplainPanel).show_event(self.report, message.index)
+
+    @on(DeviceSelected)
+    def _device_selected(self, message: DeviceSelected) -> None:
+        index = view.first_event(self.report, message.device_id)
+        if index is not None:
+            self.select_event(index)
+
+    def select_event(self, index: int) -> None:
+        """Highlight an event in the timeline and explain it."""
+        self.selected_event = index
+        self.query_one(TimelinePanel).select(index)
+        self.query_one(ExplainPanel).show_event(self.report, index)
+
+    @on(SuggestionApplied)
+    def _apply(self, message: SuggestionApplied) -> None:
+        self.apply_suggestion(message.index)
+
+    def apply_suggestion(self, index: int) -> None:
+        """Replace the config with a fix's config (proven by the engine's replay)."""
+        if not 0 <= index < len(self.suggestions):
+            self.set_status("no fix to apply")
+            return
+        fix = self.suggestions[index]
+        self.commit(fix.config, f"applied fix: {fix.title}")
+
+    # ------------------------------------------------------------------ forms
+
+    def template_defaults(self, item: Template) -> dict[str, object]:
+        """A fresh id, the template's defaults, then the model's own defaults."""
+        if item.group == "memory":
+            model: Any = MEMORY_DEVICE_KINDS[item.kind]
+        elif item.group == "vhost":
+            model = VHOST_DEVICE_KINDS[item.kind]
+        else:
+            model = None
+        values: dict[str, object] = {"id": edits.unique_id(self.config, item.id_base)}
+        for spec in item.fields:
+            if spec.name in item.defaults:
+                values[spec.name] = item.defaults[spec.name]
+            elif model is not None and spec.name in model.model_fields:
+                default = model.model_fields[spec.name].default
+                values[spec.name] = default if isinstance(default, bool | str | None) else str(
+                    default)
+        if item.group == "consumer":
+            kvm, kernel, user = CONSUMER_DEFAULTS[item.kind]
+            values |= {"kvm_slots": kvm, "vhost_kernel_regions": kernel,
+                       "vhost_user_regions": user}
+        return values
+
+    @on(FormRequested)
+    def _form(self, message: FormRequested) -> None:
+        self.open_form(message.group, message.device_id, message.template)
+
+    def open_form(self, group: Group, device_id: str | None = None,
+                  template_key: str | None = None) -> None:
+        """The add form (device_id None) or the edit form of one device."""
+        templates = TEMPLATES[group]
+        if device_id is None:
+            item = template(template_key) if template_key else templates[0]
+            values = self.template_defaults(item)
+            hot = any(e.action != "cold" for e in self.config.timeline)
+            plug: edits.Plug | None = "hotplug" if hot else "cold"
+
+            def validate(t: Template, raw: dict[str, str | bool], plug: edits.Plug) -> Config:
+                return edits.add_device(self.config, group, edits.form_values(t, raw), plug)
+
+            title = f"Add a {GROUP_NAMES[group]}"
+            label = "add {}"
+            fixed = False
+        else:
+            device = self.config.device(device_id)
+            current = device.model_dump()
+            values = device.model_dump(mode="json")
+            item = template_for(group, values)
+            plug = None
+
+            def validate(t: Template, raw: dict[str, str | bool], plug: edits.Plug) -> Config:
+                return edits.replace_device(self.config, group, device_id,
+                                            current | edits.form_values(t, raw))
+
+            title = f"Edit {device_id} ({device.kind})"
+            label = "edit {}"
+            fixed = True
+
+        def done(config: Config | None) -> None:
+            if config is not None:
+                new_ids = [d.id for d in config.all_devices()]
+                changed = next((i for i in new_ids if i not in
+                                {d.id for d in self.config.all_devices()}), device_id)
+                self.commit(config, label.format(changed))
+                if changed:
+                    self.panel_for(group).select(changed)
+
+        self.push_screen(DeviceFormScreen(
+            title=title, templates=templates, template=item, values=values, validate=validate,
+            defaults=self.template_defaults, plug=plug, kind_fixed=fixed), done)
+
+    def panel_for(self, group: Group) -> MemoryPanel | VhostPanel | ConsumersPanel:
+        """The list panel of a group."""
+        return {"memory": self.query_one(MemoryPanel), "vhost": self.query_one(VhostPanel),
+                "consumer": self.query_one(ConsumersPanel)}[group]
+
+    @on(EventFormRequested)
+    def _event_form(self, message: EventFormRequested) -> None:
+        self.open_event_form(message.index)
+
+    def open_event_form(self, index: int | None = None, action: str = "hotplug") -> None:
+        """Insert a hotplug / unplug / resize (after the highlighted event by default)."""
+        if index is None:
+            index = (self.query_one(TimelinePanel).cursor + 1) if self.config.timeline else 0
+        devices = [d.id for d in self.config.all_devices()]
+        position = index
+
+        def validate(event: dict[str, object]) -> Config:
+            return edits.insert_event(self.config, position, event)
+
+        def done(config: Config | None) -> None:
+            if config is not None and self.commit(config, f"insert event {position + 1}"):
+                self.select_event(position)
+
+        self.push_screen(EventFormScreen(position=position, devices=devices, action=action,
+                                         validate=validate), done)
+
+    # ------------------------------------------------------------------ advice
+
+    def start_advice(self, config: Config, report: Report | None) -> None:
+        """Fixes are proven by replays, which can take a while: compute them off the UI thread."""
+        panel = self.query_one(SuggestionsPanel)
+        self.suggestions = ()
+        if report is None or integrations.advice() is None:
+            panel.show_advice((), None)
+            return
+        panel.show_advice((), "computing…")
+        self._advise(config, report)
+
+    @work(thread=True, exclusive=True, group="advice")
+    def _advise(self, config: Config, report: Report) -> None:
+        advice = integrations.advice()
+        assert advice is not None
+        try:
+            suggestions = tuple(advice.suggest(config, report))
+            headroom = advice.headroom(config, report)
+        except Exception as exc:
+            suggestions, headroom = (), f"advisor error: {exc}"
+        self.call_from_thread(self._show_advice, config, suggestions, headroom)
+
+    def _show_advice(self, config: Config, suggestions: tuple[Any, ...], headroom: Any) -> None:
+        if config is not self.config:
+            return  # a newer edit superseded this computation
+        self.suggestions = suggestions
+        self.headroom = headroom
+        text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
+        self.query_one(SuggestionsPanel).show_advice(suggestions, text)
+
+    # ------------------------------------------------------------------ files
+
+    def show_load_error(self, error: Any) -> None:
+        """File, field and reason of a TOML that did not load; the current config stays."""
+        file = getattr(error, "file", "")
+        problems = getattr(error, "problems", None) or [
+            (getattr(error, "field", ""), getattr(error, "reason", str(error)))]
+        lines = [f"file:   {file}"]
+        for field, reason in problems:
+            lines.append(f"field:  {field or '—'}")
+            lines.append(f"reason: {reason}")
+        lines.append("")
+        lines.append("The app keeps the configuration it had.")
+        self.set_status(f"✗ could not load {file}", error=True)
+        self.push_screen(MessageScreen("Could not load the configuration", "\n".join(lines),
+                                       error=True))
+
+    def load(self, path: Path) -> bool:
+        """Open a TOML file; on failure report it and keep the current config."""
+        toml = integrations.toml()
+        if toml is None:
+            self.set_status(f"✗ {integrations.missing('TOML loading')}", error=True)
+            return False
+        try:
+            config = toml.load(path)
+        except toml.ConfigError as exc:
+            self.show_load_error(exc)
+            return False
+        self._undo.append(self.config)
+        self._redo.clear()
+        self.path = path
+        self.saved = config
+        self.selected_event = None
+        self.config = config
+        if config == self._undo[-1]:
+            self.recompute(config)  # same content: still refresh the title
+        self.set_status(f"✓ opened {path}")
+        return True
+
+    def action_open(self) -> None:
+        """Pick a preset or a path (asks first when there are unsaved changes)."""
+        presets = integrations.presets()
+        items = presets.list_presets() if presets is not None else []
+        note = "" if presets is not None else integrations.missing("the preset list")
+
+        def opened(path: Path | None) -> None:
+            if path is not None:
+                self.load(path)
+
+        def open_screen(ok: bool | None = True) -> None:
+            if ok:
+                self.push_screen(OpenScreen(items, note), opened)
+
+        if self.dirty:
+            self.push_screen(ConfirmScreen("Discard unsaved changes and open another file?",
+                                           yes="Discard"), open_screen)
+        else:
+            open_screen()
+
+    def write_config(self, path: Path) -> bool:
+        """Save atomically (the formats module writes a temp file and renames it)."""
+        toml = integrations.toml()
+        if toml is None:
+            self.set_status(f"✗ {integrations.missing('TOML saving')}", error=True)
+            return False
+        try:
+            toml.save(self.config, path)
+        except (OSError, ValueError) as exc:
+            self.set_status(f"✗ could not save {path}: {exc}", error=True)
+            return False
+        self.path = path
+        self.saved = self.config
+        self.update_title()
+        self.set_status(f"✓ saved {path}")
+        self.notify(f"Saved {path}")
+        return True
+
+    def action_save(self) -> None:
+        """Save to the current file, or ask for one."""
+        if self.path is None:
+            self.action_save_as()
+        else:
+            self.write_config(self.path)
+
+    def action_save_as(self) -> None:
+        """Ask for a path; confirm before overwriting another file."""
+        suggested = str(self.path) if self.path else "memslots.toml"
+        self.ask_path(suggested, self.write_config)
+
+    def ask_path(self, suggested: str, write: Callable[[Path], object]) -> None:
+        """Save-as dialog, then an overwrite confirmation when the file exists."""
+
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                return
+            if path.exists() and path != self.path:
+                self.push_screen(
+                    ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"),
+                    lambda ok: write(path) if ok else self.set_status("not saved"))
+            else:
+                write(path)
+
+        self.push_screen(SaveAsScreen(suggested), chosen)
+
+    def export_text(self, fmt: str) -> str:
+        """The config as toml / qemu / qmp / libvirt text."""
+        export = integrations.export()
+        if export is not None:
+            return str(export.export_text(self.config, fmt))
+        toml = integrations.toml()
+        if fmt == "toml" and toml is not None:
+            return str(toml.dumps(self.config))
+        raise RuntimeError(integrations.missing(f"{fmt} export"))
+
+    def action_export(self, fmt: str = "toml") -> None:
+        """Read-only preview with copy and save."""
+
+        def save(fmt: str, text: str) -> None:
+            if fmt == "toml":
+                self.action_save_as()
+                return
+            suffix = {"qemu": "sh", "qmp": "qmp.json", "libvirt": "xml"}.get(fmt, "txt")
+            stem = self.path.stem if self.path else "memslots"
+            self.ask_path(f"{stem}.{suffix}", lambda path: self.write_text(path, text))
+
+        self.push_screen(ExportScreen(self.export_text, fmt, save))
+
+    def write_text(self, path: Path, text: str) -> bool:
+        """Atomic write of an export (temp file in the same directory, then rename)."""
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            self.set_status(f"✗ could not write {path}: {exc}", error=True)
+            return False
+        self.set_status(f"✓ exported {path}")
+        return True
+
+    def action_copy_toml(self) -> None:
+        """Copy the TOML to the clipboard (OSC 52: works over SSH)."""
+        try:
+            text = self.export_text("toml")
+        except RuntimeError as exc:
+            self.set_status(f"✗ {exc}", error=True)
+            return
+        self.copy_to_clipboard(text)
+        self.set_status("✓ TOML copied to the clipboard")
+
+    # ------------------------------------------------------------------ verify
+
+    def qemu_unavailable(self) -> str | None:
+        """Why "Verify in QEMU" is disabled, or None when it can run."""
+        verify = integrations.verify()
+        if verify is None:
+            return integrations.missing("QEMU verification")
+        try:
+            found = verify.find_qemu()
+        except Exception as exc:
+            return f"no QEMU: {exc}"
+        if isinstance(found, str):
+            return found
+        if found is None or getattr(found, "path", True) is None:
+            return getattr(found, "reason", None) or "no QEMU >= 8.2 found"
+        return None
+
+    def action_verify(self) -> None:
+        """Run the configuration in a real QEMU (worker thread), or say why not."""
+        reason = self.qemu_unavailable()
+        if reason:
+            self.set_status(f"✗ Verify in QEMU is disabled: {reason}", error=True)
+            return
+        self.set_status("verifying in QEMU…")
+        self._verify(self.config)
+
+    @work(thread=True, exclusive=True, group="verify")
+    def _verify(self, config: Config) -> None:
+        verify = integrations.verify()
+        assert verify is not None
+
+        def progress(*args: Any) -> None:
+            self.call_from_thread(self.set_status, "verifying: " + " ".join(map(str, args)))
+
+        try:
+            result = verify.verify(config, progress=progress)
+            text = _describe_result(result)
+        except Exception as exc:
+            text = f"verification failed: {type(exc).__name__}: {exc}"
+        self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
+
+    # ------------------------------------------------------------------ help, quit, palette
+
+    def action_help(self) -> None:
+        """Toggle the help for the focused panel (its HELP text and keys)."""
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def action_quit(self) -> None:
+        """Quit; ask first when there are unsaved changes."""
+        if not self.dirty:
+            self.exit(0)
+            return
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                self.exit(0)
+
+        self.push_screen(ConfirmScreen("There are unsaved changes. Quit anyway?",
+                                       yes="Quit without saving"), answer)
+
+    def action_focus_panel(self, panel_id: str) -> None:
+        """Focus a panel's main widget (palette)."""
+        panel = self.query_one(f"#{panel_id}")
+        focusable = [w for w in panel.query("*") if w.focusable]
+        (focusable[0] if focusable else panel).focus()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action is in the command palette."""
+        yield from super().get_system_commands(screen)
+        timeline = self.query_one(TimelinePanel)
+        for group in ("memory", "vhost", "consumer"):
+            for item in TEMPLATES[group]:  # type: ignore[index]
+                yield SystemCommand(
+                    f"Add {GROUP_NAMES[group]}: {item.label}", f"Open the add form for {item.key}",
+                    lambda g=group, k=item.key: self.open_form(g, None, k))
+        for group, panel in (("memory", MemoryPanel), ("vhost", VhostPanel),
+                             ("consumer", ConsumersPanel)):
+            p = self.query_one(panel)
+            yield SystemCommand(f"Edit selected {GROUP_NAMES[group]}", "Open the edit form",
+                                p.action_edit)
+            yield SystemCommand(f"Duplicate selected {GROUP_NAMES[group]}", "Copy with a new id",
+                                p.action_duplicate)
+            yield SystemCommand(f"Remove selected {GROUP_NAMES[group]}",
+                                "Remove it and its events", p.action_remove)
+        yield SystemCommand("Timeline: move event up", "Plug earlier",
+                            lambda: timeline.action_move(-1))
+        yield SystemCommand("Timeline: move event down", "Plug later",
+                            lambda: timeline.action_move(1))
+        yield SystemCommand("Timeline: insert hotplug", "device_add", self.open_event_form)
+        yield SystemCommand("Timeline: insert unplug", "device_del",
+                            lambda: self.open_event_form(action="unplug"))
+        yield SystemCommand("Timeline: insert resize", "qom-set requested-size",
+                            lambda: self.open_event_form(action="resize"))
+        yield SystemCommand("Timeline: switch cold plug / hotplug", "Command line or device_add",
+                            timeline.action_toggle)
+        yield SystemCommand("Timeline: remove event", "The device stays",
+                            timeline.action_remove)
+        yield SystemCommand("Apply highlighted fix", "Replace the config with the verified fix",
+                            self.query_one(SuggestionsPanel).action_apply)
+        yield SystemCommand("Undo", "ctrl+z", self.action_undo)
+        yield SystemCommand("Redo", "ctrl+y", self.action_redo)
+        yield SystemCommand("Open preset or file…", "ctrl+o", self.action_open)
+        yield SystemCommand("Save", "ctrl+s", self.action_save)
+        yield SystemCommand("Save as…", "f2", self.action_save_as)
+        yield SystemCommand("Preview TOML (read-only)", "ctrl+e",
+                            lambda: self.action_export("toml"))
+        for fmt, what in (("qemu", "QEMU command line"), ("qmp", "QMP commands"),
+                          ("libvirt", "libvirt domain XML")):
+            yield SystemCommand(f"Export: {what}", "Preview, copy or save",
+                                lambda f=fmt: self.action_export(f))
+        yield SystemCommand("Copy TOML to clipboard", "OSC 52", self.action_copy_toml)
+        reason = self.qemu_unavailable()
+        yield SystemCommand("Verify in QEMU" + (f" (disabled: {reason})" if reason else ""),
+                            "Run it in a real QEMU", self.action_verify)
+        yield SystemCommand("Help for the focused panel", "f1", self.action_help)
+        for panel_id in ("machine", "memory", "vhost", "consumers", "timeline", "explain",
+                         "budget", "suggestions"):
+            yield SystemCommand(f"Focus panel: {panel_id}", "Jump to the panel",
+                                lambda p=panel_id: self.action_focus_panel(p))
+
+
+def _describe_result(result: Any) -> str:
+    """Text for a VerifyResult whatever its exact shape (summary/text, else repr)."""
+    for name in ("summary", "text", "report"):
+        value = getattr(result, name, None)
+        if isinstance(value, str) and value:
+            return value
+        if callable(value):
+            try:
+                text = value()
+            except TypeError:
+                continue
+            if isinstance(text, str):
+                return text
+    return str(result)
+
+
+def make_app(config: Config | None = None, path: Path | None = None) -> MemslotApp:
+    """The app on `config`, or on the file at `path`, or on the built-in default.
+
+    A file that fails to load does not stop the app: it opens on the default configuration
+    and shows the file, field and reason.
+    """
+    load_error = None
+    if path is not None and config is None:
+        toml = integrations.toml()
+        if toml is None:
+            load_error = RuntimeError(integrations.missing("TOML loading"))
+            path = None
+        else:
+            try:
+                config = toml.load(path)
+            except toml.ConfigError as exc:
+                load_error = exc
+                path = None
+    return MemslotApp(config=config, path=path, load_error=load_error)
+
+
+def run_app(path: Path | None = None) -> int:
+    """`memslot-explorer [FILE]`: run the app; the exit code for the shell."""
+    app = make_app(path=path)
+    result = app.run()
+    return int(result or 0)

@@ -1,0 +1,251 @@
+"""Pure edit operations: each takes a Config and returns a new, fully validated Config.
+
+Every edit goes through `Config.model_validate` (model_copy would skip validation), so an
+invalid edit raises and the caller keeps the last valid configuration. No Textual here, so
+the edits are unit-testable and the app stays a thin coordinator.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from tui.engine.model import Config, Machine
+
+from .catalog import FormField, Group, Template
+
+Plug = Literal["cold", "hotplug", "none"]
+GROUP_FIELD: dict[Group, str] = {
+    "memory": "memory_devices", "vhost": "vhost_devices", "consumer": "consumers",
+}
+
+
+class EditError(ValueError):
+    """An edit that cannot apply; the message says why, in the user's terms."""
+
+
+def rebuild(config: Config, **changes: Any) -> Config:
+    """Config with these top-level fields replaced, validated as a whole."""
+    return Config.model_validate(config.model_dump() | changes)
+
+
+def describe(exc: Exception) -> str:
+    """One or two readable lines for a pydantic or edit error (field: reason)."""
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"] if not _is_tag(p))
+            msg = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg)
+        return "; ".join(parts)
+    return str(exc)
+
+
+_TAGS = frozenset({"pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem", "hv-balloon",
+                   "vhost-kernel", "vhost-user", "vhost-vdpa"})
+
+
+def _is_tag(part: object) -> bool:
+    """Discriminator tags and validator names pydantic puts in error locations."""
+    return isinstance(part, str) and (part in _TAGS or part.startswith("function-"))
+
+
+# --------------------------------------------------------------------------- machine
+
+_OPTIONAL_MACHINE = {"maxmem", "boot_kvm_slots", "boot_ram_sections"}
+_INT_MACHINE = {"kvm_memslots", "slots", "phys_bits", "boot_kvm_slots", "boot_ram_sections"}
+
+
+def machine_value(name: str, value: str | bool) -> object:
+    """The model value for a machine field typed as text (or a bool from a switch)."""
+    if isinstance(value, bool):
+        return value
+    text = value.strip()
+    if name in _OPTIONAL_MACHINE and text == "":
+        return None
+    if name in _INT_MACHINE:
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise EditError(f"{name}: {text!r} is not a whole number") from None
+    return text
+
+
+def set_machine(config: Config, name: str, value: str | bool) -> Config:
+    """Config with one machine field changed (text parsed like the TOML would be)."""
+    if name not in Machine.model_fields:
+        raise EditError(f"unknown machine field {name!r}")
+    machine = config.machine.model_dump() | {name: machine_value(name, value)}
+    try:
+        return rebuild(config, machine=machine)
+    except ValidationError as exc:
+        raise EditError(describe(exc).removeprefix("machine.")) from None
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def unique_id(config: Config, base: str) -> str:
+    """base0, base1, ... : the first id no device, back-end or consumer uses."""
+    used = {d.id for d in config.all_devices()}
+    n = 0
+    while f"{base}{n}" in used:
+        n += 1
+    return f"{base}{n}"
+
+
+def form_values(template: Template, raw: dict[str, str | bool]) -> dict[str, object]:
+    """A device dict from form inputs: empty optional fields are left out (None)."""
+    values: dict[str, object] = {"kind": template.kind}
+    for spec in template.fields:
+        if spec.name not in raw:
+            continue
+        values[spec.name] = _field_value(spec, raw[spec.name])
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _field_value(spec: FormField, value: str | bool) -> object:
+    if spec.kind == "bool":
+        return bool(value)
+    text = str(value).strip()
+    if text == "" and (spec.optional or spec.kind != "text"):
+        if spec.optional:
+            return None
+        raise EditError(f"{spec.name}: a value is required")
+    if spec.kind == "int":
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise EditError(f"{spec.name}: {text!r} is not a whole number") from None
+    return text
+
+
+def _cold_end(timeline: list[dict[str, Any]]) -> int:
+    """Index just after the last cold plug (where a new cold plug goes)."""
+    return sum(1 for e in timeline if e["action"] == "cold")
+
+
+def add_device(config: Config, group: Group, device: dict[str, object], plug: Plug) -> Config:
+    """Config with the device appended to its list and, unless plug == "none", plugged."""
+    data = config.model_dump()
+    data[GROUP_FIELD[group]] = [*data[GROUP_FIELD[group]], device]
+    timeline = list(data["timeline"])
+    if plug == "cold":
+        timeline.insert(_cold_end(timeline), {"action": "cold", "device": device["id"]})
+    elif plug == "hotplug":
+        timeline.append({"action": "hotplug", "device": device["id"]})
+    data["timeline"] = timeline
+    return _validate(data)
+
+
+def replace_device(config: Config, group: Group, old_id: str, device: dict[str, object]) -> Config:
+    """Config with one device replaced in place (events follow a renamed id)."""
+    data = config.model_dump()
+    items = data[GROUP_FIELD[group]]
+    index = next((i for i, d in enumerate(items) if d["id"] == old_id), None)
+    if index is None:
+        raise EditError(f"no device with id {old_id!r}")
+    items[index] = device
+    new_id = device["id"]
+    data["timeline"] = [e | {"device": new_id} if e["device"] == old_id else e
+                        for e in data["timeline"]]
+    return _validate(data)
+
+
+def remove_device(config: Config, device_id: str) -> Config:
+    """Config without the device and without every event that plugs, unplugs or resizes it."""
+    data = config.model_dump()
+    found = False
+    for name in GROUP_FIELD.values():
+        kept = [d for d in data[name] if d["id"] != device_id]
+        found |= len(kept) != len(data[name])
+        data[name] = kept
+    if not found:
+        raise EditError(f"no device with id {device_id!r}")
+    data["timeline"] = [e for e in data["timeline"] if e["device"] != device_id]
+    return _validate(data)
+
+
+def duplicate_device(config: Config, device_id: str) -> tuple[Config, str]:
+    """Config with a copy of the device under a fresh id, plugged the same way as the original."""
+    device = config.device(device_id)
+    group = group_of(config, device_id)
+    base = device_id.rstrip("0123456789") or "dev"
+    copy = device.model_dump() | {"id": unique_id(config, base)}
+    first = next((e for e in config.timeline if e.device == device_id), None)
+    plug: Plug = "none" if first is None else ("cold" if first.action == "cold" else "hotplug")
+    # pc-dimm/nvdimm with a fixed slot or addr would collide: let QEMU pick for the copy.
+    for key in ("slot", "addr", "memaddr"):
+        if copy.get(key) is not None:
+            copy[key] = None
+    return add_device(config, group, copy, plug), str(copy["id"])
+
+
+def group_of(config: Config, device_id: str) -> Group:
+    """Which list holds this id."""
+    for group, name in GROUP_FIELD.items():
+        if any(d.id == device_id for d in getattr(config, name)):
+            return group
+    raise EditError(f"no device with id {device_id!r}")
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def move_event(config: Config, index: int, delta: int) -> Config:
+    """Config with one timeline event moved up (delta < 0) or down."""
+    timeline = [e.model_dump() for e in config.timeline]
+    target = index + delta
+    if not (0 <= index < len(timeline)) or not (0 <= target < len(timeline)):
+        raise EditError("the event is already at the end of the timeline")
+    event = timeline.pop(index)
+    timeline.insert(target, event)
+    return _validate(config.model_dump() | {"timeline": timeline})
+
+
+def insert_event(config: Config, index: int, event: dict[str, object]) -> Config:
+    """Config with a new event inserted at index (clamped to the timeline)."""
+    timeline = [e.model_dump() for e in config.timeline]
+    event = {k: v for k, v in event.items() if v not in (None, "")}
+    timeline.insert(max(0, min(index, len(timeline))), event)
+    return _validate(config.model_dump() | {"timeline": timeline})
+
+
+def remove_event(config: Config, index: int) -> Config:
+    """Config without one event (the device stays in its list)."""
+    timeline = [e.model_dump() for e in config.timeline]
+    if not 0 <= index < len(timeline):
+        raise EditError("no such event")
+    timeline.pop(index)
+    return _validate(config.model_dump() | {"timeline": timeline})
+
+
+def toggle_cold(config: Config, index: int) -> tuple[Config, int]:
+    """Config with a cold plug turned into a hotplug or back, moved to the cold/hot boundary.
+
+    Returns the event's new index. Cold plugs must precede every hot event, so the event moves
+    to the boundary instead of failing validation.
+    """
+    timeline = [e.model_dump() for e in config.timeline]
+    if not 0 <= index < len(timeline):
+        raise EditError("no such event")
+    event = timeline.pop(index)
+    if event["action"] == "cold":
+        event["action"] = "hotplug"
+    elif event["action"] == "hotplug":
+        event["action"] = "cold"
+    else:
+        raise EditError(f"only plug events can switch between cold and hot, not {event['action']}")
+    where = _cold_end(timeline)
+    timeline.insert(where, event)
+    return _validate(config.model_dump() | {"timeline": timeline}), where
+
+
+def _validate(data: dict[str, Any]) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise EditError(describe(exc)) from None
+
+

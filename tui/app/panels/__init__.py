@@ -1,0 +1,1 @@
+"""One widget per panel; each renders (config, report) and posts messages, nothing else."""

@@ -1,0 +1,149 @@
+"""Machine, accelerator, RAM/maxmem/slots and the host facts QEMU reads at start-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from tui.engine.model import Config, Machine
+
+from ..messages import MachineFieldEdited
+from .base import Panel
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "type": ("q35", "pc"), "accel": ("kvm", "tcg"), "memory_backend": ("ram", "memfd"),
+    "cpu_vendor": ("amd", "intel"),
+}
+BOOLS = ("nvdimm", "guest_plugs_memory")
+TEXTS: dict[str, str] = {  # field: placeholder
+    "ram": "4G", "maxmem": "= ram (no hotplug)", "slots": "0", "kvm_memslots": "32764",
+    "qemu_version": "10.1", "phys_bits": "40", "host_thp_size": "2M",
+    "boot_kvm_slots": "auto", "boot_ram_sections": "auto",
+}
+LABELS: dict[str, str] = {
+    "type": "machine", "accel": "accel", "kvm_memslots": "KVM memslots", "qemu_version": "QEMU",
+    "ram": "ram", "maxmem": "maxmem", "slots": "slots", "memory_backend": "RAM backend",
+    "nvdimm": "nvdimm=on", "guest_plugs_memory": "guest plugs memory", "phys_bits": "phys-bits",
+    "cpu_vendor": "CPU vendor", "host_thp_size": "host THP", "boot_kvm_slots": "boot KVM",
+    "boot_ram_sections": "boot vhost",
+}
+ORDER = ("type", "accel", "ram", "maxmem", "slots", "kvm_memslots", "qemu_version",
+         "memory_backend", "phys_bits", "cpu_vendor", "host_thp_size", "boot_kvm_slots",
+         "boot_ram_sections", "nvdimm", "guest_plugs_memory")
+
+
+def field_text(machine: Machine, name: str) -> str:
+    """A machine value as the user would type it (sizes as 64G)."""
+    value = machine.model_dump(mode="json")[name]
+    return "" if value is None else str(value)
+
+
+class MachinePanel(Panel):
+    """Fields validated in place: a bad value is marked with the reason and never applied."""
+
+    TITLE = "Machine"
+    HELP = """\
+## Machine
+`-machine`, `-m ram,slots=,maxmem=`, `-accel` and host facts. Type a value and press
+**enter** (or leave the field) to apply it; sizes take K/M/G/T suffixes or hex.
+A value QEMU would refuse is marked in red with the reason and is **not** applied: the last
+valid configuration stays. *KVM memslots* is the host's KVM_CAP_NR_MEMSLOTS (32764 on current
+x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10.1).
+"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        """Label/field pairs in a grid, then the reason line."""
+        with Grid(id="machine-grid"):
+            for name in ORDER:
+                if name in BOOLS:
+                    yield Checkbox(LABELS[name], id=f"m-{name}", compact=True)
+                    continue
+                yield Label(LABELS[name], classes="field-label")
+                if name in CHOICES:
+                    yield Select([(c, c) for c in CHOICES[name]], id=f"m-{name}",
+                                 allow_blank=False, compact=True)
+                else:
+                    yield Input(placeholder=TEXTS[name], id=f"m-{name}", compact=True,
+                                select_on_focus=True)
+        yield Static(id="machine-error")
+
+    def show(self, config: Config, report: object) -> None:
+        """Show the config's values; fields being edited with an error keep the user's text."""
+        machine = config.machine
+        for name in ORDER:
+            widget = self.query_one(f"#m-{name}")
+            if isinstance(widget, Input):
+                if name in self._errors and widget.has_focus:
+                    continue
+                text = field_text(machine, name)
+                if widget.value != text:
+                    with widget.prevent(Input.Changed):
+                        widget.value = text
+                if name in self._errors:
+                    self.mark(name, None)
+            elif isinstance(widget, Select):
+                value = getattr(machine, name)
+                if widget.value != value:
+                    with widget.prevent(Select.Changed):
+                        widget.value = value
+            elif isinstance(widget, Checkbox):
+                value = bool(getattr(machine, name))
+                if widget.value != value:
+                    with widget.prevent(Checkbox.Changed):
+                        widget.value = value
+
+    def mark(self, name: str, reason: str | None) -> None:
+        """Mark a field invalid with the reason (None clears it)."""
+        widget = self.query_one(f"#m-{name}")
+        widget.set_class(reason is not None, "-invalid")
+        if reason is None:
+            self._errors.pop(name, None)
+        else:
+            self._errors[name] = reason
+        widget.tooltip = reason
+        error = self.query_one("#machine-error", Static)
+        error.update("\n".join(f"✗ {LABELS[n]}: {r}" for n, r in self._errors.items()))
+        error.display = bool(self._errors)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field → reason for every field currently marked invalid."""
+        return dict(self._errors)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._post(event.input.id, event.value, commit=False)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._post(event.input.id, event.value, commit=True)
+
+    @on(Input.Blurred)
+    def _blurred(self, event: Input.Blurred) -> None:
+        event.stop()
+        self._post(event.input.id, event.value, commit=True)
+
+    @on(Select.Changed)
+    def _select(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str):
+            self._post(event.select.id, event.value, commit=True)
+
+    @on(Checkbox.Changed)
+    def _checkbox(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._post(event.checkbox.id, event.value, commit=True)
+
+    def _post(self, widget_id: str | None, value: str | bool, commit: bool) -> None:
+        if widget_id and widget_id.startswith("m-"):
+            self.post_message(MachineFieldEdited(widget_id.removeprefix("m-"), value, commit))

@@ -1,0 +1,121 @@
+"""QEMU's errors and warnings, then the engine's replay-verified fixes, applied with one key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.engine.model import Config
+from tui.engine.report import Report
+
+from ..messages import SuggestionApplied
+from .base import Panel
+
+
+class SuggestionsPanel(Panel):
+    """Errors first (what QEMU says), warnings, then fixes (each proven by a replay)."""
+
+    TITLE = "Suggestions"
+    BINDING_GROUP_TITLE = "Suggestions"
+    BINDINGS: ClassVar = [
+        Binding("f", "apply", "Apply fix", tooltip="Replace the configuration with this fix"),
+    ]
+    HELP = """\
+## Suggestions
+**✗** QEMU's errors, **⚠** warnings, then **fixes**: each fix is a changed configuration the
+engine replayed and found to work. Highlight a fix and press **enter** or **f** to apply it
+(undo with ctrl+z). *Headroom* says how much more memory you can still plug.
+"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.suggestions: Sequence[Any] = ()
+        self._fix_offset = 0
+
+    def compose(self) -> ComposeResult:
+        """Findings list and a headroom line."""
+        yield OptionList(id="suggestions-list")
+        yield Static(id="headroom")
+
+    @property
+    def options(self) -> OptionList:
+        """The list widget."""
+        return self.query_one(OptionList)
+
+    def show(self, config: Config, report: Report | None) -> None:
+        """Errors and warnings from the report; fixes arrive later from `show_advice`."""
+        self._findings = self._report_findings(report)
+        self._render_list()
+
+    def _report_findings(self, report: Report | None) -> list[Option]:
+        found: list[Option] = []
+        if report is None:
+            return found
+        if report.startup_error:
+            found.append(Option(Content.assemble(("✗ start-up: ", "bold $error"),
+                                                 (report.startup_error, "$error")),
+                                disabled=True))
+        for event in report.failures:
+            text = Content.assemble(
+                (f"✗ event {event.index + 1} {event.action} {event.device}: ", "bold $error"),
+                (event.error or "failed", "$error"))
+            if event.hint:
+                text = Content.assemble(text, ("\n  hint: ", "$text-muted"), event.hint)
+            found.append(Option(text, disabled=True))
+        warnings = list(report.startup_warnings) + list(report.warnings)
+        for event in report.events:
+            warnings.extend(f"event {event.index + 1} {event.device}: {w}" for w in event.warnings)
+        for warning in dict.fromkeys(warnings):
+            found.append(Option(Content.assemble(("⚠ ", "bold $warning"), (warning, "$warning")),
+                                disabled=True))
+        return found
+
+    def show_advice(self, suggestions: Sequence[Any], headroom: str | None) -> None:
+        """Fixes and headroom from the advisor (computed off the UI thread)."""
+        self.suggestions = tuple(suggestions)
+        self.query_one("#headroom", Static).update(
+            Content.styled(f"Headroom: {headroom}", "$text-muted") if headroom else "")
+        self._render_list()
+
+    def _render_list(self) -> None:
+        options = self.options
+        highlighted = options.highlighted
+        items = list(getattr(self, "_findings", []))
+        self._fix_offset = len(items)
+        for number, suggestion in enumerate(self.suggestions, 1):
+            text = Content.assemble((f"→ fix {number}: ", "bold $success"),
+                                    (str(suggestion.title), "bold"))
+            if getattr(suggestion, "detail", ""):
+                text = Content.assemble(text, "\n  ", (str(suggestion.detail), "$text-muted"))
+            items.append(Option(text, id=f"fix-{number - 1}"))
+        if not items:
+            items.append(Option(Content.styled("✓ QEMU accepts every event", "$success"),
+                                disabled=True))
+        options.set_options(items)
+        if highlighted is not None and highlighted < len(items):
+            options.highlighted = highlighted
+        elif self.suggestions:
+            options.highlighted = self._fix_offset
+        self.border_subtitle = f"{len(self.suggestions)} fixes" if self.suggestions else ""
+
+    def action_apply(self) -> None:
+        """Apply the highlighted fix (or the first one)."""
+        index = self.options.highlighted
+        fix = (index - self._fix_offset) if index is not None else -1
+        if not 0 <= fix < len(self.suggestions):
+            fix = 0 if self.suggestions else -1
+        if fix >= 0:
+            self.post_message(SuggestionApplied(fix))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and event.option.id.startswith("fix-"):
+            self.post_message(SuggestionApplied(int(event.option.id.removeprefix("fix-"))))

@@ -1,0 +1,1 @@
+"""Modal screens: add/edit forms, open, save as, export preview, confirmations, messages."""

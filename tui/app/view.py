@@ -1,0 +1,56 @@
+"""Text for the panels, read from the Report: the app never computes a memslot itself."""
+
+from __future__ import annotations
+
+from tui.engine.report import EventResult, Report
+
+ERROR_MARK = "✗"
+OK_MARK = "✓"
+WARN_MARK = "⚠"
+
+
+def plug_results(report: Report | None) -> dict[str, EventResult]:
+    """Per device id, the result of its latest cold plug or hotplug event."""
+    results: dict[str, EventResult] = {}
+    if report is None:
+        return results
+    for event in report.events:
+        if event.action in ("cold", "hotplug"):
+            results[event.device] = event
+    return results
+
+
+def first_event(report: Report | None, device_id: str) -> int | None:
+    """Index of the first event of a device, for "select the device" → Explain."""
+    if report is None:
+        return None
+    for event in report.events:
+        if event.device == device_id:
+            return event.index
+    return None
+
+
+def outcome(result: EventResult | None) -> str:
+    """One line: QEMU's error, "skipped", or the decision (limit, memslots)."""
+    if result is None:
+        return "not plugged"
+    if result.skipped:
+        return "skipped (QEMU already exited)"
+    if not result.ok:
+        return f"{ERROR_MARK} {result.error or 'failed'}"
+    parts = []
+    if result.memslot_limit is not None:
+        parts.append(f"limit {result.memslot_limit}")
+    if result.memslots is not None:
+        parts.append(f"{result.memslots} memslot{'s' if result.memslots != 1 else ''}")
+    if result.pending:
+        parts.append("pending guest")
+    text = f"{OK_MARK} " + (" · ".join(parts) if parts else "ok")
+    if result.warnings:
+        text += f" {WARN_MARK}"
+    return text
+
+
+def number(value: int | None) -> str:
+    """A counter as text; None (not applicable, e.g. no KVM) as a dash."""
+    return "—" if value is None else str(value)
