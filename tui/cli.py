@@ -8,6 +8,7 @@ unreadable or invalid file), 3 a feature missing from this installation or an in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import os
@@ -253,14 +254,22 @@ def check_document(config: Any, report: Any, suggestions: Sequence[Any], headroo
         "events": events,
         "totals": _budget_dict(report.final),
         "suggestions": [
-            {"title": s.title, "detail": s.detail, "fixes": list(s.fixes)} for s in suggestions
+            {"title": s.title, "detail": s.detail, "fixes": [i + 1 for i in s.fixes]}
+            for s in suggestions
         ],
-        "headroom": None if headroom is None else {
-            "dimms": headroom.dimms,
-            "virtio_mem_bytes": headroom.virtio_mem_bytes,
-            "text": headroom.text,
-        },
+        "headroom": _headroom_dict(headroom),
     }
+
+
+def _headroom_dict(headroom: Any) -> dict[str, Any] | None:
+    """Every field of advice.Headroom (a dataclass or a pydantic model), as plain JSON."""
+    if headroom is None:
+        return None
+    if dataclasses.is_dataclass(headroom) and not isinstance(headroom, type):
+        return dataclasses.asdict(headroom)
+    if hasattr(headroom, "model_dump"):
+        return dict(headroom.model_dump(mode="json"))
+    return {"text": str(getattr(headroom, "text", headroom))}
 
 
 def _dash(value: object) -> str:
@@ -326,7 +335,7 @@ def render_check(config: Any, report: Any, suggestions: Sequence[Any], headroom:
         lines.append("")
         lines.append("Suggestions (each proven by replaying the changed configuration):")
         for suggestion in suggestions:
-            fixes = ", ".join(str(i) for i in suggestion.fixes)
+            fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
             lines.append(f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else ""))
             if suggestion.detail:
                 lines.append(f"    {suggestion.detail}")
