@@ -16,7 +16,7 @@ import pytest
 from tests.exporters.cases import CASES
 from tui.formats import toml
 from tui.formats.export import FORMATS, export_text, run_export_cli, write_atomic
-from tui.formats.libvirt import TIMELINE_NS, parse_memory_devices
+from tui.formats.libvirt import TIMELINE_NS, domain_name, parse_memory_devices
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,6 +97,17 @@ def test_libvirt_export_embeds_the_engine_decision() -> None:
     assert "memslot-explorer: vmem0 decides" in text
 
 
+def test_domain_names_are_valid_and_short() -> None:
+    config = CASES["virtio_mem_vhost"]()
+    assert domain_name(config) == "virtio-mem-virtiofs-vhost-net"
+    assert domain_name(config, "my vm/1") == "my-vm-1"
+    long = domain_name(config.model_copy(update={"title": "Worked example 10 / S6: virtiofsd "
+                                                          "(32 memslots) hotplugged after"}))
+    assert long == "Worked-example-10-S6-virtiofsd-32-memslots" and len(long) <= 48
+    assert domain_name(CASES["empty"]()) == "memslot-explorer"
+    assert domain_name(config, "///") == "memslot-explorer"
+
+
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export_text(CASES["empty"](), "yaml")
@@ -110,7 +121,7 @@ def test_unknown_format() -> None:
 def test_cli_stdout(config_file: Path, to: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_export_cli(_args(config_file, to)) == 0
     out, err = capsys.readouterr()
-    assert out == export_text(toml.load(config_file), to) and err == ""
+    assert out == export_text(toml.load(config_file), to, name="vm") and err == ""
 
 
 def test_cli_writes_output_atomically(config_file: Path, tmp_path: Path,
@@ -119,7 +130,9 @@ def test_cli_writes_output_atomically(config_file: Path, tmp_path: Path,
     out.parent.mkdir()
     assert run_export_cli(_args(config_file, "libvirt", out)) == 0
     assert capsys.readouterr() == ("", "")
-    assert out.read_text(encoding="utf-8") == export_text(toml.load(config_file), "libvirt")
+    text = out.read_text(encoding="utf-8")
+    assert text == export_text(toml.load(config_file), "libvirt", name="vm")
+    assert ET.fromstring(text).findtext("name") == "vm"  # the file's stem names the domain
     assert sorted(p.name for p in out.parent.iterdir()) == ["vm.xml"]  # no temp file left
     assert stat.S_IMODE(out.stat().st_mode) & 0o600 == 0o600
 
@@ -183,3 +196,18 @@ def test_console_script_export(config_file: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text(encoding="utf-8") == export_text(toml.load(config_file), "qmp")
+
+
+PRESETS = sorted((ROOT / "presets").glob("*.toml"))
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets/*.toml in this checkout")
+def test_every_preset_exports_in_every_format() -> None:
+    """The shipped presets are what users export first: every format must work on each."""
+    for path in PRESETS:
+        config = toml.load(path)
+        for to in FORMATS:
+            text = export_text(config, to)
+            assert text.endswith("\n"), (path.name, to)
+        ET.fromstring(export_text(config, "libvirt"))
+        assert toml.loads(export_text(config, "toml")) == config, path.name

@@ -56,15 +56,18 @@ def _qmp_text(config: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _libvirt_text(config: Config) -> str:
+def _libvirt_text(config: Config, name: str | None) -> str:
     """One definable domain XML; the hot events' device XML rides along in its <metadata>."""
     from tui.formats.libvirt import domain_xml
 
-    return domain_xml(config, report=_report(config), timeline=True)
+    return domain_xml(config, report=_report(config), name=name, timeline=True)
 
 
-def export_text(config: Config, to: str) -> str:
-    """The configuration in one export format (see FORMATS), as the text a user saves."""
+def export_text(config: Config, to: str, *, name: str | None = None) -> str:
+    """The configuration in one export format (see FORMATS), as the text a user saves.
+
+    `name` names the libvirt domain (the CLI passes the file's stem; default: the title).
+    """
     if to == "qemu":
         from tui.formats.qemu import shell_command
 
@@ -72,7 +75,7 @@ def export_text(config: Config, to: str) -> str:
     if to == "qmp":
         return _qmp_text(config)
     if to == "libvirt":
-        return _libvirt_text(config)
+        return _libvirt_text(config, name)
     if to == "toml":
         from tui.formats.toml import dumps
 
@@ -132,7 +135,7 @@ def run_export_cli(args: argparse.Namespace) -> int:
         config = load(args.file)
     except ConfigError as exc:
         return _error(str(exc))
-    text = export_text(config, to)
+    text = export_text(config, to, name=Path(args.file).stem)
     output: Path | None = args.output
     if output is None:
         sys.stdout.write(text)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DOMAIN_NAME",
+    "domain_name",
     "domain_xml",
     "hotplug_snippets",
     "parse_memory_devices",
@@ -57,6 +58,7 @@ _VHOST_KINDS = {"vhost-user", "vhost-kernel", "vhost-vdpa"}
 _ALIAS_PREFIX = "ua-"
 _ALIAS_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.+-]+")
+_NAME_MAX = 48
 
 ET.register_namespace("mse", TIMELINE_NS)
 
@@ -97,9 +99,13 @@ def _add_alias(element: ET.Element, device_id: str) -> None:
     ET.SubElement(element, "alias", name=_alias(device_id))
 
 
-def _domain_name(config: Config) -> str:
-    name = _NAME_BAD.sub("-", config.title).strip("-.")
-    return name or DEFAULT_DOMAIN_NAME
+def domain_name(config: Config, name: str | None = None) -> str:
+    """A libvirt domain name: `name` (e.g. the file's stem) or the title, as a short slug."""
+    slug = _NAME_BAD.sub("-", name if name is not None else config.title).strip("-.")
+    if len(slug) > _NAME_MAX:
+        cut = slug[:_NAME_MAX]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut[_NAME_MAX // 2:] else cut
+    return slug.strip("-.") or DEFAULT_DOMAIN_NAME
 
 
 def _cold_ids(config: Config) -> list[str]:
@@ -397,7 +403,7 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
     ))
     if report is not None and report.startup_error:
         domain.append(_comment(f"memslot-explorer: QEMU does not start: {report.startup_error}"))
-    ET.SubElement(domain, "name").text = name or _domain_name(config)
+    ET.SubElement(domain, "name").text = domain_name(config, name)
     if config.title:
         ET.SubElement(domain, "title").text = " ".join(config.title.split())
     if config.description:
@@ -498,12 +504,13 @@ def domain_xml(config: Config, *, report: Report | None = None, name: str | None
 
     `report` (from `tui.engine.replay`) adds the engine's verdict on each device as a comment;
     without it the XML depends on the configuration only. `name` overrides the domain name
-    (default: the title, or "memslot-explorer"). `timeline` also embeds every hot event's
-    device XML (see `hotplug_snippets`) in `<metadata>`, keeping one definable document.
+    (default: the title; either made a valid, short name by `domain_name`). `timeline` also
+    embeds every hot event's device XML (see `hotplug_snippets`) in `<metadata>`, keeping one
+    definable document.
     """
     domain = _domain(config, report, name)
     if timeline:
-        metadata = _timeline_metadata(config, report, name or _domain_name(config))
+        metadata = _timeline_metadata(config, report, domain_name(config, name))
         if metadata is not None:
             domain.append(metadata)
     return _serialize(domain) + "\n"
@@ -554,7 +561,7 @@ def hotplug_snippets(config: Config, *, report: Report | None = None,
     has no model for the device it is only a comment saying so.
     """
     snippets: list[tuple[str, str]] = []
-    for _, _, description, nodes in _hot_events(config, report, name or _domain_name(config)):
+    for _, _, description, nodes in _hot_events(config, report, domain_name(config, name)):
         parts = []
         for node in nodes:
             if node.tag is ET.Comment:
