@@ -329,7 +329,7 @@ def _vhost_element(config: Config, device: Any) -> ET.Element | None:
         ET.SubElement(element, "source", dev=_vdpa_paths(config)[device.id])
     elif kind == "vhost-vdpa" and what == "blk":
         element = ET.Element("disk", type="vhostvdpa", device="disk")
-        ET.SubElement(element, "driver", name="qemu", type="raw", cache="none", io="threads")
+        ET.SubElement(element, "driver", name="qemu", type="raw", cache="none")
         ET.SubElement(element, "source", dev=_vdpa_paths(config)[device.id])
         ET.SubElement(element, "target", dev=_disk_names(config)[device.id], bus="virtio")
     else:
