@@ -221,6 +221,8 @@ def _memory_notes(config: Config, device: Any) -> list[str]:
             notes.append(f"{device.id}: libvirt adds unarmed=on to a <readonly/> nvdimm; "
                          f"the model leaves it off")
     if kind == "virtio-mem":
+        if device.dynamic_memslots:
+            notes.append(f"{device.id}: dynamicMemslots needs libvirt 10.x or later")
         if device.block_size is None:
             notes.append(f"{device.id}: <block> is QEMU's default for this backend "
                          f"(libvirt requires it)")
@@ -412,6 +414,9 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
     memory_devices = [d for d in cold_devices if d.kind in _MODELS]
     if machine.maxmem is not None:
         slots = {"slots": str(machine.slots)} if machine.slots else {}
+        if not machine.slots:
+            domain.append(_comment("no slots: current libvirt gives -m ...,maxmem= without "
+                                   "slots; older releases (9.0) require a slots attribute here"))
         _set_size(ET.SubElement(domain, "maxMemory", slots), machine.maxmem)
     else:
         if any(d.kind in (*_MODELS, "hv-balloon") for d in config.memory_devices):
