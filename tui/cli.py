@@ -149,12 +149,12 @@ def _delegate(module_name: str, function: str, args: argparse.Namespace, verb: s
     try:
         module = importlib.import_module(module_name)
         handler = getattr(module, function)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            print(f"{PROG} {verb}: not available in this installation "
-                  f"({module_name} is missing)", file=sys.stderr)
-            return EXIT_UNAVAILABLE
-        raise
+    except ImportError as exc:
+        missing = getattr(exc, "name", None)
+        what = (f"{module_name} is missing" if not missing or module_name.startswith(missing)
+                else f"it needs {missing}: {exc}")
+        print(f"{PROG} {verb}: not available in this installation ({what})", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except AttributeError:
         print(f"{PROG} {verb}: not available in this installation "
               f"({module_name}.{function} is missing)", file=sys.stderr)
