@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.devices import block_size as engine_block_size
 from tui.engine.units import MiB, format_size, qemu_hex
 
 if TYPE_CHECKING:
@@ -139,16 +140,6 @@ def _wwpn(device_id: str) -> str:
     return f"naa.5001405{zlib.crc32(device_id.encode()):09x}"
 
 
-def _default_block_size(config: Config, device: Any) -> int:
-    """QEMU's virtio-mem default block size: libvirt requires <block>, so it is written out.
-
-    hugetlb: the page size (at least 1 MiB); otherwise the host THP size.
-    """
-    if device.page_size > _SMALL_PAGE:
-        return max(device.page_size, MiB)
-    return max(device.page_size, config.machine.host_thp_size)
-
-
 # --------------------------------------------------------------------------- engine verdicts
 
 
@@ -263,8 +254,8 @@ def _memory_element(config: Config, device: Any, *, requested: int | None = None
         if device.readonly:
             ET.SubElement(target, "readonly")
     if kind == "virtio-mem":
-        block = device.block_size
-        _size(target, "block", block if block is not None else _default_block_size(config, device))
+        # libvirt requires <block>: the user's, or QEMU's default as the engine knows it.
+        _size(target, "block", engine_block_size(device, config.machine.host_thp_size))
         _size(target, "requested", device.requested_size if requested is None else requested)
     if kind in ("virtio-mem", "virtio-pmem") and device.memaddr is not None:
         ET.SubElement(target, "address", base=qemu_hex(device.memaddr))
