@@ -221,7 +221,7 @@ class Processes:
     def start_storage_daemon(self, qsd: str, name: str, socket_path: str,
                              timeout: float = 10.0) -> Started:
         """qemu-storage-daemon exporting a null block device over vhost-user-blk (509 slots)."""
-        argv = [qsd, "--blockdev", f"driver=null-co,node-name={name}-null,size=64M",
+        argv = [qsd, "--blockdev", f"driver=null-co,node-name={name}-null,size=67108864",
                 "--export", f"type=vhost-user-blk,id={name}-exp,node-name={name}-null,"
                 f"addr.type=unix,addr.path={socket_path},writable=on"]
         proc = self.start(name, argv)

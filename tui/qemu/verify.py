@@ -46,7 +46,7 @@ __all__ = ["Outcome", "QemuInfo", "VerifyResult", "VerifyRow", "find_qemu", "run
            "verify"]
 
 Status = Literal["ok", "error", "pending", "skipped"]
-UNPLUG_WAIT = 1.0
+UNPLUG_WAIT = 1.5
 """Seconds to wait for DEVICE_DELETED before calling an unplug pending (a powered-off PCIe slot
 answers in milliseconds; ACPI and powered-on slots wait for a guest that never comes)."""
 NETDEV_DEADLINE = 3.0
@@ -570,6 +570,8 @@ def format_table(result: VerifyResult, width: int = 56) -> str:
     version = result.qemu.version_string or "?"
     lines.append(f"QEMU {version} ({result.qemu.path}), accel {result.accel}, "
                  f"{result.seconds:.1f}s")
+    if result.error:
+        lines.append(f"error: {result.error}")
     header = ("#", "event", "engine says", "QEMU says", "match")
     table: list[tuple[str, ...]] = [header]
     for row in result.rows:
