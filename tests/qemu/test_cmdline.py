@@ -138,3 +138,14 @@ def test_comma_in_path_is_escaped() -> None:
     })
     argv = command_line(config, socket_dir="/tmp/a,b")
     assert "socket,id=chr-fs0,path=/tmp/a,,b/fs0.sock" in argv
+
+
+def test_on_off_auto_property_is_a_string_in_qmp() -> None:
+    config = Config.model_validate({
+        "machine": {"maxmem": "8G"},
+        "memory_devices": [{"kind": "virtio-mem", "id": "vm0", "size": "1G",
+                            "unplugged_inaccessible": False}],
+        "timeline": [{"action": "hotplug", "device": "vm0"}],
+    })
+    device_add = qmp_commands(config)[0][1]["arguments"]
+    assert device_add["unplugged-inaccessible"] == "off"

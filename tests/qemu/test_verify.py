@@ -19,6 +19,7 @@ pytestmark = pytest.mark.qemu
 
 G = "G"
 MEMFD = {"backend": "memfd", "share": True}
+NO_FREE = "error:a used vhost backend has not enough free memory slots left"
 
 
 def _vmem(ident: str, size: str, dynamic: bool = True, **extra: Any) -> dict[str, Any]:
@@ -268,6 +269,104 @@ CASES: dict[str, dict[str, Any]] = {
                    "timeline": _events("hotplug:fs0", "hotplug:vm0", "unplug:fs0",
                                        "hotplug:vm1")},
         "qemu": ["ok", "ok:1", "ok", "ok:16"],
+    },
+    # ---------------------------------------------------------------- exact boundaries, errors
+    "vhost-user-8-cold-boundary": {
+        # before the first reset q35 RAM below 4G is one region: boot 1 + 6 dimms fit in 8
+        "config": {"machine": {"ram": "1G", "slots": 8, "maxmem": "9G",
+                               "memory_backend": "memfd"},
+                   "memory_devices": [_dimm(f"d{i}", "512M", **MEMFD) for i in range(8)],
+                   "vhost_devices": [_vu("fs0", 8, configure=False)],
+                   "timeline": _events("cold:fs0", *[f"cold:d{i}" for i in range(8)])},
+        "qemu": ["ok"] * 8 + ["error:a used vhost backend has not enough free memory slots left"],
+    },
+    "vhost-user-8-hot-boundary": {
+        # after the reset the same RAM is two regions: one dimm fewer fits
+        "config": {"machine": {"ram": "1G", "slots": 8, "maxmem": "9G",
+                               "memory_backend": "memfd"},
+                   "memory_devices": [_dimm(f"d{i}", "512M", **MEMFD) for i in range(8)],
+                   "vhost_devices": [_vu("fs0", 8, configure=False)],
+                   "timeline": _events("cold:fs0", *[f"hotplug:d{i}" for i in range(8)])},
+        "qemu": ["ok"] * 7 + [NO_FREE] * 2,
+    },
+    "vhost-user-10.0-global-count-after-unplug": {
+        # 8.2-10.0: unplugging fs1 zeroes the shared used count, so d6/d7 are accepted
+        "config": {"machine": {"ram": "1G", "slots": 8, "maxmem": "9G",
+                               "memory_backend": "memfd"},
+                   "memory_devices": [_dimm(f"d{i}", "512M", **MEMFD) for i in range(8)],
+                   "vhost_devices": [_vu("fs0", 8, configure=False),
+                                     _vu("fs1", 8, configure=False)],
+                   "timeline": _events("hotplug:fs0", "hotplug:fs1",
+                                       *[f"hotplug:d{i}" for i in range(6)], "unplug:fs1",
+                                       "hotplug:d6", "hotplug:d7")},
+        "qemu": ["ok"] * 11,
+    },
+    "pc-machine-vhost-user-8": {
+        "config": {"machine": {"type": "pc", "ram": "4G", "slots": 8, "maxmem": "12G",
+                               "memory_backend": "memfd"},
+                   "memory_devices": [_dimm(f"d{i}", "512M", **MEMFD) for i in range(8)],
+                   "vhost_devices": [_vu("fs0", 8, configure=False)],
+                   "timeline": _events("cold:fs0", "cold:d0", "cold:d1", "cold:d2",
+                                       *[f"hotplug:d{i}" for i in range(3, 8)])},
+        "qemu": ["ok"] * 6 + [NO_FREE] * 3,
+    },
+    "vmem-realize-errors": {
+        "config": {"machine": {"ram": "1G", "maxmem": "20G"},
+                   "memory_devices": [
+                       _vmem("a", "1G", unplugged_inaccessible=False),
+                       _vmem("b", "1G", block_size="512K"), _vmem("c", "1G", block_size="3M"),
+                       _vmem("d", "1G", requested_size="3M"), _vmem("e", "64M", prealloc=True),
+                       _vmem("f", "1G", memaddr="0x1000"), _vmem("g", "1G", requested_size="2G"),
+                       _vmem("h", "1G", memaddr="0x10000000000")],
+                   "timeline": _events(*[f"hotplug:{x}" for x in "abcdefgh"])},
+        "qemu": ["error:'dynamic-memslots' property set to 'on' requires 'unplugged-inaccessible'",
+                 "error:'block-size' property has to be at least 0x100000",
+                 "error:'block-size' property has to be a power of two",
+                 "error:'requested-size' property has to be multiples of 'block-size' (0x200000)",
+                 "error:'memdev' property specifies a memdev with preallocation enabled: mem-e.",
+                 "error:address must be aligned to 0x200000 bytes", "ok:1",
+                 "error:can't add memory device [0x10000000000:0x40000000], usable range for "
+                 "memory devices [0x100000000:0x4c0000000]"],
+    },
+    "dimm-addr-and-slot-errors": {
+        "config": {"machine": {"ram": "1G", "slots": 4, "maxmem": "5G"},
+                   "memory_devices": [_dimm("d0", addr="0x100000000"),
+                                      _dimm("d1", addr="0x100000000"),
+                                      _dimm("d2", addr="0x140001000"), _dimm("d3", slot=0)],
+                   "timeline": _events("hotplug:d0", "hotplug:d1", "hotplug:d2", "hotplug:d3")},
+        "qemu": ["ok", "error:address range conflicts with memory device id='d0'",
+                 "error:address must be aligned to 0x200000 bytes", "error:slot 0 is busy"],
+    },
+    "nvdimm-errors-and-readonly": {
+        "config": {"machine": {"ram": "1G", "slots": 4, "maxmem": "5G", "nvdimm": True},
+                   "memory_devices": [
+                       {"kind": "nvdimm", "id": "n0", "size": "1G", "backend": "file",
+                        "share": True, "label_size": "64K"},
+                       {"kind": "nvdimm", "id": "n1", "size": "1G", "backend": "file",
+                        "readonly": True},
+                       {"kind": "nvdimm", "id": "n2", "size": "1G", "backend": "file",
+                        "readonly": True, "unarmed": True},
+                       {"kind": "nvdimm", "id": "n3", "size": "128K", "backend": "file",
+                        "label_size": "128K"},
+                       {"kind": "nvdimm", "id": "n4", "size": "1G", "backend": "file"}],
+                   "timeline": _events("hotplug:n0", "hotplug:n1", "hotplug:n2", "hotplug:n3",
+                                       "hotplug:n4", "unplug:n4")},
+        "qemu": ["error:Property 'nvdimm.label-size' (0x10000) is required at least 0x20000",
+                 "error:'unarmed' property must be 'on' since memdev mem-n1 is read-only", "ok",
+                 "error:the size of memdev mem-n3 (0x20000) is too small to contain nvdimm label",
+                 "ok", "error:nvdimm device hot unplug is not supported yet."],
+    },
+    "startup-phys-bits-too-low": {
+        "config": {"machine": {"ram": "4G", "maxmem": "1028G"},
+                   "memory_devices": [_vmem("vm0", "1T")], "timeline": _events("cold:vm0")},
+        "startup": "error:Address space limit 0xffffffffff < 0x2087fffffff phys-bits too low (40)",
+        "qemu": ["skipped"],
+    },
+    "vmem-soft-limit-exhausted": {
+        "config": {"machine": {"ram": "4G", "maxmem": "1040G", "phys_bits": 48},
+                   "memory_devices": [_vmem("vm0", "1T"), _vmem("vm1", "8G"), _vmem("vm2", "4G")],
+                   "timeline": _events("hotplug:vm0", "hotplug:vm1", "hotplug:vm2")},
+        "qemu": ["ok:253", "ok:2", "ok:1"],
     },
 }
 

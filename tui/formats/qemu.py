@@ -330,15 +330,15 @@ def _qmp(execute: str, arguments: dict[str, object] | None = None) -> dict[str, 
     return command
 
 
-_BOOL_PROPS = {"unarmed", "dynamic-memslots", "unplugged-inaccessible", "share", "readonly",
-               "prealloc", "reserve", "hugetlb", "vhost"}
+_ON_OFF_AUTO = {"unplugged-inaccessible"}
+"""OnOffAuto properties: QMP wants the strings "on"/"off", not JSON booleans."""
 _INT_PROPS = {"slot", "chassis"}
 
 
 def _json_value(key: str, value: object, device: Any) -> object:
     """A property in QMP (JSON) form: sizes and addresses as integers, booleans as booleans."""
     if isinstance(value, bool):
-        return value
+        return ("on" if value else "off") if key in _ON_OFF_AUTO else value
     if key in _INT_PROPS:
         return int(value)  # type: ignore[call-overload]
     if key in ("size", "requested-size", "block-size", "label-size", "hugetlbsize"):
