@@ -181,6 +181,20 @@ def test_cli_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "missing.toml" in capsys.readouterr().err
 
 
+def test_cli_dash_is_stdout(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_export_cli(_args(config_file, "toml", Path("-"))) == 0
+    assert capsys.readouterr().out == export_text(toml.load(config_file), "toml")
+
+
+def test_write_atomic_through_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.xml"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.xml"
+    link.symlink_to(real)
+    write_atomic(link, "new\n")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
+
+
 def test_write_atomic_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     write_atomic(Path("plain.txt"), "x\n")

@@ -98,7 +98,8 @@ def _new_file_mode() -> int:
 def write_atomic(path: Path, text: str) -> None:
     """Write text to path via a temp file in the same directory and os.replace: a reader never
     sees half a file, and a failure leaves an existing file untouched. Raises OSError."""
-    directory = path.parent if str(path.parent) else Path(".")
+    path = Path(os.path.realpath(path))  # through a symlink: replace its target, not the link
+    directory = path.parent
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", str(path))
     try:
@@ -124,7 +125,8 @@ def write_atomic(path: Path, text: str) -> None:
 def run_export_cli(args: argparse.Namespace) -> int:
     """`export FILE --to FORMAT [-o OUT]`: 0 on success, 2 on a bad file or unwritable output.
 
-    The named output is overwritten (the user chose it); without `-o` the text goes to stdout.
+    The named output is overwritten (the user chose it); without `-o` (or with `-o -`) the text
+    goes to stdout.
     """
     from tui.formats.toml import ConfigError, load
 
@@ -137,7 +139,7 @@ def run_export_cli(args: argparse.Namespace) -> int:
         return _error(str(exc))
     text = export_text(config, to, name=Path(args.file).stem)
     output: Path | None = args.output
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return 0
