@@ -1,0 +1,167 @@
+"""The verify machinery itself: back-end handshake, process clean-up, QMP deadlines, parsing,
+QEMU discovery and the CLI. Only the tests marked `qemu` need a QEMU binary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import struct
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tui.qemu import vhost_user_backend as vu
+from tui.qemu.launch import Processes, find_qemu
+from tui.qemu.qmp import QmpClient, QmpTimeout
+from tui.qemu.verify import _attribute_cold_failure, _first_error_line, run_verify_cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _request(conn: socket.socket, request: int, flags: int = vu.VERSION,
+             payload: bytes = b"") -> None:
+    conn.sendall(vu.HEADER.pack(request, flags, len(payload)) + payload)
+
+
+def _reply_u64(conn: socket.socket) -> tuple[int, int, int]:
+    request, flags, size = vu.HEADER.unpack(conn.recv(vu.HEADER.size, socket.MSG_WAITALL))
+    assert flags & vu.FLAG_REPLY and size == 8
+    return request, flags, struct.unpack("=Q", conn.recv(8, socket.MSG_WAITALL))[0]
+
+
+@pytest.mark.parametrize(("slots", "configure"), [(32, True), (508, True), (509, False)])
+def test_vhost_user_backend_handshake(slots: int, configure: bool) -> None:
+    with Processes() as procs:
+        path = str(procs.tmpdir / "vu.sock")
+        procs.start_vhost_user_backend("vu", path, slots, configure)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(5)
+            conn.connect(path)
+            _request(conn, vu.GET_FEATURES)
+            assert _reply_u64(conn)[2] & vu.F_PROTOCOL_FEATURES
+            _request(conn, vu.GET_PROTOCOL_FEATURES)
+            protocol = _reply_u64(conn)[2]
+            assert bool(protocol & vu.PROTOCOL_F_CONFIGURE_MEM_SLOTS) == configure
+            _request(conn, vu.SET_PROTOCOL_FEATURES, payload=struct.pack("=Q", protocol))
+            _request(conn, vu.SET_OWNER, flags=vu.VERSION | vu.FLAG_NEED_REPLY)
+            assert _reply_u64(conn)[:1] == (vu.SET_OWNER,)
+            _request(conn, vu.GET_QUEUE_NUM)
+            assert _reply_u64(conn)[2] >= 1
+            _request(conn, vu.GET_MAX_MEM_SLOTS)
+            assert _reply_u64(conn)[2] == slots
+
+
+def test_processes_are_stopped_by_pid_on_ctrl_c() -> None:
+    tmpdir = None
+    pid = None
+    with pytest.raises(KeyboardInterrupt), Processes() as procs:
+        tmpdir = procs.tmpdir
+        pid = procs.start("sleeper", ["sleep", "60"]).pid
+        raise KeyboardInterrupt
+    assert pid is not None and tmpdir is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not tmpdir.exists()
+
+
+def test_qmp_call_has_a_deadline(tmp_path: Path) -> None:
+    """A QEMU that stops answering (the vhost-user netdev hazard) gives QmpTimeout, no hang."""
+    path = str(tmp_path / "qmp.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+
+    def fake_qemu() -> None:
+        conn, _ = server.accept()
+        conn.sendall(b'{"QMP": {"version": {}, "capabilities": []}}\r\n')
+        conn.recv(4096)
+        conn.sendall(b'{"return": {}}\r\n')
+        time.sleep(3)  # never answers the next command
+        conn.close()
+
+    thread = threading.Thread(target=fake_qemu, daemon=True)
+    thread.start()
+    client = QmpClient(path)
+    client.connect(timeout=5)
+    started = time.monotonic()
+    with pytest.raises(QmpTimeout):
+        client.execute("netdev_add", {"type": "vhost-user"}, timeout=0.3)
+    assert time.monotonic() - started < 2
+    client.close()
+    server.close()
+
+
+def test_cold_failure_is_attributed_to_its_device() -> None:
+    stderr = (
+        "qemu-system-x86_64: warning: host doesn't support requested feature: CPUID.01H:ECX.pni\n"
+        "qemu-system-x86_64: -device pc-dimm,id=d1,memdev=mem-d1,slot=5: invalid slot number 5, "
+        "valid range is [0-1]\n")
+    assert _attribute_cold_failure(stderr) == ("d1", "invalid slot number 5, valid range is [0-1]")
+    device, message = _attribute_cold_failure(
+        "qemu-system-x86_64: slots specified but no max-size\n")
+    assert device is None and message == "slots specified but no max-size"
+    assert _attribute_cold_failure(
+        "qemu-system-x86_64: -object memory-backend-memfd,id=mem-vm0,size=1T: unable to map\n"
+    ) == ("vm0", "unable to map")
+
+
+def test_hung_netdev_message_skips_hints() -> None:
+    text = ("some memory device (like virtio-mem) decided ...\n"
+            "Try plugging this vhost backend before plugging such memory devices.\n"
+            "failed to init vhost_net for queue 0\n")
+    assert _first_error_line(text) == "some memory device (like virtio-mem) decided ..."
+
+
+def test_find_qemu_reasons(tmp_path: Path) -> None:
+    assert not find_qemu(str(tmp_path / "nope")).usable
+    old = tmp_path / "qemu-old"
+    old.write_text("#!/bin/sh\necho 'QEMU emulator version 8.1.5'\n")
+    old.chmod(0o755)
+    info = find_qemu(str(old))
+    assert not info.usable and "8.2" in (info.reason or "")
+    new = tmp_path / "qemu-new"
+    new.write_text("#!/bin/sh\necho 'QEMU emulator version 9.2.0 (whatever)'\n")
+    new.chmod(0o755)
+    assert find_qemu(str(new)).version == (9, 2, 0)
+
+
+def _args(file: Path, **extra: object) -> argparse.Namespace:
+    return argparse.Namespace(file=file, qemu=extra.get("qemu"), accel=extra.get("accel"),
+                              json=extra.get("json", False), timeout=extra.get("timeout"))
+
+
+def test_cli_bad_input_and_unusable_qemu(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[machine]\nram = 'lots'\n")
+    assert run_verify_cli(_args(bad)) == 2
+    preset = REPO / "presets" / "ex01-virtio-mem-64-memslots.toml"
+    assert run_verify_cli(_args(preset, qemu=tmp_path / "no-qemu")) == 2
+    assert "not" in capsys.readouterr().err
+
+
+@pytest.mark.qemu
+def test_cli_table_and_json(qemu_info, capsys) -> None:
+    preset = REPO / "presets" / "ex10a-virtiofsd-32-after-virtio-mem.toml"
+    assert run_verify_cli(_args(preset, qemu=qemu_info.path)) == 0
+    out = capsys.readouterr().out
+    assert "engine says" in out and "QEMU says" in out and "0 mismatched" in out
+    assert run_verify_cli(_args(preset, qemu=qemu_info.path, json=True)) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["ok"] is True and document["rows"][0]["event"] == "start"
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("preset", sorted(p.name for p in (REPO / "presets").glob("*.toml")))
+def test_every_preset_verifies(preset: str, qemu_info) -> None:
+    """Every shipped preset, run on this QEMU, matches the engine (unverifiable parts listed)."""
+    from tui.formats.toml import load
+    from tui.qemu.verify import format_table, verify
+
+    result = verify(load(REPO / "presets" / preset), qemu=qemu_info.path, timeout=20)
+    assert result.error is None, result.error
+    assert not result.mismatches, format_table(result)
+    assert any(row.match for row in result.rows if row.index >= 0) or result.not_verifiable
