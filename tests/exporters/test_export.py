@@ -108,6 +108,12 @@ def test_domain_names_are_valid_and_short() -> None:
     assert domain_name(config, "///") == "memslot-explorer"
 
 
+def test_qmp_unplug_waits_for_device_deleted() -> None:
+    lines = export_text(CASES["dimm_ladder"](), "qmp").splitlines()
+    delete = next(i for i, line in enumerate(lines) if '"device_del"' in line)
+    assert "DEVICE_DELETED" in lines[delete + 1] and '"object-del"' in lines[delete + 2]
+
+
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export_text(CASES["empty"](), "yaml")

@@ -52,7 +52,10 @@ def _qmp_text(config: Config) -> str:
         lines.append(f"# event {number}: {event.action} {event.device}{extra}")
         if not commands:
             lines.append(f"# {event.device} has no QMP form (not a QEMU device of its own)")
-        lines.extend(json.dumps(command, separators=(", ", ": ")) for command in commands)
+        for index, command in enumerate(commands):
+            lines.append(json.dumps(command, separators=(", ", ": ")))
+            if command.get("execute") == "device_del" and index + 1 < len(commands):
+                lines.append("# wait for the DEVICE_DELETED event before the next command")
     return "\n".join(lines) + "\n"
 
 
