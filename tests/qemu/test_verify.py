@@ -368,6 +368,60 @@ CASES: dict[str, dict[str, Any]] = {
                    "timeline": _events("hotplug:vm0", "hotplug:vm1", "hotplug:vm2")},
         "qemu": ["ok:253", "ok:2", "ok:1"],
     },
+    # ---------------------------------------------------------------- more vhost-user, resize
+    "cold-vhost-user-blk-32-after-vmem": {
+        "config": {"machine": {"ram": "1G", "maxmem": "17G", "memory_backend": "memfd"},
+                   "memory_devices": [_vmem("vm0", "16G", **MEMFD)],
+                   "vhost_devices": [_vu("blk0", 32, device="blk")],
+                   "timeline": _events("cold:vm0", "cold:blk0")},
+        "qemu": ["ok:16", "error:some memory device (like virtio-mem) decided"],
+    },
+    "cold-vhost-user-net-32-inits-before-devices": {
+        # -netdev is created before every -device, so the vmem sees the 32-slot limit first
+        "config": {"machine": {"ram": "1G", "maxmem": "17G", "memory_backend": "memfd"},
+                   "memory_devices": [_vmem("vm0", "16G", **MEMFD)],
+                   "vhost_devices": [_vu("net0", 32, device="net")],
+                   "timeline": _events("cold:vm0", "cold:net0")},
+        "qemu": ["ok:1", "ok"],
+    },
+    "vhost-user-scsi-vsock-fs-own-backend": {
+        "config": {"machine": {"ram": "1G", "maxmem": "17G", "memory_backend": "memfd"},
+                   "memory_devices": [_vmem("vm0", "16G", **MEMFD)],
+                   "vhost_devices": [_vu("sc0", 509, device="scsi"), _vu("vs0", 64, device="vsock"),
+                                     _vu("fs0", 509)],
+                   "timeline": _events("cold:sc0", "hotplug:vm0", "hotplug:vs0", "hotplug:fs0",
+                                       "unplug:fs0")},
+        "qemu": ["ok", "ok:16", "error:some memory device (like virtio-mem) decided", "ok", "ok"],
+    },
+    "vmem-resize-over-size": {
+        "config": {"machine": {"ram": "1G", "maxmem": "5G"},
+                   "memory_devices": [_vmem("vm0", "1G", dynamic=False)],
+                   "timeline": _events("hotplug:vm0", "resize:vm0:2G", "resize:vm0:1G",
+                                       "unplug:vm0")},
+        "qemu": ["ok:1", "error:'requested-size' cannot exceed the memory backend size(0x40000000)",
+                 "ok", "error:virtio-mem device cannot get unplugged while 'requested-size'"],
+    },
+    "pc-machine-pmem-vhost-user-vmem": {
+        "config": {"machine": {"type": "pc", "ram": "1G", "maxmem": "10G",
+                               "memory_backend": "memfd"},
+                   "memory_devices": [{"kind": "virtio-pmem", "id": "pm0", "size": "1G", **MEMFD},
+                                      _vmem("vm0", "8G", **MEMFD)],
+                   "vhost_devices": [_vu("fs0", 509)],
+                   "timeline": _events("cold:pm0", "hotplug:fs0", "hotplug:vm0")},
+        "qemu": ["ok", "ok", "ok:8"],
+    },
+    "cold-vhost-user-8-used-5-reserved-4": {
+        "config": {"machine": {"ram": "1G", "slots": 4, "maxmem": "8G",
+                               "memory_backend": "memfd"},
+                   "memory_devices": [_dimm(f"d{i}", "512M", **MEMFD) for i in range(4)]
+                   + [_vmem(f"vm{i}", "1G", **MEMFD) for i in range(4)],
+                   "vhost_devices": [_vu("fs0", 32), _vu("fs1", 8, configure=False)],
+                   "timeline": _events("cold:fs0", *[f"cold:d{i}" for i in range(4)],
+                                       *[f"cold:vm{i}" for i in range(4)], "cold:fs1")},
+        "qemu": ["ok"] * 5 + ["ok:1"] * 4 + [
+            "error:vhost backend memory slots limit (8) is less than current number of used (5) "
+            "and reserved (4) memory slots for memory devices."],
+    },
 }
 
 

@@ -349,15 +349,15 @@ class _Runner:
                 with open(qemu_format.file_path(device, str(self.procs.tmpdir)), "wb") as handle:
                     handle.truncate(device.size)
 
-    def start_qemu(self) -> tuple[str | None, str] | None:
+    def start_qemu(self, name: str = "qemu") -> tuple[str | None, str] | None:
         """Start QEMU; None when it runs, else (device id or None, message) of its failure."""
-        qmp = str(self.procs.tmpdir / "qmp.sock")
+        qmp = str(self.procs.tmpdir / f"{name}-qmp.sock")
         self.argv = qemu_format.command_line(
             self.config, accel=self.accel, qmp_socket=qmp, headless=True,
             socket_dir=str(self.procs.tmpdir), file_dir=str(self.procs.tmpdir),
             binary=self.info.path or qemu_format.QEMU_BINARY)
         self.progress("starting QEMU")
-        self.qemu = self.procs.start("qemu", self.argv)
+        self.qemu = self.procs.start(name, self.argv)
         self.client = QmpClient(qmp)
         try:
             self.client.connect(timeout=self.timeout, alive=self.qemu.alive)
@@ -503,9 +503,11 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
                     outcomes[i] = Outcome("skipped")
                 return outcomes
             outcomes[-1] = Outcome("ok")
+            memslots = _prefix_memslots(config, failed_at, info, accel, timeout, procs, say)
             for i in range(len(config.timeline)):
                 if i < failed_at:
-                    outcomes[i] = Outcome("ok", detail="QEMU exited later; memslots not read")
+                    outcomes[i] = Outcome("ok", memslots=memslots.get(i), detail="" if memslots
+                                          else "QEMU exited later; memslots not read")
                 elif i == failed_at:
                     outcomes[i] = Outcome("error", message, detail="stderr (QEMU exited 1)")
                 else:
@@ -527,6 +529,28 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
             outcomes[i], alive = runner.hot_event(i)
         runner.kill_qemu()
     return outcomes
+
+
+def _prefix_memslots(config: Config, failed_at: int, info: QemuInfo, accel: str,
+                     timeout: float, procs: Processes, say: Callable[[str], None]
+                     ) -> dict[int, int | None]:
+    """A cold plug failed: rerun QEMU with only the cold plugs before it, to read the memslots
+    the earlier virtio-mem devices decided. Empty when there is nothing to read or it fails."""
+    earlier = config.timeline[:failed_at]
+    if not any(config.device(e.device).kind == "virtio-mem" for e in earlier):
+        return {}
+    say("rerunning QEMU without the failed cold plug to read memslots")
+    runner = _Runner(config.model_copy(update={"timeline": earlier}), info, accel, timeout,
+                     procs, say)
+    try:
+        if runner.start_qemu("qemu-prefix") is not None or runner.client is None:
+            return {}
+        return {i: _memslots(runner.client, config.device(e.device), timeout)
+                for i, e in enumerate(earlier)}
+    except (QmpError, QmpTimeout, QmpClosed):
+        return {}
+    finally:
+        runner.kill_qemu()
 
 
 def _fill_rows(result: VerifyResult, original: Config, run_config: Config, report: Report,
