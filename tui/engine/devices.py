@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import HvBalloon, Nvdimm, PcDimm, VirtioMem, VirtioPmem
-from .report import Step
+from .report import Step, step
 from .units import GiB, KiB, MiB, align_down, align_up, human_size, is_aligned, is_power_of_2
 from .units import qemu_hex as hx
 from .versions import Rules
@@ -69,15 +69,15 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
     size = device.size or 0
     if isinstance(device, VirtioMem):
         if not device.dynamic_memslots:
-            return Decision(1, None, (Step(rule="decide", value=1, text=(
+            return Decision(1, None, (step(rule="decide", value=1, text=(
                 "dynamic-memslots=off: the whole memdev is mapped as one memslot; the limit is "
                 "ignored")),))
         if limit <= 1:
-            return Decision(1, None, (Step(rule="decide", value=1, text=(
+            return Decision(1, None, (step(rule="decide", value=1, text=(
                 f"limit {limit} ≤ 1 → 1 memslot covering all {human_size(size)}")),))
         block = block_size(device, thp_size)
         if block < device.page_size or not is_aligned(size, block):
-            return Decision(1, None, (Step(rule="decide", value=1, text=(
+            return Decision(1, None, (step(rule="decide", value=1, text=(
                 f"block size {human_size(block)} is below the page size or does not divide the "
                 "memdev: realize will fail, so QEMU assumes 1 memslot")),))
         raw = align_up(size // limit, block)
@@ -89,7 +89,7 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
                 f"{human_size(floor)}) = {human_size(memslot_size)}; memslots = ⌈"
                 f"{human_size(size)} / {human_size(memslot_size)}⌉ = {memslots}")
         return Decision(memslots, memslot_size if memslots != 1 else size,
-                        (Step(rule="decide", value=memslots, text=text),))
+                        (step(rule="decide", value=memslots, text=text),))
     if isinstance(device, HvBalloon):
         memslot_size = align_up(size // limit, HV_BALLOON_HA_MEMSLOT_SIZE_ALIGN)
         memslots = align_up(size, memslot_size) // memslot_size if memslot_size else 1
@@ -97,8 +97,8 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
                 f"{human_size(memslot_size)}; memslots = ⌈{human_size(size)} / "
                 f"{human_size(memslot_size)}⌉ = {memslots}")
         return Decision(memslots, memslot_size if memslots != 1 else size,
-                        (Step(rule="decide", value=memslots, text=text),))
-    return Decision(1, None, (Step(rule="decide", value=1, text=(
+                        (step(rule="decide", value=memslots, text=text),))
+    return Decision(1, None, (step(rule="decide", value=1, text=(
         f"{device.kind} always uses exactly 1 memslot")),))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .report import Step
+from .report import Step, step
 from .units import U32_MAX, human_size
 
 SOFT_LIMIT = 256  # MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT
@@ -58,41 +58,41 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
     if inputs.kvm_max is not None and inputs.kvm_free is not None:
         mx = min(vmax, inputs.kvm_max)
         free = min(vfree, inputs.kvm_free)
-        steps.append(Step(rule="max", value=mx, text=(
+        steps.append(step(rule="max", value=mx, text=(
             f"max = min({vhost_text}, KVM max {inputs.kvm_max}) = {mx}; "
             f"free = min(vhost free {_u(vfree)}, KVM free {inputs.kvm_free}) = {_u(free)}")))
     else:
         mx, free = vmax, vfree
-        steps.append(Step(rule="max", value=mx, text=(
+        steps.append(step(rule="max", value=mx, text=(
             f"max = {vhost_text} (no KVM: the hypervisor is not consulted); "
             f"free = {_u(free)}")))
     if mx < SAFE_MAX:
-        steps.append(Step(rule="safe-max", value=1, text=(
+        steps.append(step(rule="safe-max", value=1, text=(
             f"max {mx} < {SAFE_MAX} (MEMORY_DEVICES_SAFE_MAX_MEMSLOTS): keep to a minimum → "
             "limit 1")))
         return 1, tuple(steps)
-    steps.append(Step(rule="safe-max", value=mx, text=f"max {mx} ≥ {SAFE_MAX}: go on"))
+    steps.append(step(rule="safe-max", value=mx, text=f"max {mx} ≥ {SAFE_MAX}: go on"))
     if SOFT_LIMIT <= inputs.required:
-        steps.append(Step(rule="soft-limit", value=1, text=(
+        steps.append(step(rule="soft-limit", value=1, text=(
             f"required {inputs.required} ≥ soft limit {SOFT_LIMIT}: no memslots left for memory "
             "devices → limit 1")))
         return 1, tuple(steps)
     memslots = SOFT_LIMIT - inputs.required
-    steps.append(Step(rule="soft-limit", value=memslots, text=(
+    steps.append(step(rule="soft-limit", value=memslots, text=(
         f"m = soft limit {SOFT_LIMIT} − required {inputs.required} = {memslots}")))
     reserved = inputs.reserved
     free_minus_reserved = (free - reserved) & UINT_MAX
     wrapped = free < reserved
     memslots = min(memslots, free_minus_reserved)
-    steps.append(Step(rule="free", value=memslots, text=(
+    steps.append(step(rule="free", value=memslots, text=(
         f"m = min(m, free {_u(free)} − reserved {reserved} = {_u(free_minus_reserved)}"
         + (" (unsigned wrap: free < reserved)" if wrapped else "") + f") = {memslots}")))
     if memslots < 1 or wrapped:
         why = "free < reserved" if wrapped else "m < 1"
-        steps.append(Step(rule="free", value=1, text=f"{why} → limit 1"))
+        steps.append(step(rule="free", value=1, text=f"{why} → limit 1"))
         return 1, tuple(steps)
     if inputs.size == inputs.space:
-        steps.append(Step(rule="share", value=memslots, text=(
+        steps.append(step(rule="share", value=memslots, text=(
             f"device size {human_size(inputs.size)} = maxmem − ram: it can be the only memory "
             f"device → limit m = {memslots}")))
         return memslots, tuple(steps)
@@ -108,7 +108,7 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
         result = 1
     elif result > memslots:
         text += f" (more than m = {memslots}: the device is larger than the space left)"
-    steps.append(Step(rule="share", value=result, text=text))
+    steps.append(step(rule="share", value=result, text=text))
     return result, tuple(steps)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -398,13 +399,16 @@ class Config(_Frozen):
                 if item.id in devices:
                     raise ValueError(f"{field}[{index}].id: duplicate id {item.id!r}")
                 devices[item.id] = item
-        plugged: set[str] = set()
+        # Statically a device is plugged for sure ("yes"), never ("no"), or "maybe" after an
+        # unplug that QEMU may refuse at run time; only sure mistakes are input errors.
+        plugged: dict[str, str] = {}
         seen_hot = False
         for index, event in enumerate(self.timeline):
             where = f"timeline[{index}]"
             device = devices.get(event.device)
             if device is None:
                 raise ValueError(f"{where}.device: no device with id {event.device!r}")
+            state = plugged.get(event.device, "no")
             if event.action == "cold":
                 if seen_hot:
                     raise ValueError(
@@ -414,26 +418,27 @@ class Config(_Frozen):
             else:
                 seen_hot = True
             if event.action in ("cold", "hotplug"):
-                if event.device in plugged:
+                if state == "yes":
                     raise ValueError(f"{where}.device: {event.device!r} is already plugged")
-                plugged.add(event.device)
+                plugged[event.device] = "yes"
             elif event.action == "unplug":
-                if event.device not in plugged:
+                if state == "no":
                     raise ValueError(f"{where}.device: {event.device!r} is not plugged")
-                plugged.discard(event.device)
+                plugged[event.device] = "maybe"
             elif event.action == "resize":
                 if not isinstance(device, VirtioMem):
                     raise ValueError(f"{where}.action: only virtio-mem devices can be resized")
-                if event.device not in plugged:
+                if state == "no":
                     raise ValueError(f"{where}.device: {event.device!r} is not plugged")
         return self
 
     def device(self, device_id: str) -> AnyDevice:
         """The device, vhost back-end or consumer with this id."""
-        for item in self.all_devices():
-            if item.id == device_id:
-                return item
-        raise KeyError(device_id)
+        return self._by_id[device_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, AnyDevice]:
+        return {item.id: item for item in self.all_devices()}
 
     def all_devices(self) -> Iterator[AnyDevice]:
         """Every memory device, vhost device and consumer, in that order."""

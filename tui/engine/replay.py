@@ -28,8 +28,8 @@ from .model import (
     VhostVdpa,
     VirtioMem,
 )
-from .report import Budget, EventResult, Report, Step, VhostBudget
-from .units import U32_MAX, U64_MAX, align_up, human_size
+from .report import Budget, EventResult, Report, Step, VhostSnapshot, step, trusted
+from .units import U64_MAX, align_up, human_size
 from .units import qemu_hex as hx
 from .versions import Rules, rules_for
 from .vhost import Registered, VhostClass, VhostState, memslots_limit, vhost_class
@@ -43,6 +43,7 @@ AUTO_DECISION_ERROR = (
 )
 AUTO_DECISION_HINT = "Try plugging this vhost backend before plugging such memory devices."
 KVM_ABORT = "kvm_alloc_slot: no free slot available"
+VHOST_NET_INIT_FAILED = "vhost-net requested but could not be initialized"
 
 
 class _Refused(Exception):
@@ -100,8 +101,53 @@ class _State:
     plugged_consumers: set[str] = field(default_factory=set)
     mapped_consumers: set[str] = field(default_factory=set)
     empty_balloons: set[str] = field(default_factory=set)
+    cold_ids: set[str] = field(default_factory=set)
+    """Devices present at the first reset (cold-plugged)."""
     auto_active: int = 0
     booted: bool = False
+    # Running totals, kept by the mutators below so that every counter is O(1).
+    mem_private: int = 0
+    mem_shared: int = 0
+    mem_mapped: int = 0
+    mem_required: int = 0
+    mem_size: int = 0
+    cons_private: int = 0
+    cons_shared: int = 0
+    cons_kvm: int = 0
+
+    # ---------------------------------------------------------------- mutators
+    def _account(self, item: _Plugged, sign: int) -> None:
+        self.mem_mapped += sign * item.mapped
+        self.mem_private += sign * item.mapped if item.vhost_private else 0
+        self.mem_shared += sign * item.mapped if item.vhost_shared else 0
+        self.mem_required += sign * item.memslots
+        self.mem_size += sign * item.size
+
+    def add_memory(self, item: _Plugged, mapped: int) -> None:
+        item.mapped = mapped
+        self.memory[item.device.id] = item
+        self._account(item, 1)
+
+    def remove_memory(self, item: _Plugged) -> None:
+        self._account(item, -1)
+        del self.memory[item.device.id]
+
+    def set_mapped(self, item: _Plugged, mapped: int) -> None:
+        self._account(item, -1)
+        item.mapped = mapped
+        self._account(item, 1)
+
+    def map_consumer(self, cid: str, sign: int) -> None:
+        if (cid in self.mapped_consumers) == (sign > 0):
+            return
+        consumer = self.consumers[cid]
+        self.cons_private += sign * (consumer.vhost_kernel_regions or 0)
+        self.cons_shared += sign * (consumer.vhost_user_regions or 0)
+        self.cons_kvm += sign * (consumer.kvm_slots or 0)
+        if sign > 0:
+            self.mapped_consumers.add(cid)
+        else:
+            self.mapped_consumers.discard(cid)
 
     # ---------------------------------------------------------------- counters
     @property
@@ -110,22 +156,12 @@ class _State:
 
     def regions(self) -> dict[VhostClass, int]:
         """Sections a vhost device of each class maps right now (its nregions)."""
-        private = self.boot.ram_sections
-        shared = self.boot.ram_sections if self.machine.memory_backend == "memfd" else 0
-        for cid in self.mapped_consumers:
-            consumer = self.consumers[cid]
-            private += consumer.vhost_kernel_regions or 0
-            shared += consumer.vhost_user_regions or 0
-        for item in self.memory.values():
-            if item.vhost_private:
-                private += item.mapped
-            if item.vhost_shared:
-                shared += item.mapped
-        return {"shared": shared, "private": private}
+        boot_shared = self.boot.ram_sections if self.machine.memory_backend == "memfd" else 0
+        return {"shared": boot_shared + self.cons_shared + self.mem_shared,
+                "private": self.boot.ram_sections + self.cons_private + self.mem_private}
 
     def kvm_used(self) -> int:
-        used = self.boot.kvm_slots + sum(item.mapped for item in self.memory.values())
-        return used + sum(self.consumers[c].kvm_slots or 0 for c in self.mapped_consumers)
+        return self.boot.kvm_slots + self.mem_mapped + self.cons_kvm
 
     def kvm_free(self) -> int | None:
         if not self.machine.kvm_enabled:
@@ -134,11 +170,11 @@ class _State:
 
     @property
     def required(self) -> int:
-        return sum(item.memslots for item in self.memory.values())
+        return self.mem_required
 
     @property
     def used(self) -> int:
-        return sum(item.mapped for item in self.memory.values())
+        return self.mem_mapped
 
     @property
     def reserved(self) -> int:
@@ -146,7 +182,7 @@ class _State:
 
     @property
     def used_region_size(self) -> int:
-        return sum(item.size for item in self.memory.values())
+        return self.mem_size
 
     def vhost_free(self) -> tuple[int, str | None]:
         free, warning = self.vhost.free(self.regions())
@@ -157,19 +193,12 @@ class _State:
 
     def budget(self) -> Budget:
         regions = self.regions()
-        vhost = tuple(
-            VhostBudget(id=d.id, kind=d.kind, limit=d.limit, used=self.vhost.used(d, regions),
-                        regions=regions[d.cls],
-                        free=(d.limit - self.vhost.used(d, regions)) & U32_MAX
-                        if not (self.rules.per_device_vhost_count
-                                and self.vhost.used(d, regions) > d.limit) else 0)
-            for d in self.vhost.devices)
         has_vhost = bool(self.vhost.devices)
-        return Budget(
+        return trusted(
+            Budget,
             kvm_max=self.layout.kvm_max if self.machine.kvm_enabled else None,
             kvm_used=self.kvm_used() if self.machine.kvm_enabled else None,
             kvm_free=self.kvm_free(),
-            vhost=vhost,
             vhost_max=self.vhost.max() if has_vhost else None,
             vhost_free=self.vhost.free(regions)[0] if has_vhost else None,
             used_region_size=self.used_region_size,
@@ -178,6 +207,14 @@ class _State:
             used_memslots=self.used,
             reserved_memslots=self.reserved,
             auto_decision_active=self.auto_active,
+            soft_limit=256,
+            safe_max=509,
+            vhost_state=trusted(
+                VhostSnapshot,
+                devices=self.vhost.snapshot(),
+                used={cls: self.vhost.used_by_class(cls, regions) for cls in ("shared", "private")},
+                regions=regions,
+                per_device=self.rules.per_device_vhost_count),
         )
 
     # ---------------------------------------------------------------- mapping
@@ -238,10 +275,6 @@ def replay(config: Config) -> Report:
             except _Abort as exc:
                 fatal, fatal_at = str(exc), "the first reset"
             boot_budget = state.budget()
-            free, warning = state.vhost_free()
-            if warning:
-                warnings.append(warning)
-            del free
         else:
             boot_budget = None
         if fatal is None:
@@ -300,7 +333,14 @@ def _set_boot(state: _State, boot: BootMemory, map_consumers: bool) -> None:
     firmware and guest map the cold-plugged consumers (BARs, ROMs, extra NUMA memdevs)."""
     state.boot = boot
     if map_consumers:
-        state.mapped_consumers |= state.plugged_consumers
+        for cid in sorted(state.plugged_consumers):
+            state.map_consumer(cid, 1)
+
+
+def _is_plugged(state: _State, device_id: str) -> bool:
+    return (device_id in state.memory or device_id in state.plugged_consumers
+            or device_id in state.empty_balloons
+            or device_id in state.vhost.ids)
 
 
 def _guest_plug(state: _State, item: _Plugged, requested: int) -> None:
@@ -309,7 +349,8 @@ def _guest_plug(state: _State, item: _Plugged, requested: int) -> None:
 
     def change() -> None:
         item.plugged = plugged
-        item.mapped = dev.mapped_memslots(item.memslots, item.memslot_size, plugged, item.dynamic)
+        state.set_mapped(item, dev.mapped_memslots(item.memslots, item.memslot_size, plugged,
+                                                   item.dynamic))
 
     state.remap(change)
 
@@ -323,6 +364,8 @@ def _run(state: _State, index: int, event: Event, phase: str) -> EventResult:
     pending = False
     try:
         if event.action in ("cold", "hotplug"):
+            if _is_plugged(state, device.id):
+                raise _Refused(f"Duplicate device ID '{device.id}'")
             if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
                 _plug_vhost(state, device, phase, steps, warnings)
             elif isinstance(device, Consumer):
@@ -338,11 +381,16 @@ def _run(state: _State, index: int, event: Event, phase: str) -> EventResult:
         error, hint = refused.message, refused.hint
     except _Abort as abort:
         error = str(abort)
-    return EventResult(
+    if error is None and event.action == "cold":
+        state.cold_ids.add(event.device)
+    return trusted(
+        EventResult,
         index=index, action=event.action, device=event.device, kind=device.kind,
         phase="cold" if phase == "cold" else "hot", ok=error is None, error=error, hint=hint,
-        pending=pending, warnings=tuple(warnings), derivation=tuple(steps),
-        budget=state.budget(), **outcome,  # type: ignore[arg-type]
+        pending=pending, warnings=tuple(warnings), derivation=tuple(steps), skipped=False,
+        budget=state.budget(), memslot_limit=outcome.get("memslot_limit"),
+        memslots=outcome.get("memslots"), memslot_size=outcome.get("memslot_size"),
+        address=outcome.get("address"),
     )
 
 
@@ -381,7 +429,7 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
     # memory_device_pre_plug()
     if isinstance(device, HvBalloon) and device.size is None:
         state.empty_balloons.add(device.id)
-        steps.append(Step(rule="empty", text="hv-balloon without memdev: an empty memory device, "
+        steps.append(step(rule="empty", text="hv-balloon without memdev: an empty memory device, "
                           "no memslot accounting"))
         return
     if state.layout.device_memory_base is None:
@@ -419,13 +467,13 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
         warnings.append(warning)
     if rules.multi_memslot:
         if kvm_free is not None:
-            steps.append(Step(rule="kvm-check", value=kvm_free, text=(
+            steps.append(step(rule="kvm-check", value=kvm_free, text=(
                 f"KVM free {kvm_free} {'≥' if kvm_free >= required + reserved else '<'} required "
                 f"{required} + reserved {reserved}")))
             if kvm_free < required + reserved:
                 raise _Refused("hypervisor has not enough free memory slots left")
         if state.vhost.devices:
-            steps.append(Step(rule="vhost-check", value=vfree, text=(
+            steps.append(step(rule="vhost-check", value=vfree, text=(
                 f"vhost free {vfree} {'≥' if vfree >= required + reserved else '<'} required "
                 f"{required} + reserved {reserved}")))
         if vfree < required + reserved:
@@ -440,7 +488,7 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
     if used_region + size > U64_MAX or used_region + size > space:
         raise _Refused(f"not enough space, currently {hx(used_region)} in use of total space for "
                        f"memory devices {hx(space)}")
-    steps.append(Step(rule="space", value=space - used_region - size, text=(
+    steps.append(step(rule="space", value=space - used_region - size, text=(
         f"space: {human_size(used_region)} used + {human_size(size)} ≤ maxmem − ram "
         f"{human_size(space)}")))
     backend_align = device.backend_alignment
@@ -466,8 +514,7 @@ def _plug_memory(state: _State, device: dev.MemoryDevice, phase: str, steps: lis
     mapped_now = 0 if isinstance(device, HvBalloon) or item.dynamic else 1
 
     def plug() -> None:
-        state.memory[device.id] = item
-        item.mapped = mapped_now
+        state.add_memory(item, mapped_now)
         if decides and required > 1:
             state.auto_active += 1
 
@@ -546,27 +593,26 @@ def _plug_vhost(state: _State, device: VhostDevice, phase: str, steps: list[Step
     limit, how, warning = memslots_limit(device, rules)
     if warning:
         warnings.append(warning)
-    steps.append(Step(rule="vhost-limit", value=limit, text=how))
-    for other in state.vhost.devices:
-        if other.kind == "vhost-kernel" and isinstance(device, VhostKernel) and \
-                other.limit != limit:
-            warnings.append(
-                f"vhost-kernel devices disagree on max_mem_regions ({other.limit} vs {limit}): "
-                "a real host has one module parameter for all of them")
-            break
+    steps.append(step(rule="vhost-limit", value=limit, text=how))
+    kernel = next((d for d in state.vhost.devices if d.kind == "vhost-kernel"), None) \
+        if isinstance(device, VhostKernel) else None
+    if kernel is not None and kernel.limit != limit:
+        warnings.append(
+            f"vhost-kernel devices disagree on max_mem_regions ({kernel.limit} vs {limit}): "
+            "a real host has one module parameter for all of them")
     if rules.multi_memslot:
         active = state.auto_active
         if limit < 509 and active > 0:
-            steps.append(Step(rule="vhost-509", value=limit, text=(
+            steps.append(step(rule="vhost-509", value=limit, text=(
                 f"limit {limit} < 509 while {active} memory device(s) decided on more than one "
                 "memslot → refused")))
-            raise _Refused(AUTO_DECISION_ERROR, AUTO_DECISION_HINT)
-        steps.append(Step(rule="vhost-509", value=limit, text=(
+            _refuse_vhost(device, AUTO_DECISION_ERROR, AUTO_DECISION_HINT, warnings)
+        steps.append(step(rule="vhost-509", value=limit, text=(
             f"limit {limit} ≥ 509" if limit >= 509 else
             f"limit {limit} < 509, but no memory device decided on more than one memslot")))
     cls = vhost_class(device)
     registered = Registered(id=device.id, kind=device.kind, cls=cls, limit=limit)
-    state.vhost.devices.append(registered)
+    state.vhost.register(registered)
     regions = state.regions()
     if regions[cls]:
         state.vhost.commit(cls, regions[cls])
@@ -574,7 +620,7 @@ def _plug_vhost(state: _State, device: VhostDevice, phase: str, steps: list[Step
     reserved = state.reserved
     if rules.multi_memslot:
         ok = used + reserved <= limit
-        steps.append(Step(rule="vhost-used", value=used + reserved, text=(
+        steps.append(step(rule="vhost-used", value=used + reserved, text=(
             f"used {used} + reserved {reserved} = {used + reserved} "
             f"{'≤' if ok else '>'} limit {limit}")))
         if not ok:
@@ -582,21 +628,31 @@ def _plug_vhost(state: _State, device: VhostDevice, phase: str, steps: list[Step
             message = (f"vhost backend memory slots limit ({limit}) is less than current number "
                        f"of used ({used}) and reserved ({reserved}) memory slots for memory "
                        "devices.")
-            if isinstance(device, VhostUser | VhostVdpa | VhostKernel) and device.is_netdev \
-                    and phase == "hot" and isinstance(device, VhostUser):
+            if isinstance(device, VhostUser) and device.is_netdev and phase == "hot":
                 warnings.append("a hot-added vhost-user netdev that fails this check makes QEMU "
                                 "retry the connection forever; QMP does not answer")
-            raise _Refused(message)
+            _refuse_vhost(device, message, None, warnings)
     elif used > limit:
         _teardown(state, registered)
-        raise _Refused("vhost backend memory slots limit is less than current number of present "
-                       "memory slots")
+        _refuse_vhost(device, "vhost backend memory slots limit is less than current number of "
+                      "present memory slots", None, warnings)
+
+
+def _refuse_vhost(device: VhostDevice, message: str, hint: str | None,
+                  warnings: list[str]) -> None:
+    """vhost_dev_init() failed. tap's vhost-net reports vhost_dev_init's error (and hint) only
+    on stderr and fails netdev_add / -netdev with its own wrapper; the others pass it through."""
+    if isinstance(device, VhostKernel) and device.is_netdev:
+        warnings.append(message)
+        if hint:
+            warnings.append(hint)
+        raise _Refused(VHOST_NET_INIT_FAILED)
+    raise _Refused(message, hint)
 
 
 def _teardown(state: _State, registered: Registered) -> None:
     """vhost_dev_cleanup(): unregistering the listener writes 0 to the class's global."""
-    state.vhost.devices.remove(registered)
-    state.vhost.globals[registered.cls] = 0
+    state.vhost.unregister(registered)
 
 
 # ------------------------------------------------------------------ consumers
@@ -604,23 +660,47 @@ def _teardown(state: _State, registered: Registered) -> None:
 
 def _plug_consumer(state: _State, consumer: Consumer, phase: str, steps: list[Step]) -> None:
     state.plugged_consumers.add(consumer.id)
-    steps.append(Step(rule="consumer", value=consumer.kvm_slots, text=(
+    steps.append(step(rule="consumer", value=consumer.kvm_slots, text=(
         f"{consumer.kind}: {consumer.kvm_slots} KVM memslot(s), {consumer.vhost_kernel_regions} "
         f"vhost-kernel region(s), {consumer.vhost_user_regions} vhost-user region(s); no "
         "reservation")))
     if phase == "hot":
-        state.remap(lambda: state.mapped_consumers.add(consumer.id))
+        state.remap(lambda: state.map_consumer(consumer.id, 1))
 
 
 # ------------------------------------------------------------------ unplug and resize
 
 
+def _waits_for_guest(state: _State, device: object) -> str | None:
+    """Why an unplug cannot complete without a guest (None: it completes at once).
+
+    pc-dimm and nvdimm use ACPI memory hotplug, and every unplug on pc goes through ACPI: the
+    guest must eject. On q35, native PCIe unplug of a device in a slot the first reset powered
+    on (a cold-plugged device) also waits for the guest; a hot-plugged device whose slot was
+    never powered on by a guest goes at once."""
+    if state.machine.guest_plugs_memory:
+        return None
+    if isinstance(device, PcDimm | Nvdimm):
+        return "DIMM unplug needs the guest's ACPI eject"
+    if state.machine.type == "pc":
+        return "on pc every unplug goes through ACPI and needs the guest's eject"
+    if getattr(device, "id", None) in state.cold_ids:
+        return ("the device was present at the first reset, so its PCIe slot is powered on and "
+                "native unplug waits for the guest")
+    return None
+
+
 def _unplug(state: _State, device: object, phase: str, steps: list[Step]) -> bool:
-    machine = state.machine
+    """device_del: refusals first, then either a completed unplug or one pending on the guest
+    (in which case the device keeps its memslots, reservation and vhost limit)."""
     if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
         registered = next((d for d in state.vhost.devices if d.id == device.id), None)
         if registered is None:
             raise _Refused(f"Device '{device.id}' not found")
+        waits = _waits_for_guest(state, device)
+        if waits:
+            steps.append(step(rule="unplug", text=f"pending: {waits}"))
+            return True
         state.remap(lambda: _teardown(state, registered))
         return False
     if isinstance(device, Consumer):
@@ -629,7 +709,7 @@ def _unplug(state: _State, device: object, phase: str, steps: list[Step]) -> boo
 
         def drop() -> None:
             state.plugged_consumers.discard(device.id)
-            state.mapped_consumers.discard(device.id)
+            state.map_consumer(device.id, -1)
 
         state.remap(drop)
         return False
@@ -641,18 +721,18 @@ def _unplug(state: _State, device: object, phase: str, steps: list[Step]) -> boo
     refusal = dev.unplug_error(item.device, item.plugged, item.requested, state.rules)
     if refusal:
         raise _Refused(refusal)
-    if isinstance(item.device, PcDimm) and not machine.guest_plugs_memory:
-        steps.append(Step(rule="unplug", text="pc-dimm unplug needs the guest's ACPI "
-                          "cooperation: without a guest it stays pending"))
+    waits = _waits_for_guest(state, item.device)
+    if waits:
+        steps.append(step(rule="unplug", text=f"pending: {waits}"))
         return True
 
     def unplug() -> None:
-        del state.memory[item.device.id]
+        state.remove_memory(item)
         if item.decides and item.memslots > 1:
             state.auto_active -= 1
 
     state.remap(unplug)
-    steps.append(Step(rule="unplug", value=item.memslots, text=(
+    steps.append(step(rule="unplug", value=item.memslots, text=(
         f"frees {item.memslots} memslot(s) and {human_size(item.size)} of device memory")))
     return False
 
@@ -667,6 +747,6 @@ def _resize(state: _State, device: VirtioMem, requested: int, steps: list[Step])
     item.requested = requested
     if state.machine.guest_plugs_memory:
         _guest_plug(state, item, requested)
-    steps.append(Step(rule="resize", value=item.mapped, text=(
+    steps.append(step(rule="resize", value=item.mapped, text=(
         f"requested-size {human_size(requested)}: the guest plugs "
         f"{human_size(item.plugged)}, {item.mapped} of {item.memslots} memslot(s) mapped")))

@@ -6,9 +6,12 @@ number. Names follow QEMU's DeviceMemoryState and vhost bookkeeping.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from .model import Action
 
@@ -17,12 +20,34 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
 class Step(_Frozen):
     """One step of a derivation: which rule, what it computed, with the numbers used."""
 
     rule: str
     text: str
     value: int | float | None = None
+
+
+def trusted(cls: type[_M], **values: object) -> _M:
+    """Build a report model from values the engine computed, without validation.
+
+    replay() creates a budget, a result and several steps per event; pydantic's validation
+    (or even model_construct) of thousands of them would cost more than all of QEMU's rules.
+    Callers pass every field, already of the right type."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def step(rule: str, text: str, value: int | float | None = None) -> Step:
+    """A derivation step (the engine makes thousands per replay)."""
+    return trusted(Step, rule=rule, text=text, value=value)
 
 
 class VhostBudget(_Frozen):
@@ -40,13 +65,26 @@ class VhostBudget(_Frozen):
     """limit - used as QEMU computes it (unsigned 32-bit before 10.1: may wrap to a huge value)."""
 
 
+class VhostSnapshot(_Frozen):
+    """The raw vhost bookkeeping behind a budget; `Budget.vhost` derives each device's line.
+
+    Every device of a class is compared with the same used count, so a budget stores the
+    registered devices once (a tuple shared between events) plus two counts, not one line per
+    device per event — with 64 vhost devices and hundreds of events that matters."""
+
+    devices: tuple[tuple[str, str, str, int], ...]
+    """(id, kind, class "shared"|"private", limit) in registration order."""
+    used: dict[str, int]
+    regions: dict[str, int]
+    per_device: bool
+
+
 class Budget(_Frozen):
     """The counters after an event."""
 
     kvm_max: int | None
     kvm_used: int | None
     kvm_free: int | None
-    vhost: tuple[VhostBudget, ...]
     vhost_max: int | None
     """min of the vhost limits; None when no vhost device is registered (QEMU: UINT_MAX)."""
     vhost_free: int | None
@@ -59,6 +97,21 @@ class Budget(_Frozen):
     auto_decision_active: int
     soft_limit: int = 256
     safe_max: int = 509
+    vhost_state: VhostSnapshot = Field(exclude=True, repr=False)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def vhost(self) -> tuple[VhostBudget, ...]:
+        """Each registered vhost device's limit, used, regions and free memslots."""
+        state = self.vhost_state
+        lines = []
+        for device_id, kind, cls, limit in state.devices:
+            used = state.used[cls]
+            over = state.per_device and used > limit
+            lines.append(trusted(VhostBudget, 
+                id=device_id, kind=kind, limit=limit, used=used, regions=state.regions[cls],
+                free=0 if over else (limit - used) & 0xFFFFFFFF))
+        return tuple(lines)
 
 
 Phase = Literal["cold", "hot"]

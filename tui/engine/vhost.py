@@ -71,6 +71,27 @@ class VhostState:
     globals: dict[VhostClass, int] = field(default_factory=lambda: {"shared": 0, "private": 0})
     """used_shared_memslots / used_memslots (QEMU ≤ 10.0.2)."""
     warned: bool = False
+    _snapshot: tuple[tuple[str, str, str, int], ...] | None = None
+    _limits: dict[VhostClass, int] | None = None
+    ids: set[str] = field(default_factory=set)
+
+    def register(self, device: Registered) -> None:
+        """vhost_dev_init() registered the device's memory listener."""
+        self.devices.append(device)
+        self.ids.add(device.id)
+        entry = (device.id, device.kind, device.cls, device.limit)
+        if self._snapshot is not None:
+            self._snapshot = (*self._snapshot, entry)
+        if self._limits is not None:
+            self._limits[device.cls] = min(self._limits.get(device.cls, U32_MAX), device.limit)
+
+    def unregister(self, device: Registered) -> None:
+        """vhost_dev_cleanup(): unregistering the listener deletes all its regions, and the
+        resulting commit writes 0 to its class's global (≤ 10.0.2)."""
+        self.devices.remove(device)
+        self.ids.discard(device.id)
+        self.globals[device.cls] = 0
+        self._snapshot = self._limits = None
 
     def has_class(self, cls: VhostClass) -> bool:
         """Whether any registered device would commit a change of that class's sections."""
@@ -83,25 +104,51 @@ class VhostState:
 
     def used(self, device: Registered, regions: dict[VhostClass, int]) -> int:
         """The "used" that QEMU compares against this device's limit."""
-        if self.rules.per_device_vhost_count:
-            return regions[device.cls]
-        return self.globals[device.cls]
+        return self.used_by_class(device.cls, regions)
+
+    def used_by_class(self, cls: VhostClass, regions: dict[VhostClass, int]) -> int:
+        """The used count every device of a class is compared with (same for all of them):
+        its own nregions (10.1), or the class's global (≤ 10.0.2)."""
+        return regions[cls] if self.rules.per_device_vhost_count else self.globals[cls]
+
+    def snapshot(self) -> tuple[tuple[str, str, str, int], ...]:
+        """(id, kind, class, limit) of the registered devices; the same tuple object is handed
+        out until a device registers or leaves, so per-event budgets share it."""
+        key = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices) \
+            if self._snapshot is None else self._snapshot
+        self._snapshot = key
+        return key
 
     def max(self) -> int:
         """vhost_get_max_memslots(): UINT_MAX without vhost devices."""
-        return min((d.limit for d in self.devices), default=U32_MAX)
+        return min(self._min_limits().values(), default=U32_MAX)
 
     def free(self, regions: dict[VhostClass, int]) -> tuple[int, str | None]:
-        """vhost_get_free_memslots(), and the warning 10.1 prints once when over a limit."""
+        """vhost_get_free_memslots(), and the warning 10.1 prints once when over a limit.
+
+        Every device of a class is compared with the same used count, so the minimum over
+        devices is the minimum over classes of (smallest limit of the class − used)."""
         free = U32_MAX
         warning = None
-        for device in self.devices:
-            used = self.used(device, regions)
-            if self.rules.per_device_vhost_count and used > device.limit:
-                if not self.warned:
+        for cls, limit in self._min_limits().items():
+            used = self.used_by_class(cls, regions)
+            if self.rules.per_device_vhost_count and used > limit:
+                if not self.warned and warning is None:
                     warning = (f"used ({used}) vhost backend memory slots exceed the device "
-                               f"limit ({device.limit}).")
+                               f"limit ({self._first_over(cls, used)}).")
                 free = 0
                 continue
-            free = min(free, (device.limit - used) & U32_MAX)
+            free = min(free, (limit - used) & U32_MAX)
         return free, warning
+
+    def _first_over(self, cls: VhostClass, used: int) -> int:
+        """The limit QEMU names: the first registered device of the class that is exceeded."""
+        return next(d.limit for d in self.devices if d.cls == cls and used > d.limit)
+
+    def _min_limits(self) -> dict[VhostClass, int]:
+        if self._limits is None:
+            limits: dict[VhostClass, int] = {}
+            for device in self.devices:
+                limits[device.cls] = min(limits.get(device.cls, U32_MAX), device.limit)
+            self._limits = limits
+        return self._limits
