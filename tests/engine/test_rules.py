@@ -1,4 +1,4 @@
-"""Engine rules beyond the worked examples: versions, vhost bookkeeping, unplug, resize, start-up."""
+"""Engine rules beyond the worked examples: versions, vhost counting, unplug, resize, start-up."""
 
 from __future__ import annotations
 
@@ -133,7 +133,8 @@ def test_resize_errors_are_qemu_outcomes():
     report = replay(config(machine(maxmem=68 * GiB), memory=[vmem("v", 8 * GiB)],
                            timeline=[("cold", "v"), ("resize", "v", 3 * MiB),
                                      ("resize", "v", 16 * GiB)]))
-    assert report.events[1].error == "'requested-size' has to be multiples of 'block-size' (0x200000)"
+    assert report.events[1].error == ("'requested-size' has to be multiples of 'block-size' "
+                                      "(0x200000)")
     assert report.events[2].error == ("'requested-size' cannot exceed the memory backend "
                                       "size(0x200000000)")
 

@@ -7,9 +7,7 @@ number. Names follow QEMU's DeviceMemoryState and vhost bookkeeping.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
-
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -108,7 +106,7 @@ class Budget(_Frozen):
         for device_id, kind, cls, limit in state.devices:
             used = state.used[cls]
             over = state.per_device and used > limit
-            lines.append(trusted(VhostBudget, 
+            lines.append(trusted(VhostBudget,
                 id=device_id, kind=kind, limit=limit, used=used, regions=state.regions[cls],
                 free=0 if over else (limit - used) & 0xFFFFFFFF))
         return tuple(lines)
