@@ -27,12 +27,7 @@ PRESETS = sorted(repo_preset_dir().glob("*.toml"))
 
 # Presets whose expectation the engine does not meet yet (docs/engine-requests.md). strict:
 # when the engine is fixed the test fails until the entry is removed.
-KNOWN_ENGINE_GAPS = {
-    "s03-seventy-dimms-then-vhost-net": (
-        "netdev_add tap,vhost=on fails with 'vhost-net requested but could not be "
-        "initialized'; the vhost_dev_init text only reaches stderr (engine-requests.md)"
-    ),
-}
+KNOWN_ENGINE_GAPS: dict[str, str] = {}
 
 
 def _params() -> list[object]:
