@@ -8,6 +8,7 @@ the engine, the case is written to docs/engine-requests.md.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.qemu
 G = "G"
 MEMFD = {"backend": "memfd", "share": True}
 NO_FREE = "error:a used vhost backend has not enough free memory slots left"
+ACCEL = os.environ.get("MEMSLOT_QEMU_ACCEL") or None
+"""Force an accelerator for the whole suite (MEMSLOT_QEMU_ACCEL=tcg): results must not change."""
 
 
 def _vmem(ident: str, size: str, dynamic: bool = True, **extra: Any) -> dict[str, Any]:
@@ -47,8 +50,6 @@ def _events(*pairs: str) -> list[dict[str, Any]]:
     return out
 
 
-PENDING_REQUEST = ("engine says ok, QEMU says pending: docs/engine-requests.md, "
-                   "'QEMU verify: unplug without a guest is pending ...'")
 
 
 CASES: dict[str, dict[str, Any]] = {
@@ -161,14 +162,12 @@ CASES: dict[str, dict[str, Any]] = {
         "qemu": ["ok:8", "ok", "ok:8"],
     },
     "vmem-cold-unplug-pending": {
-        "xfail": PENDING_REQUEST,
         "config": {"machine": {"ram": "1G", "maxmem": "9G"},
                    "memory_devices": [_vmem("vm0", "8G")],
                    "timeline": _events("cold:vm0", "unplug:vm0")},
         "qemu": ["ok:8", "pending"],
     },
     "pc-machine-acpi-unplug-pending": {
-        "xfail": PENDING_REQUEST,
         "config": {"machine": {"type": "pc", "ram": "1G", "slots": 2, "maxmem": "10G"},
                    "memory_devices": [_dimm("d0"), _vmem("vm0", "8G")],
                    "timeline": _events("hotplug:d0", "hotplug:vm0", "unplug:vm0",
@@ -206,7 +205,6 @@ CASES: dict[str, dict[str, Any]] = {
         "qemu": ["ok:16", "error:some memory device (like virtio-mem) decided"],
     },
     "vhost-user-509-accepted": {
-        "xfail": PENDING_REQUEST,
         "config": {"machine": {"ram": "1G", "maxmem": "17G", "memory_backend": "memfd"},
                    "memory_devices": [_vmem("vm0", "16G", **MEMFD)],
                    "vhost_devices": [_vu("fs0", 509)],
@@ -255,7 +253,6 @@ CASES: dict[str, dict[str, Any]] = {
                  "used (6) and reserved (3) memory slots for memory devices."],
     },
     "vhost-user-cold-unplug-pending": {
-        "xfail": PENDING_REQUEST,
         "config": {"machine": {"ram": "1G", "maxmem": "17G", "memory_backend": "memfd"},
                    "memory_devices": [_vmem("vm0", "16G", **MEMFD)],
                    "vhost_devices": [_vu("fs0", 32)],
@@ -457,7 +454,7 @@ def _params() -> list[Any]:
 def test_engine_matches_qemu(name: str, qemu_info) -> None:
     case = CASES[name]
     config = Config.model_validate(case["config"])
-    result = verify(config, qemu=qemu_info.path, timeout=20)
+    result = verify(config, qemu=qemu_info.path, accel=ACCEL, timeout=20)
     table = format_table(result)
     assert result.error is None, table
     start, events = _summary(result)
