@@ -239,7 +239,7 @@ def _validation_problems(exc: ValidationError, data: Mapping[str, Any]) -> list[
             name = str(loc[-1])
             parent = _lookup(data, loc[:-1])
             reason = f"unknown key {name!r}"
-            allowed = _allowed_keys(exc.title, loc, parent)
+            allowed = _allowed_keys(loc, parent)
             close = difflib.get_close_matches(name, allowed, n=1)
             if close:
                 reason += f" (did you mean {close[0]!r}?)"
@@ -285,9 +285,8 @@ def _drop_derived(
     return rest or problems
 
 
-def _allowed_keys(title: str, loc: tuple[int | str, ...], parent: Any) -> list[str]:
+def _allowed_keys(loc: tuple[int | str, ...], parent: Any) -> list[str]:
     """Field names of the model a key was rejected from (for "did you mean")."""
-    del title
     if not loc:
         return []
     head = loc[0]
