@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import devices as dev
+from .gaps import Gaps
 from .layout import BootMemory, Layout, layout
 from .limits import LimitInputs, decision_limit
 from .model import (
@@ -101,6 +102,8 @@ class _State:
     plugged_consumers: set[str] = field(default_factory=set)
     mapped_consumers: set[str] = field(default_factory=set)
     empty_balloons: set[str] = field(default_factory=set)
+    gaps: Gaps = field(default_factory=Gaps)
+    """Free ranges of the device-memory region, for QEMU's first-fit placement."""
     cold_ids: set[str] = field(default_factory=set)
     """Devices present at the first reset (cold-plugged)."""
     auto_active: int = 0
@@ -126,10 +129,12 @@ class _State:
     def add_memory(self, item: _Plugged, mapped: int) -> None:
         item.mapped = mapped
         self.memory[item.device.id] = item
+        self.gaps.take(item.address, item.size)
         self._account(item, 1)
 
     def remove_memory(self, item: _Plugged) -> None:
         self._account(item, -1)
+        self.gaps.give(item.address, item.size)
         del self.memory[item.device.id]
 
     def set_mapped(self, item: _Plugged, mapped: int) -> None:
@@ -237,6 +242,8 @@ def replay(config: Config) -> Report:
     state = _State(config=config, rules=rules, layout=lay, boot=BootMemory(0, 0),
                    vhost=VhostState(rules=rules))
     state.consumers = {c.id: c for c in config.consumers}
+    if lay.device_memory_base is not None and lay.device_memory_size:
+        state.gaps.give(lay.device_memory_base, lay.device_memory_size)
     results: dict[int, EventResult] = {}
     warnings: list[str] = []
     startup_warnings: list[str] = []
@@ -553,32 +560,25 @@ def _place(state: _State, device: dev.MemoryDevice, size: int, align: int,
                         "memory devices.")
     end = base + region - 1
     hint = dev.address_hint(device)
-    taken = sorted((p.address, p.size, p.device.id) for p in state.memory.values())
     if hint is not None:
         if hint % align:
             raise _Refused(f"address must be aligned to {hx(align)} bytes")
         if size == 0 or hint + size - 1 > U64_MAX or hint < base or hint + size - 1 > end:
             raise _Refused(f"can't add memory device [{hx(hint)}:{hx(size)}], usable range for "
                            f"memory devices [{hx(base)}:{hx(region)}]")
-        for addr, length, other in taken:
-            if addr <= hint + size - 1 and hint <= addr + length - 1:
-                raise _Refused(f"address range conflicts with memory device id='{other}'")
+        if not state.gaps.contains(hint, size):
+            other = min((p.address, p.device.id) for p in state.memory.values()
+                        if p.address <= hint + size - 1 and hint <= p.address + p.size - 1)
+            raise _Refused(f"address range conflicts with memory device id='{other[1]}'")
         return hint
     start = align_up(base, align)
     if size == 0 or start + size - 1 > U64_MAX:
         raise _Refused("can't add memory device, device too big")
-    for addr, length, _other in taken:
-        if addr <= start + size - 1 and start <= addr + length - 1:
-            start = align_up(addr + length, align)
-            if start + size - 1 > U64_MAX:
-                start = None
-                break
-        elif addr > start + size - 1:
-            break
-    if start is None or start < base or start + size - 1 > end:
+    found = state.gaps.first_fit(start, size, align)
+    if found is None or found + size - 1 > end:
         raise _Refused("could not find position in guest address space for memory device - "
                        "memory fragmented due to alignments")
-    return start
+    return found
 
 
 # ------------------------------------------------------------------ vhost devices
