@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui.engine import Config, replay  # noqa: E402
-from tui.engine.units import GiB, MiB  # noqa: E402
+from tui.engine import Config, replay
+from tui.engine.units import GiB, MiB
 
 
 def build(devices: int, vhost: int = 64) -> Config:
