@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
+from pydantic_core import PydanticUndefined
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -282,10 +283,14 @@ class MemslotApp(App[int]):
             model = None
         values: dict[str, object] = {"id": edits.unique_id(self.config, item.id_base)}
         for spec in item.fields:
+            if spec.name == "id":
+                continue
             if spec.name in item.defaults:
                 values[spec.name] = item.defaults[spec.name]
             elif model is not None and spec.name in model.model_fields:
                 default = model.model_fields[spec.name].default
+                if default is PydanticUndefined:
+                    continue
                 values[spec.name] = default if isinstance(default, bool | str | None) else str(
                     default)
         if item.group == "consumer":

@@ -142,7 +142,8 @@ def add_device(config: Config, group: Group, device: dict[str, object], plug: Pl
 def replace_device(config: Config, group: Group, old_id: str, device: dict[str, object]) -> Config:
     """Config with one device replaced in place (events follow a renamed id)."""
     data = config.model_dump()
-    items = data[GROUP_FIELD[group]]
+    items = list(data[GROUP_FIELD[group]])
+    data[GROUP_FIELD[group]] = items
     index = next((i for i, d in enumerate(items) if d["id"] == old_id), None)
     if index is None:
         raise EditError(f"no device with id {old_id!r}")

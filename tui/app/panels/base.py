@@ -62,7 +62,7 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
             current = table.get_row(key)
             for column, old, new in zip(columns, current, cells, strict=False):
                 if not _same(old, new):
-                    table.update_cell(key, column, new)
+                    table.update_cell(key, column, new, update_width=True)
         return
     cursor = table.cursor_row
     table.clear()

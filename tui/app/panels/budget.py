@@ -57,9 +57,9 @@ def render_budget(budget: Budget, report: Report) -> Content:
     lines.append(Content.assemble(
         (f"{'memory devs':<{LABEL}}", "bold"), " ",
         bar(budget.used_memslots, budget.reserved_memslots, budget.soft_limit),
-        f" required {budget.required_memslots} / {budget.soft_limit} soft limit\n",
-        " " * (LABEL + 1),
-        f"used {budget.used_memslots} · reserved {budget.reserved_memslots}"))
+        f" soft limit {budget.soft_limit}\n", " " * (LABEL + 1),
+        f"required {budget.required_memslots} = used {budget.used_memslots}"
+        f" + reserved {budget.reserved_memslots}"))
     overall = [m for m in (budget.kvm_max, budget.vhost_max) if m is not None]
     if overall:
         low = min(overall)

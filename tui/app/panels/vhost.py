@@ -19,7 +19,7 @@ class VhostPanel(DeviceListPanel):
 
     TITLE = "Vhost back-ends"
     GROUP = "vhost"
-    COLUMNS: ClassVar = ("id", "kind", "device", "back-end limit", "outcome")
+    COLUMNS: ClassVar = ("id", "kind", "dev", "limit", "outcome")
     BINDING_GROUP_TITLE = "Vhost back-ends"
     HELP = """\
 ## Vhost back-ends
@@ -39,7 +39,7 @@ devices to one memslot, and is *rejected* once a virtio-mem already decided — 
             if isinstance(device, VhostKernel):
                 limit = str(device.max_mem_regions)
             elif isinstance(device, VhostUser):
-                limit = str(device.max_mem_slots) if device.configure_mem_slots else "8 (no CMS)"
+                limit = str(device.max_mem_slots) if device.configure_mem_slots else "8 no CMS"
             else:
                 limit = "none"
             result = results.get(device.id)

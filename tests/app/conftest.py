@@ -1,0 +1,91 @@
+"""Helpers for driving the real app: fixed configs and "what does this panel show" as text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import DataTable, Input
+
+from tui.engine.model import Config
+
+SIZE = (160, 50)
+
+
+@pytest.fixture(autouse=True)
+def _no_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blinking cursor makes snapshots flaky."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture(autouse=True)
+def _user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Never read or write the developer's own preset directory."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Let tables finish their lazy (on idle) column-width updates, then drain messages.
+
+    DataTable measures updated cells when idle; reading the screen right after an edit could
+    show a cell cut at its old width for one frame.
+    """
+    await pilot.pause()
+    for _ in range(50):
+        busy = [t for t in pilot.app.screen.query(DataTable)
+                if t._updated_cells or t._require_update_dimensions]
+        if not busy:
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+def screen_lines(app: App[object]) -> list[str]:
+    """The screen as the user sees it, one string per row."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def shown(app: App[object], widget: Widget) -> str:
+    """The text a widget occupies on screen (its whole region, children included)."""
+    strips = app.screen._compositor.render_strips()
+    region = widget.content_region
+    return "\n".join(strips[y].crop(region.x, region.right).text
+                     for y in range(region.y, min(region.bottom, len(strips))))
+
+
+def flat(text: str) -> str:
+    """Wrapped text as one line (to find a long QEMU message the panel wrapped)."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def base_config(**extra: object) -> Config:
+    """q35/KVM, 4G + maxmem 68G, no devices: room for anything the tests add."""
+    data: dict[str, object] = {
+        "title": "test", "machine": {"ram": "4G", "maxmem": "68G", "slots": 4},
+    }
+    data.update(extra)
+    return Config.model_validate(data)
+
+
+def order_config(vhost_first: bool = False) -> Config:
+    """A dynamic virtio-mem and a 32-slot virtiofsd, both hotplugged, in either order."""
+    events = [{"action": "hotplug", "device": "vmem0"}, {"action": "hotplug", "device": "fs0"}]
+    if vhost_first:
+        events.reverse()
+    return base_config(
+        memory_devices=[{"kind": "virtio-mem", "id": "vmem0", "size": "64G",
+                         "dynamic_memslots": True}],
+        vhost_devices=[{"kind": "vhost-user", "id": "fs0", "device": "fs",
+                        "backend_name": "virtiofsd", "max_mem_slots": 32}],
+        timeline=events,
+    )
+
+
+AUTO_DECISION_ERROR = (
+    "some memory device (like virtio-mem) decided how many memory slots to use based on the "
+    "overall number of memory slots; this vhost backend would further restricts the overall "
+    "number of memory slots"
+)
