@@ -89,9 +89,17 @@ CASES = [
     ("old-qemu", '[machine]\nqemu_version = "5.2"\n', "machine.qemu_version",
      "older than 6.0"),
     ("count-out-of-range", '[machine]\nkvm_memslots = -1\n', "machine.kvm_memslots",
-     "greater than or equal to 0"),
+     "must be at least 0 (got -1)"),
+    ("count-too-big", '[machine]\nphys_bits = 70\n', "machine.phys_bits",
+     "must be at most 64 (got 70)"),
     ("expect-event-zero", "[expect]\nevents = [{ event = 0 }]\n", "expect.events[0].event",
-     "greater than or equal to 1"),
+     "must be at least 1 (got 0)"),
+    ("wrong-type-int", '[machine]\nslots = "four"\n', "machine.slots",
+     "must be an integer, not a string ('four')"),
+    ("wrong-type-bool", '[machine]\nnvdimm = 1\n', "machine.nvdimm",
+     "must be true or false, not an integer (1)"),
+    ("wrong-type-array", "[expect]\nevents = 5\n", "expect.events",
+     "must be an array, not an integer (5)"),
 ]
 
 

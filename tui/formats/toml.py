@@ -38,6 +38,11 @@ _KIND_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory_devices": ("memory device", tuple(MEMORY_DEVICE_KINDS)),
     "vhost_devices": ("vhost device", tuple(VHOST_DEVICE_KINDS)),
 }
+_TYPE_NAMES = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "a string", "tuple_type": "an array", "list_type": "an array",
+}
 _TOP_LEVEL_ARRAYS = ("memory_devices", "vhost_devices", "consumers", "timeline")
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?"
 _PATH_PREFIX = re.compile(rf"^({_NAME}(?:\.{_NAME})*): (.+)$", re.S)
@@ -260,6 +265,14 @@ def _validation_problems(exc: ValidationError, data: Mapping[str, Any]) -> list[
             reason = f"{value!r} is not allowed (expected {ctx.get('expected')})"
         elif kind == "model_attributes_type" or kind == "model_type" or kind == "dict_type":
             reason = f"must be a table, not {_toml_type(value)}"
+        elif kind in _TYPE_NAMES:
+            reason = f"must be {_TYPE_NAMES[kind]}, not {_toml_type(value)}"
+            if not isinstance(value, (dict, list)):
+                reason += f" ({value!r})"
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            bound = ctx.get("ge", ctx.get("le"))
+            reason = f"must be {'at least' if kind == 'greater_than_equal' else 'at most'} " \
+                     f"{bound} (got {value!r})"
         else:
             reason = err["msg"]
             if value is not None and not isinstance(value, (dict, list)):
