@@ -26,6 +26,7 @@ EXIT_UNAVAILABLE = 3
 
 JSON_SCHEMA = "memslot-explorer/check/1"
 VERBS = ("check", "export", "verify")
+MAX_TEXT_SUGGESTIONS = 5
 PROG = "memslot-explorer"
 
 
@@ -334,11 +335,14 @@ def render_check(config: Any, report: Any, suggestions: Sequence[Any], headroom:
     if suggestions:
         lines.append("")
         lines.append("Suggestions (each proven by replaying the changed configuration):")
-        for suggestion in suggestions:
+        for suggestion in suggestions[:MAX_TEXT_SUGGESTIONS]:
             fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
             lines.append(f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else ""))
             if suggestion.detail:
                 lines.append(f"    {suggestion.detail}")
+        if len(suggestions) > MAX_TEXT_SUGGESTIONS:
+            lines.append(f"  … and {len(suggestions) - MAX_TEXT_SUGGESTIONS} more (--json lists "
+                         "them all)")
     if headroom is not None and getattr(headroom, "text", ""):
         lines.append("")
         lines.append(f"Headroom: {headroom.text}")

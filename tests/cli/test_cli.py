@@ -280,3 +280,49 @@ def test_python_dash_m_tui_check() -> None:
                             capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["schema"] == JSON_SCHEMA
+
+
+# --------------------------------------------------------------------------- advice
+
+
+def _fake_advice(monkeypatch: pytest.MonkeyPatch, suggest: object, headroom: object) -> None:
+    module = types.ModuleType("tui.engine.advice")
+    module.suggest = suggest  # type: ignore[attr-defined]
+    module.headroom = headroom  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tui.engine.advice", module)
+
+
+def test_suggestions_are_capped_in_text_and_complete_in_json(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = [types.SimpleNamespace(title=f"fix {i}", detail="why", config=None, fixes=(1,))
+            for i in range(7)]
+    room = types.SimpleNamespace(text="plenty of room")
+    _fake_advice(monkeypatch, lambda config, report: tuple(fake), lambda config, report: room)
+    code, out, _ = run(capsys, "check", str(FAILING_PRESET))
+    assert code == 1
+    assert "  - fix 4 (fixes event 2)" in out and "fix 5" not in out
+    assert "… and 2 more (--json lists them all)" in out
+    assert "Headroom: plenty of room" in out
+    code, doc = _check_json(capsys, FAILING_PRESET)
+    assert [s["title"] for s in doc["suggestions"]] == [f"fix {i}" for i in range(7)]
+    assert doc["suggestions"][0]["fixes"] == [2]  # engine index 1 → event 2
+    assert doc["headroom"] == {"text": "plenty of room"}
+
+
+def test_broken_advice_never_hides_the_verdict(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def boom(config: object, report: object) -> object:
+        raise IndexError("tuple index out of range")
+
+    _fake_advice(monkeypatch, boom, boom)
+    code, out, err = run(capsys, "check", str(FAILING_PRESET))
+    assert code == 1 and "Result: FAILED" in out
+    assert "warning: suggestions unavailable: tuple index out of range" in err
+    assert "Traceback" not in err
+
+
+def test_no_advice_module(monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "tui.engine.advice", None)
+    code, doc = _check_json(capsys, FAILING_PRESET)
+    assert code == 1 and doc["suggestions"] == [] and doc["headroom"] is None
