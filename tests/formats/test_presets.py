@@ -59,6 +59,23 @@ def test_preset_outcome_matches_expectation(path: Path) -> None:
     assert check_expectation(config, report) == []
 
 
+@pytest.mark.parametrize("path", PRESETS, ids=[p.stem for p in PRESETS])
+def test_failing_presets_promise_qemus_message_and_a_fix(path: Path) -> None:
+    """A refused event must be pinned to QEMU's exact words, and the description says the fix."""
+    config = load(path)
+    assert config.expect is not None
+    for expected in config.expect.events:
+        if expected.ok is False and not expected.skipped:
+            assert expected.error, f"event {expected.event}: say which error QEMU prints"
+    report = replay(config)
+    if not report.ok:
+        assert "Fix" in config.description or "fix" in config.description
+        failed = {e.index + 1 for e in report.events if not e.ok and not e.skipped}
+        promised = {e.event for e in config.expect.events if e.ok is False}
+        assert failed <= promised or config.expect.startup_error, (
+            f"events {sorted(failed - promised)} fail but [expect] does not say so")
+
+
 def test_presets_cover_failures_and_successes() -> None:
     verdicts = {path.stem: replay(load(path)).ok for path in PRESETS}
     assert any(verdicts.values()) and not all(verdicts.values())
