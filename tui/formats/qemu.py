@@ -235,6 +235,12 @@ def _root_ports(config: Config) -> list[str]:
     return argv
 
 
+def _balloon_ids(config: Config) -> list[str]:
+    """hv-balloon devices the timeline plugs (cold or hot): they need a VMBus and Hyper-V."""
+    plugged = {*_cold_ids(config), *_hot_plugged_ids(config)}
+    return [d.id for d in config.memory_devices if d.kind == "hv-balloon" and d.id in plugged]
+
+
 def _cpu_option(config: Config) -> list[str]:
     machine = config.machine
     flags: list[str] = []
@@ -242,8 +248,7 @@ def _cpu_option(config: Config) -> list[str]:
         flags.append(f"phys-bits={machine.phys_bits}")
     if machine.cpu_vendor == "intel":
         flags.append("vendor=GenuineIntel")
-    cold = set(_cold_ids(config))
-    if any(d.kind == "hv-balloon" and d.id in cold for d in config.memory_devices):
+    if _balloon_ids(config):
         flags.append(HYPERV_CPU_FLAGS)
     return ["-cpu", ",".join(["qemu64", *flags])] if flags else []
 
@@ -282,8 +287,14 @@ def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | 
         argv += ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"]
     argv += _root_ports(config)
 
-    vmbus = False
-    for device_id in _cold_ids(config):
+    cold_ids = _cold_ids(config)
+    # A balloon that is only hot-plugged still needs the bus, so that QEMU's own refusal
+    # ("Bus 'vmbus' does not support hotplugging") is what the user sees.
+    vmbus = bool(_balloon_ids(config)) and not any(
+        config.device(i).kind == "hv-balloon" for i in cold_ids)
+    if vmbus:
+        argv += ["-device", "vmbus-bridge"]
+    for device_id in cold_ids:
         device = config.device(device_id)
         kind = device.kind
         if kind in _MEMORY_DRIVERS:
