@@ -283,3 +283,13 @@ def test_suggestions_survive_fixes_that_shorten_the_timeline():
     assert any(s.title.startswith("Replace the 7 DIMMs") for s in suggestions)
     for suggestion in suggestions:
         assert replay(suggestion.config).ok
+
+
+def test_plugging_a_device_that_is_still_plugged():
+    """Seen on QEMU 10.0.2: object-add of the backend fails before device_add would."""
+    report = replay(config(machine(maxmem=68 * GiB), memory=[vmem("v", 8 * GiB,
+                                                                   requested_size=2 * GiB)],
+                           timeline=[("cold", "v"), ("unplug", "v"), ("hotplug", "v")]))
+    assert report.events[1].error is not None  # refused: memory still plugged
+    assert report.events[2].error == ("attempt to add duplicate property 'mem-v' to object "
+                                      "(type 'container')")

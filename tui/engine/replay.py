@@ -372,6 +372,10 @@ def _run(state: _State, index: int, event: Event, phase: str) -> EventResult:
     try:
         if event.action in ("cold", "hotplug"):
             if _is_plugged(state, device.id):
+                if isinstance(device, dev.MemoryDevice) and getattr(device, "size", None):
+                    # object-add of its memory backend comes first, and fails first
+                    raise _Refused(f"attempt to add duplicate property '{device.memdev_id}' to "
+                                   "object (type 'container')")
                 raise _Refused(f"Duplicate device ID '{device.id}'")
             if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
                 _plug_vhost(state, device, phase, steps, warnings)
