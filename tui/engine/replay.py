@@ -214,12 +214,11 @@ class _State:
             auto_decision_active=self.auto_active,
             soft_limit=256,
             safe_max=509,
-            vhost_state=trusted(
-                VhostSnapshot,
-                devices=self.vhost.snapshot(),
-                used={cls: self.vhost.used_by_class(cls, regions) for cls in ("shared", "private")},
-                regions=regions,
-                per_device=self.rules.per_device_vhost_count),
+            vhost_state=VhostSnapshot(
+                self.vhost.snapshot(),
+                self.vhost.used_by_class("shared", regions),
+                self.vhost.used_by_class("private", regions),
+                regions["shared"], regions["private"], self.rules.per_device_vhost_count),
         )
 
     # ---------------------------------------------------------------- mapping

@@ -7,7 +7,7 @@ number. Names follow QEMU's DeviceMemoryState and vhost bookkeeping.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -35,12 +35,16 @@ def trusted(cls: type[_M], **values: object) -> _M:
     replay() creates a budget, a result and several steps per event; pydantic's validation
     (or even model_construct) of thousands of them would cost more than all of QEMU's rules.
     Callers pass every field, already of the right type."""
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    obj = _new(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
     return obj
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 def step(rule: str, text: str, value: int | float | None = None) -> Step:
@@ -63,7 +67,7 @@ class VhostBudget(_Frozen):
     """limit - used as QEMU computes it (unsigned 32-bit before 10.1: may wrap to a huge value)."""
 
 
-class VhostSnapshot(_Frozen):
+class VhostSnapshot(NamedTuple):
     """The raw vhost bookkeeping behind a budget; `Budget.vhost` derives each device's line.
 
     Every device of a class is compared with the same used count, so a budget stores the
@@ -72,8 +76,10 @@ class VhostSnapshot(_Frozen):
 
     devices: tuple[tuple[str, str, str, int], ...]
     """(id, kind, class "shared"|"private", limit) in registration order."""
-    used: dict[str, int]
-    regions: dict[str, int]
+    used_shared: int
+    used_private: int
+    regions_shared: int
+    regions_private: int
     per_device: bool
 
 
@@ -104,10 +110,12 @@ class Budget(_Frozen):
         state = self.vhost_state
         lines = []
         for device_id, kind, cls, limit in state.devices:
-            used = state.used[cls]
+            shared = cls == "shared"
+            used = state.used_shared if shared else state.used_private
             over = state.per_device and used > limit
-            lines.append(trusted(VhostBudget,
-                id=device_id, kind=kind, limit=limit, used=used, regions=state.regions[cls],
+            lines.append(trusted(
+                VhostBudget, id=device_id, kind=kind, limit=limit, used=used,
+                regions=state.regions_shared if shared else state.regions_private,
                 free=0 if over else (limit - used) & 0xFFFFFFFF))
         return tuple(lines)
 
