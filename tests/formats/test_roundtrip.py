@@ -6,9 +6,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from tui.engine.model import Config, Event, Machine, PcDimm, VirtioMem
+from tui.engine.model import Config, Consumer, Event, Machine, PcDimm, VirtioMem
 from tui.engine.units import GiB
 from tui.formats.toml import dumps, load, loads, save
 from tui.presets import default_config, repo_preset_dir
@@ -25,6 +26,16 @@ def test_generated_configs_round_trip(config: Config) -> None:
     again = loads(text, "generated.toml")
     assert again == config
     assert dumps(again) == text  # stable: a second save changes nothing
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text(), st.text())
+@example("", "\r\n", "")  # TOML multi-line strings would turn CR LF into LF
+@example('"""', "line\\\nnext \\", "\x00\x7f\t")
+def test_any_text_round_trips(title: str, description: str, note: str) -> None:
+    config = Config(title=title, description=description,
+                    consumers=(Consumer(id="c0", note=note),))
+    assert loads(dumps(config)) == config
 
 
 @pytest.mark.parametrize("path", PRESETS, ids=[p.stem for p in PRESETS])

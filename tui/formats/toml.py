@@ -378,7 +378,18 @@ def dumps(config: Config) -> str:
 
 
 def _toml(table: Mapping[str, Any]) -> str:
-    return tomli_w.dumps(table, multiline_strings=True)
+    # Multi-line strings read better, but TOML turns their CR LF into LF: keep CRs escaped.
+    return tomli_w.dumps(table, multiline_strings=not _has_cr(table))
+
+
+def _has_cr(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\r" in value
+    if isinstance(value, Mapping):
+        return any(_has_cr(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_cr(v) for v in value)
+    return False
 
 
 def save(config: Config, path: Path | str) -> None:
