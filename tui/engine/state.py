@@ -1,0 +1,242 @@
+"""What QEMU holds while a timeline plays: plugged devices, mapped sections and the counters.
+
+QEMU keeps DeviceMemoryState (used region size, required memslots, used memslots, the
+auto-decision count), KVM's slots per address space and each vhost device's regions. This
+module keeps the same numbers as running totals, updated by the mutators below, so every
+counter is O(1) however many devices are plugged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import devices as dev
+from .gaps import Gaps
+from .layout import BootMemory, Layout
+from .model import Config, Consumer, Machine, VirtioMem
+from .report import Budget, VhostSnapshot, trusted
+from .versions import Rules
+from .vhost import VhostClass, VhostState
+
+KVM_ABORT = "kvm_alloc_slot: no free slot available"
+
+
+class Refused(Exception):
+    """QEMU refused the event with this message (and maybe a hint)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class Abort(Exception):
+    """QEMU aborted (KVM ran out of slots while mapping memory)."""
+
+
+@dataclass
+class Plugged:
+    """A memory device that is plugged, with what QEMU stored about it."""
+
+    device: dev.MemoryDevice
+    memslots: int
+    memslot_size: int | None
+    size: int
+    address: int
+    decides: bool
+    requested: int = 0
+    plugged: int = 0
+    mapped: int = 0
+    slot: int | None = None
+
+    @property
+    def dynamic(self) -> bool:
+        """virtio-mem with dynamic-memslots=on: memslots map as the guest plugs memory."""
+        return isinstance(self.device, VirtioMem) and self.device.dynamic_memslots
+
+    @property
+    def vhost_private(self) -> bool:
+        """A RAM (not ROM) section: vhost-kernel/vdpa map it."""
+        return not self.device.readonly
+
+    @property
+    def vhost_shared(self) -> bool:
+        """Also has an fd: vhost-user maps it."""
+        return self.vhost_private and self.device.fd_backed
+
+
+@dataclass
+class MachineState:
+    config: Config
+    rules: Rules
+    layout: Layout
+    boot: BootMemory
+    vhost: VhostState
+    memory: dict[str, Plugged] = field(default_factory=dict)
+    consumers: dict[str, Consumer] = field(default_factory=dict)
+    plugged_consumers: set[str] = field(default_factory=set)
+    mapped_consumers: set[str] = field(default_factory=set)
+    empty_balloons: set[str] = field(default_factory=set)
+    gaps: Gaps = field(default_factory=Gaps)
+    """Free ranges of the device-memory region, for QEMU's first-fit placement."""
+    cold_ids: set[str] = field(default_factory=set)
+    """Devices present at the first reset (cold-plugged)."""
+    auto_active: int = 0
+    booted: bool = False
+    # Running totals, kept by the mutators below so that every counter is O(1).
+    mem_private: int = 0
+    mem_shared: int = 0
+    mem_mapped: int = 0
+    mem_required: int = 0
+    mem_size: int = 0
+    cons_private: int = 0
+    cons_shared: int = 0
+    cons_kvm: int = 0
+
+    # ---------------------------------------------------------------- mutators
+    def _account(self, item: Plugged, sign: int) -> None:
+        self.mem_mapped += sign * item.mapped
+        self.mem_private += sign * item.mapped if item.vhost_private else 0
+        self.mem_shared += sign * item.mapped if item.vhost_shared else 0
+        self.mem_required += sign * item.memslots
+        self.mem_size += sign * item.size
+
+    def add_memory(self, item: Plugged, mapped: int) -> None:
+        """memory_device_plug(): the device's region, memslots and mapped sections count."""
+        item.mapped = mapped
+        self.memory[item.device.id] = item
+        self.gaps.take(item.address, item.size)
+        self._account(item, 1)
+
+    def remove_memory(self, item: Plugged) -> None:
+        """memory_device_unplug(): everything the device counted is given back."""
+        self._account(item, -1)
+        self.gaps.give(item.address, item.size)
+        del self.memory[item.device.id]
+
+    def set_mapped(self, item: Plugged, mapped: int) -> None:
+        """virtio-mem (de)activated memslots: used moves, required stays."""
+        self._account(item, -1)
+        item.mapped = mapped
+        self._account(item, 1)
+
+    def map_consumer(self, cid: str, sign: int) -> None:
+        """A consumer's sections appear (sign 1) or disappear (sign -1) in guest memory."""
+        if (cid in self.mapped_consumers) == (sign > 0):
+            return
+        consumer = self.consumers[cid]
+        self.cons_private += sign * (consumer.vhost_kernel_regions or 0)
+        self.cons_shared += sign * (consumer.vhost_user_regions or 0)
+        self.cons_kvm += sign * (consumer.kvm_slots or 0)
+        if sign > 0:
+            self.mapped_consumers.add(cid)
+        else:
+            self.mapped_consumers.discard(cid)
+
+    # ---------------------------------------------------------------- counters
+    @property
+    def machine(self) -> Machine:
+        """The machine being replayed."""
+        return self.config.machine
+
+    def regions(self) -> dict[VhostClass, int]:
+        """Sections a vhost device of each class maps right now (its nregions)."""
+        boot_shared = self.boot.ram_sections if self.machine.memory_backend == "memfd" else 0
+        return {"shared": boot_shared + self.cons_shared + self.mem_shared,
+                "private": self.boot.ram_sections + self.cons_private + self.mem_private}
+
+    def kvm_used(self) -> int:
+        """KVM memslots in use (the busiest address space)."""
+        return self.boot.kvm_slots + self.mem_mapped + self.cons_kvm
+
+    def kvm_free(self) -> int | None:
+        """kvm_get_free_memslots(); None without KVM, where QEMU does not ask."""
+        if not self.machine.kvm_enabled:
+            return None
+        return max(self.layout.kvm_max - self.kvm_used(), 0)
+
+    @property
+    def required(self) -> int:
+        """required_memslots: Σ get_memslots() of plugged memory devices."""
+        return self.mem_required
+
+    @property
+    def used(self) -> int:
+        """used_memslots: RAM sections mapped inside device memory."""
+        return self.mem_mapped
+
+    @property
+    def reserved(self) -> int:
+        """get_reserved_memslots(): required but still reported free by KVM and vhost."""
+        return max(self.required - self.used, 0)
+
+    @property
+    def used_region_size(self) -> int:
+        """Σ region sizes of plugged memory devices."""
+        return self.mem_size
+
+    def vhost_free(self) -> tuple[int, str | None]:
+        """vhost_get_free_memslots() as a check sees it, with its once-only warning."""
+        free, warning = self.vhost.free(self.regions())
+        if warning and not self.vhost.warned:
+            self.vhost.warned = True
+            return free, warning
+        return free, None
+
+    def budget(self) -> Budget:
+        """The counters as they stand, for the report."""
+        regions = self.regions()
+        has_vhost = bool(self.vhost.devices)
+        return trusted(
+            Budget,
+            kvm_max=self.layout.kvm_max if self.machine.kvm_enabled else None,
+            kvm_used=self.kvm_used() if self.machine.kvm_enabled else None,
+            kvm_free=self.kvm_free(),
+            vhost_max=self.vhost.max() if has_vhost else None,
+            vhost_free=self.vhost.free(regions)[0] if has_vhost else None,
+            used_region_size=self.used_region_size,
+            device_memory_space=self.layout.device_memory_space,
+            required_memslots=self.required,
+            used_memslots=self.used,
+            reserved_memslots=self.reserved,
+            auto_decision_active=self.auto_active,
+            soft_limit=256,
+            safe_max=509,
+            vhost_state=VhostSnapshot(
+                self.vhost.snapshot(),
+                self.vhost.used_by_class("shared", regions),
+                self.vhost.used_by_class("private", regions),
+                regions["shared"], regions["private"], self.rules.per_device_vhost_count),
+        )
+
+    # ---------------------------------------------------------------- mapping
+    def remap(self, change: Callable[[], None]) -> None:
+        """Apply a change to what is mapped; vhost devices whose sections changed commit."""
+        before = self.regions()
+        change()
+        after = self.regions()
+        for cls in ("shared", "private"):
+            if before[cls] != after[cls]:
+                self.vhost.commit(cls, after[cls])  # type: ignore[arg-type]
+        if self.machine.kvm_enabled and self.kvm_used() > self.layout.kvm_max:
+            raise Abort(KVM_ABORT)
+
+
+def is_plugged(state: MachineState, device_id: str) -> bool:
+    """Whether QEMU has a device (or its backend) with this id right now."""
+    return (device_id in state.memory or device_id in state.plugged_consumers
+            or device_id in state.empty_balloons
+            or device_id in state.vhost.ids)
+
+
+def guest_plug(state: MachineState, item: Plugged, requested: int) -> None:
+    """A guest driver that follows requested-size plugs from the start of the device."""
+    plugged = min(requested, item.size)
+
+    def change() -> None:
+        item.plugged = plugged
+        state.set_mapped(item, dev.mapped_memslots(item.memslots, item.memslot_size, plugged,
+                                                   item.dynamic))
+
+    state.remap(change)
