@@ -171,13 +171,19 @@ def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path = tmp_path / "secret.toml"
     path.write_text("schema_version = 1\n")
 
-    def deny(self: Path) -> bytes:
+    def deny(self: Path, *args: object, **kwargs: object) -> object:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(Path, "open", deny)
     with pytest.raises(ConfigError) as info:
         load(path)
     assert (info.value.file, info.value.reason) == (str(path), "cannot read: Permission denied")
+
+
+def test_endless_file_is_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        load(Path("/dev/zero"))
+    assert info.value.reason == "too large for a configuration (over 16 MiB)"
 
 
 def test_not_utf8(tmp_path: Path) -> None:

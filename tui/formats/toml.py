@@ -38,6 +38,8 @@ _KIND_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory_devices": ("memory device", tuple(MEMORY_DEVICE_KINDS)),
     "vhost_devices": ("vhost device", tuple(VHOST_DEVICE_KINDS)),
 }
+MAX_FILE_SIZE = 16 << 20
+"""Larger files are refused (and /dev/zero cannot hang the reader)."""
 _TYPE_NAMES = {
     "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
     "bool_type": "true or false", "bool_parsing": "true or false",
@@ -109,9 +111,13 @@ def load(path: Path | str) -> Config:
     path = Path(path)
     source = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_SIZE + 1)
     except OSError as exc:
         raise ConfigError(source, "", _os_reason("cannot read", exc)) from None
+    if len(raw) > MAX_FILE_SIZE:
+        raise ConfigError(source, "", f"too large for a configuration (over "
+                                      f"{MAX_FILE_SIZE // (1 << 20)} MiB)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
