@@ -293,3 +293,13 @@ def test_plugging_a_device_that_is_still_plugged():
     assert report.events[1].error is not None  # refused: memory still plugged
     assert report.events[2].error == ("attempt to add duplicate property 'mem-v' to object "
                                       "(type 'container')")
+
+
+def test_fewer_larger_dimms_is_offered_when_it_fits():
+    dimms = [dimm(f"mem{i}", 1 * GiB, backend="memfd", share=True) for i in range(7)]
+    cfg = config(machine(memory_backend="memfd", slots=10, ram=2 * GiB, maxmem=66 * GiB),
+                 vhost=[{"kind": "vhost-user", "id": "fs0", "configure_mem_slots": False}],
+                 memory=dimms, timeline=[("cold", "fs0"), *[("hotplug", d["id"]) for d in dimms]])
+    larger = next(s for s in suggest(cfg) if s.title.startswith("Use "))
+    assert larger.title == "Use 6 DIMMs of 1280M instead of 7"
+    assert sum(d.size for d in larger.config.memory_devices) >= 7 * GiB

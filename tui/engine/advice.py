@@ -131,12 +131,14 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
             yield from _raise_vhost_limit(target.device, max(needed[1] + needed[2], 509))
         yield from _move_vhost_first(config, target)
         yield _dynamic_off_all(config)
+        yield from _larger_dimms(config)
         yield from _fewer_dimms(config)
     if "vhost backend has" in error:
         for vhost in config.vhost_devices:
             yield from _raise_vhost_limit(vhost.id, 509)
         if isinstance(device, VirtioMem) and device.dynamic_memslots:
             yield _dynamic_off(device.id)
+        yield from _larger_dimms(config)
         yield from _fewer_dimms(config)
     if error.startswith("hypervisor has"):
         yield ("Use a host kernel with 32764 KVM memslots",
@@ -361,6 +363,38 @@ def _fewer_dimms(config: Config) -> Iterator[Candidate]:
     yield (f"Replace the {len(dimms)} DIMMs by one virtio-mem device of {format_size(total)}",
            "A virtio-mem device with dynamic-memslots=off takes a single memslot for all of it.",
            change)
+
+
+def _larger_dimms(config: Config) -> Iterator[Candidate]:
+    """The most DIMMs (fewer than now, each larger) that carry the same memory and all plug."""
+    dimms = [d for d in config.memory_devices if d.kind == "pc-dimm"]
+    if len(dimms) < 2:
+        return
+    total = sum(d.size for d in dimms)
+    ids = [d.id for d in dimms]
+    for count in range(len(dimms) - 1, 0, -1):
+        size = align_up(-(-total // count), 128 * 1024 * 1024)
+        keep = set(ids[:count])
+
+        def change(data: Data, keep: set[str] = keep, size: int = size) -> None:
+            data["memory_devices"] = [
+                {**d, "size": size} if d["id"] in keep else d
+                for d in data["memory_devices"] if d["id"] in keep or d["id"] not in ids]
+            data["timeline"] = [e for e in data["timeline"]
+                                if e["device"] in keep or e["device"] not in ids]
+
+        data = config.model_dump(mode="json")
+        try:
+            change(data)
+            candidate = Config.model_validate(data)
+        except ValidationError:
+            continue
+        if replay(candidate).ok:
+            yield (f"Use {count} DIMMs of {format_size(size)} instead of {len(dimms)}",
+                   "Each DIMM takes one memslot in KVM and in every vhost back-end, whatever its "
+                   "size: fewer, larger DIMMs carry at least the same memory with fewer "
+                   "memslots.", change)
+            return
 
 
 def _raise_maxmem(config: Config, grow: int) -> Iterator[Candidate]:
