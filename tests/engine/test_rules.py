@@ -303,3 +303,10 @@ def test_fewer_larger_dimms_is_offered_when_it_fits():
     larger = next(s for s in suggest(cfg) if s.title.startswith("Use "))
     assert larger.title == "Use 6 DIMMs of 1280M instead of 7"
     assert sum(d.size for d in larger.config.memory_devices) >= 7 * GiB
+
+
+def test_phys_bits_suggestion_is_the_smallest_that_works():
+    cfg = config(machine(ram=1 * GiB, maxmem=23 * GiB, slots=16, phys_bits=36,
+                         cpu_vendor="intel"), memory=[dimm("d", 1 * GiB)])
+    titles = [s.title for s in suggest(cfg)]
+    assert titles == ["Use -cpu …,phys-bits=37", "Use fewer DIMM slots (slots=6)"]

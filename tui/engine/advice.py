@@ -205,12 +205,14 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
 def _startup_candidates(config: Config, error: str) -> Iterator[Candidate]:
     machine = config.machine
     if error.startswith("Address space limit"):
-        for bits in range(machine.phys_bits + 1, 53):
+        bits = _smallest(config, "phys_bits", range(machine.phys_bits + 1, 53))
+        if bits is not None:
             yield (f"Use -cpu …,phys-bits={bits}",
                    "The device-memory region plus the 64-bit PCI hole must fit the guest's "
                    "physical address bits.",
                    lambda d, b=bits: d["machine"].update(phys_bits=b))
-        for slots in range(machine.slots - 1, -1, -1):
+        slots = _smallest(config, "slots", range(machine.slots - 1, -1, -1))
+        if slots is not None:
             yield (f"Use fewer DIMM slots (slots={slots})",
                    "Each DIMM slot adds 1 GiB of alignment room to the device-memory region.",
                    lambda d, s=slots: d["machine"].update(slots=s))
@@ -226,6 +228,20 @@ def _startup_candidates(config: Config, error: str) -> Iterator[Candidate]:
         yield ("Use a host kernel with 32764 KVM memslots",
                "Boot memory and its consumers need more KVM memslots than the host offers.",
                lambda d: d["machine"].update(kvm_memslots=32764))
+
+
+def _smallest(config: Config, field: str, values: range) -> int | None:
+    """The first value of a machine field, in the order given, with which QEMU starts."""
+    for value in values:
+        data = config.model_dump(mode="json")
+        data["machine"][field] = value
+        try:
+            candidate = Config.model_validate(data)
+        except ValidationError:
+            continue
+        if replay(candidate).startup_error is None:
+            return value
+    return None
 
 
 def target_size(config: Config, target: EventResult) -> int:
