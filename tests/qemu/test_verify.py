@@ -419,6 +419,16 @@ CASES: dict[str, dict[str, Any]] = {
             "error:vhost backend memory slots limit (8) is less than current number of used (5) "
             "and reserved (4) memory slots for memory devices."],
     },
+    "cold-netdev-listed-after-a-failing-device": {
+        # found by a random differential run: -netdev is created before every -device, so the
+        # vhost-user netdev listed after the failing dimm was still initialised (ok, not skipped)
+        "config": {"machine": {"ram": "1G", "maxmem": "5G", "memory_backend": "memfd"},
+                   "memory_devices": [_dimm("m0", "2G", **MEMFD), _vmem("m1", "512M", False)],
+                   "vhost_devices": [_vu("v0", 509, device="net")],
+                   "timeline": _events("cold:m0", "cold:v0", "hotplug:m1")},
+        "qemu": ["error:no slots where allocated, please specify the 'slots' option", "ok",
+                 "skipped"],
+    },
 }
 
 

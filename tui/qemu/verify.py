@@ -503,9 +503,10 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
                     outcomes[i] = Outcome("skipped")
                 return outcomes
             outcomes[-1] = Outcome("ok")
-            memslots = _prefix_memslots(config, failed_at, info, accel, timeout, procs, say)
+            reached = _reached_before(config, cold, failed_at)
+            memslots = _prefix_memslots(config, reached, info, accel, timeout, procs, say)
             for i in range(len(config.timeline)):
-                if i < failed_at:
+                if i in reached:
                     outcomes[i] = Outcome("ok", memslots=memslots.get(i), detail="" if memslots
                                           else "QEMU exited later; memslots not read")
                 elif i == failed_at:
@@ -531,22 +532,37 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
     return outcomes
 
 
-def _prefix_memslots(config: Config, failed_at: int, info: QemuInfo, accel: str,
+def _is_netdev(device: Any) -> bool:
+    return device.kind in ("vhost-user", "vhost-kernel", "vhost-vdpa") and device.is_netdev
+
+
+def _reached_before(config: Config, cold: list[int], failed_at: int) -> list[int]:
+    """Cold events QEMU completed before the one that made it exit, in QEMU's start-up order:
+    every `-netdev` is created before the machine and every `-device`."""
+    failed = config.device(config.timeline[failed_at].device)
+    netdevs = [i for i in cold if _is_netdev(config.device(config.timeline[i].device))]
+    if _is_netdev(failed):
+        return [i for i in netdevs if i < failed_at]
+    others = [i for i in cold if i < failed_at and i not in netdevs]
+    return sorted([*netdevs, *others])
+
+
+def _prefix_memslots(config: Config, reached: list[int], info: QemuInfo, accel: str,
                      timeout: float, procs: Processes, say: Callable[[str], None]
                      ) -> dict[int, int | None]:
-    """A cold plug failed: rerun QEMU with only the cold plugs before it, to read the memslots
-    the earlier virtio-mem devices decided. Empty when there is nothing to read or it fails."""
-    earlier = config.timeline[:failed_at]
+    """A cold plug failed: rerun QEMU with only the cold plugs QEMU completed before it, to read
+    the memslots the virtio-mem devices decided. Empty when there is nothing to read or it fails."""
+    earlier = [config.timeline[i] for i in reached]
     if not any(config.device(e.device).kind == "virtio-mem" for e in earlier):
         return {}
     say("rerunning QEMU without the failed cold plug to read memslots")
-    runner = _Runner(config.model_copy(update={"timeline": earlier}), info, accel, timeout,
-                     procs, say)
+    runner = _Runner(config.model_copy(update={"timeline": tuple(earlier)}), info, accel,
+                     timeout, procs, say)
     try:
         if runner.start_qemu("qemu-prefix") is not None or runner.client is None:
             return {}
         return {i: _memslots(runner.client, config.device(e.device), timeout)
-                for i, e in enumerate(earlier)}
+                for i, e in zip(reached, earlier, strict=True)}
     except (QmpError, QmpTimeout, QmpClosed):
         return {}
     finally:
