@@ -119,7 +119,7 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
     outcome["address"] = address
 
     # realize()
-    discard_disabled = any(d.kind == "vhost-vdpa" for d in state.vhost.devices)
+    discard_disabled = state.vhost.kinds.get("vhost-vdpa", 0) > 0
     realize = dev.realize_error(device, thp, discard_disabled)
     if realize:
         raise Refused(realize)
@@ -150,7 +150,7 @@ def _dimm_slot(state: MachineState, device: PcDimm | Nvdimm) -> int:
         raise Refused(f"invalid slot number {slot}, valid range is [0-{(slots - 1) % (1 << 64)}]")
     if slots <= 0:
         raise Refused("no slots where allocated, please specify the 'slots' option")
-    busy = {p.slot for p in state.memory.values() if p.slot is not None}
+    busy = state.busy_slots
     if slot is not None and slot != -1:
         if slot in busy:
             raise Refused(f"slot {slot} is busy")

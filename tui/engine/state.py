@@ -78,6 +78,8 @@ class MachineState:
     plugged_consumers: set[str] = field(default_factory=set)
     mapped_consumers: set[str] = field(default_factory=set)
     empty_balloons: set[str] = field(default_factory=set)
+    busy_slots: set[int | None] = field(default_factory=set)
+    """DIMM slots taken by plugged pc-dimm / nvdimm devices."""
     gaps: Gaps = field(default_factory=Gaps)
     """Free ranges of the device-memory region, for QEMU's first-fit placement."""
     cold_ids: set[str] = field(default_factory=set)
@@ -106,6 +108,8 @@ class MachineState:
         """memory_device_plug(): the device's region, memslots and mapped sections count."""
         item.mapped = mapped
         self.memory[item.device.id] = item
+        if item.slot is not None:
+            self.busy_slots.add(item.slot)
         self.gaps.take(item.address, item.size)
         self._account(item, 1)
 
@@ -113,6 +117,7 @@ class MachineState:
         """memory_device_unplug(): everything the device counted is given back."""
         self._account(item, -1)
         self.gaps.give(item.address, item.size)
+        self.busy_slots.discard(item.slot)
         del self.memory[item.device.id]
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:

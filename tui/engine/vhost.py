@@ -74,11 +74,14 @@ class VhostState:
     _snapshot: tuple[tuple[str, str, str, int], ...] | None = None
     _limits: dict[VhostClass, int] | None = None
     ids: set[str] = field(default_factory=set)
+    kinds: dict[str, int] = field(default_factory=dict)
+    """How many registered devices of each kind (vhost-vdpa disables RAM discard)."""
 
     def register(self, device: Registered) -> None:
         """vhost_dev_init() registered the device's memory listener."""
         self.devices.append(device)
         self.ids.add(device.id)
+        self.kinds[device.kind] = self.kinds.get(device.kind, 0) + 1
         entry = (device.id, device.kind, device.cls, device.limit)
         if self._snapshot is not None:
             self._snapshot = (*self._snapshot, entry)
@@ -90,6 +93,7 @@ class VhostState:
         resulting commit writes 0 to its class's global (≤ 10.0.2)."""
         self.devices.remove(device)
         self.ids.discard(device.id)
+        self.kinds[device.kind] -= 1
         self.globals[device.cls] = 0
         self._snapshot = self._limits = None
 
