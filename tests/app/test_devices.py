@@ -153,7 +153,7 @@ async def test_edit_device_and_bad_value_in_the_form() -> None:
         assert isinstance(app.screen, DeviceFormScreen)  # still open: nothing applied
         error = shown(app, form.query_one("#form-error"))
         assert "size" in error and "12Q" in error
-        assert size.has_class("-invalid")
+        assert size.has_class("-rejected")
         assert app.config.memory_devices[0].size == 1 << 30
         size.value = ""
         await pilot.press(*"2G", "enter")

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.widgets._help_panel import HelpPanel
@@ -39,6 +39,7 @@ from .messages import (
     MachineFieldEdited,
     SuggestionApplied,
 )
+from .panels.base import update_static
 from .panels.budget import BudgetPanel
 from .panels.consumers import ConsumersPanel
 from .panels.explain import ExplainPanel
@@ -86,8 +87,9 @@ class MemslotApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    config: reactive[Config] = reactive(Config, init=False)
-    """The one source of truth; replaced (never mutated) on every edit."""
+    config: reactive[Config] = var(Config, init=False)
+    """The one source of truth; replaced (never mutated) on every edit. A `var`: a plain
+    reactive would repaint the whole screen on every edit; the panels repaint what changed."""
 
     def __init__(self, config: Config | None = None, path: Path | None = None,
                  load_error: Any = None) -> None:
@@ -130,7 +132,10 @@ class MemslotApp(App[int]):
         """Replay the starting config; show a load error from the command line, if any."""
         self.config = self._initial
         self.set_status(self._initial.title or "new configuration")
-        self.query_one(TimelinePanel).table.focus()
+        table = self.query_one(TimelinePanel).table
+        table.focus()
+        # stacked panels (narrow terminal): bring the timeline into view once laid out
+        self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
         if self.load_error is not None:
             self.show_load_error(self.load_error)
 
@@ -191,7 +196,7 @@ class MemslotApp(App[int]):
         """The one-line status above the footer (also what tests read)."""
         self.status_text = text
         status = self.query_one("#status", Static)
-        status.update(text)
+        update_static(status, text, fixed=True)
         status.set_class(error, "-error")
         if error:
             self.notify(text, severity="error", timeout=6)
@@ -378,14 +383,13 @@ class MemslotApp(App[int]):
     def start_advice(self, config: Config, report: Report | None) -> None:
         """Fixes are proven by replays, which can take a while: compute them off the UI thread."""
         panel = self.query_one(SuggestionsPanel)
-        self.suggestions = ()
+        self.suggestions = ()  # nothing to apply until the fixes for this config arrive
         if report is None or integrations.advice() is None:
             panel.show_advice((), None)
             return
-        panel.show_advice((), "computing…")
         self._advise(config, report)
 
-    @work(thread=True, exclusive=True, group="advice")
+    @work(thread=True, exclusive=True, group="advice", description="suggestions")
     def _advise(self, config: Config, report: Report) -> None:
         advice = integrations.advice()
         assert advice is not None
@@ -580,7 +584,7 @@ class MemslotApp(App[int]):
         self.set_status("verifying in QEMU…")
         self._verify(self.config)
 
-    @work(thread=True, exclusive=True, group="verify")
+    @work(thread=True, exclusive=True, group="verify", description="verify in QEMU")
     def _verify(self, config: Config) -> None:
         verify = integrations.verify()
         assert verify is not None

@@ -9,7 +9,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
 from textual.containers import Vertical
-from textual.widgets import DataTable
+from textual.content import Content
+from textual.widgets import DataTable, Static
 
 from tui.engine.model import Config
 from tui.engine.report import Report
@@ -48,28 +49,45 @@ class Panel(Vertical):
 _STYLES: dict[tuple[str, str], Style] = {}
 
 
+def update_static(static: Static, content: Content | str, *, fixed: bool = False) -> bool:
+    """Update a Static only when its content changed; relayout only when its shape changed.
+
+    A layout pass reflows the whole screen, which is most of the cost of an edit: skip it when
+    the text has the same line lengths (same wrapping) or the widget has a fixed size.
+    """
+    new = content if isinstance(content, Content) else Content(content)
+    old: Content | None = getattr(static, "_memslot_content", None)
+    if old is not None and old.plain == new.plain and old.spans == new.spans:
+        return False
+    same_shape = old is not None and [len(x) for x in old.plain.split("\n")] == [
+        len(x) for x in new.plain.split("\n")]
+    static._memslot_content = new  # type: ignore[attr-defined]
+    static.update(new, layout=not (fixed or same_shape))
+    return True
+
+
 def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
     """Update a table in place: only changed cells are touched when the keys are unchanged.
 
     Recomposing a 256-row table on every edit would break the 50 ms repaint budget; an edit
-    usually changes a few cells.
+    usually changes a few cells. The rows last shown are kept on the table to compare with.
     """
-    old_keys = [key.value for key in table.rows]
-    new_keys = [key for key, _ in rows]
-    if old_keys == new_keys:
+    shown: dict[str, tuple[object, ...]] = getattr(table, "_memslot_rows", {})
+    if list(shown) == [key for key, _ in rows] and len(shown) == table.row_count:
         columns = list(table.columns)
         for key, cells in rows:
-            current = table.get_row(key)
+            current = shown[key]
             for column, old, new in zip(columns, current, cells, strict=False):
                 if not _same(old, new):
                     table.update_cell(key, column, new, update_width=True)
-        return
-    cursor = table.cursor_row
-    table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
-    if rows:
-        table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
+    else:
+        cursor = table.cursor_row
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
+    table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
 
 
 def _same(old: object, new: object) -> bool:

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from tui.engine.model import Config
 from tui.engine.report import Budget, Report
 
-from .base import Panel
+from .base import Panel, update_static
 
 BAR = 16
 LABEL = 14
@@ -99,7 +99,7 @@ vhost limit is below **509**, auto-deciding devices (virtio-mem, hv-balloon) get
         """Render the final budget."""
         body = self.query_one("#budget-body", Static)
         if report is None:
-            body.update("")
+            update_static(body, "")
             return
-        body.update(render_budget(report.final, report))
+        update_static(body, render_budget(report.final, report))
         self.border_subtitle = "after the last event"

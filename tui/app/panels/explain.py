@@ -11,7 +11,7 @@ from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 
 from .. import view
-from .base import Panel
+from .base import Panel, update_static
 
 
 def render_event(result: EventResult) -> Content:
@@ -66,10 +66,10 @@ its numbers, then the counters after the event.
         """Render one event, or a prompt when there is none."""
         body = self.query_one("#explain-body", Static)
         if report is None or index is None or not 0 <= index < len(report.events):
-            body.update(Content.styled("Highlight a timeline event to see how QEMU decided.",
-                                       "$text-muted"))
+            update_static(body, Content.styled(
+                "Highlight a timeline event to see how QEMU decided.", "$text-muted"))
             return
-        body.update(render_event(report.events[index]))
+        update_static(body, render_event(report.events[index]))
         self.border_subtitle = f"event {index + 1}"
 
     def show(self, config: Config, report: Report | None) -> None:

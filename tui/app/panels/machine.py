@@ -12,7 +12,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from tui.engine.model import Config, Machine
 
 from ..messages import MachineFieldEdited
-from .base import Panel
+from .base import Panel, update_static
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "type": ("q35", "pc"), "accel": ("kvm", "tcg"), "memory_backend": ("ram", "memfd"),
@@ -102,15 +102,17 @@ x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10
 
     def mark(self, name: str, reason: str | None) -> None:
         """Mark a field invalid with the reason (None clears it)."""
+        if self._errors.get(name) == reason:
+            return  # nothing changed: keep the screen as it is
         widget = self.query_one(f"#m-{name}")
-        widget.set_class(reason is not None, "-invalid")
+        widget.set_class(reason is not None, "-rejected")
         if reason is None:
             self._errors.pop(name, None)
         else:
             self._errors[name] = reason
         widget.tooltip = reason
         error = self.query_one("#machine-error", Static)
-        error.update("\n".join(f"✗ {LABELS[n]}: {r}" for n, r in self._errors.items()))
+        update_static(error, "\n".join(f"✗ {LABELS[n]}: {r}" for n, r in self._errors.items()))
         error.display = bool(self._errors)
 
     @property

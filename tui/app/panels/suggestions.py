@@ -16,7 +16,7 @@ from tui.engine.model import Config
 from tui.engine.report import Report
 
 from ..messages import SuggestionApplied
-from .base import Panel
+from .base import Panel, update_static
 
 
 class SuggestionsPanel(Panel):
@@ -38,6 +38,8 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         super().__init__(**kwargs)
         self.suggestions: Sequence[Any] = ()
         self._fix_offset = 0
+        self._findings: list[Option] = []
+        self._shown: list[tuple[str | None, bool, str]] = []
 
     def compose(self) -> ComposeResult:
         """Findings list and a headroom line."""
@@ -50,9 +52,9 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         return self.query_one(OptionList)
 
     def show(self, config: Config, report: Report | None) -> None:
-        """Errors and warnings from the report; fixes arrive later from `show_advice`."""
+        """Keep the report's errors and warnings; they are drawn with the fixes (show_advice),
+        so an edit redraws this list once, not twice."""
         self._findings = self._report_findings(report)
-        self._render_list()
 
     def _report_findings(self, report: Report | None) -> list[Option]:
         found: list[Option] = []
@@ -80,14 +82,14 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
     def show_advice(self, suggestions: Sequence[Any], headroom: str | None) -> None:
         """Fixes and headroom from the advisor (computed off the UI thread)."""
         self.suggestions = tuple(suggestions)
-        self.query_one("#headroom", Static).update(
-            Content.styled(f"Headroom: {headroom}", "$text-muted") if headroom else "")
+        update_static(self.query_one("#headroom", Static),
+                      Content.styled(f"Headroom: {headroom}", "$text-muted") if headroom else "")
         self._render_list()
 
     def _render_list(self) -> None:
         options = self.options
         highlighted = options.highlighted
-        items = list(getattr(self, "_findings", []))
+        items = list(self._findings)
         self._fix_offset = len(items)
         for number, suggestion in enumerate(self.suggestions, 1):
             text = Content.assemble((f"→ fix {number}: ", "bold $success"),
@@ -98,6 +100,10 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         if not items:
             items.append(Option(Content.styled("✓ QEMU accepts every event", "$success"),
                                 disabled=True))
+        key = [(o.id, o.disabled, str(o.prompt)) for o in items]
+        if key == self._shown:
+            return  # same findings and fixes: no redraw
+        self._shown = key
         options.set_options(items)
         if highlighted is not None and highlighted < len(items):
             options.highlighted = highlighted

@@ -130,8 +130,8 @@ nothing changes until it is valid. **escape** cancels.
         plug: Plug = "none"
         if self.plug is not None:
             plug = self.query_one("#form-plug", Select).value  # type: ignore[assignment]
-        for widget in self.query(".-invalid"):
-            widget.remove_class("-invalid")
+        for widget in self.query(".-rejected"):
+            widget.remove_class("-rejected")
         try:
             config = self.validate(self.template, self.raw_values(), plug)
         except (EditError, ValueError) as exc:
@@ -139,7 +139,7 @@ nothing changes until it is valid. **escape** cancels.
             self.query_one("#form-error", Static).update(f"✗ {reason}")
             for spec in self.template.fields:
                 if reason.split(":", 1)[0].rsplit(".", 1)[-1] == spec.name:
-                    self.query_one(f"#f-{spec.name}").add_class("-invalid")
+                    self.query_one(f"#f-{spec.name}").add_class("-rejected")
             return
         self.dismiss(config)
 

@@ -37,7 +37,7 @@ over SSH), **s** saves it to a file.
     def __init__(self, render: Render, fmt: str = "toml",
                  on_save: Callable[[str, str], None] | None = None) -> None:
         super().__init__()
-        self.render = render
+        self.renderer = render
         self.fmt = fmt
         self.on_save = on_save
 
@@ -62,7 +62,7 @@ over SSH), **s** saves it to a file.
         self.fmt = fmt
         area = self.query_one("#export-text", TextArea)
         try:
-            text = self.render(fmt)
+            text = self.renderer(fmt)
         except Exception as exc:  # an exporter bug must not take the app down
             text = f"# {fmt} export is not available: {exc}"
         area.load_text(text)

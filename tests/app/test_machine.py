@@ -1,0 +1,70 @@
+"""Machine fields are validated in place: a bad value is marked with its reason, never applied."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tui.app.app import make_app
+from tui.app.panels.budget import BudgetPanel
+from tui.app.panels.machine import MachinePanel
+from tui.app.panels.memory import MemoryPanel
+
+from .conftest import SIZE, flat, order_config, settle, shown
+
+
+async def type_into(pilot, selector: str, text: str) -> Input:
+    field = pilot.app.query_one(selector, Input)
+    field.focus()
+    await pilot.press("end", "ctrl+u", *text)
+    return field
+
+
+async def test_bad_machine_input_is_marked_and_never_applied() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(MachinePanel)
+        before = app.config
+
+        field = await type_into(pilot, "#m-ram", "lots")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert field.has_class("-rejected")
+        assert "✗ ram:" in shown(app, panel) and "'lots'" in flat(shown(app, panel))
+        assert app.config is before
+
+        # maxmem smaller than ram: QEMU's rule, shown with both numbers
+        await type_into(pilot, "#m-ram", "4G")
+        field = await type_into(pilot, "#m-maxmem", "2G")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "maxmem (2G) is smaller than ram (4G)" in flat(shown(app, panel))
+        assert field.has_class("-rejected")
+        assert app.config is before
+
+        # a valid value applies, recomputes, and clears the mark
+        field = await type_into(pilot, "#m-maxmem", "132G")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not field.has_class("-rejected")
+        assert "✗" not in shown(app, panel)
+        assert app.config.machine.maxmem == 132 << 30
+        # the engine's new decision shows (example 2 of the domain notes: limit 128)
+        assert "128" in shown(app, app.query_one(MemoryPanel))
+        assert "modified" in app.sub_title
+
+
+async def test_kvm_below_509_forces_one_memslot_and_the_budget_shows_it() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "#m-kvm_memslots", "508")
+        await pilot.press("enter")
+        await settle(pilot)
+        budget = flat(shown(app, app.query_one(BudgetPanel)))
+        assert "free" in budget and "/ 508" in budget
+        assert "< 509 safe max" in budget
+        assert "soft limit 256" in budget
+        # undo restores 32764 everywhere
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert app.query_one("#m-kvm_memslots", Input).value == "32764"
+        assert "/ 32764" in flat(shown(app, app.query_one(BudgetPanel)))

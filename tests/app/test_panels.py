@@ -1,0 +1,89 @@
+"""Suggestions apply with one key; help follows focus; 80x24 stacks; the palette has actions."""
+
+from __future__ import annotations
+
+from textual.widgets._help_panel import HelpPanel
+
+from tui.app.app import make_app
+from tui.app.panels.machine import MachinePanel
+from tui.app.panels.memory import MemoryPanel
+from tui.app.panels.suggestions import SuggestionsPanel
+from tui.app.panels.timeline import TimelinePanel
+from tui.app.screens.device_form import DeviceFormScreen
+
+from .conftest import SIZE, flat, order_config, settle, shown
+
+
+async def test_apply_a_suggestion_with_one_key() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        panel = app.query_one(SuggestionsPanel)
+        text = flat(shown(app, panel))
+        assert "✗ event 2 hotplug fs0" in text
+        assert "→ fix 1:" in text
+        title = app.suggestions[0].title
+        assert title in text
+        panel.options.focus()
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert app.report is not None and app.report.ok
+        timeline = shown(app, app.query_one(TimelinePanel))
+        assert "✗" not in timeline
+        assert f"applied fix: {title}" in shown(app, app.query_one("#status"))
+        assert "QEMU accepts every event" in shown(app, panel)
+        await pilot.press("ctrl+z")  # undoable
+        await settle(pilot)
+        assert "✗" in shown(app, app.query_one(TimelinePanel))
+
+
+async def test_f1_shows_help_for_the_focused_panel() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(TimelinePanel).table.focus()
+        await pilot.press("f1")
+        await settle(pilot)
+        help_panel = app.screen.query_one(HelpPanel)
+        assert "Move an event with" in flat(shown(app, help_panel))
+        app.query_one(MemoryPanel).table.focus()
+        await settle(pilot)
+        assert "Devices that live in the machine's device-memory" in flat(
+            shown(app, help_panel))
+        await pilot.press("f1")
+        await settle(pilot)
+        assert not app.screen.query(HelpPanel)
+
+
+async def test_usable_at_80x24_panels_stack() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.has_class("-narrow")
+        machine = app.query_one(MachinePanel).region
+        memory = app.query_one(MemoryPanel).region
+        assert memory.y >= machine.bottom and memory.x == machine.x
+        assert memory.width >= 76
+        # the focused timeline is scrolled into view; so is any panel focus moves to
+        timeline = app.query_one(TimelinePanel)
+        assert 0 <= timeline.region.y < 24
+        assert "vmem0" in shown(app, timeline)
+        app.query_one(MemoryPanel).table.focus()
+        await settle(pilot)
+        assert 0 <= app.query_one(MemoryPanel).region.y < 24
+
+
+async def test_command_palette_opens_the_add_form_for_a_catalog_entry() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"qemu-storage-daemon")
+        await settle(pilot)
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DeviceFormScreen)
+        assert app.screen.template.key == "qsd-509"
+        assert "qemu-storage-daemon" in shown(app, app.screen.query_one("#form-kind"))
