@@ -165,3 +165,30 @@ def test_every_preset_verifies(preset: str, qemu_info) -> None:
     assert result.error is None, result.error
     assert not result.mismatches, format_table(result)
     assert any(row.match for row in result.rows if row.index >= 0) or result.not_verifiable
+
+
+@pytest.mark.qemu
+def test_cancel_stops_after_the_current_step(qemu_info) -> None:
+    import threading
+
+    from tui.engine.model import Config
+    from tui.qemu.verify import verify
+
+    config = Config.model_validate({
+        "machine": {"ram": "1G", "slots": 4, "maxmem": "5G"},
+        "memory_devices": [{"kind": "pc-dimm", "id": f"d{i}", "size": "512M"} for i in range(3)],
+        "timeline": [{"action": "hotplug", "device": f"d{i}"} for i in range(3)],
+    })
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def progress(text: str) -> None:
+        seen.append(text)
+        if text.startswith("event 1/"):
+            cancel.set()
+
+    result = verify(config, qemu=qemu_info.path, progress=progress, cancel=cancel)
+    rows = [row for row in result.rows if row.index >= 0]
+    assert rows[0].match is True
+    assert [row.note for row in rows[1:]] == ["not reached: cancelled"] * 2
+    assert result.report is not None and result.ok

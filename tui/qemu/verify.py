@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -113,6 +114,9 @@ class VerifyResult:
     seconds: float = 0.0
     error: str | None = None
     """QEMU unusable or the run itself failed: nothing was compared."""
+    report: Report | None = None
+    """The engine's replay that was compared (for this host and QEMU, unverifiable devices
+    removed)."""
 
     @property
     def mismatches(self) -> list[VerifyRow]:
@@ -447,8 +451,14 @@ class _Runner:
 
 
 def verify(config: Config, *, qemu: str | None = None, accel: str | None = None,
-           timeout: float = 30, progress: Callable[[str], None] | None = None) -> VerifyResult:
-    """Run `config` on a real QEMU and compare each event with `replay`."""
+           timeout: float = 30, progress: Callable[[str], None] | None = None,
+           cancel: threading.Event | None = None) -> VerifyResult:
+    """Run `config` on a real QEMU and compare each event with `replay`.
+
+    Blocking; the app runs it in a worker thread. `progress` gets one line per step; setting
+    `cancel` stops after the current step (QEMU and back-ends are stopped, the remaining events
+    are reported as not reached).
+    """
     started = time.monotonic()
     say = progress or (lambda _text: None)
     info = find_qemu(qemu)
@@ -474,14 +484,16 @@ def verify(config: Config, *, qemu: str | None = None, accel: str | None = None,
                             "engine replay; the other events are compared without them")
     report = replay(engine_config)
 
-    qemu_rows = _run(run_config, info, chosen, timeout, say, result)
+    result.report = report
+    qemu_rows = _run(run_config, info, chosen, timeout, say, result, cancel)
     _fill_rows(result, config, run_config, report, kept, qemu_rows, reasons)
     result.seconds = time.monotonic() - started
     return result
 
 
 def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
-         say: Callable[[str], None], result: VerifyResult) -> dict[int, Outcome]:
+         say: Callable[[str], None], result: VerifyResult,
+         cancel: threading.Event | None = None) -> dict[int, Outcome]:
     """QEMU's outcome per event index of `config` (-1: start-up)."""
     outcomes: dict[int, Outcome] = {}
     with Processes() as procs:
@@ -525,6 +537,9 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
                 continue
             if not alive:
                 outcomes[i] = Outcome("skipped", detail="not reached: QEMU had to be stopped")
+                continue
+            if cancel is not None and cancel.is_set():
+                outcomes[i] = Outcome("skipped", detail="not reached: cancelled")
                 continue
             say(f"event {i + 1}/{len(config.timeline)}: {event.action} {event.device}")
             outcomes[i], alive = runner.hot_event(i)
