@@ -310,3 +310,25 @@ def test_phys_bits_suggestion_is_the_smallest_that_works():
                          cpu_vendor="intel"), memory=[dimm("d", 1 * GiB)])
     titles = [s.title for s in suggest(cfg)]
     assert titles == ["Use -cpu …,phys-bits=37", "Use fewer DIMM slots (slots=6)"]
+
+
+def test_a_failed_hot_vhost_user_netdev_stops_qemu_answering():
+    """Seen on QEMU 10.0.2: netdev_add never returns, so nothing after it happens."""
+    report = replay(config(
+        machine(ram=1 * GiB, maxmem=17 * GiB, memory_backend="memfd"),
+        memory=[vmem("vm0", 16 * GiB, backend="memfd", share=True)],
+        vhost=[{"kind": "vhost-user", "id": "net0", "device": "net", "max_mem_slots": 32}],
+        timeline=[("hotplug", "vm0"), ("hotplug", "net0"), ("unplug", "vm0")]))
+    assert report.events[1].error.startswith("some memory device (like virtio-mem) decided")
+    assert report.events[2].skipped
+    assert report.events[2].warnings == ("never reached: QEMU stopped answering QMP after net0",)
+
+
+def test_resize_of_a_missing_device_names_the_qom_path():
+    report = replay(config(machine(ram=1 * GiB, maxmem=5 * GiB),
+                           memory=[vmem("m0", 256 * MiB, dynamic_memslots=False,
+                                        requested_size=3 * MiB)],
+                           timeline=[("hotplug", "m0"), ("resize", "m0", 128 * MiB)]))
+    assert report.events[0].error == ("'requested-size' property has to be multiples of "
+                                      "'block-size' (0x200000)")
+    assert report.events[1].error == "Device '/machine/peripheral/m0' not found"

@@ -431,8 +431,6 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "resize-after-failed-plug-names-qom-path": {
         # found by the differential test: qom-set names the QOM path in its error
-        "xfail": ("engine says \"Device 'm0' not found\", QEMU names the QOM path: "
-                  "docs/engine-requests.md, 'QEMU verify: resize of a device that is not plugged'"),
         "config": {"machine": {"ram": "1G", "maxmem": "5G"},
                    "memory_devices": [_vmem("m0", "256M", False, requested_size="3M")],
                    "timeline": _events("hotplug:m0", "resize:m0:128M")},

@@ -32,6 +32,7 @@ from .vhost_init import (
     AUTO_DECISION_ERROR,
     AUTO_DECISION_HINT,
     VHOST_NET_INIT_FAILED,
+    VHOST_USER_NET_HANG,
     plug_vhost,
     teardown,
 )
@@ -94,8 +95,8 @@ def replay(config: Config) -> Report:
                 if event.action == "cold":
                     continue
                 results[index] = _run(state, index, event, "hot")
-                if results[index].error == KVM_ABORT:
-                    fatal, fatal_at = KVM_ABORT, event.device
+                if state.stopped:
+                    fatal, fatal_at = state.stopped, event.device
                     break
     else:
         boot_budget = None
@@ -110,7 +111,7 @@ def replay(config: Config) -> Report:
                 index=index, action=event.action, device=event.device,
                 kind=_kind(config, event.device), phase="cold" if event.action == "cold" else "hot",
                 ok=False, skipped=True,
-                warnings=(f"never reached: QEMU exited at {fatal_at}",), budget=final))
+                warnings=(_never_reached(fatal, fatal_at),), budget=final))
     for result in events:
         warnings.extend(w for w in result.warnings if not result.skipped)
     return Report(
@@ -129,6 +130,12 @@ def replay(config: Config) -> Report:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _never_reached(fatal: str | None, where: str | None) -> str:
+    if fatal == VHOST_USER_NET_HANG:
+        return f"never reached: QEMU stopped answering QMP after {where}"
+    return f"never reached: QEMU exited at {where}"
 
 
 def _is_netdev(config: Config, event: Event) -> bool:
@@ -177,8 +184,10 @@ def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResu
             _resize(state, device, event.requested_size, steps)
     except Refused as refused:
         error, hint = refused.message, refused.hint
+        state.stopped = refused.stops_qemu
     except Abort as abort:
         error = str(abort)
+        state.stopped = error
     if error is None and event.action == "cold":
         state.cold_ids.add(event.device)
     return trusted(
@@ -275,9 +284,10 @@ def _unplug(state: MachineState, device: object, phase: str, steps: list[Step]) 
 
 
 def _resize(state: MachineState, device: VirtioMem, requested: int, steps: list[Step]) -> None:
+    """qom-set of requested-size; the guest then plugs or unplugs memory."""
     item = state.memory.get(device.id)
     if item is None:
-        raise Refused(f"Device '{device.id}' not found")
+        raise Refused(f"Device '/machine/peripheral/{device.id}' not found")
     refusal = dev.resize_error(device, requested, state.machine.host_thp_size)
     if refusal:
         raise Refused(refusal)

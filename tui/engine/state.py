@@ -25,10 +25,13 @@ KVM_ABORT = "kvm_alloc_slot: no free slot available"
 class Refused(Exception):
     """QEMU refused the event with this message (and maybe a hint)."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None,
+                 stops_qemu: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.stops_qemu = stops_qemu
+        """Why nothing after this event can happen (QEMU stuck), if so."""
 
 
 class Abort(Exception):
@@ -82,6 +85,8 @@ class MachineState:
     """DIMM slots taken by plugged pc-dimm / nvdimm devices."""
     gaps: Gaps = field(default_factory=Gaps)
     """Free ranges of the device-memory region, for QEMU's first-fit placement."""
+    stopped: str | None = None
+    """Set when QEMU can take no further event (a KVM abort, a stuck monitor)."""
     cold_ids: set[str] = field(default_factory=set)
     """Devices present at the first reset (cold-plugged)."""
     auto_active: int = 0

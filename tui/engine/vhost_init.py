@@ -22,6 +22,7 @@ AUTO_DECISION_ERROR = (
 )
 AUTO_DECISION_HINT = "Try plugging this vhost backend before plugging such memory devices."
 VHOST_NET_INIT_FAILED = "vhost-net requested but could not be initialized"
+VHOST_USER_NET_HANG = "a hot-added vhost-user netdev that keeps QEMU retrying its connection"
 
 
 def plug_vhost(state: MachineState, device: VhostDevice, phase: str, steps: list[Step],
@@ -47,7 +48,7 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str, steps: list
             steps.append(step(rule="vhost-509", value=limit, text=(
                 f"limit {limit} < 509 while {active} memory device(s) decided on more than one "
                 "memslot → refused")))
-            refuse_vhost(device, AUTO_DECISION_ERROR, AUTO_DECISION_HINT, warnings)
+            refuse_vhost(device, phase, AUTO_DECISION_ERROR, AUTO_DECISION_HINT, warnings)
         steps.append(step(rule="vhost-509", value=limit, text=(
             f"limit {limit} ≥ 509" if limit >= 509 else
             f"limit {limit} < 509, but no memory device decided on more than one memslot")))
@@ -69,25 +70,28 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str, steps: list
             message = (f"vhost backend memory slots limit ({limit}) is less than current number "
                        f"of used ({used}) and reserved ({reserved}) memory slots for memory "
                        "devices.")
-            if isinstance(device, VhostUser) and device.is_netdev and phase == "hot":
-                warnings.append("a hot-added vhost-user netdev that fails this check makes QEMU "
-                                "retry the connection forever; QMP does not answer")
-            refuse_vhost(device, message, None, warnings)
+            refuse_vhost(device, phase, message, None, warnings)
     elif used > limit:
         teardown(state, registered)
-        refuse_vhost(device, "vhost backend memory slots limit is less than current number of "
-                      "present memory slots", None, warnings)
+        refuse_vhost(device, phase, "vhost backend memory slots limit is less than current "
+                     "number of present memory slots", None, warnings)
 
 
-def refuse_vhost(device: VhostDevice, message: str, hint: str | None,
-                  warnings: list[str]) -> None:
+def refuse_vhost(device: VhostDevice, phase: str, message: str, hint: str | None,
+                 warnings: list[str]) -> None:
     """vhost_dev_init() failed. tap's vhost-net reports vhost_dev_init's error (and hint) only
-    on stderr and fails netdev_add / -netdev with its own wrapper; the others pass it through."""
+    on stderr and fails netdev_add / -netdev with its own wrapper; the others pass it through.
+    A hot-added vhost-user netdev never fails netdev_add at all: QEMU retries the connection
+    forever and the monitor stops answering, so nothing after it can happen."""
     if isinstance(device, VhostKernel) and device.is_netdev:
         warnings.append(message)
         if hint:
             warnings.append(hint)
         raise Refused(VHOST_NET_INIT_FAILED)
+    if isinstance(device, VhostUser) and device.is_netdev and phase == "hot":
+        warnings.append("QEMU retries this vhost-user netdev forever and QMP stops answering: "
+                        "the VM must be restarted")
+        raise Refused(message, hint, stops_qemu=VHOST_USER_NET_HANG)
     raise Refused(message, hint)
 
 
