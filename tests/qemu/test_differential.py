@@ -48,13 +48,20 @@ def generate(seed: int) -> dict[str, Any]:
             device["dynamic_memslots"] = rng.random() < 0.7
             if rng.random() < 0.2:
                 device["requested_size"] = rng.choice([2 * M, 64 * M, 3 * M])
+            if rng.random() < 0.15:
+                device["block_size"] = rng.choice([2 * M, 4 * M, 128 * M, G])
         if kind == "pc-dimm" and rng.random() < 0.15:
             device["slot"] = rng.choice([0, 1, 3])
+        if kind in ("pc-dimm", "nvdimm") and rng.random() < 0.1:
+            device["addr"] = rng.choice([4 * G, 5 * G, 6 * G + 2 * M])
+        if kind == "nvdimm" and rng.random() < 0.3:
+            device.update(readonly=True, unarmed=rng.random() < 0.7)
         memory.append(device)
+    count = rng.choice([0, 0, 1, 1, 2, 3])
     vhost = [{"kind": "vhost-user", "id": f"v{j}",
               "device": rng.choice(["fs", "fs", "net", "blk", "scsi"]),
               "max_mem_slots": rng.choice([8, 32, 64, 508, 509, 509]),
-              "configure_mem_slots": rng.random() < 0.85} for j in range(rng.randint(0, 2))]
+              "configure_mem_slots": rng.random() < 0.85} for j in range(count)]
     ids = [d["id"] for d in memory] + [v["id"] for v in vhost]
     rng.shuffle(ids)
     timeline: list[dict[str, Any]] = []
