@@ -437,6 +437,14 @@ CASES: dict[str, dict[str, Any]] = {
         "qemu": ["error:'requested-size' property has to be multiples of 'block-size'",
                  "error:Device '/machine/peripheral/m0' not found"],
     },
+    "big-private-boot-ram-64G": {
+        # 64G of private boot RAM on a smaller host: headless runs give it reserve=off
+        "config": {"machine": {"ram": "64G", "maxmem": "128G"},
+                   "memory_devices": [_vmem("vm0", "64G")],
+                   "vhost_devices": [_vu("fs0", 32)],
+                   "timeline": _events("cold:vm0", "hotplug:fs0")},
+        "qemu": ["ok:64", "error:some memory device (like virtio-mem) decided"],
+    },
 }
 
 

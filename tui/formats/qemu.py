@@ -36,6 +36,8 @@ BOOT_BACKEND_ID = "ram-boot"
 HYPERV_CPU_FLAGS = "hv-vpindex=on,hv-runtime=on,hv-synic=on"
 """VMBus (needed by hv-balloon) requires a usable Hyper-V SynIC and VP_INDEX."""
 DEFAULT_PHYS_BITS = 40
+BIG_BOOT_RAM = 8 << 30
+"""From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
 _PCI_KINDS = {"virtio-pmem", "virtio-mem"}
 _BACKEND_TYPES = {"ram": "memory-backend-ram", "memfd": "memory-backend-memfd",
@@ -268,7 +270,10 @@ def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | 
     machine_opts: list[tuple[str, object]] = []
     if machine.nvdimm:
         machine_opts.append(("nvdimm", True))
-    if machine.memory_backend == "memfd":
+    # Headless runs of a large private boot RAM use QEMU's default backend type explicitly, with
+    # reserve=off, so the host's overcommit heuristic cannot refuse memory no guest will touch.
+    big_private = headless and machine.memory_backend == "ram" and machine.ram >= BIG_BOOT_RAM
+    if machine.memory_backend == "memfd" or big_private:
         machine_opts.append(("memory-backend", BOOT_BACKEND_ID))
     argv += ["-machine", _opts(machine.type, machine_opts)]
     argv += ["-accel", accel or machine.accel]
@@ -283,6 +288,10 @@ def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | 
         argv += ["-object", _opts("memory-backend-memfd",
                                   [("id", BOOT_BACKEND_ID), ("size", _size(machine.ram)),
                                    ("share", True)])]
+    elif big_private:
+        argv += ["-object", _opts("memory-backend-ram",
+                                  [("id", BOOT_BACKEND_ID), ("size", _size(machine.ram)),
+                                   ("reserve", False)])]
     if machine.type == "q35":
         argv += ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"]
     argv += _root_ports(config)
