@@ -28,18 +28,17 @@ def _user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
 
 
 async def settle(pilot: Pilot[object]) -> None:
-    """Let tables finish their lazy (on idle) column-width updates, then drain messages.
+    """Drain messages, then make tables finish their lazy column-width updates now.
 
-    DataTable measures updated cells when idle; reading the screen right after an edit could
-    show a cell cut at its old width for one frame.
+    DataTable measures updated cells when it is idle; reading the screen right after an edit
+    could show a cell cut at its old width for a frame. Running that step directly makes
+    what the tests read deterministic.
     """
     await pilot.pause()
-    for _ in range(50):
-        busy = [t for t in pilot.app.screen.query(DataTable)
-                if t._updated_cells or t._require_update_dimensions]
-        if not busy:
-            break
-        await pilot.pause(0.01)
+    for table in pilot.app.screen.query(DataTable):
+        if table._updated_cells or table._require_update_dimensions:
+            await table._on_idle(None)
+            table.refresh()
     await pilot.pause()
 
 

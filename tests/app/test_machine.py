@@ -61,7 +61,7 @@ async def test_kvm_below_509_forces_one_memslot_and_the_budget_shows_it() -> Non
         await settle(pilot)
         budget = flat(shown(app, app.query_one(BudgetPanel)))
         assert "free" in budget and "/ 508" in budget
-        assert "< 509 safe max" in budget
+        assert "< 509 → deciders get limit 1" in budget
         assert "soft limit 256" in budget
         # undo restores 32764 everywhere
         await pilot.press("ctrl+z")

@@ -107,6 +107,7 @@ class MemslotApp(App[int]):
         self.status_text = ""
         self._undo: list[Config] = []
         self._redo: list[Config] = []
+        self._qemu_reason: str | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -561,19 +562,21 @@ class MemslotApp(App[int]):
     # ------------------------------------------------------------------ verify
 
     def qemu_unavailable(self) -> str | None:
-        """Why "Verify in QEMU" is disabled, or None when it can run."""
+        """Why "Verify in QEMU" is disabled, or None when it can run (looked up once)."""
+        if self._qemu_reason is not None:
+            return self._qemu_reason or None
         verify = integrations.verify()
         if verify is None:
-            return integrations.missing("QEMU verification")
-        try:
-            found = verify.find_qemu()
-        except Exception as exc:
-            return f"no QEMU: {exc}"
-        if isinstance(found, str):
-            return found
-        if found is None or getattr(found, "path", True) is None:
-            return getattr(found, "reason", None) or "no QEMU >= 8.2 found"
-        return None
+            reason = integrations.missing("QEMU verification")
+        else:
+            try:
+                found = verify.find_qemu()
+                reason = getattr(found, "reason", None) or (
+                    "" if getattr(found, "path", None) else "no QEMU >= 8.2 found")
+            except Exception as exc:
+                reason = f"no QEMU: {exc}"
+        self._qemu_reason = reason or ""
+        return reason or None
 
     def action_verify(self) -> None:
         """Run the configuration in a real QEMU (worker thread), or say why not."""
@@ -594,7 +597,7 @@ class MemslotApp(App[int]):
 
         try:
             result = verify.verify(config, progress=progress)
-            text = _describe_result(result)
+            text = _describe_result(result, verify)
         except Exception as exc:
             text = f"verification failed: {type(exc).__name__}: {exc}"
         self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
@@ -682,20 +685,17 @@ class MemslotApp(App[int]):
                                 lambda p=panel_id: self.action_focus_panel(p))
 
 
-def _describe_result(result: Any) -> str:
-    """Text for a VerifyResult whatever its exact shape (summary/text, else repr)."""
-    for name in ("summary", "text", "report"):
-        value = getattr(result, name, None)
-        if isinstance(value, str) and value:
-            return value
-        if callable(value):
-            try:
-                text = value()
-            except TypeError:
-                continue
-            if isinstance(text, str):
-                return text
-    return str(result)
+def _describe_result(result: Any, verify: Any) -> str:
+    """Text for a VerifyResult: the verifier's own table, its error and notes."""
+    parts: list[str] = []
+    if getattr(result, "error", None):
+        parts.append(f"✗ {result.error}")
+    try:
+        parts.append(str(verify.format_table(result, width=80)))
+    except Exception:  # an unexpected result shape still shows something useful
+        parts.append(str(result))
+    parts.extend(f"note: {note}" for note in getattr(result, "notes", ()) or ())
+    return "\n".join(parts)
 
 
 def make_app(config: Config | None = None, path: Path | None = None) -> MemslotApp:

@@ -11,8 +11,8 @@ from tui.engine.report import Budget, Report
 
 from .base import Panel, update_static
 
-BAR = 16
-LABEL = 14
+BAR = 12
+LABEL = 13
 
 
 def bar(used: int, reserved: int, total: int, width: int = BAR) -> Content:
@@ -63,10 +63,10 @@ def render_budget(budget: Budget, report: Report) -> Content:
     overall = [m for m in (budget.kvm_max, budget.vhost_max) if m is not None]
     if overall:
         low = min(overall)
-        verdict = (Content.styled(f"< {budget.safe_max} safe max: auto-deciding devices get"
-                                  " limit 1", "$warning") if low < budget.safe_max
-                   else Content.styled(f"≥ {budget.safe_max} safe max: devices may decide",
-                                       "$success"))
+        if low < budget.safe_max:
+            verdict = Content.styled(f"< {budget.safe_max} → deciders get limit 1", "$warning")
+        else:
+            verdict = Content.styled(f"≥ {budget.safe_max} → devices may decide", "$success")
         lines.append(Content.assemble(("overall max".ljust(LABEL), "bold"),
                                       f" min(KVM, vhost) = {low}\n", " " * (LABEL + 1),
                                       verdict))

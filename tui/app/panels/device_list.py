@@ -17,6 +17,7 @@ from .. import edits
 from ..catalog import Group
 from ..messages import DeviceSelected, EditRequested, FormRequested
 from .base import Panel, Row, selected_key, sync_table
+from .table import MemslotTable
 
 
 class DeviceListPanel(Panel):
@@ -33,7 +34,7 @@ class DeviceListPanel(Panel):
 
     def compose(self) -> ComposeResult:
         """The table and mouse buttons for every key action."""
-        table: DataTable[object] = DataTable(cursor_type="row", id=f"{self.GROUP}-table")
+        table = MemslotTable(cursor_type="row", id=f"{self.GROUP}-table")
         table.add_columns(*self.COLUMNS)
         yield table
         with Horizontal(classes="buttons"):

@@ -27,7 +27,7 @@ TEXTS: dict[str, str] = {  # field: placeholder
 LABELS: dict[str, str] = {
     "type": "machine", "accel": "accel", "kvm_memslots": "KVM memslots", "qemu_version": "QEMU",
     "ram": "ram", "maxmem": "maxmem", "slots": "slots", "memory_backend": "RAM backend",
-    "nvdimm": "nvdimm=on", "guest_plugs_memory": "guest plugs memory", "phys_bits": "phys-bits",
+    "nvdimm": "nvdimm=on", "guest_plugs_memory": "guest plugs", "phys_bits": "phys-bits",
     "cpu_vendor": "CPU vendor", "host_thp_size": "host THP", "boot_kvm_slots": "boot KVM",
     "boot_ram_sections": "boot vhost",
 }

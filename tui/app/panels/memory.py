@@ -20,7 +20,7 @@ class MemoryPanel(DeviceListPanel):
 
     TITLE = "Memory devices"
     GROUP = "memory"
-    COLUMNS: ClassVar = ("id", "kind", "size", "backend", "limit", "memslots")
+    COLUMNS: ClassVar = ("id", "kind", "size", "limit", "memslots")
     BINDING_GROUP_TITLE = "Memory devices"
     HELP = """\
 ## Memory devices
@@ -45,5 +45,5 @@ what the device then uses. Select a row to see the derivation in **Explain**.
             else:
                 limit = view.number(result.memslot_limit if result else None)
                 slots = view.number(result.memslots if result else None)
-            rows.append((device.id, (device.id, device.kind, size, device.backend, limit, slots)))
+            rows.append((device.id, (device.id, device.kind, size, limit, slots)))
         return rows

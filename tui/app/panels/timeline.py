@@ -18,6 +18,7 @@ from tui.engine.units import format_size
 from .. import edits, view
 from ..messages import EditRequested, EventFormRequested, EventSelected
 from .base import Panel, Row, sync_table
+from .table import MemslotTable
 
 
 class TimelinePanel(Panel):
@@ -43,8 +44,8 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
 
     def compose(self) -> ComposeResult:
         """The event table and buttons for mouse users."""
-        table: DataTable[object] = DataTable(cursor_type="row", id="timeline-table")
-        table.add_columns("#", "action", "device", "kind", "outcome")
+        table = MemslotTable(cursor_type="row", id="timeline-table")
+        table.add_columns("#", "action", "device", "outcome")
         yield table
         with Horizontal(classes="buttons"):
             yield Button("▲ Up", id="timeline-up", compact=True)
@@ -74,7 +75,6 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
             action = event.action
             if event.requested_size is not None:
                 action = f"resize→{format_size(event.requested_size)}"
-            kind = result.kind if result else config.device(event.device).kind
             text = view.outcome(result)
             if result is not None and not result.ok and not result.skipped:
                 cell: object = Text(text, style=error)
@@ -83,7 +83,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
             else:
                 cell = text
             rows.append((f"e{index}:{event.action}:{event.device}",
-                         (str(index + 1), action, event.device, kind, cell)))
+                         (str(index + 1), action, event.device, cell)))
         return rows
 
     def show(self, config: Config, report: Report | None) -> None:
