@@ -24,6 +24,7 @@ G = 1 << 30
 M = 1 << 20
 SEEDS = [11, 23, 37, 41, 53, 67, 71, 89]
 EXTRA = int(os.environ.get("MEMSLOT_QEMU_FUZZ", "0") or 0)
+ACCEL = os.environ.get("MEMSLOT_QEMU_ACCEL") or None
 
 
 def generate(seed: int) -> dict[str, Any]:
@@ -95,6 +96,6 @@ def test_random_configuration(seed: int, qemu_info) -> None:
         config = Config.model_validate(data)
     except ValidationError:
         pytest.skip(f"seed {seed}: generated an invalid configuration")
-    result = verify(config, qemu=qemu_info.path, timeout=15)
+    result = verify(config, qemu=qemu_info.path, accel=ACCEL, timeout=15)
     assert result.error is None, result.error
     assert not result.mismatches, (f"seed {seed}\n{json.dumps(data)}\n{format_table(result)}")
