@@ -72,7 +72,7 @@ class MemslotApp(App[int]):
 
     CSS_PATH: ClassVar = ["app.tcss"]
     TITLE = "memslot-explorer"
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
     BINDINGS: ClassVar = [
         Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
         Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change"),
@@ -112,7 +112,8 @@ class MemslotApp(App[int]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        """Three columns at ≥ 120 columns; stacked (scrolling) below."""
+        """Three columns at ≥ 160 columns, two columns over budget+suggestions at ≥ 120,
+        stacked (scrolling) below."""
         yield Header(show_clock=False, icon="▦")
         with Horizontal(id="main"):
             with Vertical(id="col-left", classes="column"):
