@@ -66,19 +66,24 @@ class Outcome:
     status: Status
     error: str | None = None
     memslots: int | None = None
+    address: int | None = None
+    """Guest-physical address of a plugged memory device (pc-dimm `addr`, virtio `memaddr`)."""
     detail: str = ""
     """How QEMU said it (e.g. "stderr; QMP never answered, QEMU killed")."""
 
-    def text(self, width: int | None = None) -> str:
-        """Short human form for the table."""
+    def text(self, width: int | None = None, address: bool = False) -> str:
+        """Short human form for the table (`address`: append where the device landed)."""
         if self.status == "error":
             message = self.error or ""
             if width is not None and len(message) > width:
                 message = message[: width - 1] + "…"
             return f"error: {message}"
+        text = self.status
         if self.status == "ok" and self.memslots is not None:
-            return f"ok, {self.memslots} memslot{'s' if self.memslots != 1 else ''}"
-        return self.status
+            text = f"ok, {self.memslots} memslot{'s' if self.memslots != 1 else ''}"
+        if address and self.address is not None:
+            text += f" at 0x{self.address:x}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -279,6 +284,21 @@ def _first_error_line(text: str) -> str | None:
     return None
 
 
+_MEMORY_KINDS = ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem", "hv-balloon")
+
+
+def _observe(client: QmpClient, device: Any, timeout: float) -> Outcome:
+    """What QEMU shows of a memory device it accepted: memslots (virtio-mem) and address."""
+    address = None
+    prop = {"pc-dimm": "addr", "nvdimm": "addr", "virtio-pmem": "memaddr",
+            "virtio-mem": "memaddr"}.get(device.kind)
+    if prop is not None:
+        address = client.execute("qom-get", {"path": f"/machine/peripheral/{device.id}",
+                                             "property": prop}, timeout=timeout)
+    return Outcome("ok", memslots=_memslots(client, device, timeout),
+                   address=address if isinstance(address, int) else None)
+
+
 def _memslots(client: QmpClient, device: Any, timeout: float) -> int | None:
     """virtio-mem: count memslot-<N> children (dynamic-memslots=off: none, so 1)."""
     if device.kind != "virtio-mem":
@@ -297,9 +317,9 @@ def _engine_outcome(event: EventResult, device: Any) -> Outcome:
         return Outcome("error", event.error)
     if event.pending:
         return Outcome("pending")
-    memslots = event.memslots if device.kind == "virtio-mem" and event.action in (
-        "cold", "hotplug") else None
-    return Outcome("ok", memslots=memslots)
+    placed = event.action in ("cold", "hotplug")
+    memslots = event.memslots if device.kind == "virtio-mem" and placed else None
+    return Outcome("ok", memslots=memslots, address=event.address if placed else None)
 
 
 def _same_error(engine: str | None, qemu: str | None) -> bool:
@@ -313,8 +333,13 @@ def _compare(engine: Outcome, qemu: Outcome) -> bool:
         return False
     if engine.status == "error":
         return _same_error(engine.error, qemu.error)
-    if engine.status == "ok" and engine.memslots is not None and qemu.memslots is not None:
-        return engine.memslots == qemu.memslots
+    if engine.status == "ok":
+        if engine.memslots is not None and qemu.memslots is not None \
+                and engine.memslots != qemu.memslots:
+            return False
+        if engine.address is not None and qemu.address is not None \
+                and engine.address != qemu.address:
+            return False
     return True
 
 
@@ -434,7 +459,7 @@ class _Runner:
                 self._try(command)
             return Outcome("ok"), True
         if event.action == "hotplug":
-            return Outcome("ok", memslots=_memslots(self.client, device, self.timeout)), True
+            return _observe(self.client, device, self.timeout), True
         return Outcome("ok"), True
 
     def _undo(self, done: list[dict[str, Any]]) -> None:
@@ -516,11 +541,11 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
                 return outcomes
             outcomes[-1] = Outcome("ok")
             reached = _reached_before(config, cold, failed_at)
-            memslots = _prefix_memslots(config, reached, info, accel, timeout, procs, say)
+            observed = _prefix_observe(config, reached, info, accel, timeout, procs, say)
             for i in range(len(config.timeline)):
                 if i in reached:
-                    outcomes[i] = Outcome("ok", memslots=memslots.get(i), detail="" if memslots
-                                          else "QEMU exited later; memslots not read")
+                    outcomes[i] = observed.get(i) or Outcome(
+                        "ok", detail="QEMU exited later; memslots and address not read")
                 elif i == failed_at:
                     outcomes[i] = Outcome("error", message, detail="stderr (QEMU exited 1)")
                 else:
@@ -530,7 +555,7 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
         assert runner.client is not None
         for i in cold:
             device = config.device(config.timeline[i].device)
-            outcomes[i] = Outcome("ok", memslots=_memslots(runner.client, device, timeout))
+            outcomes[i] = _observe(runner.client, device, timeout)
         alive = True
         for i, event in enumerate(config.timeline):
             if event.action == "cold":
@@ -562,21 +587,21 @@ def _reached_before(config: Config, cold: list[int], failed_at: int) -> list[int
     return sorted([*netdevs, *others])
 
 
-def _prefix_memslots(config: Config, reached: list[int], info: QemuInfo, accel: str,
-                     timeout: float, procs: Processes, say: Callable[[str], None]
-                     ) -> dict[int, int | None]:
+def _prefix_observe(config: Config, reached: list[int], info: QemuInfo, accel: str,
+                    timeout: float, procs: Processes, say: Callable[[str], None]
+                    ) -> dict[int, Outcome]:
     """A cold plug failed: rerun QEMU with only the cold plugs QEMU completed before it, to read
-    the memslots the virtio-mem devices decided. Empty when there is nothing to read or it fails."""
+    what those memory devices got (memslots, address). Empty when nothing to read or it fails."""
     earlier = [config.timeline[i] for i in reached]
-    if not any(config.device(e.device).kind == "virtio-mem" for e in earlier):
+    if not any(config.device(e.device).kind in _MEMORY_KINDS for e in earlier):
         return {}
-    say("rerunning QEMU without the failed cold plug to read memslots")
+    say("rerunning QEMU without the failed cold plug to read what the others got")
     runner = _Runner(config.model_copy(update={"timeline": tuple(earlier)}), info, accel,
                      timeout, procs, say)
     try:
         if runner.start_qemu("qemu-prefix") is not None or runner.client is None:
             return {}
-        return {i: _memslots(runner.client, config.device(e.device), timeout)
+        return {i: _observe(runner.client, config.device(e.device), timeout)
                 for i, e in zip(reached, earlier, strict=True)}
     except (QmpError, QmpTimeout, QmpClosed):
         return {}
@@ -640,8 +665,8 @@ def format_table(result: VerifyResult, width: int = 56) -> str:
     for row in result.mismatches:
         lines.append("")
         lines.append(f"mismatch at {row.label}:")
-        lines.append(f"  engine: {row.engine.text() if row.engine else '-'}")
-        lines.append(f"  QEMU:   {row.qemu.text() if row.qemu else '-'}"
+        lines.append(f"  engine: {row.engine.text(address=True) if row.engine else '-'}")
+        lines.append(f"  QEMU:   {row.qemu.text(address=True) if row.qemu else '-'}"
                      + (f"  ({row.qemu.detail})" if row.qemu and row.qemu.detail else ""))
     if result.not_verifiable:
         lines.append("")
