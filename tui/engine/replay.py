@@ -9,6 +9,9 @@ are reported as never reached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from . import devices as dev
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
@@ -23,7 +26,7 @@ from .model import (
     VhostVdpa,
     VirtioMem,
 )
-from .report import EventResult, Report, Step, step, trusted
+from .report import Budget, EventResult, Report, Step, step, trusted
 from .state import KVM_ABORT, Abort, MachineState, Refused, guest_plug, is_plugged
 from .units import human_size
 from .versions import rules_for
@@ -46,80 +49,42 @@ def replay(config: Config) -> Report:
     rules = rules_for(config.machine)
     lay = layout(config.machine)
     state = MachineState(config=config, rules=rules, layout=lay, boot=BootMemory(0, 0),
-                   vhost=VhostState(rules=rules))
+                         vhost=VhostState(rules=rules))
     state.consumers = {c.id: c for c in config.consumers}
     if lay.device_memory_base is not None and lay.device_memory_size:
         state.gaps.give(lay.device_memory_base, lay.device_memory_size)
     results: dict[int, EventResult] = {}
-    warnings: list[str] = []
-    startup_warnings: list[str] = []
-    fatal: str | None = lay.startup_error
-    fatal_at: str | None = "start-up" if fatal else None
+    timeline = list(enumerate(config.timeline))
+    cold = [(i, e) for i, e in timeline if e.action == "cold"]
+    netdevs = [(i, e) for i, e in cold if _is_netdev(config, e)]
+    devices = [(i, e) for i, e in cold if not _is_netdev(config, e)]
+    hot = [(i, e) for i, e in timeline if e.action != "cold"]
 
-    if fatal is None:
-        cold = [(i, e) for i, e in enumerate(config.timeline) if e.action == "cold"]
-        netdevs = [(i, e) for i, e in cold if _is_netdev(config, e)]
-        others = [(i, e) for i, e in cold if not _is_netdev(config, e)]
-        # -netdev back-ends exist before the machine: they see no memory at all.
-        for index, event in netdevs:
-            results[index] = _run(state, index, event, "cold")
-            if not results[index].ok:
-                fatal, fatal_at = results[index].error, event.device
-                break
-        if fatal is None:
-            try:
-                state.remap(lambda: _set_boot(state, lay.cold, map_consumers=False))
-            except Abort as exc:
-                fatal, fatal_at = str(exc), "start-up"
-        if fatal is None:
-            for index, event in others:
-                results[index] = _run(state, index, event, "cold")
-                if not results[index].ok:
-                    fatal, fatal_at = results[index].error, event.device
-                    break
-        if fatal is None:
-            try:
-                state.remap(lambda: _set_boot(state, lay.hot, map_consumers=True))
-                state.booted = True
-                if config.machine.guest_plugs_memory:
-                    for item in state.memory.values():
-                        if isinstance(item.device, VirtioMem):
-                            guest_plug(state, item, item.requested)
-            except Abort as exc:
-                fatal, fatal_at = str(exc), "the first reset"
-            boot_budget = state.budget()
-        else:
-            boot_budget = None
-        if fatal is None:
-            for index, event in enumerate(config.timeline):
-                if event.action == "cold":
-                    continue
-                results[index] = _run(state, index, event, "hot")
-                if state.stopped:
-                    fatal, fatal_at = state.stopped, event.device
-                    break
-    else:
-        boot_budget = None
+    # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
+    # boot memory, every -device in command-line order, the first reset, then the monitor.
+    stop: _Stop | None = _Stop(lay.startup_error, "start-up") if lay.startup_error else None
+    boot_budget = None
+    if stop is None:
+        stop = _play(state, netdevs, "cold", results)
+    if stop is None:
+        stop = _map(state, lambda: _set_boot(state, lay.cold, map_consumers=False), "start-up")
+    if stop is None:
+        stop = _play(state, devices, "cold", results)
+    if stop is None:
+        stop = _map(state, lambda: _first_reset(state), "the first reset")
+        boot_budget = state.budget()
+    if stop is None:
+        stop = _play(state, hot, "hot", results)
 
     final = state.budget()
-    events: list[EventResult] = []
-    for index, event in enumerate(config.timeline):
-        if index in results:
-            events.append(results[index])
-        else:
-            events.append(EventResult(
-                index=index, action=event.action, device=event.device,
-                kind=_kind(config, event.device), phase="cold" if event.action == "cold" else "hot",
-                ok=False, skipped=True,
-                warnings=(_never_reached(fatal, fatal_at),), budget=final))
-    for result in events:
-        warnings.extend(w for w in result.warnings if not result.skipped)
+    events = [results.get(index) or _never(config, index, event, stop, final)
+              for index, event in timeline]
+    warnings = [w for result in events if not result.skipped for w in result.warnings]
     return Report(
         qemu_version=config.machine.qemu_version,
         rules=rules.name,
-        startup_error=lay.startup_error if lay.startup_error else (
-            fatal if fatal_at in ("start-up", "the first reset") else None),
-        startup_warnings=tuple(startup_warnings),
+        startup_error=stop.error if stop and stop.where in ("start-up", "the first reset")
+        else None,
         device_memory_base=lay.device_memory_base,
         device_memory_size=lay.device_memory_size,
         events=tuple(events),
@@ -127,6 +92,53 @@ def replay(config: Config) -> Report:
         final=final,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """QEMU can take no further event: it exited, aborted, or its monitor is stuck."""
+
+    error: str
+    where: str
+
+
+def _play(state: MachineState, events: list[tuple[int, Event]], phase: str,
+          results: dict[int, EventResult]) -> _Stop | None:
+    """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
+    for index, event in events:
+        result = results[index] = _run(state, index, event, phase)
+        if state.stopped or (phase == "cold" and not result.ok):
+            return _Stop(state.stopped or result.error or "", event.device)
+    return None
+
+
+def _map(state: MachineState, change: Callable[[], None], where: str) -> _Stop | None:
+    """Map boot memory or apply the first reset; KVM running out of slots aborts QEMU."""
+    try:
+        state.remap(change)
+    except Abort as exc:
+        return _Stop(str(exc), where)
+    return None
+
+
+def _first_reset(state: MachineState) -> None:
+    """The reset splits boot memory, maps cold consumers, and the guest plugs virtio-mem."""
+    _set_boot(state, state.layout.hot, map_consumers=True)
+    state.booted = True
+    if state.machine.guest_plugs_memory:
+        for item in list(state.memory.values()):
+            if isinstance(item.device, VirtioMem):
+                guest_plug(state, item, item.requested)
+
+
+def _never(config: Config, index: int, event: Event, stop: _Stop | None,
+           final: Budget) -> EventResult:
+    """An event QEMU never got to."""
+    reason = _never_reached(stop.error if stop else None, stop.where if stop else None)
+    return EventResult(
+        index=index, action=event.action, device=event.device,
+        kind=_kind(config, event.device), phase="cold" if event.action == "cold" else "hot",
+        ok=False, skipped=True, warnings=(reason,), budget=final)
 
 
 # ------------------------------------------------------------------ helpers
