@@ -445,6 +445,15 @@ CASES: dict[str, dict[str, Any]] = {
                    "timeline": _events("cold:vm0", "hotplug:fs0")},
         "qemu": ["ok:64", "error:some memory device (like virtio-mem) decided"],
     },
+    "vmem-big-block-alignment-warning": {
+        # block-size 4G on a device-memory region based at 6G: QEMU warns and places it at 8G
+        "config": {"machine": {"ram": "4G", "maxmem": "20G"},
+                   "memory_devices": [_vmem("vm0", "8G", False, block_size="4G"),
+                                      _dimm("d0", "1G")],
+                   "timeline": _events("hotplug:vm0", "hotplug:d0")},
+        "qemu": ["ok:1", "error:no slots where allocated"],
+        "warnings": {1: "the alignment (0x100000000) exceeds the expected maximum alignment"},
+    },
 }
 
 
@@ -488,6 +497,10 @@ def test_engine_matches_qemu(name: str, qemu_info) -> None:
     assert len(events) == len(case["qemu"]), table
     for index, (want, got) in enumerate(zip(case["qemu"], events, strict=True), start=1):
         assert _matches(want, got), f"event {index}: QEMU said {got!r}, case pins {want!r}\n{table}"
+    rows = [row for row in result.rows if row.index >= 0]
+    for number, prefix in case.get("warnings", {}).items():
+        qemu = rows[number - 1].qemu
+        assert qemu is not None and any(w.startswith(prefix) for w in qemu.warnings), table
     assert not result.mismatches, f"engine != QEMU (write it to docs/engine-requests.md)\n{table}"
 
 

@@ -205,12 +205,16 @@ class Processes:
     # ----------------------------------------------------------------- back-ends
 
     def start_vhost_user_backend(self, name: str, socket_path: str, max_mem_slots: int,
-                                 configure_mem_slots: bool, timeout: float = 10.0) -> Started:
-        """Our own back-end (tui.qemu.vhost_user_backend) listening on `socket_path`."""
+                                 configure_mem_slots: bool, timeout: float = 10.0,
+                                 config: bool = False) -> Started:
+        """Our own back-end (tui.qemu.vhost_user_backend) listening on `socket_path`;
+        `config` for devices that read their config space from it (blk, vsock)."""
         argv = [sys.executable, "-m", "tui.qemu.vhost_user_backend", "--socket", socket_path,
                 "--max-mem-slots", str(max_mem_slots)]
         if not configure_mem_slots:
             argv.append("--no-configure-mem-slots")
+        if config:
+            argv.append("--config")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,6 +68,10 @@ class Outcome:
     memslots: int | None = None
     address: int | None = None
     """Guest-physical address of a plugged memory device (pc-dimm `addr`, virtio `memaddr`)."""
+    warnings: tuple[str, ...] = ()
+    """warn_report() texts for this event (QEMU: stderr, without the "warning: " prefix)."""
+    warnings_read: bool = True
+    """False when QEMU hung or exited, so its warnings for this event could not be told apart."""
     detail: str = ""
     """How QEMU said it (e.g. "stderr; QMP never answered, QEMU killed")."""
 
@@ -83,6 +87,8 @@ class Outcome:
             text = f"ok, {self.memslots} memslot{'s' if self.memslots != 1 else ''}"
         if address and self.address is not None:
             text += f" at 0x{self.address:x}"
+        if address and self.warnings:
+            text += "".join(f"; warning: {w}" for w in self.warnings)
         return text
 
 
@@ -272,6 +278,50 @@ def _attribute_cold_failure(stderr: str) -> tuple[str | None, str]:
     return None, errors[-1] if errors else "QEMU exited without a message"
 
 
+HOST_NOISE = ("host doesn't support requested feature", "Host physical bits")
+"""Warnings about the host CPU, not about memory: never compared."""
+
+
+def _warning_text(message: str) -> str | None:
+    if not message.startswith("warning: "):
+        return None
+    text = message[len("warning: "):].strip()
+    return None if text.startswith(HOST_NOISE) else text
+
+
+def _warnings(text: str) -> tuple[str, ...]:
+    """Warnings in new stderr text (hot events): `qemu-system-x86_64: warning: ...` lines."""
+    found: list[str] = []
+    for line in text.splitlines():
+        message = line.split(": ", 1)[1] if ": " in line and "qemu-system" in \
+            line.split(": ", 1)[0] else line
+        warning = _warning_text(message.strip())
+        if warning:
+            found.append(warning)
+    return tuple(found)
+
+
+def _cold_warnings(stderr: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """Start-up stderr → (device id → its warnings, warnings not tied to a device)."""
+    per_device: dict[str, list[str]] = {}
+    general: list[str] = []
+    for line in stderr.splitlines():
+        match = _PREFIXED.match(line)
+        if match:
+            option, arg, message = match.groups()
+            warning = _warning_text(message)
+            ident = re.search(r"(?:^|,)id=([^,]+)", arg)
+            if warning and ident:
+                device = ident.group(1)
+                if option in ("object", "chardev") and device.startswith(("mem-", "chr-")):
+                    device = device[4:]
+                per_device.setdefault(device, []).append(warning)
+            continue
+        warning = _warnings(line)
+        general.extend(warning)
+    return {k: tuple(v) for k, v in per_device.items()}, tuple(general)
+
+
 def _first_error_line(text: str) -> str | None:
     """The message in new stderr text (hung netdev): not a hint, warning or retry line."""
     for line in text.splitlines():
@@ -314,12 +364,13 @@ def _engine_outcome(event: EventResult, device: Any) -> Outcome:
     if event.skipped:
         return Outcome("skipped")
     if not event.ok:
-        return Outcome("error", event.error)
+        return Outcome("error", event.error, warnings=tuple(event.warnings))
     if event.pending:
-        return Outcome("pending")
+        return Outcome("pending", warnings=tuple(event.warnings))
     placed = event.action in ("cold", "hotplug")
     memslots = event.memslots if device.kind == "virtio-mem" and placed else None
-    return Outcome("ok", memslots=memslots, address=event.address if placed else None)
+    return Outcome("ok", memslots=memslots, address=event.address if placed else None,
+                   warnings=tuple(event.warnings))
 
 
 def _same_error(engine: str | None, qemu: str | None) -> bool:
@@ -330,6 +381,9 @@ def _same_error(engine: str | None, qemu: str | None) -> bool:
 
 def _compare(engine: Outcome, qemu: Outcome) -> bool:
     if engine.status != qemu.status:
+        return False
+    if engine.status != "skipped" and qemu.warnings_read \
+            and sorted(engine.warnings) != sorted(qemu.warnings):
         return False
     if engine.status == "error":
         return _same_error(engine.error, qemu.error)
@@ -371,8 +425,9 @@ class _Runner:
             else:
                 self.progress(f"starting vhost-user back-end for {vhost.id} "
                               f"({vhost.max_mem_slots} slots)")
-                self.procs.start_vhost_user_backend(f"vu-{vhost.id}", path, vhost.max_mem_slots,
-                                                    vhost.configure_mem_slots)
+                self.procs.start_vhost_user_backend(
+                    f"vu-{vhost.id}", path, vhost.max_mem_slots, vhost.configure_mem_slots,
+                    config=vhost.device in ("blk", "vsock"))
         for device in self.config.memory_devices:
             if device.backend == "file" and device.readonly:
                 with open(qemu_format.file_path(device, str(self.procs.tmpdir)), "wb") as handle:
@@ -418,7 +473,16 @@ class _Runner:
             pass
 
     def hot_event(self, index: int) -> tuple[Outcome, bool]:
-        """Play one hot event; (QEMU's outcome, whether QEMU is still usable)."""
+        """Play one hot event; (QEMU's outcome with its warnings, whether QEMU is usable)."""
+        before = self._stderr_len()
+        outcome, alive = self._hot_event(index)
+        if alive and self.qemu is not None:
+            warnings = _warnings(self.qemu.stderr()[before:])
+            if warnings:
+                outcome = replace(outcome, warnings=warnings)
+        return outcome, alive
+
+    def _hot_event(self, index: int) -> tuple[Outcome, bool]:
         assert self.client is not None
         event = self.config.timeline[index]
         device = self.config.device(event.device)
@@ -443,13 +507,13 @@ class _Runner:
             text = self.qemu.stderr()[before:] if self.qemu else ""
             self.kill_qemu()
             message = _first_error_line(text)
-            return Outcome("error", message, detail="stderr; QMP never answered, QEMU killed by "
-                                                    "PID"), False
+            return Outcome("error", message, warnings_read=False,
+                           detail="stderr; QMP never answered, QEMU killed by PID"), False
         except QmpClosed:
             text = self.qemu.stderr()[before:] if self.qemu else ""
             self.kill_qemu()
             return Outcome("error", _first_error_line(text) or "QEMU exited",
-                           detail="QEMU exited"), False
+                           warnings_read=False, detail="QEMU exited"), False
         if event.action == "unplug":
             deleted = self.client.wait_event("DEVICE_DELETED", timeout=UNPLUG_WAIT,
                                              match={"device": device.id})
@@ -535,27 +599,32 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
             device_id, message = failure
             failed_at = next((i for i in cold if config.timeline[i].device == device_id), None)
             if failed_at is None:
-                outcomes[-1] = Outcome("error", message, detail="stderr at start-up")
+                outcomes[-1] = Outcome("error", message, warnings_read=False,
+                                       detail="stderr at start-up")
                 for i in range(len(config.timeline)):
                     outcomes[i] = Outcome("skipped")
                 return outcomes
-            outcomes[-1] = Outcome("ok")
+            outcomes[-1] = Outcome("ok", warnings_read=False)
             reached = _reached_before(config, cold, failed_at)
             observed = _prefix_observe(config, reached, info, accel, timeout, procs, say)
             for i in range(len(config.timeline)):
                 if i in reached:
-                    outcomes[i] = observed.get(i) or Outcome(
-                        "ok", detail="QEMU exited later; memslots and address not read")
+                    outcomes[i] = replace(observed[i], warnings_read=False) if i in observed \
+                        else Outcome("ok", warnings_read=False,
+                                     detail="QEMU exited later; memslots and address not read")
                 elif i == failed_at:
-                    outcomes[i] = Outcome("error", message, detail="stderr (QEMU exited 1)")
+                    outcomes[i] = Outcome("error", message, warnings_read=False,
+                                          detail="stderr (QEMU exited 1)")
                 else:
                     outcomes[i] = Outcome("skipped")
             return outcomes
-        outcomes[-1] = Outcome("ok")
-        assert runner.client is not None
+        assert runner.client is not None and runner.qemu is not None
+        per_device, general = _cold_warnings(runner.qemu.stderr())
+        outcomes[-1] = Outcome("ok", warnings=general)
         for i in cold:
             device = config.device(config.timeline[i].device)
-            outcomes[i] = _observe(runner.client, device, timeout)
+            outcomes[i] = replace(_observe(runner.client, device, timeout),
+                                  warnings=per_device.get(device.id, ()))
         alive = True
         for i, event in enumerate(config.timeline):
             if event.action == "cold":
@@ -614,7 +683,7 @@ def _fill_rows(result: VerifyResult, original: Config, run_config: Config, repor
     if not qemu:  # the run failed before QEMU started
         return
     engine_start = Outcome("error", report.startup_error) if report.startup_error \
-        else Outcome("ok")
+        else Outcome("ok", warnings=tuple(report.startup_warnings))
     start = qemu.get(-1, Outcome("ok"))
     result.rows.append(VerifyRow(-1, "start", "", "", engine_start, start,
                                  _compare(engine_start, start), start.detail))

@@ -8,7 +8,7 @@ need one that answers whatever we say. It answers the handshake QEMU performs in
 memory table and vring file descriptors, and processes no virtqueue: no guest ever runs.
 
 Usage: python -m tui.qemu.vhost_user_backend --socket PATH --max-mem-slots N
-       [--no-configure-mem-slots] [--queues N]
+       [--no-configure-mem-slots] [--config] [--queues N]
 """
 
 from __future__ import annotations
@@ -58,9 +58,10 @@ class Backend:
     """Per-process settings and what QEMU told us (kept for debugging and tests)."""
 
     def __init__(self, max_mem_slots: int, configure_mem_slots: bool, queues: int,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, config: bool = False) -> None:
         self.max_mem_slots = max_mem_slots
         self.configure_mem_slots = configure_mem_slots
+        self.config = config
         self.queues = queues
         self.verbose = verbose
         self.regions: dict[tuple[int, int], int] = {}
@@ -72,9 +73,11 @@ class Backend:
 
     @property
     def protocol_features(self) -> int:
-        """MQ and CONFIG always (vhost-user-blk/-vsock need GET_CONFIG; QEMU masks CONFIG off for
-        devices that do not use it); CONFIGURE_MEM_SLOTS unless disabled (QEMU then uses 8)."""
-        value = PROTOCOL_F_MQ | PROTOCOL_F_CONFIG
+        """MQ always; CONFIG when asked (vhost-user-blk/-vsock need GET_CONFIG, other devices
+        make QEMU warn about it); CONFIGURE_MEM_SLOTS unless disabled (QEMU then uses 8)."""
+        value = PROTOCOL_F_MQ
+        if self.config:
+            value |= PROTOCOL_F_CONFIG
         if self.configure_mem_slots:
             value |= PROTOCOL_F_CONFIGURE_MEM_SLOTS
         return value
@@ -193,10 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-configure-mem-slots", action="store_true",
                         help="do not offer CONFIGURE_MEM_SLOTS (QEMU then assumes 8 slots)")
     parser.add_argument("--queues", type=int, default=16, help="reply to GET_QUEUE_NUM")
+    parser.add_argument("--config", action="store_true",
+                        help="offer PROTOCOL_F_CONFIG and answer GET_CONFIG with zeros "
+                             "(vhost-user-blk and -vsock need it)")
     parser.add_argument("--verbose", action="store_true", help="trace requests to stderr")
     args = parser.parse_args(argv)
     backend = Backend(args.max_mem_slots, not args.no_configure_mem_slots, args.queues,
-                      args.verbose)
+                      args.verbose, args.config)
 
     def _stop(_signum: int, _frame: object) -> None:
         raise SystemExit(0)
