@@ -140,14 +140,6 @@ async def test_quit_warns_about_unsaved_changes() -> None:
     assert app.return_value == 0
 
 
-async def test_quit_without_changes_does_not_ask() -> None:
-    app = make_app(order_config())
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+q")
-        await settle(pilot)
-    assert app.return_value == 0
-
-
 async def test_export_preview_and_copy() -> None:
     app = make_app(order_config())
     async with app.run_test(size=SIZE) as pilot:
@@ -163,3 +155,8 @@ async def test_export_preview_and_copy() -> None:
         await pilot.press("c")
         await settle(pilot)
         assert app.clipboard == app.screen.text
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+q")  # nothing changed: quits without asking
+        await settle(pilot)
+    assert app.return_value == 0

@@ -46,6 +46,7 @@ from .panels.explain import ExplainPanel
 from .panels.machine import MachinePanel
 from .panels.memory import MemoryPanel
 from .panels.suggestions import SuggestionsPanel
+from .panels.table import MemslotTable
 from .panels.timeline import TimelinePanel
 from .panels.vhost import VhostPanel
 from .screens.device_form import DeviceFormScreen
@@ -72,6 +73,7 @@ class MemslotApp(App[int]):
 
     CSS_PATH: ClassVar = ["app.tcss"]
     TITLE = "memslot-explorer"
+    AUTO_FOCUS = "#timeline-table"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
     BINDINGS: ClassVar = [
         Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
@@ -134,12 +136,19 @@ class MemslotApp(App[int]):
         """Replay the starting config; show a load error from the command line, if any."""
         self.config = self._initial
         self.set_status(self._initial.title or "new configuration")
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         table = self.query_one(TimelinePanel).table
         table.focus()
         # stacked panels (narrow terminal): bring the timeline into view once laid out
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
         if self.load_error is not None:
             self.show_load_error(self.load_error)
+
+    def _theme_changed(self, _theme: object) -> None:
+        """Table cells carry theme colours (errors): redraw them in the new theme."""
+        for table in self.query(MemslotTable):
+            table._memslot_rows = {}  # type: ignore[attr-defined]
+        self.render_panels()
 
     # ------------------------------------------------------------------ state
 

@@ -30,6 +30,8 @@ PLUGS: tuple[tuple[str, Plug], ...] = (
 class DeviceFormScreen(ModalScreen[Config | None]):
     """A form per kind with sensible defaults; invalid input is shown, never applied."""
 
+    AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
+
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "ok", "OK", priority=True),
@@ -59,12 +61,13 @@ nothing changes until it is valid. **escape** cancels.
         with Vertical(id="form-dialog", classes="dialog"):
             yield Label(self.form_title, classes="dialog-title")
             yield Select([(t.label, t.key) for t in self.templates], value=self.template.key,
-                         allow_blank=False, id="form-kind", disabled=self.kind_fixed)
+                         allow_blank=False, id="form-kind", disabled=self.kind_fixed,
+                         compact=True)
             with VerticalScroll(id="form-fields"):
                 yield from self._field_widgets(self.template, self.values)
             if self.plug is not None:
                 yield Select([(label, value) for label, value in PLUGS], value=self.plug,
-                             allow_blank=False, id="form-plug")
+                             allow_blank=False, id="form-plug", compact=True)
             yield Static(id="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="form-ok")
@@ -86,7 +89,7 @@ nothing changes until it is valid. **escape** cancels.
             value = values.get(spec.name)
             row: list[Widget] = [Label(spec.label, classes="field-label")]
             if spec.kind == "bool":
-                row.append(Checkbox("", bool(value), id=f"f-{spec.name}", compact=True))
+                row.append(Checkbox("on", bool(value), id=f"f-{spec.name}", compact=True))
             elif spec.kind == "choice":
                 text = str(value) if value is not None else spec.choices[0]
                 choices = spec.choices if text in spec.choices else (*spec.choices, text)

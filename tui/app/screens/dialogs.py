@@ -16,6 +16,8 @@ from textual.widgets import Button, Label, Static
 class ConfirmScreen(ModalScreen[bool]):
     """Ask before something that loses work (overwrite a file, quit unsaved)."""
 
+    AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
+
     BINDINGS: ClassVar = [
         Binding("escape,n", "answer(False)", "No"),
         Binding("y", "answer(True)", "Yes"),
@@ -50,6 +52,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
 class MessageScreen(ModalScreen[None]):
     """A titled message (error in the error colour) the user closes."""
+
+    AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
     BINDINGS: ClassVar = [Binding("escape,enter", "close", "Close")]
 

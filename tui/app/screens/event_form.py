@@ -22,6 +22,8 @@ ACTIONS = ("hotplug", "unplug", "resize", "cold")
 class EventFormScreen(ModalScreen[Config | None]):
     """Action, device and (for resize) the new requested-size; validated by the app."""
 
+    AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
+
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
     HELP = """\
 ## Insert event

@@ -22,6 +22,8 @@ Render = Callable[[str], str]
 class ExportScreen(ModalScreen[None]):
     """Preview (never editable here), copy to the clipboard, or save to a file."""
 
+    AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
+
     BINDINGS: ClassVar = [
         Binding("escape", "close", "Close"),
         Binding("c", "copy", "Copy"),

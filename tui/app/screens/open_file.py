@@ -18,6 +18,8 @@ from textual.widgets.option_list import Option
 class OpenScreen(ModalScreen[Path | None]):
     """Pick a preset from the list or type a path; loading (and its errors) is the app's job."""
 
+    AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
+
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, presets: list[Any], note: str = "") -> None:
@@ -74,6 +76,8 @@ class OpenScreen(ModalScreen[Path | None]):
 
 class SaveAsScreen(ModalScreen[Path | None]):
     """Ask for a path; the app confirms before overwriting."""
+
+    AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
