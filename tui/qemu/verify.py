@@ -50,7 +50,7 @@ Status = Literal["ok", "error", "pending", "skipped"]
 UNPLUG_WAIT = 1.5
 """Seconds to wait for DEVICE_DELETED before calling an unplug pending (a powered-off PCIe slot
 answers in milliseconds; ACPI and powered-on slots wait for a guest that never comes)."""
-NETDEV_DEADLINE = 3.0
+NETDEV_DEADLINE = 5.0
 """netdev_add answers in milliseconds unless QEMU loops reconnecting (the vhost-user hazard)."""
 PREALLOC_LIMIT = 1 << 30
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE = 0, 1, 2
