@@ -31,11 +31,16 @@ async def choose(pilot, selector: str, index: int) -> None:
     await pilot.pause()
 
 
-async def add_with_form(pilot, button: str, index: int, keyboard: bool = False
-                        ) -> DeviceFormScreen:
-    """Click the panel's Add button and pick the kind (by keyboard, or by setting the Select:
-    opening the overlay for every kind would make the suite slow)."""
-    await pilot.click(button)
+async def add_with_form(pilot, button: str, index: int, keyboard: bool = False,
+                        click: bool = False) -> DeviceFormScreen:
+    """Open the add form (click the panel's Add button, or press "a" in its list) and pick
+    the kind (with the keyboard, or by setting the Select: opening the overlay for every
+    kind would make the suite slow)."""
+    if click:
+        await pilot.click(button)
+    else:
+        pilot.app.query_one(button.replace("-add", "-table")).focus()
+        await pilot.press("a")
     await pilot.pause()
     form = pilot.app.screen
     assert isinstance(form, DeviceFormScreen)
@@ -57,7 +62,8 @@ async def test_add_and_remove_each_memory_device_kind() -> None:
     async with app.run_test(size=SIZE) as pilot:
         added = []
         for index, item in enumerate(MEMORY_TEMPLATES):
-            form = await add_with_form(pilot, "#memory-add", index, keyboard=index == 3)
+            form = await add_with_form(pilot, "#memory-add", index, keyboard=index == 3,
+                                       click=index == 0)
             assert form.template.key == item.key
             form.query_one("#f-id", Input).focus()
             await pilot.press("enter")  # submit with the defaults
@@ -120,7 +126,7 @@ async def test_add_consumer_and_duplicate_it() -> None:
     app = make_app(base_config())
     index = [t.key for t in CONSUMER_TEMPLATES].index("vfio-bar")
     async with app.run_test(size=SIZE) as pilot:
-        await add_with_form(pilot, "#consumer-add", index)
+        await add_with_form(pilot, "#consumer-add", index, click=True)
         app.screen.query_one("#f-id", Input).focus()
         await pilot.press("enter")
         await settle(pilot)

@@ -87,3 +87,60 @@ async def test_command_palette_opens_the_add_form_for_a_catalog_entry() -> None:
         assert isinstance(app.screen, DeviceFormScreen)
         assert app.screen.template.key == "qsd-509"
         assert "qemu-storage-daemon" in shown(app, app.screen.query_one("#form-kind"))
+
+
+class _FakeVerify:
+    """Stands in for tui.qemu.verify so the action is tested without a QEMU."""
+
+    class Info:
+        path = "/usr/bin/qemu-system-x86_64"
+        reason = None
+
+    def __init__(self) -> None:
+        self.ran: list[object] = []
+
+    def find_qemu(self) -> object:
+        return self.Info()
+
+    def verify(self, config: object, progress=None) -> object:
+        self.ran.append(config)
+        if progress:
+            progress("starting QEMU")
+        return type("Result", (), {"error": None, "notes": ["fake run"]})()
+
+    def format_table(self, result: object, width: int = 56) -> str:
+        return "event 1 hotplug vmem0: engine ok, QEMU ok"
+
+
+async def test_verify_in_qemu_runs_in_a_worker_and_shows_the_table(monkeypatch) -> None:
+    from tui.app import integrations
+    from tui.app.screens.dialogs import MessageScreen
+
+    fake = _FakeVerify()
+    monkeypatch.setattr(integrations, "verify", lambda: fake)
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert fake.ran == [app.config]
+        assert isinstance(app.screen, MessageScreen)
+        body = shown(app, app.screen.query_one("#message-body"))
+        assert "engine ok, QEMU ok" in body and "note: fake run" in body
+
+
+async def test_verify_is_disabled_with_the_reason_without_qemu(monkeypatch) -> None:
+    from tui.app import integrations
+
+    class NoQemu(_FakeVerify):
+        class Info:
+            path = None
+            reason = "qemu-system-x86_64 not found on PATH"
+
+    monkeypatch.setattr(integrations, "verify", lambda: NoQemu())
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        status = shown(app, app.query_one("#status"))
+        assert "Verify in QEMU is disabled: qemu-system-x86_64 not found" in status
