@@ -64,7 +64,7 @@ async def edit_latency(devices: int, repeat: int) -> dict[str, float]:
         await pilot.pause()
         panel = app.query_one(MachinePanel)
         for i in range(repeat):
-            value = "32000" if i % 2 == 0 else "32764"
+            value = str(32000 + i)  # always a new value: a real edit, not an undo
             painted.clear()
             start = time.perf_counter()
             start_cpu = time.thread_time()

@@ -398,7 +398,12 @@ class MemslotApp(App[int]):
         if report is None or integrations.advice() is None:
             panel.show_advice((), None)
             return
-        self._advise(config, report)
+        # after the repaint: the advisor's replays would compete with it for the GIL
+        self.call_after_refresh(self._start_advice_worker, config, report)
+
+    def _start_advice_worker(self, config: Config, report: Report) -> None:
+        if config is self.config:  # a newer edit will start its own
+            self._advise(config, report)
 
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
     def _advise(self, config: Config, report: Report) -> None:

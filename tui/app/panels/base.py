@@ -32,6 +32,11 @@ class Panel(Vertical):
     def show(self, config: Config, report: Report | None) -> None:
         """Render from the app's state (override)."""
 
+    def set_subtitle(self, text: str) -> None:
+        """Border subtitle, set only when it changes: setting it repaints the whole panel."""
+        if self.border_subtitle != text:
+            self.border_subtitle = text
+
     def theme_style(self, variable: str) -> Style:
         """A Rich style from a theme variable, so table cells follow the current theme."""
         key = (self.app.theme, variable)

@@ -102,4 +102,4 @@ vhost limit is below **509**, auto-deciding devices (virtio-mem, hv-balloon) get
             update_static(body, "")
             return
         update_static(body, render_budget(report.final, report))
-        self.border_subtitle = "after the last event"
+        self.set_subtitle("after the last event")

@@ -60,7 +60,7 @@ class DeviceListPanel(Panel):
     def show(self, config: Config, report: Report | None) -> None:
         """Update the table in place."""
         sync_table(self.table, self.rows(config, report))
-        self.border_subtitle = str(self.table.row_count)
+        self.set_subtitle(str(self.table.row_count))
 
     def select(self, device_id: str) -> None:
         """Move the cursor to a device (after add / duplicate)."""

@@ -70,7 +70,7 @@ its numbers, then the counters after the event.
                 "Highlight a timeline event to see how QEMU decided.", "$text-muted"))
             return
         update_static(body, render_event(report.events[index]))
-        self.border_subtitle = f"event {index + 1}"
+        self.set_subtitle(f"event {index + 1}")
 
     def show(self, config: Config, report: Report | None) -> None:
         """Nothing: the app calls `show_event` with the selection."""

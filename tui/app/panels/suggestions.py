@@ -109,7 +109,7 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
             options.highlighted = highlighted
         elif self.suggestions:
             options.highlighted = self._fix_offset
-        self.border_subtitle = f"{len(self.suggestions)} fixes" if self.suggestions else ""
+        self.set_subtitle(f"{len(self.suggestions)} fixes" if self.suggestions else "")
 
     def action_apply(self) -> None:
         """Apply the highlighted fix (or the first one)."""

@@ -90,8 +90,8 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         """Update in place."""
         sync_table(self.table, self.rows(config, report))
         failed = len(report.failures) if report else 0
-        self.border_subtitle = f"{len(config.timeline)} events" + (
-            f" · {failed} rejected" if failed else "")
+        self.set_subtitle(f"{len(config.timeline)} events" + (
+            f" · {failed} rejected" if failed else ""))
 
     def select(self, index: int) -> None:
         """Highlight an event (from a device list or after a move)."""
