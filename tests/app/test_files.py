@@ -160,3 +160,33 @@ async def test_export_preview_and_copy() -> None:
         await pilot.press("ctrl+q")  # nothing changed: quits without asking
         await settle(pilot)
     assert app.return_value == 0
+
+
+async def test_opening_a_file_changes_nothing(tmp_path: Path) -> None:
+    """Regression (docs/app-issues.md 1): a Select's mount-time Changed overwrote memfd."""
+    from tui.formats.toml import save
+
+    path = tmp_path / "memfd.toml"
+    config = base_config().model_validate(
+        base_config().model_dump() | {"machine": base_config().machine.model_dump() | {
+            "memory_backend": "memfd", "type": "pc", "accel": "tcg", "nvdimm": True}})
+    save(config, path)
+    app = make_app(path=path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert app.config == config
+        assert "modified" not in app.sub_title
+        machine = shown(app, app.query_one("#machine"))
+        assert "memfd" in machine and "pc " in machine and "tcg" in machine
+
+    # the same file opened in a running app (widgets already mounted)
+    app = make_app(base_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.load(path)
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert app.config == config
+        assert "modified" not in app.sub_title
+        assert "memfd" in shown(app, app.query_one("#machine"))

@@ -119,7 +119,7 @@ class MemslotApp(App[int]):
         yield Header(show_clock=False, icon="▦")
         with Horizontal(id="main"):
             with Vertical(id="col-left", classes="column"):
-                yield MachinePanel(id="machine", classes="panel")
+                yield MachinePanel(self._initial.machine, id="machine", classes="panel")
                 yield MemoryPanel(id="memory", classes="panel")
                 yield VhostPanel(id="vhost", classes="panel")
                 yield ConsumersPanel(id="consumers", classes="panel")

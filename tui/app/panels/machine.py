@@ -55,24 +55,29 @@ valid configuration stays. *KVM memslots* is the host's KVM_CAP_NR_MEMSLOTS (327
 x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10.1).
 """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, machine: Machine | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._errors: dict[str, str] = {}
+        self._machine = machine or Machine()
+        """Values to compose with: a Select announces its value when it mounts, and that
+        announcement must be the loaded value, not the first option."""
 
     def compose(self) -> ComposeResult:
         """Label/field pairs in a grid, then the reason line."""
         with Grid(id="machine-grid"):
             for name in ORDER:
                 if name in BOOLS:
-                    yield Checkbox(LABELS[name], id=f"m-{name}", compact=True)
+                    yield Checkbox(LABELS[name], bool(getattr(self._machine, name)),
+                                   id=f"m-{name}", compact=True)
                     continue
                 yield Label(LABELS[name], classes="field-label")
                 if name in CHOICES:
                     yield Select([(c, c) for c in CHOICES[name]], id=f"m-{name}",
-                                 allow_blank=False, compact=True)
+                                 value=getattr(self._machine, name), allow_blank=False,
+                                 compact=True)
                 else:
-                    yield Input(placeholder=TEXTS[name], id=f"m-{name}", compact=True,
-                                select_on_focus=True)
+                    yield Input(field_text(self._machine, name), placeholder=TEXTS[name],
+                                id=f"m-{name}", compact=True, select_on_focus=True)
         yield Static(id="machine-error")
 
     def show(self, config: Config, report: object) -> None:
@@ -138,13 +143,17 @@ x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10
     @on(Select.Changed)
     def _select(self, event: Select.Changed) -> None:
         event.stop()
-        if isinstance(event.value, str):
+        # A Select announces its first option when it mounts; by the time that message
+        # arrives the panel may already show the loaded value. Only the value the widget
+        # shows now is the user's.
+        if isinstance(event.value, str) and event.value == event.select.value:
             self._post(event.select.id, event.value, commit=True)
 
     @on(Checkbox.Changed)
     def _checkbox(self, event: Checkbox.Changed) -> None:
         event.stop()
-        self._post(event.checkbox.id, event.value, commit=True)
+        if event.value == event.checkbox.value:
+            self._post(event.checkbox.id, event.value, commit=True)
 
     def _post(self, widget_id: str | None, value: str | bool, commit: bool) -> None:
         if widget_id and widget_id.startswith("m-"):
