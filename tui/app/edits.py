@@ -96,13 +96,14 @@ def unique_id(config: Config, base: str) -> str:
 
 
 def form_values(template: Template, raw: dict[str, str | bool]) -> dict[str, object]:
-    """A device dict from form inputs: empty optional fields are left out (None)."""
+    """A device dict from form inputs; an emptied optional field is None (so an edit clears
+    it instead of keeping the old value)."""
     values: dict[str, object] = {"kind": template.kind}
     for spec in template.fields:
         if spec.name not in raw:
             continue
         values[spec.name] = _field_value(spec, raw[spec.name])
-    return {k: v for k, v in values.items() if v is not None}
+    return values
 
 
 def _field_value(spec: FormField, value: str | bool) -> object:
