@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -110,6 +111,7 @@ class MemslotApp(App[int]):
         self._undo: list[Config] = []
         self._redo: list[Config] = []
         self._qemu_reason: str | None = None
+        self._verify_cancel = threading.Event()
 
     # ------------------------------------------------------------------ layout
 
@@ -600,10 +602,12 @@ class MemslotApp(App[int]):
             self.set_status(f"✗ Verify in QEMU is disabled: {reason}", error=True)
             return
         self.set_status("verifying in QEMU…")
-        self._verify(self.config)
+        self._verify_cancel.set()  # a previous run stops at its next event
+        self._verify_cancel = threading.Event()
+        self._verify(self.config, self._verify_cancel)
 
     @work(thread=True, exclusive=True, group="verify", description="verify in QEMU")
-    def _verify(self, config: Config) -> None:
+    def _verify(self, config: Config, cancel: threading.Event) -> None:
         verify = integrations.verify()
         assert verify is not None
 
@@ -611,7 +615,10 @@ class MemslotApp(App[int]):
             self.call_from_thread(self.set_status, "verifying: " + " ".join(map(str, args)))
 
         try:
-            result = verify.verify(config, progress=progress)
+            try:
+                result = verify.verify(config, progress=progress, cancel=cancel)
+            except TypeError:  # a verifier without cancellation
+                result = verify.verify(config, progress=progress)
             text = _describe_result(result, verify)
         except Exception as exc:
             text = f"verification failed: {type(exc).__name__}: {exc}"
@@ -626,15 +633,20 @@ class MemslotApp(App[int]):
         else:
             self.action_show_help_panel()
 
+    def _leave(self) -> None:
+        """Exit; a running QEMU verification stops at its next event."""
+        self._verify_cancel.set()
+        self.exit(0)
+
     async def action_quit(self) -> None:
         """Quit; ask first when there are unsaved changes."""
         if not self.dirty:
-            self.exit(0)
+            self._leave()
             return
 
         def answer(ok: bool | None) -> None:
             if ok:
-                self.exit(0)
+                self._leave()
 
         self.push_screen(ConfirmScreen("There are unsaved changes. Quit anyway?",
                                        yes="Quit without saving"), answer)
@@ -701,16 +713,14 @@ class MemslotApp(App[int]):
 
 
 def _describe_result(result: Any, verify: Any) -> str:
-    """Text for a VerifyResult: the verifier's own table, its error and notes."""
-    parts: list[str] = []
-    if getattr(result, "error", None):
-        parts.append(f"✗ {result.error}")
+    """The verifier's own table (it includes its error and notes); the bare error and notes
+    only if the table cannot be drawn."""
     try:
-        parts.append(str(verify.format_table(result, width=80)))
+        return str(verify.format_table(result, width=80))
     except Exception:  # an unexpected result shape still shows something useful
-        parts.append(str(result))
-    parts.extend(f"note: {note}" for note in getattr(result, "notes", ()) or ())
-    return "\n".join(parts)
+        parts = [f"✗ {result.error}"] if getattr(result, "error", None) else [str(result)]
+        parts.extend(f"note: {note}" for note in getattr(result, "notes", ()) or ())
+        return "\n".join(parts)
 
 
 def make_app(config: Config | None = None, path: Path | None = None) -> MemslotApp:
