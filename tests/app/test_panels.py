@@ -79,7 +79,7 @@ async def test_command_palette_opens_the_add_form_for_a_catalog_entry() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await settle(pilot)
-        await pilot.press(*"qemu-storage-daemon")
+        await pilot.press(*"storage-dae")
         await settle(pilot)
         await pilot.pause(0.3)  # the palette searches asynchronously
         await pilot.press("enter")
