@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from tui.app.app import make_app
 from tui.app.panels.budget import BudgetPanel
@@ -70,3 +70,11 @@ async def test_bad_machine_input_is_marked_and_never_applied() -> None:
         await settle(pilot)
         assert app.query_one("#m-kvm_memslots", Input).value == "32764"
         assert "/ 32764" in flat(shown(app, app.query_one(BudgetPanel)))
+
+        # a Select edit: accel=tcg, so KVM is not consulted at all
+        accel = app.query_one("#m-accel", Select)
+        accel.focus()
+        await pilot.press("enter", "down", "enter")
+        await settle(pilot)
+        assert app.config.machine.accel == "tcg"
+        assert "not consulted (accel=tcg)" in flat(shown(app, app.query_one(BudgetPanel)))

@@ -6,6 +6,7 @@ import re
 
 from tui.app.app import make_app
 from tui.app.panels.explain import ExplainPanel
+from tui.app.panels.memory import MemoryPanel
 from tui.app.panels.suggestions import SuggestionsPanel
 from tui.app.panels.timeline import TimelinePanel
 from tui.app.panels.vhost import VhostPanel
@@ -45,6 +46,12 @@ async def test_reorder_rejects_then_accepts_the_vhost_backend() -> None:
         assert re.search(r"1\s+hotplug\s+fs0\s+✓", text), text
         assert "✗" not in text
         assert "✓" in shown(app, explain)
+
+        # entering a device list explains the highlighted device's plug event
+        app.query_one(MemoryPanel).table.focus()
+        await settle(pilot)
+        assert "Event 2: hotplug vmem0 (virtio-mem)" in shown(app, explain)
+        assert app.query_one(TimelinePanel).cursor == 1
 
         # undo brings the rejected order back, redo the accepted one
         await pilot.press("ctrl+z")

@@ -103,6 +103,11 @@ class DeviceListPanel(Panel):
         event.stop()
         self.action_edit()
 
+    def on_descendant_focus(self) -> None:
+        """Entering the list explains the highlighted device's plug event."""
+        if self.table.has_focus and self.selected is not None:
+            self.post_message(DeviceSelected(self.selected))
+
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
