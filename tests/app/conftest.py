@@ -35,11 +35,13 @@ async def settle(pilot: Pilot[object]) -> None:
     what the tests read deterministic.
     """
     await pilot.pause()
-    for table in pilot.app.screen.query(DataTable):
-        if table._updated_cells or table._require_update_dimensions:
-            await table._on_idle(None)
-            table.refresh()
-    await pilot.pause()
+    busy = [table for table in pilot.app.screen.query(DataTable)
+            if table._updated_cells or table._require_update_dimensions]
+    for table in busy:
+        await table._on_idle(None)
+        table.refresh()
+    if busy:
+        await pilot.pause()
 
 
 def screen_lines(app: App[object]) -> list[str]:

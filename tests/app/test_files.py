@@ -35,6 +35,24 @@ async def test_save_and_reopen(tmp_path: Path) -> None:
         assert "vm.toml" in app.sub_title and "modified" not in app.sub_title
         assert "saved" in shown(app, app.query_one("#status"))
 
+        # save as over another existing file: asked first, "n" keeps it
+        other = tmp_path / "exists.toml"
+        other.write_text("# precious\n")
+        for answer in ("n", "y"):
+            await pilot.press("f2")
+            await settle(pilot)
+            app.screen.query_one("#saveas-path", Input).value = str(other)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "Overwrite" in shown(app, app.screen.query_one("#confirm-dialog"))
+            await pilot.press(answer)
+            await settle(pilot)
+            if answer == "n":
+                assert other.read_text() == "# precious\n"
+        assert "schema_version" in other.read_text()
+        assert "exists.toml" in app.sub_title
+
     reopened = make_app(path=target)
     async with reopened.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -93,31 +111,6 @@ async def test_bad_file_on_the_command_line_opens_the_default_with_the_reason(
         await settle(pilot)
         assert app.path is None
         assert "untitled" in app.sub_title
-
-
-async def test_overwrite_needs_confirmation(tmp_path: Path) -> None:
-    target = tmp_path / "exists.toml"
-    target.write_text("# precious\n")
-    app = make_app(base_config())
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f2")
-        await settle(pilot)
-        app.screen.query_one("#saveas-path", Input).value = str(target)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        assert "Overwrite" in shown(app, app.screen.query_one("#confirm-dialog"))
-        await pilot.press("n")
-        await settle(pilot)
-        assert target.read_text() == "# precious\n"
-        await pilot.press("f2")
-        await settle(pilot)
-        app.screen.query_one("#saveas-path", Input).value = str(target)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("y")
-        await settle(pilot)
-        assert "schema_version" in target.read_text()
 
 
 async def test_quit_warns_about_unsaved_changes() -> None:

@@ -39,23 +39,6 @@ async def test_apply_a_suggestion_with_one_key() -> None:
         assert "✗" in shown(app, app.query_one(TimelinePanel))
 
 
-async def test_f1_shows_help_for_the_focused_panel() -> None:
-    app = make_app(order_config())
-    async with app.run_test(size=SIZE) as pilot:
-        app.query_one(TimelinePanel).table.focus()
-        await pilot.press("f1")
-        await settle(pilot)
-        help_panel = app.screen.query_one(HelpPanel)
-        assert "Move an event with" in flat(shown(app, help_panel))
-        app.query_one(MemoryPanel).table.focus()
-        await settle(pilot)
-        assert "Devices that live in the machine's device-memory" in flat(
-            shown(app, help_panel))
-        await pilot.press("f1")
-        await settle(pilot)
-        assert not app.screen.query(HelpPanel)
-
-
 async def test_usable_at_80x24_panels_stack() -> None:
     app = make_app(order_config())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -72,6 +55,19 @@ async def test_usable_at_80x24_panels_stack() -> None:
         app.query_one(MemoryPanel).table.focus()
         await settle(pilot)
         assert 0 <= app.query_one(MemoryPanel).region.y < 24
+
+        # f1: help for the focused panel, following focus; f1 again closes it
+        await pilot.press("f1")
+        await settle(pilot)
+        help_panel = app.screen.query_one(HelpPanel)
+        assert "Devices that live in the machine's device-memory" in flat(
+            shown(app, help_panel))
+        app.query_one(TimelinePanel).table.focus()
+        await settle(pilot)
+        assert "cold plugs (the command line) first" in flat(shown(app, help_panel))
+        await pilot.press("f1")
+        await settle(pilot)
+        assert not app.screen.query(HelpPanel)
 
 
 async def test_command_palette_opens_the_add_form_for_a_catalog_entry() -> None:
