@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import HvBalloon, Nvdimm, PcDimm, VirtioMem, VirtioPmem
-from .report import Step, step
+from .report import Bytes, Step, lazy, step
 from .units import GiB, KiB, MiB, align_down, align_up, human_size, is_aligned, is_power_of_2
 from .units import qemu_hex as hx
 from .versions import Rules
@@ -73,8 +73,8 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
                 "dynamic-memslots=off: the whole memdev is mapped as one memslot; the limit is "
                 "ignored")),))
         if limit <= 1:
-            return Decision(1, None, (step(rule="decide", value=1, text=(
-                f"limit {limit} ≤ 1 → 1 memslot covering all {human_size(size)}")),))
+            return Decision(1, None, (lazy("decide", 1, "limit {} ≤ 1 → 1 memslot covering all {}",
+                                           limit, Bytes(size)),))
         block = block_size(device, thp_size)
         if block < device.page_size or not is_aligned(size, block):
             return Decision(1, None, (step(rule="decide", value=1, text=(
@@ -84,22 +84,20 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
         floor = max(block, VIRTIO_MEM_MIN_MEMSLOT_SIZE)
         memslot_size = max(raw, floor)
         memslots = align_up(size, memslot_size) // memslot_size
-        text = (f"memslot size = max(ALIGN_UP({human_size(size)} / {limit}, block "
-                f"{human_size(block)}) = {human_size(raw)}, max(block, 1 GiB) = "
-                f"{human_size(floor)}) = {human_size(memslot_size)}; memslots = ⌈"
-                f"{human_size(size)} / {human_size(memslot_size)}⌉ = {memslots}")
-        return Decision(memslots, memslot_size if memslots != 1 else size,
-                        (step(rule="decide", value=memslots, text=text),))
+        why = lazy("decide", memslots, "memslot size = max(ALIGN_UP({} / {}, block {}) = {}, "
+                   "max(block, 1 GiB) = {}) = {}; memslots = ⌈{} / {}⌉ = {}", Bytes(size), limit,
+                   Bytes(block), Bytes(raw), Bytes(floor), Bytes(memslot_size), Bytes(size),
+                   Bytes(memslot_size), memslots)
+        return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
     if isinstance(device, HvBalloon):
         memslot_size = align_up(size // limit, HV_BALLOON_HA_MEMSLOT_SIZE_ALIGN)
         memslots = align_up(size, memslot_size) // memslot_size if memslot_size else 1
-        text = (f"memslot size = ALIGN_UP({human_size(size)} / {limit}, 128 MiB) = "
-                f"{human_size(memslot_size)}; memslots = ⌈{human_size(size)} / "
-                f"{human_size(memslot_size)}⌉ = {memslots}")
-        return Decision(memslots, memslot_size if memslots != 1 else size,
-                        (step(rule="decide", value=memslots, text=text),))
-    return Decision(1, None, (step(rule="decide", value=1, text=(
-        f"{device.kind} always uses exactly 1 memslot")),))
+        why = lazy("decide", memslots, "memslot size = ALIGN_UP({} / {}, 128 MiB) = {}; "
+                   "memslots = ⌈{} / {}⌉ = {}", Bytes(size), limit, Bytes(memslot_size),
+                   Bytes(size), Bytes(memslot_size), memslots)
+        return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
+    return Decision(1, None, (lazy("decide", 1, "{} always uses exactly 1 memslot",
+                                   device.kind),))
 
 
 def min_alignment(device: MemoryDevice, thp_size: int) -> int:

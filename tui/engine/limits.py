@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .report import Step, step
-from .units import U32_MAX, human_size
+from .report import Bytes, Count, Step, lazy
+from .units import U32_MAX
 
 SOFT_LIMIT = 256  # MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT
 SAFE_MAX = 509  # MEMORY_DEVICES_SAFE_MAX_MEMSLOTS
@@ -58,59 +58,53 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
     if inputs.kvm_max is not None and inputs.kvm_free is not None:
         mx = min(vmax, inputs.kvm_max)
         free = min(vfree, inputs.kvm_free)
-        steps.append(step(rule="max", value=mx, text=(
-            f"max = min({vhost_text}, KVM max {inputs.kvm_max}) = {mx}; "
-            f"free = min(vhost free {_u(vfree)}, KVM free {inputs.kvm_free}) = {_u(free)}")))
+        steps.append(lazy("max", mx, "max = min({}, KVM max {}) = {}; free = min(vhost free {}, "
+                          "KVM free {}) = {}", vhost_text, inputs.kvm_max, mx, Count(vfree),
+                          inputs.kvm_free, Count(free)))
     else:
         mx, free = vmax, vfree
-        steps.append(step(rule="max", value=mx, text=(
-            f"max = {vhost_text} (no KVM: the hypervisor is not consulted); "
-            f"free = {_u(free)}")))
+        steps.append(lazy("max", mx, "max = {} (no KVM: the hypervisor is not consulted); "
+                          "free = {}", vhost_text, Count(free)))
     if mx < SAFE_MAX:
-        steps.append(step(rule="safe-max", value=1, text=(
-            f"max {mx} < {SAFE_MAX} (MEMORY_DEVICES_SAFE_MAX_MEMSLOTS): keep to a minimum → "
-            "limit 1")))
+        steps.append(lazy("safe-max", 1, "max {} < {} (MEMORY_DEVICES_SAFE_MAX_MEMSLOTS): keep "
+                          "to a minimum → limit 1", mx, SAFE_MAX))
         return 1, tuple(steps)
-    steps.append(step(rule="safe-max", value=mx, text=f"max {mx} ≥ {SAFE_MAX}: go on"))
+    steps.append(lazy("safe-max", mx, "max {} ≥ {}: go on", mx, SAFE_MAX))
     if SOFT_LIMIT <= inputs.required:
-        steps.append(step(rule="soft-limit", value=1, text=(
-            f"required {inputs.required} ≥ soft limit {SOFT_LIMIT}: no memslots left for memory "
-            "devices → limit 1")))
+        steps.append(lazy("soft-limit", 1, "required {} ≥ soft limit {}: no memslots left for "
+                          "memory devices → limit 1", inputs.required, SOFT_LIMIT))
         return 1, tuple(steps)
     memslots = SOFT_LIMIT - inputs.required
-    steps.append(step(rule="soft-limit", value=memslots, text=(
-        f"m = soft limit {SOFT_LIMIT} − required {inputs.required} = {memslots}")))
+    steps.append(lazy("soft-limit", memslots, "m = soft limit {} − required {} = {}",
+                      SOFT_LIMIT, inputs.required, memslots))
     reserved = inputs.reserved
     free_minus_reserved = (free - reserved) & UINT_MAX
     wrapped = free < reserved
     memslots = min(memslots, free_minus_reserved)
-    steps.append(step(rule="free", value=memslots, text=(
-        f"m = min(m, free {_u(free)} − reserved {reserved} = {_u(free_minus_reserved)}"
-        + (" (unsigned wrap: free < reserved)" if wrapped else "") + f") = {memslots}")))
+    steps.append(lazy("free", memslots, "m = min(m, free {} − reserved {} = {}{}) = {}",
+                      Count(free), reserved, Count(free_minus_reserved),
+                      " (unsigned wrap: free < reserved)" if wrapped else "", memslots))
     if memslots < 1 or wrapped:
-        why = "free < reserved" if wrapped else "m < 1"
-        steps.append(step(rule="free", value=1, text=f"{why} → limit 1"))
+        steps.append(lazy("free", 1, "{} → limit 1", "free < reserved" if wrapped else "m < 1"))
         return 1, tuple(steps)
     if inputs.size == inputs.space:
-        steps.append(step(rule="share", value=memslots, text=(
-            f"device size {human_size(inputs.size)} = maxmem − ram: it can be the only memory "
-            f"device → limit m = {memslots}")))
+        steps.append(lazy("share", memslots, "device size {} = maxmem − ram: it can be the only "
+                          "memory device → limit m = {}", Bytes(inputs.size), memslots))
         return memslots, tuple(steps)
     available = inputs.space - inputs.used_region_size
     if available < 0:
         available &= (1 << 64) - 1
     raw = float(memslots) * inputs.size / available if available else float("inf")
     result = _double_to_uint(raw)
-    text = (f"share of the space still available: m × size / available = {memslots} × "
-            f"{human_size(inputs.size)} / {human_size(available)} = {raw:.4f} → {result}")
+    note = ""
     if result < 1:
-        text += " → at least 1"
-        result = 1
-    elif result > memslots:
-        text += f" (more than m = {memslots}: the device is larger than the space left)"
-    steps.append(step(rule="share", value=result, text=text))
+        note = " → at least 1"
+        result_shown, result = result, 1
+    else:
+        result_shown = result
+        if result > memslots:
+            note = f" (more than m = {memslots}: the device is larger than the space left)"
+    steps.append(lazy("share", result, "share of the space still available: m × size / "
+                      "available = {} × {} / {} = {:.4f} → {}{}", memslots, Bytes(inputs.size),
+                      Bytes(available), raw, result_shown, note))
     return result, tuple(steps)
-
-
-def _u(value: int) -> str:
-    return "UINT_MAX" if value == UINT_MAX else str(value)

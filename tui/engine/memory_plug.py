@@ -11,9 +11,9 @@ from __future__ import annotations
 from . import devices as dev
 from .limits import LimitInputs, decision_limit
 from .model import HvBalloon, Nvdimm, PcDimm, VirtioMem
-from .report import Step, step
+from .report import Bytes, Step, lazy, step
 from .state import MachineState, Plugged, Refused, guest_plug
-from .units import U64_MAX, align_up, human_size
+from .units import U64_MAX, align_up
 from .units import qemu_hex as hx
 
 
@@ -87,15 +87,15 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
         warnings.append(warning)
     if rules.multi_memslot:
         if kvm_free is not None:
-            steps.append(step(rule="kvm-check", value=kvm_free, text=(
-                f"KVM free {kvm_free} {'≥' if kvm_free >= required + reserved else '<'} required "
-                f"{required} + reserved {reserved}")))
+            steps.append(lazy("kvm-check", kvm_free, "KVM free {} {} required {} + reserved {}",
+                              kvm_free, "≥" if kvm_free >= required + reserved else "<",
+                              required, reserved))
             if kvm_free < required + reserved:
                 raise Refused("hypervisor has not enough free memory slots left")
         if state.vhost.devices:
-            steps.append(step(rule="vhost-check", value=vfree, text=(
-                f"vhost free {vfree} {'≥' if vfree >= required + reserved else '<'} required "
-                f"{required} + reserved {reserved}")))
+            steps.append(lazy("vhost-check", vfree, "vhost free {} {} required {} + reserved {}",
+                              vfree, "≥" if vfree >= required + reserved else "<", required,
+                              reserved))
         if vfree < required + reserved:
             raise Refused("a used vhost backend has not enough free memory slots left")
     else:
@@ -108,9 +108,8 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
     if used_region + size > U64_MAX or used_region + size > space:
         raise Refused(f"not enough space, currently {hx(used_region)} in use of total space for "
                        f"memory devices {hx(space)}")
-    steps.append(step(rule="space", value=space - used_region - size, text=(
-        f"space: {human_size(used_region)} used + {human_size(size)} ≤ maxmem − ram "
-        f"{human_size(space)}")))
+    steps.append(lazy("space", space - used_region - size, "space: {} used + {} ≤ maxmem − ram "
+                      "{}", Bytes(used_region), Bytes(size), Bytes(space)))
     backend_align = device.backend_alignment
     if size % backend_align:
         raise Refused(f"backend memory size must be multiple of {hx(backend_align)}")

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from .model import Action
+from .units import human_size
 
 
 class _Frozen(BaseModel):
@@ -25,8 +26,16 @@ class Step(_Frozen):
     """One step of a derivation: which rule, what it computed, with the numbers used."""
 
     rule: str
-    text: str
     value: int | float | None = None
+    template: str = Field(default="", exclude=True, repr=False)
+    """str.format template of the text; formatted only when someone reads `text`."""
+    args: tuple[object, ...] = Field(default=(), exclude=True, repr=False)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def text(self) -> str:
+        """The step in words, with the numbers used."""
+        return self.template.format(*self.args) if self.args else self.template
 
 
 def trusted(cls: type[_M], **values: object) -> _M:
@@ -48,8 +57,32 @@ _set = object.__setattr__
 
 
 def step(rule: str, text: str, value: int | float | None = None) -> Step:
-    """A derivation step (the engine makes thousands per replay)."""
-    return trusted(Step, rule=rule, text=text, value=value)
+    """A derivation step with its text written out."""
+    return trusted(Step, rule=rule, value=value, template=text, args=())
+
+
+def lazy(rule: str, value: int | float | None, template: str, *args: object) -> Step:
+    """A derivation step whose text is formatted only when read: replay() makes thousands of
+    steps and the app shows the derivation of one event at a time."""
+    return trusted(Step, rule=rule, value=value, template=template, args=args)
+
+
+class Bytes(int):
+    """A byte count that formats itself as a human size ("64 GiB") in a step's text."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return human_size(int(self))
+
+
+class Count(int):
+    """An unsigned 32-bit count that formats UINT_MAX by name in a step's text."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return "UINT_MAX" if self == 0xFFFFFFFF else str(int(self))
 
 
 class VhostBudget(_Frozen):

@@ -9,7 +9,7 @@ device down again, which before 10.1 also zeroes its class's used counter.
 from __future__ import annotations
 
 from .model import VhostKernel, VhostUser, VhostVdpa, VirtioMem
-from .report import Step, step
+from .report import Step, lazy, step
 from .state import MachineState, Refused
 from .vhost import Registered, memslots_limit, vhost_class
 
@@ -49,9 +49,9 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str, steps: list
                 f"limit {limit} < 509 while {active} memory device(s) decided on more than one "
                 "memslot → refused")))
             refuse_vhost(device, phase, AUTO_DECISION_ERROR, AUTO_DECISION_HINT, warnings)
-        steps.append(step(rule="vhost-509", value=limit, text=(
-            f"limit {limit} ≥ 509" if limit >= 509 else
-            f"limit {limit} < 509, but no memory device decided on more than one memslot")))
+        steps.append(lazy("vhost-509", limit, "limit {} ≥ 509" if limit >= 509 else
+                          "limit {} < 509, but no memory device decided on more than one memslot",
+                          limit))
     cls = vhost_class(device)
     registered = Registered(id=device.id, kind=device.kind, cls=cls, limit=limit)
     state.vhost.register(registered)
@@ -62,9 +62,8 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str, steps: list
     reserved = state.reserved
     if rules.multi_memslot:
         ok = used + reserved <= limit
-        steps.append(step(rule="vhost-used", value=used + reserved, text=(
-            f"used {used} + reserved {reserved} = {used + reserved} "
-            f"{'≤' if ok else '>'} limit {limit}")))
+        steps.append(lazy("vhost-used", used + reserved, "used {} + reserved {} = {} {} limit {}",
+                          used, reserved, used + reserved, "≤" if ok else ">", limit))
         if not ok:
             teardown(state, registered)
             message = (f"vhost backend memory slots limit ({limit}) is less than current number "
