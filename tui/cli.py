@@ -251,7 +251,7 @@ def check_document(config: Any, report: Any, suggestions: Sequence[Any], headroo
         "rules": report.rules,
         "startup_error": report.startup_error,
         "ok": report.ok,
-        "warnings": [*report.startup_warnings, *report.warnings],
+        "warnings": list(report.warnings),
         "events": events,
         "totals": _budget_dict(report.final),
         "suggestions": [
@@ -292,7 +292,7 @@ def render_check(config: Any, report: Any, suggestions: Sequence[Any], headroom:
         f"ram {format_size(machine.ram)}, maxmem {maxmem}, slots {machine.slots}, "
         f"KVM memslots {machine.kvm_memslots}"
     )
-    for warning in (*report.startup_warnings, *report.warnings):
+    for warning in report.warnings:
         lines.append(f"warning: {warning}")
     if report.startup_error:
         lines.append(f"QEMU does not start: {report.startup_error}")

@@ -191,7 +191,6 @@ class Report(_Frozen):
     rules: str
     """Which QEMU behaviour was modelled: "8.1" (≤ 8.1), "8.2-10.0", "10.1"."""
     startup_error: str | None = None
-    startup_warnings: tuple[str, ...] = ()
     device_memory_base: int | None = None
     device_memory_size: int | None = None
     events: tuple[EventResult, ...] = ()

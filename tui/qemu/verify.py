@@ -683,7 +683,7 @@ def _fill_rows(result: VerifyResult, original: Config, run_config: Config, repor
     if not qemu:  # the run failed before QEMU started
         return
     engine_start = Outcome("error", report.startup_error) if report.startup_error \
-        else Outcome("ok", warnings=tuple(report.startup_warnings))
+        else Outcome("ok")
     start = qemu.get(-1, Outcome("ok"))
     result.rows.append(VerifyRow(-1, "start", "", "", engine_start, start,
                                  _compare(engine_start, start), start.detail))

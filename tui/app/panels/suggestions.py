@@ -71,7 +71,7 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
             if event.hint:
                 text = Content.assemble(text, ("\n  hint: ", "$text-muted"), event.hint)
             found.append(Option(text, disabled=True))
-        warnings = list(report.startup_warnings) + list(report.warnings)
+        warnings = list(report.warnings)
         for event in report.events:
             warnings.extend(f"event {event.index + 1} {event.device}: {w}" for w in event.warnings)
         for warning in dict.fromkeys(warnings):
