@@ -7,11 +7,10 @@ Headroom says how much more still fits after the last event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic import ValidationError
 
 from .model import Config, HvBalloon, VirtioMem
 from .replay import AUTO_DECISION_ERROR, VHOST_NET_INIT_FAILED, replay
@@ -64,13 +63,8 @@ def suggest(config: Config, report: Report | None = None) -> tuple[Suggestion, .
     results: list[Suggestion] = []
     seen: set[str] = set()
     for title, detail, change in _candidates(config, report, target):
-        data = config.model_dump(mode="json")
-        try:
-            change(data)
-            fixed = Config.model_validate(data)
-        except (ValidationError, ValueError, KeyError, IndexError):
-            continue
-        if fixed == config:
+        fixed = _apply(config, change)
+        if fixed is None or fixed == config:
             continue
         new = replay(fixed)
         if new.startup_error is not None:
@@ -88,6 +82,31 @@ def suggest(config: Config, report: Report | None = None) -> tuple[Suggestion, .
         if len(results) >= MAX_SUGGESTIONS:
             break
     return tuple(results)
+
+
+def _apply(config: Config, change: Callable[[Data], None]) -> Config | None:
+    """The configuration with `change` made to its data; None if that is no valid config."""
+    data = config.model_dump(mode="json")
+    try:
+        change(data)
+        return Config.model_validate(data)
+    except (ValueError, KeyError, IndexError):  # pydantic's ValidationError is a ValueError
+        return None
+
+
+def _set_machine(**values: Any) -> Callable[[Data], None]:
+    """A change that sets machine fields."""
+    return lambda data: data["machine"].update(values)
+
+
+def _first_machine_value(config: Config, field: str, values: Iterable[int],
+                         works: Callable[[Report], bool]) -> int | None:
+    """The first value of a machine field, in the order given, whose replay `works`."""
+    for value in values:
+        candidate = _apply(config, _set_machine(**{field: value}))
+        if candidate is not None and works(replay(candidate)):
+            return value
+    return None
 
 
 Identity = tuple[str, str, int]
@@ -141,10 +160,8 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
         yield from _larger_dimms(config)
         yield from _fewer_dimms(config)
     if error.startswith("hypervisor has"):
-        yield ("Use a host kernel with 32764 KVM memslots",
-               "KVM_CAP_NR_MEMSLOTS is 32764 on x86 since Linux raised KVM_USER_MEM_SLOTS (2021); "
-               "older kernels offer 509.",
-               lambda d: d["machine"].update(kvm_memslots=32764))
+        yield _newer_kernel("KVM_CAP_NR_MEMSLOTS is 32764 on x86 since Linux raised "
+                            "KVM_USER_MEM_SLOTS (2021); older kernels offer 509.")
         yield from _fewer_dimms(config)
     if error.startswith("not enough space"):
         size = target_size(config, target)
@@ -165,16 +182,16 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
         dimms = sum(1 for d in config.memory_devices if d.kind in ("pc-dimm", "nvdimm"))
         yield (f"Set slots={max(dimms, config.machine.slots + 1)}",
                "Each pc-dimm and nvdimm takes one of the machine's DIMM slots.",
-               lambda d: d["machine"].update(slots=max(dimms, config.machine.slots + 1)))
+               _set_machine(slots=max(dimms, config.machine.slots + 1)))
     if error.startswith("the configuration is not prepared for memory devices"):
         total = sum(getattr(d, "size", 0) or 0 for d in config.memory_devices)
         maxmem = config.machine.ram + align_up(total, GiB)
         yield (f"Set maxmem={format_size(maxmem)}",
                "Memory devices live in the device-memory region, which exists only when maxmem > "
-               "ram.", lambda d: d["machine"].update(maxmem=maxmem))
+               "ram.", _set_machine(maxmem=maxmem))
     if error.startswith("nvdimm is not enabled"):
         yield ("Enable NVDIMM support (-machine nvdimm=on)", "nvdimm devices need nvdimm=on.",
-               lambda d: d["machine"].update(nvdimm=True))
+               _set_machine(nvdimm=True))
     if error.startswith("virtio-mem device cannot get unplugged"):
         yield (f"Resize {device.id} to 0 before unplugging it",
                "virtio-mem can only be unplugged once the guest has unplugged all its memory.",
@@ -197,51 +214,35 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
                "hv-balloon sits on the VMBus, which does not support hotplug.",
                _make_cold(target.index))
     if error == "kvm_alloc_slot: no free slot available":
-        yield ("Use a host kernel with 32764 KVM memslots",
-               "QEMU aborts when KVM runs out of memslots while mapping memory.",
-               lambda d: d["machine"].update(kvm_memslots=32764))
+        yield _newer_kernel("QEMU aborts when KVM runs out of memslots while mapping memory.")
 
 
 def _startup_candidates(config: Config, error: str) -> Iterator[Candidate]:
     machine = config.machine
     if error.startswith("Address space limit"):
-        bits = _smallest(config, "phys_bits", range(machine.phys_bits + 1, 53))
+        bits = _first_machine_value(config, "phys_bits", range(machine.phys_bits + 1, 53),
+                                    _starts)
         if bits is not None:
             yield (f"Use -cpu …,phys-bits={bits}",
                    "The device-memory region plus the 64-bit PCI hole must fit the guest's "
                    "physical address bits.",
-                   lambda d, b=bits: d["machine"].update(phys_bits=b))
-        slots = _smallest(config, "slots", range(machine.slots - 1, -1, -1))
+                   _set_machine(phys_bits=bits))
+        slots = _first_machine_value(config, "slots", range(machine.slots - 1, -1, -1), _starts)
         if slots is not None:
             yield (f"Use fewer DIMM slots (slots={slots})",
                    "Each DIMM slot adds 1 GiB of alignment room to the device-memory region.",
-                   lambda d, s=slots: d["machine"].update(slots=s))
+                   _set_machine(slots=slots))
     if error == "slots specified but no max-size":
-        yield ("Drop slots=", "slots needs maxmem.", lambda d: d["machine"].update(slots=0))
+        yield ("Drop slots=", "slots needs maxmem.", _set_machine(slots=0))
     if error.startswith("unsupported amount of memory slots"):
         yield ("Use slots=256", "pc and q35 accept at most 256 DIMM slots (ACPI).",
-               lambda d: d["machine"].update(slots=256))
+               _set_machine(slots=256))
     if error.startswith("invalid value of maxmem: memory slots were specified"):
         yield ("Drop slots=", "With maxmem equal to ram there is no device memory for DIMMs.",
-               lambda d: d["machine"].update(slots=0))
+               _set_machine(slots=0))
     if error == "kvm_alloc_slot: no free slot available":
-        yield ("Use a host kernel with 32764 KVM memslots",
-               "Boot memory and its consumers need more KVM memslots than the host offers.",
-               lambda d: d["machine"].update(kvm_memslots=32764))
-
-
-def _smallest(config: Config, field: str, values: range) -> int | None:
-    """The first value of a machine field, in the order given, with which QEMU starts."""
-    for value in values:
-        data = config.model_dump(mode="json")
-        data["machine"][field] = value
-        try:
-            candidate = Config.model_validate(data)
-        except ValidationError:
-            continue
-        if replay(candidate).startup_error is None:
-            return value
-    return None
+        yield _newer_kernel("Boot memory and its consumers need more KVM memslots than the host "
+                            "offers.")
 
 
 def target_size(config: Config, target: EventResult) -> int:
@@ -251,8 +252,6 @@ def target_size(config: Config, target: EventResult) -> int:
 
 
 def _numbers(text: str) -> list[int]:
-    import re
-
     return [int(n) for n in re.findall(r"\((\d+)\)", text)]
 
 
@@ -291,6 +290,10 @@ def _insert_resize_before(index: int, device_id: str) -> Callable[[Data], None]:
                                         "requested_size": 0})
 
     return change
+
+
+def _newer_kernel(why: str) -> Candidate:
+    return ("Use a host kernel with 32764 KVM memslots", why, _set_machine(kvm_memslots=32764))
 
 
 def _dynamic_off(device_id: str) -> Candidate:
@@ -399,13 +402,8 @@ def _larger_dimms(config: Config) -> Iterator[Candidate]:
             data["timeline"] = [e for e in data["timeline"]
                                 if e["device"] in keep or e["device"] not in ids]
 
-        data = config.model_dump(mode="json")
-        try:
-            change(data)
-            candidate = Config.model_validate(data)
-        except ValidationError:
-            continue
-        if replay(candidate).ok:
+        candidate = _apply(config, change)
+        if candidate is not None and replay(candidate).ok:
             yield (f"Use {count} DIMMs of {format_size(size)} instead of {len(dimms)}",
                    "Each DIMM takes one memslot in KVM and in every vhost back-end, whatever its "
                    "size: fewer, larger DIMMs carry at least the same memory with fewer "
@@ -417,39 +415,38 @@ def _raise_maxmem(config: Config, grow: int) -> Iterator[Candidate]:
     maxmem = config.machine.maxram + grow
     yield (f"Raise maxmem by {format_size(grow)} to {format_size(maxmem)}",
            "The space check allows maxmem − ram for all memory devices together.",
-           lambda d: d["machine"].update(maxmem=maxmem))
+           _set_machine(maxmem=maxmem))
 
 
 def _search_maxmem(config: Config, target: EventResult) -> Iterator[Candidate]:
     """The smallest maxmem (in GiB steps, up to 4× more) that lets the device be placed."""
     base = config.machine.maxram
-    for step in range(1, 4 * max(base // GiB, 1) + 1):
-        maxmem = base + step * GiB
-        data = config.model_dump(mode="json")
-        data["machine"]["maxmem"] = maxmem
-        try:
-            candidate = Config.model_validate(data)
-        except ValidationError:
-            return
-        if replay(candidate).events[target.index].ok:
-            yield (f"Raise maxmem to {format_size(maxmem)}",
-                   "A larger device-memory region leaves room for the device's alignment.",
-                   lambda d, m=maxmem: d["machine"].update(maxmem=m))
-            return
+    steps = range(1, 4 * max(base // GiB, 1) + 1)
+    maxmem = _first_machine_value(config, "maxmem", (base + n * GiB for n in steps),
+                                  _event_ok(target.index))
+    if maxmem is not None:
+        yield (f"Raise maxmem to {format_size(maxmem)}",
+               "A larger device-memory region leaves room for the device's alignment.",
+               _set_machine(maxmem=maxmem))
 
 
 def _search_slots(config: Config, target: EventResult) -> Iterator[Candidate]:
     """The fewest extra DIMM slots (each adds 1 GiB of region) that let the device be placed."""
-    for slots in range(config.machine.slots + 1, 257):
-        data = config.model_dump(mode="json")
-        data["machine"]["slots"] = slots
-        candidate = Config.model_validate(data)
-        if replay(candidate).events[target.index].ok:
-            yield (f"Set slots={slots}",
-                   "Each DIMM slot adds 1 GiB to the device-memory region (not to the space "
-                   "check), which can make room for an aligned placement.",
-                   lambda d, s=slots: d["machine"].update(slots=s))
-            return
+    slots = _first_machine_value(config, "slots", range(config.machine.slots + 1, 257),
+                                 _event_ok(target.index))
+    if slots is not None:
+        yield (f"Set slots={slots}",
+               "Each DIMM slot adds 1 GiB to the device-memory region (not to the space "
+               "check), which can make room for an aligned placement.",
+               _set_machine(slots=slots))
+
+
+def _starts(report: Report) -> bool:
+    return report.startup_error is None
+
+
+def _event_ok(index: int) -> Callable[[Report], bool]:
+    return lambda report: report.events[index].ok
 
 
 # --------------------------------------------------------------------------- headroom
