@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from .model import Action
 from .units import human_size
+from .vhost import device_free
 
 
 class _Frozen(BaseModel):
@@ -145,11 +146,10 @@ class Budget(_Frozen):
         for device_id, kind, cls, limit in state.devices:
             shared = cls == "shared"
             used = state.used_shared if shared else state.used_private
-            over = state.per_device and used > limit
             lines.append(trusted(
                 VhostBudget, id=device_id, kind=kind, limit=limit, used=used,
                 regions=state.regions_shared if shared else state.regions_private,
-                free=0 if over else (limit - used) & 0xFFFFFFFF))
+                free=device_free(limit, used, state.per_device)))
         return tuple(lines)
 
 

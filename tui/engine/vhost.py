@@ -52,6 +52,14 @@ def memslots_limit(device: VhostKernel | VhostUser | VhostVdpa,
     return INT_MAX, f"vhost-vdpa has no limit of its own (INT_MAX = {INT_MAX})", None
 
 
+def device_free(limit: int, used: int, per_device: bool) -> int:
+    """One device's free memslots as vhost_get_free_memslots() counts them: 10.1 gives 0 when
+    over the limit; before, `limit - used` is unsigned 32-bit and wraps."""
+    if per_device and used > limit:
+        return 0
+    return (limit - used) & U32_MAX
+
+
 @dataclass
 class Registered:
     """A vhost device whose memory listener is registered (vhost_dev_init passed its start)."""
@@ -97,18 +105,11 @@ class VhostState:
         self.globals[device.cls] = 0
         self._snapshot = self._limits = None
 
-    def has_class(self, cls: VhostClass) -> bool:
-        """Whether any registered device would commit a change of that class's sections."""
-        return any(d.cls == cls for d in self.devices)
-
     def commit(self, cls: VhostClass, regions: int) -> None:
-        """A device of class `cls` committed a changed region list (≤ 10.0.2 global write)."""
-        if self.has_class(cls):
+        """A device of class `cls` committed a changed region list (≤ 10.0.2 global write);
+        without a registered device of that class nobody commits."""
+        if cls in self._min_limits():
             self.globals[cls] = regions
-
-    def used(self, device: Registered, regions: dict[VhostClass, int]) -> int:
-        """The "used" that QEMU compares against this device's limit."""
-        return self.used_by_class(device.cls, regions)
 
     def used_by_class(self, cls: VhostClass, regions: dict[VhostClass, int]) -> int:
         """The used count every device of a class is compared with (same for all of them):
@@ -136,13 +137,11 @@ class VhostState:
         warning = None
         for cls, limit in self._min_limits().items():
             used = self.used_by_class(cls, regions)
-            if self.rules.per_device_vhost_count and used > limit:
-                if not self.warned and warning is None:
-                    warning = (f"used ({used}) vhost backend memory slots exceed the device "
-                               f"limit ({self._first_over(cls, used)}).")
-                free = 0
-                continue
-            free = min(free, (limit - used) & U32_MAX)
+            if self.rules.per_device_vhost_count and used > limit and not self.warned \
+                    and warning is None:
+                warning = (f"used ({used}) vhost backend memory slots exceed the device "
+                           f"limit ({self._first_over(cls, used)}).")
+            free = min(free, device_free(limit, used, self.rules.per_device_vhost_count))
         return free, warning
 
     def _first_over(self, cls: VhostClass, used: int) -> int:

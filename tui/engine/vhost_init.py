@@ -58,7 +58,7 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str, steps: list
     regions = state.regions()
     if regions[cls]:
         state.vhost.commit(cls, regions[cls])
-    used = state.vhost.used(registered, regions)
+    used = state.vhost.used_by_class(cls, regions)
     reserved = state.reserved
     if rules.multi_memslot:
         ok = used + reserved <= limit
