@@ -62,11 +62,8 @@ GROUP_NAMES: dict[Group, str] = {
 
 
 def default_config() -> Config:
-    """The presets module's instructive default, or an empty q35 machine without it."""
-    presets = integrations.presets()
-    if presets is not None:
-        return presets.default_config()  # type: ignore[no-any-return]
-    return Config()
+    """The presets module's instructive default."""
+    return integrations.presets().default_config()  # type: ignore[no-any-return]
 
 
 class MemslotApp(App[int]):
@@ -397,7 +394,7 @@ class MemslotApp(App[int]):
         """Fixes are proven by replays, which can take a while: compute them off the UI thread."""
         panel = self.query_one(SuggestionsPanel)
         self.suggestions = ()  # nothing to apply until the fixes for this config arrive
-        if report is None or integrations.advice() is None:
+        if report is None:
             panel.show_advice((), None)
             return
         # after the repaint: the advisor's replays would compete with it for the GIL
@@ -410,7 +407,6 @@ class MemslotApp(App[int]):
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
     def _advise(self, config: Config, report: Report) -> None:
         advice = integrations.advice()
-        assert advice is not None
         try:
             suggestions = tuple(advice.suggest(config, report))
             headroom = advice.headroom(config, report)
@@ -446,9 +442,6 @@ class MemslotApp(App[int]):
     def load(self, path: Path) -> bool:
         """Open a TOML file; on failure report it and keep the current config."""
         toml = integrations.toml()
-        if toml is None:
-            self.set_status(f"✗ {integrations.missing('TOML loading')}", error=True)
-            return False
         try:
             config = toml.load(path)
         except toml.ConfigError as exc:
@@ -467,9 +460,7 @@ class MemslotApp(App[int]):
 
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
-        presets = integrations.presets()
-        items = presets.list_presets() if presets is not None else []
-        note = "" if presets is not None else integrations.missing("the preset list")
+        items = integrations.presets().list_presets()
 
         def opened(path: Path | None) -> None:
             if path is not None:
@@ -477,7 +468,7 @@ class MemslotApp(App[int]):
 
         def open_screen(ok: bool | None = True) -> None:
             if ok:
-                self.push_screen(OpenScreen(items, note), opened)
+                self.push_screen(OpenScreen(items), opened)
 
         if self.dirty:
             self.push_screen(ConfirmScreen("Discard unsaved changes and open another file?",
@@ -487,12 +478,8 @@ class MemslotApp(App[int]):
 
     def write_config(self, path: Path) -> bool:
         """Save atomically (the formats module writes a temp file and renames it)."""
-        toml = integrations.toml()
-        if toml is None:
-            self.set_status(f"✗ {integrations.missing('TOML saving')}", error=True)
-            return False
         try:
-            toml.save(self.config, path)
+            integrations.toml().save(self.config, path)
         except (OSError, ValueError) as exc:
             self.set_status(f"✗ could not save {path}: {exc}", error=True)
             return False
@@ -532,13 +519,7 @@ class MemslotApp(App[int]):
 
     def export_text(self, fmt: str) -> str:
         """The config as toml / qemu / qmp / libvirt text."""
-        export = integrations.export()
-        if export is not None:
-            return str(export.export_text(self.config, fmt))
-        toml = integrations.toml()
-        if fmt == "toml" and toml is not None:
-            return str(toml.dumps(self.config))
-        raise RuntimeError(integrations.missing(f"{fmt} export"))
+        return str(integrations.export().export_text(self.config, fmt))
 
     def action_export(self, fmt: str = "toml") -> None:
         """Read-only preview with copy and save."""
@@ -582,16 +563,12 @@ class MemslotApp(App[int]):
         """Why "Verify in QEMU" is disabled, or None when it can run (looked up once)."""
         if self._qemu_reason is not None:
             return self._qemu_reason or None
-        verify = integrations.verify()
-        if verify is None:
-            reason = integrations.missing("QEMU verification")
-        else:
-            try:
-                found = verify.find_qemu()
-                reason = getattr(found, "reason", None) or (
-                    "" if getattr(found, "path", None) else "no QEMU >= 8.2 found")
-            except Exception as exc:
-                reason = f"no QEMU: {exc}"
+        try:
+            found = integrations.verify().find_qemu()
+            reason = getattr(found, "reason", None) or (
+                "" if getattr(found, "path", None) else "no QEMU >= 8.2 found")
+        except Exception as exc:
+            reason = f"no QEMU: {exc}"
         self._qemu_reason = reason or ""
         return reason or None
 
@@ -609,16 +586,12 @@ class MemslotApp(App[int]):
     @work(thread=True, exclusive=True, group="verify", description="verify in QEMU")
     def _verify(self, config: Config, cancel: threading.Event) -> None:
         verify = integrations.verify()
-        assert verify is not None
 
         def progress(*args: Any) -> None:
             self.call_from_thread(self.set_status, "verifying: " + " ".join(map(str, args)))
 
         try:
-            try:
-                result = verify.verify(config, progress=progress, cancel=cancel)
-            except TypeError:  # a verifier without cancellation
-                result = verify.verify(config, progress=progress)
+            result = verify.verify(config, progress=progress, cancel=cancel)
             text = _describe_result(result, verify)
         except Exception as exc:
             text = f"verification failed: {type(exc).__name__}: {exc}"
@@ -732,15 +705,11 @@ def make_app(config: Config | None = None, path: Path | None = None) -> MemslotA
     load_error = None
     if path is not None and config is None:
         toml = integrations.toml()
-        if toml is None:
-            load_error = RuntimeError(integrations.missing("TOML loading"))
+        try:
+            config = toml.load(path)
+        except toml.ConfigError as exc:
+            load_error = exc
             path = None
-        else:
-            try:
-                config = toml.load(path)
-            except toml.ConfigError as exc:
-                load_error = exc
-                path = None
     return MemslotApp(config=config, path=path, load_error=load_error)
 
 

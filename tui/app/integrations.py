@@ -1,8 +1,7 @@
-"""Guarded access to the modules other developers deliver in parallel.
+"""The modules the app uses only for some actions, imported on first use.
 
-The app must start even when a format, the preset list, the advisor or the QEMU verifier is
-not there yet (or fails to import): each accessor returns None and the action that needs it
-is shown disabled with the reason.
+Importing them lazily keeps start-up light (the QEMU verifier and the exporters are not needed
+to show the first screen), and gives tests one seam to replace them (e.g. a fake verifier).
 """
 
 from __future__ import annotations
@@ -11,38 +10,30 @@ import importlib
 from types import ModuleType
 
 
-def _module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(name)
 
 
-def toml() -> ModuleType | None:
+def toml() -> ModuleType:
     """tui.formats.toml: loads/load/dumps/save and ConfigError."""
     return _module("tui.formats.toml")
 
 
-def presets() -> ModuleType | None:
+def presets() -> ModuleType:
     """tui.presets: default_config, list_presets, preset_dirs."""
     return _module("tui.presets")
 
 
-def export() -> ModuleType | None:
+def export() -> ModuleType:
     """tui.formats.export: export_text(config, to)."""
     return _module("tui.formats.export")
 
 
-def advice() -> ModuleType | None:
+def advice() -> ModuleType:
     """tui.engine.advice: suggest(config, report) and headroom(config, report)."""
     return _module("tui.engine.advice")
 
 
-def verify() -> ModuleType | None:
+def verify() -> ModuleType:
     """tui.qemu.verify: find_qemu and verify."""
     return _module("tui.qemu.verify")
-
-
-def missing(what: str) -> str:
-    """The reason shown when a guarded module is absent."""
-    return f"{what} is not available in this build"

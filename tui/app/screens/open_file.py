@@ -22,10 +22,9 @@ class OpenScreen(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, presets: list[Any], note: str = "") -> None:
+    def __init__(self, presets: list[Any]) -> None:
         super().__init__()
         self.presets = presets
-        self.note = note
 
     def compose(self) -> ComposeResult:
         """Preset list, path input, buttons."""
@@ -45,7 +44,7 @@ class OpenScreen(ModalScreen[Path | None]):
                                                            "$text-muted"))
                 options.append(Option(text, id=f"preset-{index}", disabled=bool(error)))
             if not options:
-                options.append(Option(self.note or "no presets found", disabled=True))
+                options.append(Option("no presets found", disabled=True))
             yield OptionList(*options, id="open-presets")
             yield Input(placeholder="or a path: ~/vm.toml", id="open-path")
             with Horizontal(classes="dialog-buttons"):
