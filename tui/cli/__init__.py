@@ -1,0 +1,92 @@
+"""The `memslot-explorer` command: the app, or one headless verb.
+
+Every verb lives in its own module of this package and is listed once in VERBS; a verb module
+has SUMMARY (one line for the top-level help), build_parser() and run(args) -> exit code.
+Verb modules are imported only when their verb is used, so the CLI starts fast and never
+imports the app unless the user asks for it. Exit codes: see tui.cli.common.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from tui import __version__
+from tui.cli.check import JSON_SCHEMA
+from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, PROG, guard
+
+# verb -> module under tui.cli; one line per verb.
+VERBS: dict[str, str] = {
+    "check": "tui.cli.check",
+    "export": "tui.cli.export",
+    "verify": "tui.cli.verify",
+}
+
+__all__ = ["JSON_SCHEMA", "VERBS", "main"]
+
+
+def _verb_module(verb: str) -> ModuleType:
+    return importlib.import_module(VERBS[verb])
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    summaries = "\n".join(f"  {_verb_module(verb).SUMMARY}" for verb in VERBS)
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="See how QEMU hands out KVM and vhost memslots to memory devices, before "
+        "you touch a real VM. Without a verb, opens the app (on FILE, or on the "
+        "built-in default configuration).",
+        epilog=f"verbs:\n{summaries}\n"
+        f"Run '{PROG} VERB --help' for a verb's options. "
+        "Exit codes: 0 ok, 1 QEMU would fail, 2 bad input, 3 unavailable.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE.toml", help="configuration to open in the app"
+    )
+    return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace | int:
+    """argparse exits on --help/--version/errors; turn that into a return code."""
+    try:
+        return parser.parse_args(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_BAD_INPUT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script and of `python -m tui`; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in VERBS:
+        verb = args[0]
+        module = _verb_module(verb)
+        parsed = _parse(module.build_parser(), args[1:])
+        if isinstance(parsed, int):
+            return parsed
+        parsed.verb = verb
+        return int(module.run(parsed))
+    parsed = _parse(_top_parser(), args)
+    if isinstance(parsed, int):
+        return parsed
+    return _open_app(parsed.file)
+
+
+def _open_app(path: Path | None) -> int:
+    try:
+        module = importlib.import_module("tui.app.app")
+        run_app = module.run_app
+    except (ModuleNotFoundError, AttributeError):
+        print(
+            f"{PROG}: the app is not available in this installation (tui.app.app.run_app is "
+            f"missing); '{PROG} check FILE' works without it",
+            file=sys.stderr,
+        )
+        return EXIT_UNAVAILABLE
+    return guard(lambda: int(run_app(path)))

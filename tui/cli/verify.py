@@ -1,0 +1,47 @@
+"""`memslot-explorer verify FILE`: the verb's options; the work is in tui.qemu.verify."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tui.cli.common import PROG, delegate
+
+SUMMARY = "verify FILE [--qemu PATH]  run FILE on a real QEMU and compare"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The verb's options; `--help` text is the user's documentation."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} verify",
+        description="Start a real QEMU with the configuration, replay its timeline over QMP and "
+        "compare QEMU's verdicts with the engine's.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--qemu",
+        type=Path,
+        metavar="PATH",
+        default=None,
+        help="qemu-system-x86_64 binary (default: from PATH)",
+    )
+    parser.add_argument(
+        "--accel",
+        choices=("kvm", "tcg"),
+        default=None,
+        help="accelerator to run with (default: the configuration's)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON document")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        default=None,
+        help="seconds to wait for QEMU per step",
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point from the verb registry."""
+    return delegate("tui.qemu.verify", "run_verify_cli", args, "verify")
