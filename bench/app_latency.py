@@ -31,16 +31,22 @@ def config_with(devices: int) -> Config:
     dimms = (devices + 1) // 2
     vmems = devices // 2
     memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "512M"} for i in range(dimms)]
-    memory += [{"kind": "virtio-mem", "id": f"vmem{i}", "size": "1G", "dynamic_memslots": True}
-               for i in range(vmems)]
+    memory += [
+        {"kind": "virtio-mem", "id": f"vmem{i}", "size": "1G", "dynamic_memslots": True}
+        for i in range(vmems)
+    ]
     total_gib = dimms // 2 + vmems + 1
-    return Config.model_validate({
-        "title": f"bench {devices}",
-        "machine": {"ram": "4G", "maxmem": f"{4 + total_gib}G", "slots": min(256, dimms)},
-        "vhost_devices": [{"kind": "vhost-kernel", "id": "net0", "max_mem_regions": 509},
-                          {"kind": "vhost-user", "id": "fs0", "max_mem_slots": 509}],
-        "memory_devices": memory,
-    })
+    return Config.model_validate(
+        {
+            "title": f"bench {devices}",
+            "machine": {"ram": "4G", "maxmem": f"{4 + total_gib}G", "slots": min(256, dimms)},
+            "vhost_devices": [
+                {"kind": "vhost-kernel", "id": "net0", "max_mem_regions": 509},
+                {"kind": "vhost-user", "id": "fs0", "max_mem_slots": 509},
+            ],
+            "memory_devices": memory,
+        }
+    )
 
 
 async def edit_latency(devices: int, repeat: int) -> dict[str, float]:
@@ -82,10 +88,12 @@ async def edit_latency(devices: int, repeat: int) -> dict[str, float]:
             t = time.perf_counter()
             replay(app.config)
             engine.append(time.perf_counter() - t)
-    return {"repaint": statistics.median(repaint) * 1000,
-            "cpu": statistics.median(cpu) * 1000,
-            "replay": statistics.median(engine) * 1000,
-            "advice": statistics.median(advice) * 1000}
+    return {
+        "repaint": statistics.median(repaint) * 1000,
+        "cpu": statistics.median(cpu) * 1000,
+        "replay": statistics.median(engine) * 1000,
+        "advice": statistics.median(advice) * 1000,
+    }
 
 
 _FIRST_PAINT = """
@@ -109,8 +117,13 @@ def first_paint(setup: str, repeat: int) -> float:
     code = _FIRST_PAINT.format(setup=setup)
     root = Path(__file__).resolve().parent.parent
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", code, repr(time.time())], cwd=root,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, repr(time.time())],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return statistics.median(times)
 
@@ -124,10 +137,12 @@ def main() -> int:
     for devices in (10, 256):
         result = asyncio.run(edit_latency(devices, args.repeat))
         verdict = "ok" if devices != 256 or result["repaint"] <= 50 else "OVER the 50 ms target"
-        print(f"  {devices:>3} devices: repaint {result['repaint']:6.1f} ms wall, "
-              f"{result['cpu']:6.1f} ms CPU of the UI thread (replay alone "
-              f"{result['replay']:5.1f} ms; suggestions shown after {result['advice']:6.1f} ms)"
-              f"  {verdict}")
+        print(
+            f"  {devices:>3} devices: repaint {result['repaint']:6.1f} ms wall, "
+            f"{result['cpu']:6.1f} ms CPU of the UI thread (replay alone "
+            f"{result['replay']:5.1f} ms; suggestions shown after {result['advice']:6.1f} ms)"
+            f"  {verdict}"
+        )
     runs = max(3, args.repeat // 3)
     empty = first_paint(_EMPTY, runs)
     ours = first_paint(_OURS, runs)

@@ -21,16 +21,34 @@ def build(devices: int, vhost: int = 64) -> Config:
     """A q35 KVM machine: half DIMMs (up to 256 slots), the rest virtio-mem, vhost-net 509."""
     dimms = min(devices // 2, 256)
     memory = [{"kind": "pc-dimm", "id": f"d{i}", "size": 128 * MiB} for i in range(dimms)]
-    memory += [{"kind": "virtio-mem", "id": f"vm{i}", "size": 1 * GiB, "dynamic_memslots": True,
-                "requested_size": 512 * MiB} for i in range(devices - dimms)]
-    vhosts = [{"kind": "vhost-kernel", "id": f"net{i}", "max_mem_regions": 4096}
-              for i in range(vhost)]
+    memory += [
+        {
+            "kind": "virtio-mem",
+            "id": f"vm{i}",
+            "size": 1 * GiB,
+            "dynamic_memslots": True,
+            "requested_size": 512 * MiB,
+        }
+        for i in range(devices - dimms)
+    ]
+    vhosts = [
+        {"kind": "vhost-kernel", "id": f"net{i}", "max_mem_regions": 4096} for i in range(vhost)
+    ]
     timeline = [{"action": "cold", "device": v["id"]} for v in vhosts]
     timeline += [{"action": "hotplug", "device": m["id"]} for m in memory]
-    return Config.model_validate({
-        "machine": {"ram": 4 * GiB, "maxmem": 4 * GiB + devices * GiB, "slots": dimms,
-                    "phys_bits": 52},
-        "memory_devices": memory, "vhost_devices": vhosts, "timeline": timeline})
+    return Config.model_validate(
+        {
+            "machine": {
+                "ram": 4 * GiB,
+                "maxmem": 4 * GiB + devices * GiB,
+                "slots": dimms,
+                "phys_bits": 52,
+            },
+            "memory_devices": memory,
+            "vhost_devices": vhosts,
+            "timeline": timeline,
+        }
+    )
 
 
 def median_ms(config: Config, repeat: int) -> float:
@@ -47,8 +65,10 @@ def main() -> None:
         config = build(devices)
         report = replay(config)
         ok = sum(e.ok for e in report.events)
-        print(f"{devices:5d} memory devices + 64 vhost: median {median_ms(config, repeat):9.3f} ms"
-              f"  ({ok}/{len(report.events)} events ok)")
+        print(
+            f"{devices:5d} memory devices + 64 vhost: median {median_ms(config, repeat):9.3f} ms"
+            f"  ({ok}/{len(report.events)} events ok)"
+        )
 
 
 if __name__ == "__main__":

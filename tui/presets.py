@@ -98,5 +98,4 @@ def _info(path: Path) -> PresetInfo:
         config = load(path)
     except ConfigError as exc:
         return PresetInfo(path=path, title=path.stem, description="", error=str(exc))
-    return PresetInfo(path=path, title=config.title or path.stem,
-                      description=config.description)
+    return PresetInfo(path=path, title=config.title or path.stem, description=config.description)

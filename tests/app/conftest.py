@@ -35,8 +35,11 @@ async def settle(pilot: Pilot[object]) -> None:
     what the tests read deterministic.
     """
     await pilot.pause()
-    busy = [table for table in pilot.app.screen.query(DataTable)
-            if table._updated_cells or table._require_update_dimensions]
+    busy = [
+        table
+        for table in pilot.app.screen.query(DataTable)
+        if table._updated_cells or table._require_update_dimensions
+    ]
     for table in busy:
         await table._on_idle(None)
         table.refresh()
@@ -53,8 +56,10 @@ def shown(app: App[object], widget: Widget) -> str:
     """The text a widget occupies on screen (its whole region, children included)."""
     strips = app.screen._compositor.render_strips()
     region = widget.content_region
-    return "\n".join(strips[y].crop(region.x, region.right).text
-                     for y in range(region.y, min(region.bottom, len(strips))))
+    return "\n".join(
+        strips[y].crop(region.x, region.right).text
+        for y in range(region.y, min(region.bottom, len(strips)))
+    )
 
 
 def flat(text: str) -> str:
@@ -65,7 +70,8 @@ def flat(text: str) -> str:
 def base_config(**extra: object) -> Config:
     """q35/KVM, 4G + maxmem 68G, no devices: room for anything the tests add."""
     data: dict[str, object] = {
-        "title": "test", "machine": {"ram": "4G", "maxmem": "68G", "slots": 4},
+        "title": "test",
+        "machine": {"ram": "4G", "maxmem": "68G", "slots": 4},
     }
     data.update(extra)
     return Config.model_validate(data)
@@ -77,10 +83,18 @@ def order_config(vhost_first: bool = False) -> Config:
     if vhost_first:
         events.reverse()
     return base_config(
-        memory_devices=[{"kind": "virtio-mem", "id": "vmem0", "size": "64G",
-                         "dynamic_memslots": True}],
-        vhost_devices=[{"kind": "vhost-user", "id": "fs0", "device": "fs",
-                        "backend_name": "virtiofsd", "max_mem_slots": 32}],
+        memory_devices=[
+            {"kind": "virtio-mem", "id": "vmem0", "size": "64G", "dynamic_memslots": True}
+        ],
+        vhost_devices=[
+            {
+                "kind": "vhost-user",
+                "id": "fs0",
+                "device": "fs",
+                "backend_name": "virtiofsd",
+                "max_mem_slots": 32,
+            }
+        ],
         timeline=events,
     )
 

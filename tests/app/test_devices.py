@@ -31,8 +31,9 @@ async def choose(pilot, selector: str, index: int) -> None:
     await pilot.pause()
 
 
-async def add_with_form(pilot, button: str, index: int, keyboard: bool = False,
-                        click: bool = False) -> DeviceFormScreen:
+async def add_with_form(
+    pilot, button: str, index: int, keyboard: bool = False, click: bool = False
+) -> DeviceFormScreen:
     """Open the add form (click the panel's Add button, or press "a" in its list) and pick
     the kind (with the keyboard, or by setting the Select: opening the overlay for every
     kind would make the suite slow)."""
@@ -61,8 +62,7 @@ def row_of(text: str, device_id: str) -> str:
 
 
 async def test_add_and_remove_each_memory_device_kind() -> None:
-    app = make_app(base_config(machine={"ram": "4G", "maxmem": "68G", "slots": 4,
-                                        "nvdimm": True}))
+    app = make_app(base_config(machine={"ram": "4G", "maxmem": "68G", "slots": 4, "nvdimm": True}))
     async with app.run_test(size=LOOP_SIZE) as pilot:
         added = []
         for index, item in enumerate(MEMORY_TEMPLATES):
@@ -72,7 +72,8 @@ async def test_add_and_remove_each_memory_device_kind() -> None:
             await pilot.press("enter")  # submit with the defaults
             await settle(pilot)
             assert not isinstance(app.screen, DeviceFormScreen), shown(
-                app, app.screen.query_one("#form-error"))
+                app, app.screen.query_one("#form-error")
+            )
             new_id = f"{item.id_base}0"
             added.append(new_id)
             assert item.kind in row_of(shown(app, app.query_one(MemoryPanel)), new_id)
@@ -80,8 +81,9 @@ async def test_add_and_remove_each_memory_device_kind() -> None:
             assert re.search(rf"\bcold\s+{new_id}\s+[✓✗]", event), event
         assert [d.kind for d in app.config.memory_devices] == [t.kind for t in MEMORY_TEMPLATES]
         # the engine's decision is what the list shows: virtio-mem decided 64 memslots
-        assert re.search(r"vmem0\s+virtio-mem\s+16G\s+\d+\s+\d+",
-                         shown(app, app.query_one(MemoryPanel)))
+        assert re.search(
+            r"vmem0\s+virtio-mem\s+16G\s+\d+\s+\d+", shown(app, app.query_one(MemoryPanel))
+        )
 
         # remove them all again: rows and events disappear
         app.query_one(MemoryPanel).table.focus()
@@ -95,8 +97,15 @@ async def test_add_and_remove_each_memory_device_kind() -> None:
         assert app.config.timeline == ()
 
 
-LIMITS = {"vhost-net-64": "64", "vhost-net-509": "509", "vhost-user-8": "8 no CMS",
-          "virtiofsd-32": "32", "virtiofsd-509": "509", "qsd-509": "509", "vhost-vdpa": "none"}
+LIMITS = {
+    "vhost-net-64": "64",
+    "vhost-net-509": "509",
+    "vhost-user-8": "8 no CMS",
+    "virtiofsd-32": "32",
+    "virtiofsd-509": "509",
+    "qsd-509": "509",
+    "vhost-vdpa": "none",
+}
 
 
 async def test_add_and_remove_each_vhost_backend_from_the_catalog() -> None:
@@ -145,8 +154,7 @@ async def test_add_consumer_and_duplicate_it() -> None:
 
 
 async def test_edit_device_and_bad_value_in_the_form() -> None:
-    app = make_app(base_config(memory_devices=[{"kind": "pc-dimm", "id": "dimm0",
-                                                "size": "1G"}]))
+    app = make_app(base_config(memory_devices=[{"kind": "pc-dimm", "id": "dimm0", "size": "1G"}]))
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(MemoryPanel)
         panel.table.focus()

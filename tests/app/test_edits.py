@@ -26,8 +26,9 @@ def test_invalid_edits_raise_with_the_field_and_keep_nothing() -> None:
     with pytest.raises(edits.EditError, match="not a whole number"):
         edits.set_machine(config, "slots", "four")
     with pytest.raises(edits.EditError, match="duplicate id"):
-        edits.add_device(order_config(), "memory",
-                         {"kind": "pc-dimm", "id": "vmem0", "size": "1G"}, "cold")
+        edits.add_device(
+            order_config(), "memory", {"kind": "pc-dimm", "id": "vmem0", "size": "1G"}, "cold"
+        )
 
 
 def test_machine_values_parse_like_the_toml() -> None:
@@ -46,8 +47,11 @@ def test_remove_takes_the_events_along_and_duplicate_plugs_the_same_way() -> Non
 
 
 def test_duplicate_drops_a_fixed_slot_and_address() -> None:
-    config = base_config(memory_devices=[{"kind": "pc-dimm", "id": "d0", "size": "1G",
-                                          "slot": 0, "addr": "0x180000000"}])
+    config = base_config(
+        memory_devices=[
+            {"kind": "pc-dimm", "id": "d0", "size": "1G", "slot": 0, "addr": "0x180000000"}
+        ]
+    )
     dup, new_id = edits.duplicate_device(config, "d0")
     copy = dup.device(new_id)
     assert copy.slot is None and copy.addr is None
@@ -73,31 +77,59 @@ def test_move_and_toggle() -> None:
 
 def test_form_values_from_text() -> None:
     item = template("virtio-mem")
-    values = edits.form_values(item, {"id": "v", "size": "8G", "block_size": "",
-                                      "dynamic_memslots": True, "requested_size": "0"})
+    values = edits.form_values(
+        item,
+        {
+            "id": "v",
+            "size": "8G",
+            "block_size": "",
+            "dynamic_memslots": True,
+            "requested_size": "0",
+        },
+    )
     assert values["block_size"] is None and values["size"] == "8G"
     with pytest.raises(edits.EditError, match="slot"):
         edits.form_values(template("pc-dimm"), {"slot": "x"})
 
 
 def test_catalog_limits_and_edit_template_lookup() -> None:
-    limits = {t.key: t.defaults.get("max_mem_regions", t.defaults.get("max_mem_slots"))
-              for t in VHOST_TEMPLATES}
-    assert limits == {"vhost-net-64": 64, "vhost-net-509": 509, "vhost-user-8": 8,
-                      "virtiofsd-32": 32, "virtiofsd-509": 509, "qsd-509": 509,
-                      "vhost-vdpa": None}
-    assert {t.kind for t in MEMORY_TEMPLATES} == {"pc-dimm", "nvdimm", "virtio-pmem",
-                                                  "virtio-mem", "hv-balloon"}
+    limits = {
+        t.key: t.defaults.get("max_mem_regions", t.defaults.get("max_mem_slots"))
+        for t in VHOST_TEMPLATES
+    }
+    assert limits == {
+        "vhost-net-64": 64,
+        "vhost-net-509": 509,
+        "vhost-user-8": 8,
+        "virtiofsd-32": 32,
+        "virtiofsd-509": 509,
+        "qsd-509": 509,
+        "vhost-vdpa": None,
+    }
+    assert {t.kind for t in MEMORY_TEMPLATES} == {
+        "pc-dimm",
+        "nvdimm",
+        "virtio-pmem",
+        "virtio-mem",
+        "hv-balloon",
+    }
     fs = order_config().device("fs0").model_dump(mode="json")
     assert template_for("vhost", fs).key == "virtiofsd-32"
 
 
 def test_emptying_an_optional_field_in_the_edit_form_clears_it() -> None:
-    config = base_config(memory_devices=[{"kind": "pc-dimm", "id": "d0", "size": "1G",
-                                          "slot": 2}])
+    config = base_config(memory_devices=[{"kind": "pc-dimm", "id": "d0", "size": "1G", "slot": 2}])
     item = template("pc-dimm")
-    raw = {"id": "d0", "size": "1G", "backend": "ram", "share": False, "page_size": "4K",
-           "prealloc": False, "slot": "", "addr": ""}
+    raw = {
+        "id": "d0",
+        "size": "1G",
+        "backend": "ram",
+        "share": False,
+        "page_size": "4K",
+        "prealloc": False,
+        "slot": "",
+        "addr": "",
+    }
     current = config.device("d0").model_dump()
     new = edits.replace_device(config, "memory", "d0", current | edits.form_values(item, raw))
     assert new.device("d0").slot is None

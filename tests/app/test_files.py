@@ -68,6 +68,7 @@ async def test_open_from_the_picker_and_a_bad_file_keeps_the_config(tmp_path: Pa
     app = make_app(base_config())
     async with app.run_test(size=SIZE) as pilot:
         from tui.formats.toml import save
+
         save(order_config(), good)
         bad.write_text('schema_version = 1\n[machine]\nram = "lots"\n')
 
@@ -99,7 +100,8 @@ async def test_open_from_the_picker_and_a_bad_file_keeps_the_config(tmp_path: Pa
 
 
 async def test_bad_file_on_the_command_line_opens_the_default_with_the_reason(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     bad = tmp_path / "broken.toml"
     bad.write_text("[machine\n")
     app = make_app(path=bad)
@@ -169,8 +171,12 @@ async def test_opening_a_file_changes_nothing(tmp_path: Path) -> None:
 
     path = tmp_path / "memfd.toml"
     config = base_config().model_validate(
-        base_config().model_dump() | {"machine": base_config().machine.model_dump() | {
-            "memory_backend": "memfd", "type": "pc", "accel": "tcg", "nvdimm": True}})
+        base_config().model_dump()
+        | {
+            "machine": base_config().machine.model_dump()
+            | {"memory_backend": "memfd", "type": "pc", "accel": "tcg", "nvdimm": True}
+        }
+    )
     save(config, path)
     app = make_app(path=path)
     async with app.run_test(size=SIZE) as pilot:

@@ -60,8 +60,7 @@ async def test_usable_at_80x24_panels_stack() -> None:
         await pilot.press("f1")
         await settle(pilot)
         help_panel = app.screen.query_one(HelpPanel)
-        assert "Devices that live in the machine's device-memory" in flat(
-            shown(app, help_panel))
+        assert "Devices that live in the machine's device-memory" in flat(shown(app, help_panel))
         app.query_one(TimelinePanel).table.focus()
         await settle(pilot)
         assert "cold plugs (the command line) first" in flat(shown(app, help_panel))

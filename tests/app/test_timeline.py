@@ -63,9 +63,17 @@ async def test_reorder_rejects_then_accepts_the_vhost_backend() -> None:
 
 
 async def test_invalid_move_keeps_the_config_and_says_why() -> None:
-    app = make_app(order_config().model_validate(
-        order_config().model_dump() | {"timeline": [
-            {"action": "cold", "device": "vmem0"}, {"action": "hotplug", "device": "fs0"}]}))
+    app = make_app(
+        order_config().model_validate(
+            order_config().model_dump()
+            | {
+                "timeline": [
+                    {"action": "cold", "device": "vmem0"},
+                    {"action": "hotplug", "device": "fs0"},
+                ]
+            }
+        )
+    )
     async with app.run_test(size=SIZE) as pilot:
         before = app.config
         timeline = app.query_one(TimelinePanel)
@@ -120,7 +128,8 @@ async def test_insert_unplug_and_resize_events() -> None:
         await settle(pilot)
         assert isinstance(app.screen, EventFormScreen)
         assert "only virtio-mem devices can be resized" in shown(
-            app, app.screen.query_one("#event-error"))
+            app, app.screen.query_one("#event-error")
+        )
         await pilot.press("escape")
         await settle(pilot)
         assert app.config is before

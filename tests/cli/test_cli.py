@@ -21,17 +21,52 @@ FAILING_PRESET = PRESETS / "ex10a-virtiofsd-32-after-virtio-mem.toml"
 ROOT = Path(__file__).resolve().parents[2]
 
 BUDGET_KEYS = {
-    "kvm_max", "kvm_used", "kvm_free", "vhost", "vhost_max", "vhost_free", "used_region_size",
-    "device_memory_space", "required_memslots", "used_memslots", "reserved_memslots",
-    "auto_decision_active", "soft_limit", "safe_max",
+    "kvm_max",
+    "kvm_used",
+    "kvm_free",
+    "vhost",
+    "vhost_max",
+    "vhost_free",
+    "used_region_size",
+    "device_memory_space",
+    "required_memslots",
+    "used_memslots",
+    "reserved_memslots",
+    "auto_decision_active",
+    "soft_limit",
+    "safe_max",
 }
 EVENT_KEYS = {
-    "index", "id", "kind", "action", "phase", "ok", "skipped", "pending", "error", "hint",
-    "warnings", "memslot_limit", "memslots", "memslot_size", "requested_size", "budget",
+    "index",
+    "id",
+    "kind",
+    "action",
+    "phase",
+    "ok",
+    "skipped",
+    "pending",
+    "error",
+    "hint",
+    "warnings",
+    "memslot_limit",
+    "memslots",
+    "memslot_size",
+    "requested_size",
+    "budget",
 }
 TOP_KEYS = {
-    "schema", "file", "title", "qemu_version", "rules", "startup_error", "ok", "warnings",
-    "events", "totals", "suggestions", "headroom",
+    "schema",
+    "file",
+    "title",
+    "qemu_version",
+    "rules",
+    "startup_error",
+    "ok",
+    "warnings",
+    "events",
+    "totals",
+    "suggestions",
+    "headroom",
 }
 
 
@@ -56,13 +91,16 @@ def test_check_ok_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_check_failure_exits_1_with_qemus_message_and_hint(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, _ = run(capsys, "check", str(FAILING_PRESET))
     assert code == 1
     assert "FAILED" in out
-    assert ("error: some memory device (like virtio-mem) decided how many memory slots to use "
-            "based on the overall number of memory slots; this vhost backend would further "
-            "restricts the overall number of memory slots") in out
+    assert (
+        "error: some memory device (like virtio-mem) decided how many memory slots to use "
+        "based on the overall number of memory slots; this vhost backend would further "
+        "restricts the overall number of memory slots"
+    ) in out
     assert "hint: Try plugging this vhost backend before plugging such memory devices." in out
     assert "vhost fs1 (vhost-user): " in out and "limit 509" in out
     assert "Result: FAILED — event 2 fails." in out
@@ -76,25 +114,35 @@ def test_check_startup_error_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "QEMU does not start: slots specified but no max-size" in out
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ('[machine\nram = "4G"\n', ": line 1, column 9: invalid TOML"),
-    ('[[memory_devices]]\nid = "d"\nkind = "dimm"\nsize = "1G"\n',
-     ": memory_devices[0].kind: unknown memory device kind 'dimm'"),
-    ('[machine]\nram = "12Q"\n', ": machine.ram: size '12Q' has an unknown suffix 'Q'"),
-    ('[machine]\nram = "-1G"\n', ": machine.ram: size '-1G' is negative"),
-    ("[machine]\nmaxmem = 18446744073709551616\n", ": machine.maxmem: size "),
-    ('[machine]\nram = "8G"\nmaxmem = "4G"\n', ": machine.maxmem: maxmem (4G) is smaller"),
-    ('colour = 1\n', ": colour: unknown key 'colour'"),
-    ('[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n'
-     '[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n',
-     ": memory_devices[1].id: duplicate id 'd'"),
-    ('[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n'
-     '[[timeline]]\naction = "unplug"\ndevice = "d"\n', ": timeline[0].device: 'd' is not plugged"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[machine\nram = "4G"\n', ": line 1, column 9: invalid TOML"),
+        (
+            '[[memory_devices]]\nid = "d"\nkind = "dimm"\nsize = "1G"\n',
+            ": memory_devices[0].kind: unknown memory device kind 'dimm'",
+        ),
+        ('[machine]\nram = "12Q"\n', ": machine.ram: size '12Q' has an unknown suffix 'Q'"),
+        ('[machine]\nram = "-1G"\n', ": machine.ram: size '-1G' is negative"),
+        ("[machine]\nmaxmem = 18446744073709551616\n", ": machine.maxmem: size "),
+        ('[machine]\nram = "8G"\nmaxmem = "4G"\n', ": machine.maxmem: maxmem (4G) is smaller"),
+        ("colour = 1\n", ": colour: unknown key 'colour'"),
+        (
+            '[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n'
+            '[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n',
+            ": memory_devices[1].id: duplicate id 'd'",
+        ),
+        (
+            '[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n'
+            '[[timeline]]\naction = "unplug"\ndevice = "d"\n',
+            ": timeline[0].device: 'd' is not plugged",
+        ),
+    ],
+)
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_check_bad_input_exits_2_with_one_clear_message(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fragment: str,
-        as_json: bool) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fragment: str, as_json: bool
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     code, out, err = run(capsys, "check", str(path), *(["--json"] if as_json else []))
@@ -105,8 +153,9 @@ def test_check_bad_input_exits_2_with_one_clear_message(
 
 
 @pytest.mark.parametrize("target", ["missing", "directory"])
-def test_check_unusable_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     target: str) -> None:
+def test_check_unusable_path_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
     path = tmp_path / "nope.toml" if target == "missing" else tmp_path
     code, out, err = run(capsys, "check", str(path))
     assert code == 2 and out == ""
@@ -114,8 +163,9 @@ def test_check_unusable_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert err == f"{path}: cannot read: {reason}\n"
 
 
-def test_check_unexpected_oserror_exits_2(monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_unexpected_oserror_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import tui.engine
 
     def broken(config: object) -> object:
@@ -127,8 +177,9 @@ def test_check_unexpected_oserror_exits_2(monkeypatch: pytest.MonkeyPatch,
     assert err == "/dev/sda: Input/output error\n"
 
 
-def test_check_engine_crash_is_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_engine_crash_is_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import tui.engine
 
     def broken(config: object) -> object:
@@ -166,8 +217,11 @@ def test_json_document_schema_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(event["budget"]) == BUDGET_KEYS
     assert set(doc["totals"]) == BUDGET_KEYS
     totals = doc["totals"]
-    assert (totals["required_memslots"], totals["used_memslots"],
-            totals["reserved_memslots"]) == (64, 0, 64)
+    assert (totals["required_memslots"], totals["used_memslots"], totals["reserved_memslots"]) == (
+        64,
+        0,
+        64,
+    )
     assert totals["soft_limit"] == 256 and totals["auto_decision_active"] == 1
     assert doc["suggestions"] == []
 
@@ -191,10 +245,12 @@ def test_json_document_schema_failure(capsys: pytest.CaptureFixture[str]) -> Non
         assert any(2 in s["fixes"] for s in doc["suggestions"])  # event numbers are 1-based
 
 
-def test_json_skipped_events_after_a_failed_cold_plug(capsys: pytest.CaptureFixture[str],
-                                                      tmp_path: Path) -> None:
-    config = default_config().model_copy(update={"machine": default_config().machine.model_copy(
-        update={"maxmem": None})})
+def test_json_skipped_events_after_a_failed_cold_plug(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = default_config().model_copy(
+        update={"machine": default_config().machine.model_copy(update={"maxmem": None})}
+    )
     path = tmp_path / "nomaxmem.toml"
     save(config, path)
     code, doc = _check_json(capsys, path)
@@ -203,7 +259,8 @@ def test_json_skipped_events_after_a_failed_cold_plug(capsys: pytest.CaptureFixt
     vmem = doc["events"][1]
     assert vmem["ok"] is False and vmem["error"] == (
         "the configuration is not prepared for memory devices (e.g., for memory hotplug), "
-        "consider specifying the maxmem option")
+        "consider specifying the maxmem option"
+    )
 
 
 # --------------------------------------------------------------------------- other verbs
@@ -221,15 +278,17 @@ def test_help_lists_the_verbs(capsys: pytest.CaptureFixture[str]) -> None:
         assert verb in out
 
 
-@pytest.mark.parametrize("argv", [["check"], ["check", "a", "b"], ["--bogus"],
-                                  ["export", "f.toml", "--to", "yaml"]])
+@pytest.mark.parametrize(
+    "argv", [["check"], ["check", "a", "b"], ["--bogus"], ["export", "f.toml", "--to", "yaml"]]
+)
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 2 and "usage:" in err and "Traceback" not in err
 
 
-def _fake_module(monkeypatch: pytest.MonkeyPatch, name: str, function: str,
-                 result: int) -> list[object]:
+def _fake_module(
+    monkeypatch: pytest.MonkeyPatch, name: str, function: str, result: int
+) -> list[object]:
     calls: list[object] = []
     module = types.ModuleType(name)
 
@@ -251,15 +310,35 @@ def test_export_dispatches_with_parsed_options(monkeypatch: pytest.MonkeyPatch) 
 
 def test_verify_dispatches_with_parsed_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _fake_module(monkeypatch, "tui.qemu.verify", "run_verify_cli", 1)
-    assert main(["verify", "vm.toml", "--qemu", "/usr/bin/qemu", "--accel", "tcg", "--json",
-                 "--timeout", "7.5"]) == 1
+    assert (
+        main(
+            [
+                "verify",
+                "vm.toml",
+                "--qemu",
+                "/usr/bin/qemu",
+                "--accel",
+                "tcg",
+                "--json",
+                "--timeout",
+                "7.5",
+            ]
+        )
+        == 1
+    )
     [args] = calls
     assert (args.file, args.qemu, args.accel, args.json, args.timeout) == (
-        Path("vm.toml"), Path("/usr/bin/qemu"), "tcg", True, 7.5)
+        Path("vm.toml"),
+        Path("/usr/bin/qemu"),
+        "tcg",
+        True,
+        7.5,
+    )
 
 
-def test_missing_verb_module_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_verb_module_is_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "tui.qemu.verify", None)  # import raises ImportError
     monkeypatch.setitem(sys.modules, "tui.formats.export", types.ModuleType("tui.formats.export"))
     code, _, err = run(capsys, "verify", "vm.toml")
@@ -276,8 +355,14 @@ def test_no_verb_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_python_dash_m_tui_check() -> None:
-    result = subprocess.run([sys.executable, "-m", "tui", "check", str(OK_PRESET), "--json"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "check", str(OK_PRESET), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["schema"] == JSON_SCHEMA
 
@@ -293,9 +378,12 @@ def _fake_advice(monkeypatch: pytest.MonkeyPatch, suggest: object, headroom: obj
 
 
 def test_suggestions_are_capped_in_text_and_complete_in_json(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    fake = [types.SimpleNamespace(title=f"fix {i}", detail="why", config=None, fixes=(1,))
-            for i in range(7)]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = [
+        types.SimpleNamespace(title=f"fix {i}", detail="why", config=None, fixes=(1,))
+        for i in range(7)
+    ]
     room = types.SimpleNamespace(text="plenty of room")
     _fake_advice(monkeypatch, lambda config, report: tuple(fake), lambda config, report: room)
     code, out, _ = run(capsys, "check", str(FAILING_PRESET))
@@ -310,7 +398,8 @@ def test_suggestions_are_capped_in_text_and_complete_in_json(
 
 
 def test_broken_advice_never_hides_the_verdict(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def boom(config: object, report: object) -> object:
         raise IndexError("tuple index out of range")
 
@@ -321,8 +410,9 @@ def test_broken_advice_never_hides_the_verdict(
     assert "Traceback" not in err
 
 
-def test_no_advice_module(monkeypatch: pytest.MonkeyPatch,
-                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_advice_module(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "tui.engine.advice", None)
     code, doc = _check_json(capsys, FAILING_PRESET)
     assert code == 1 and doc["suggestions"] == [] and doc["headroom"] is None

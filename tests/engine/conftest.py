@@ -10,17 +10,35 @@ from tui.engine.units import GiB
 
 def machine(**overrides: Any) -> dict[str, Any]:
     """q35, KVM, KVM_CAP_NR_MEMSLOTS 32764, 10 KVM slots taken by boot memory (kfree 32754)."""
-    base: dict[str, Any] = {"type": "q35", "accel": "kvm", "kvm_memslots": 32764,
-                            "ram": 4 * GiB, "boot_kvm_slots": 10, "phys_bits": 48}
+    base: dict[str, Any] = {
+        "type": "q35",
+        "accel": "kvm",
+        "kvm_memslots": 32764,
+        "ram": 4 * GiB,
+        "boot_kvm_slots": 10,
+        "phys_bits": 48,
+    }
     base.update(overrides)
     return base
 
 
-def config(machine_: dict[str, Any], *, memory=(), vhost=(), consumers=(),
-           timeline: list[tuple[str, str]] | None = None, **extra: Any) -> Config:
+def config(
+    machine_: dict[str, Any],
+    *,
+    memory=(),
+    vhost=(),
+    consumers=(),
+    timeline: list[tuple[str, str]] | None = None,
+    **extra: Any,
+) -> Config:
     """A Config; timeline entries are (action, device id) or (resize, id, size)."""
-    data: dict[str, Any] = {"machine": machine_, "memory_devices": list(memory),
-                            "vhost_devices": list(vhost), "consumers": list(consumers), **extra}
+    data: dict[str, Any] = {
+        "machine": machine_,
+        "memory_devices": list(memory),
+        "vhost_devices": list(vhost),
+        "consumers": list(consumers),
+        **extra,
+    }
     if timeline is not None:
         events = []
         for entry in timeline:

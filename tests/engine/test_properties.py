@@ -16,10 +16,15 @@ SIZES = st.sampled_from([128 * MiB, 512 * MiB, 1 * GiB, 3 * GiB, 8 * GiB, 64 * G
 
 @st.composite
 def memory_device(draw: Any, index: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["pc-dimm", "virtio-mem", "virtio-mem", "virtio-pmem",
-                                 "hv-balloon"]))
-    device: dict[str, Any] = {"kind": kind, "id": f"m{index}", "size": draw(SIZES),
-                              "backend": draw(st.sampled_from(["ram", "memfd"]))}
+    kind = draw(
+        st.sampled_from(["pc-dimm", "virtio-mem", "virtio-mem", "virtio-pmem", "hv-balloon"])
+    )
+    device: dict[str, Any] = {
+        "kind": kind,
+        "id": f"m{index}",
+        "size": draw(SIZES),
+        "backend": draw(st.sampled_from(["ram", "memfd"])),
+    }
     if kind == "virtio-mem":
         device["dynamic_memslots"] = draw(st.booleans())
         device["requested_size"] = draw(st.sampled_from([0, 128 * MiB, 1 * GiB, 4 * GiB]))
@@ -30,22 +35,35 @@ def memory_device(draw: Any, index: int) -> dict[str, Any]:
 def vhost_device(draw: Any, index: int) -> dict[str, Any]:
     kind = draw(st.sampled_from(["vhost-kernel", "vhost-user"]))
     if kind == "vhost-kernel":
-        return {"kind": kind, "id": f"v{index}", "device": draw(st.sampled_from(["net", "vsock"])),
-                "max_mem_regions": draw(st.sampled_from([8, 64, 509, 1024]))}
-    return {"kind": kind, "id": f"v{index}", "device": draw(st.sampled_from(["fs", "blk", "net"])),
-            "configure_mem_slots": draw(st.booleans()),
-            "max_mem_slots": draw(st.sampled_from([32, 508, 509]))}
+        return {
+            "kind": kind,
+            "id": f"v{index}",
+            "device": draw(st.sampled_from(["net", "vsock"])),
+            "max_mem_regions": draw(st.sampled_from([8, 64, 509, 1024])),
+        }
+    return {
+        "kind": kind,
+        "id": f"v{index}",
+        "device": draw(st.sampled_from(["fs", "blk", "net"])),
+        "configure_mem_slots": draw(st.booleans()),
+        "max_mem_slots": draw(st.sampled_from([32, 508, 509])),
+    }
 
 
 @st.composite
 def configs(draw: Any) -> Config:
     ram = draw(st.sampled_from([1 * GiB, 4 * GiB, 16 * GiB]))
     maxmem = ram + draw(st.sampled_from([0, 8 * GiB, 64 * GiB, 1100 * GiB]))
-    machine = {"ram": ram, "maxmem": maxmem, "slots": draw(st.integers(0, 8)) if maxmem > ram
-               else 0, "accel": draw(st.sampled_from(["kvm", "tcg"])), "phys_bits": 48,
-               "kvm_memslots": draw(st.sampled_from([509, 32764])),
-               "memory_backend": draw(st.sampled_from(["ram", "memfd"])),
-               "qemu_version": draw(st.sampled_from(["8.1", "9.2", "10.0.2", "10.1"]))}
+    machine = {
+        "ram": ram,
+        "maxmem": maxmem,
+        "slots": draw(st.integers(0, 8)) if maxmem > ram else 0,
+        "accel": draw(st.sampled_from(["kvm", "tcg"])),
+        "phys_bits": 48,
+        "kvm_memslots": draw(st.sampled_from([509, 32764])),
+        "memory_backend": draw(st.sampled_from(["ram", "memfd"])),
+        "qemu_version": draw(st.sampled_from(["8.1", "9.2", "10.0.2", "10.1"])),
+    }
     memory = [draw(memory_device(i)) for i in range(draw(st.integers(0, 6)))]
     vhost = [draw(vhost_device(i)) for i in range(draw(st.integers(0, 3)))]
     ids = [d["id"] for d in memory + vhost]
@@ -53,12 +71,12 @@ def configs(draw: Any) -> Config:
     cold = draw(st.integers(0, len(order)))
     timeline: list[dict[str, Any]] = [{"action": "cold", "device": i} for i in order[:cold]]
     timeline += [{"action": "hotplug", "device": i} for i in order[cold:]]
-    return Config.model_validate({"machine": machine, "memory_devices": memory,
-                                  "vhost_devices": vhost, "timeline": timeline})
+    return Config.model_validate(
+        {"machine": machine, "memory_devices": memory, "vhost_devices": vhost, "timeline": timeline}
+    )
 
 
-PROPERTY = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
@@ -115,10 +133,15 @@ def test_hotplug_then_unplug_restores_the_counters(config: Config):
     if not report.ok or report.boot_budget is None:
         return
     # unplug every hot-plugged memory device that can leave, newest first
-    hot = [e.device for e in report.events if e.action == "hotplug"
-           and e.kind in ("pc-dimm", "virtio-mem")]
-    if not hot or any(e.action == "hotplug" and e.kind in ("virtio-pmem", "hv-balloon", "nvdimm")
-                      for e in report.events):
+    hot = [
+        e.device
+        for e in report.events
+        if e.action == "hotplug" and e.kind in ("pc-dimm", "virtio-mem")
+    ]
+    if not hot or any(
+        e.action == "hotplug" and e.kind in ("virtio-pmem", "hv-balloon", "nvdimm")
+        for e in report.events
+    ):
         return
     data = config.model_dump(mode="json")
     for device in reversed(hot):
@@ -129,11 +152,20 @@ def test_hotplug_then_unplug_restores_the_counters(config: Config):
     unplugged = replay(Config.model_validate(data))
     last = unplugged.events[-1].budget
     before = _budget_before_hotplugs(report, hot)
-    assert all(e.ok for e in unplugged.events[len(report.events):])
-    assert (last.required_memslots, last.used_memslots, last.used_region_size,
-            last.auto_decision_active, last.kvm_used) == (
-        before.required_memslots, before.used_memslots, before.used_region_size,
-        before.auto_decision_active, before.kvm_used)
+    assert all(e.ok for e in unplugged.events[len(report.events) :])
+    assert (
+        last.required_memslots,
+        last.used_memslots,
+        last.used_region_size,
+        last.auto_decision_active,
+        last.kvm_used,
+    ) == (
+        before.required_memslots,
+        before.used_memslots,
+        before.used_region_size,
+        before.auto_decision_active,
+        before.kvm_used,
+    )
 
 
 def _budget_before_hotplugs(report, hot):

@@ -15,6 +15,7 @@ def test_engine_imports_neither_textual_nor_rich():
         f"or any(m == f or m.startswith(f + '.') for f in {FORBIDDEN[2:]!r})]\n"
         "print(','.join(sorted(bad)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

@@ -82,12 +82,17 @@ def test_libvirt_export_is_one_document_with_verdicts(case: str) -> None:
     hot = [e for e in config.timeline if e.action != "cold"]
     events = root.findall(f"metadata/{{{TIMELINE_NS}}}timeline/{{{TIMELINE_NS}}}event")
     assert [(e.get("action"), e.get("device")) for e in events] == [
-        (e.action, e.device) for e in hot]
-    cold_memory = [e.device for e in config.timeline if e.action == "cold"
-                   and config.device(e.device).kind in ("pc-dimm", "nvdimm", "virtio-pmem",
-                                                         "virtio-mem")]
+        (e.action, e.device) for e in hot
+    ]
+    cold_memory = [
+        e.device
+        for e in config.timeline
+        if e.action == "cold"
+        and config.device(e.device).kind in ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem")
+    ]
     assert [d["id"] for d in parse_memory_devices(text)] == [
-        d.replace(".", "_") for d in cold_memory]
+        d.replace(".", "_") for d in cold_memory
+    ]
     if config.timeline:
         assert "memslot-explorer:" in text.split("<devices", 1)[1]
 
@@ -101,8 +106,11 @@ def test_domain_names_are_valid_and_short() -> None:
     config = CASES["virtio_mem_vhost"]()
     assert domain_name(config) == "virtio-mem-virtiofs-vhost-net"
     assert domain_name(config, "my vm/1") == "my-vm-1"
-    long = domain_name(config.model_copy(update={"title": "Worked example 10 / S6: virtiofsd "
-                                                          "(32 memslots) hotplugged after"}))
+    long = domain_name(
+        config.model_copy(
+            update={"title": "Worked example 10 / S6: virtiofsd (32 memslots) hotplugged after"}
+        )
+    )
     assert long == "Worked-example-10-S6-virtiofsd-32-memslots" and len(long) <= 48
     assert domain_name(CASES["empty"]()) == "memslot-explorer"
     assert domain_name(config, "///") == "memslot-explorer"
@@ -130,8 +138,9 @@ def test_cli_stdout(config_file: Path, to: str, capsys: pytest.CaptureFixture[st
     assert out == export_text(toml.load(config_file), to, name="vm") and err == ""
 
 
-def test_cli_writes_output_atomically(config_file: Path, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_output_atomically(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out" / "vm.xml"
     out.parent.mkdir()
     assert run_export_cli(_args(config_file, "libvirt", out)) == 0
@@ -152,8 +161,9 @@ def test_cli_overwrites_and_keeps_mode(config_file: Path, tmp_path: Path) -> Non
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
 
 
-def test_cli_unwritable_output(config_file: Path, tmp_path: Path,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_unwritable_output(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "no-such-dir" / "vm.xml"
     assert run_export_cli(_args(config_file, "libvirt", missing)) == 2
     out, err = capsys.readouterr()
@@ -163,8 +173,9 @@ def test_cli_unwritable_output(config_file: Path, tmp_path: Path,
     assert "Is a directory" in capsys.readouterr().err
 
 
-def test_cli_failed_write_keeps_old_file(config_file: Path, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_failed_write_keeps_old_file(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "vm.toml"
     out.write_text("old\n", encoding="utf-8")
 
@@ -212,7 +223,11 @@ def test_console_script_export(config_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "vm.qmp"
     result = subprocess.run(
         [sys.executable, "-m", "tui", "export", str(config_file), "--to", "qmp", "-o", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text(encoding="utf-8") == export_text(toml.load(config_file), "qmp")

@@ -29,8 +29,12 @@ from tui.formats.libvirt import (
 )
 
 GOLDEN = Path(__file__).parent / "golden"
-MODELS = {"pc-dimm": "dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtio-pmem",
-          "virtio-mem": "virtio-mem"}
+MODELS = {
+    "pc-dimm": "dimm",
+    "nvdimm": "nvdimm",
+    "virtio-pmem": "virtio-pmem",
+    "virtio-mem": "virtio-mem",
+}
 
 
 def _parse_snippet(xml: str) -> ET.Element:
@@ -40,8 +44,11 @@ def _parse_snippet(xml: str) -> ET.Element:
 
 def _expected(config: Config, device: Any, requested: int | None = None) -> dict[str, Any]:
     """What parse_memory_devices must read back for a memory device of the model."""
-    expected: dict[str, Any] = {"kind": device.kind, "id": device.id.replace(".", "_"),
-                                "size": device.size}
+    expected: dict[str, Any] = {
+        "kind": device.kind,
+        "id": device.id.replace(".", "_"),
+        "size": device.size,
+    }
     if device.share:
         expected["share"] = True
     elif config.machine.memory_backend == "memfd":
@@ -98,10 +105,18 @@ def test_cases_cover_every_device_kind() -> None:
         vhost |= {(d.kind, d.device) for d in config.vhost_devices}
         actions |= {e.action for e in config.timeline}
     assert memory == {"pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem", "hv-balloon"}
-    assert vhost == {("vhost-kernel", "net"), ("vhost-kernel", "scsi"), ("vhost-kernel", "vsock"),
-                     ("vhost-user", "net"), ("vhost-user", "fs"), ("vhost-user", "blk"),
-                     ("vhost-user", "scsi"), ("vhost-user", "vsock"), ("vhost-vdpa", "net"),
-                     ("vhost-vdpa", "blk")}
+    assert vhost == {
+        ("vhost-kernel", "net"),
+        ("vhost-kernel", "scsi"),
+        ("vhost-kernel", "vsock"),
+        ("vhost-user", "net"),
+        ("vhost-user", "fs"),
+        ("vhost-user", "blk"),
+        ("vhost-user", "scsi"),
+        ("vhost-user", "vsock"),
+        ("vhost-vdpa", "net"),
+        ("vhost-vdpa", "blk"),
+    }
     assert actions == {"cold", "hotplug", "unplug", "resize"}
 
 
@@ -131,7 +146,8 @@ def test_hot_events_round_trip(case: str) -> None:
             assert len(wrapper) == 1
             requested = event.requested_size if event.action == "resize" else None
             assert [_without_default_block(p, device) for p in parsed] == [
-                _expected(config, device, requested)]
+                _expected(config, device, requested)
+            ]
         else:
             assert parsed == []
 
@@ -153,9 +169,18 @@ def test_virtio_mem_matches_field_syntax() -> None:
     """The field notes' libvirt virtio-mem example, element for element."""
     config = Config(
         machine={"ram": 4 * GiB, "maxmem": 8 * GiB},
-        memory_devices=[{"kind": "virtio-mem", "id": "vm0", "size": 2 * GiB,
-                         "backend": "memfd", "page_size": 2 * MiB, "block_size": 2 * MiB,
-                         "requested_size": 1 * GiB, "dynamic_memslots": True}],
+        memory_devices=[
+            {
+                "kind": "virtio-mem",
+                "id": "vm0",
+                "size": 2 * GiB,
+                "backend": "memfd",
+                "page_size": 2 * MiB,
+                "block_size": 2 * MiB,
+                "requested_size": 1 * GiB,
+                "dynamic_memslots": True,
+            }
+        ],
     )
     root = ET.fromstring(domain_xml(config))
     memory = root.find("devices/memory")
@@ -164,8 +189,11 @@ def test_virtio_mem_matches_field_syntax() -> None:
     target = memory.find("target")
     assert target is not None and target.get("dynamicMemslots") == "yes"
     assert [(c.tag, c.get("unit"), c.text) for c in target] == [
-        ("size", "KiB", "2097152"), ("node", None, "0"), ("block", "KiB", "2048"),
-        ("requested", "KiB", "1048576")]
+        ("size", "KiB", "2097152"),
+        ("node", None, "0"),
+        ("block", "KiB", "2048"),
+        ("requested", "KiB", "1048576"),
+    ]
     assert root.find("maxMemory").text == str(8 * GiB // 1024)  # type: ignore[union-attr]
     assert root.find("maxMemory").get("slots") is None  # type: ignore[union-attr]
     assert root.find("cpu/numa/cell").get("memory") == str(4 * GiB // 1024)  # type: ignore[union-attr]
@@ -180,7 +208,10 @@ def test_dimm_matches_field_syntax() -> None:
     max_memory = root.find("maxMemory")
     assert max_memory is not None
     assert (max_memory.get("slots"), max_memory.get("unit"), max_memory.text) == (
-        "16", "KiB", str((1 << 40) // 1024))
+        "16",
+        "KiB",
+        str((1 << 40) // 1024),
+    )
     memory = root.find("devices/memory")
     assert memory is not None and memory.get("model") == "dimm"
     assert memory.find("target/size").text == "524288"  # type: ignore[union-attr]
@@ -251,8 +282,11 @@ def test_sizes_are_exact() -> None:
 
 def test_comment_text_is_sanitised() -> None:
     """'--' may not appear inside an XML comment; titles and notes with it still parse."""
-    config = Config(title="a -- b", description="x --> y",
-                    consumers=[{"kind": "custom", "id": "c1", "note": "--- odd ---"}])
+    config = Config(
+        title="a -- b",
+        description="x --> y",
+        consumers=[{"kind": "custom", "id": "c1", "note": "--- odd ---"}],
+    )
     text = domain_xml(config)
     root = ET.fromstring(text)
     assert root.find("title").text == "a -- b"  # type: ignore[union-attr]
@@ -280,8 +314,9 @@ def test_engine_verdicts_become_comments() -> None:
     ET.fromstring(text)
     vmem0 = next(e for e in report.events if e.device == "vmem0" and e.action == "cold")
     assert vmem0.memslots is not None and vmem0.memslot_limit is not None
-    assert (f"memslot-explorer: vmem0 decides {vmem0.memslots} memslots "
-            f"(limit {vmem0.memslot_limit})") in text
+    assert (
+        f"memslot-explorer: vmem0 decides {vmem0.memslots} memslots (limit {vmem0.memslot_limit})"
+    ) in text
     snippets = hotplug_snippets(config, report=report)
     assert all("memslot-explorer:" in xml for _, xml in snippets)
     assert domain_xml(config) != domain_xml(config, report=report)
@@ -301,7 +336,7 @@ def test_refusals_and_startup_errors_are_reported() -> None:
     )
     failing_report = replay(failing)
     assert not failing_report.events[0].ok
-    (_, xml), = hotplug_snippets(failing, report=failing_report)
+    ((_, xml),) = hotplug_snippets(failing, report=failing_report)
     assert "QEMU refuses big:" in xml
     _parse_snippet(xml)
 
@@ -333,6 +368,7 @@ def test_golden_validates_against_libvirt_schema(case: str, tmp_path: Path) -> N
         text = pattern.sub(replacement, text)
     path = tmp_path / f"{case}.xml"
     path.write_text(text, encoding="utf-8")
-    result = subprocess.run([VALIDATOR, str(path), "domain"], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [VALIDATOR, str(path), "domain"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -84,14 +84,24 @@ def memory_device(draw: Any, device_id: str) -> Any:
     if kind == "pc-dimm":
         return PcDimm(**base, slot=draw(_opt(slots_)), addr=draw(_opt(sizes)))
     if kind == "nvdimm":
-        return Nvdimm(**base, slot=draw(_opt(slots_)), addr=draw(_opt(sizes)),
-                      label_size=draw(_opt(sizes)), unarmed=draw(st.booleans()))
+        return Nvdimm(
+            **base,
+            slot=draw(_opt(slots_)),
+            addr=draw(_opt(sizes)),
+            label_size=draw(_opt(sizes)),
+            unarmed=draw(st.booleans()),
+        )
     if kind == "virtio-pmem":
         return VirtioPmem(**base, memaddr=draw(_opt(sizes)))
     if kind == "virtio-mem":
-        return VirtioMem(**base, requested_size=draw(sizes), block_size=draw(_opt(sizes)),
-                         dynamic_memslots=draw(st.booleans()),
-                         unplugged_inaccessible=draw(st.booleans()), memaddr=draw(_opt(sizes)))
+        return VirtioMem(
+            **base,
+            requested_size=draw(sizes),
+            block_size=draw(_opt(sizes)),
+            dynamic_memslots=draw(st.booleans()),
+            unplugged_inaccessible=draw(st.booleans()),
+            memaddr=draw(_opt(sizes)),
+        )
     base["size"] = draw(_opt(sizes))
     return HvBalloon(**base, addr=draw(_opt(sizes)))
 
@@ -100,13 +110,19 @@ def memory_device(draw: Any, device_id: str) -> Any:
 def vhost_device(draw: Any, device_id: str) -> Any:
     kind = draw(st.sampled_from(["vhost-kernel", "vhost-user", "vhost-vdpa"]))
     if kind == "vhost-kernel":
-        return VhostKernel(id=device_id, device=draw(st.sampled_from(["net", "scsi", "vsock"])),
-                           max_mem_regions=draw(st.integers(0, U64_MAX)))
+        return VhostKernel(
+            id=device_id,
+            device=draw(st.sampled_from(["net", "scsi", "vsock"])),
+            max_mem_regions=draw(st.integers(0, U64_MAX)),
+        )
     if kind == "vhost-user":
-        return VhostUser(id=device_id,
-                         device=draw(st.sampled_from(["net", "blk", "fs", "scsi", "vsock"])),
-                         backend_name=draw(texts), configure_mem_slots=draw(st.booleans()),
-                         max_mem_slots=draw(st.integers(0, U64_MAX)))
+        return VhostUser(
+            id=device_id,
+            device=draw(st.sampled_from(["net", "blk", "fs", "scsi", "vsock"])),
+            backend_name=draw(texts),
+            configure_mem_slots=draw(st.booleans()),
+            max_mem_slots=draw(st.integers(0, U64_MAX)),
+        )
     return VhostVdpa(id=device_id, device=draw(st.sampled_from(["net", "blk"])))
 
 
@@ -114,8 +130,9 @@ def vhost_device(draw: Any, device_id: str) -> Any:
 def consumer(draw: Any, device_id: str) -> Consumer:
     return Consumer(
         id=device_id,
-        kind=draw(st.sampled_from(
-            ["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"])),
+        kind=draw(
+            st.sampled_from(["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"])
+        ),
         kvm_slots=draw(_opt(counts)),
         vhost_kernel_regions=draw(_opt(counts)),
         vhost_user_regions=draw(_opt(counts)),
@@ -129,8 +146,9 @@ def timelines(draw: Any, devices: list[Any]) -> tuple[Event, ...]:
     plugged: list[str] = []
     events: list[Event] = []
     unplugged = [d.id for d in devices]
-    for device_id in draw(st.lists(st.sampled_from(unplugged), unique=True, max_size=6)
-                          if unplugged else st.just([])):
+    for device_id in draw(
+        st.lists(st.sampled_from(unplugged), unique=True, max_size=6) if unplugged else st.just([])
+    ):
         events.append(Event(action="cold", device=device_id))
         plugged.append(device_id)
         unplugged.remove(device_id)
@@ -164,15 +182,18 @@ def timelines(draw: Any, devices: list[Any]) -> tuple[Event, ...]:
 
 expectations = st.builds(
     Expectation,
-    events=st.lists(st.builds(
-        ExpectedEvent,
-        event=st.integers(1, 1000),
-        ok=_opt(st.booleans()),
-        error=_opt(texts),
-        memslot_limit=_opt(counts),
-        memslots=_opt(counts),
-        skipped=_opt(st.booleans()),
-    ), max_size=3).map(tuple),
+    events=st.lists(
+        st.builds(
+            ExpectedEvent,
+            event=st.integers(1, 1000),
+            ok=_opt(st.booleans()),
+            error=_opt(texts),
+            memslot_limit=_opt(counts),
+            memslots=_opt(counts),
+            skipped=_opt(st.booleans()),
+        ),
+        max_size=3,
+    ).map(tuple),
     startup_error=_opt(texts),
     required_memslots=_opt(counts),
     used_memslots=_opt(counts),
@@ -186,8 +207,8 @@ def configs(draw: Any) -> Config:
     n_mem = draw(st.integers(0, len(all_ids)))
     n_vhost = draw(st.integers(0, len(all_ids) - n_mem))
     memory = [draw(memory_device(i)) for i in all_ids[:n_mem]]
-    vhost = [draw(vhost_device(i)) for i in all_ids[n_mem:n_mem + n_vhost]]
-    others = [draw(consumer(i)) for i in all_ids[n_mem + n_vhost:]]
+    vhost = [draw(vhost_device(i)) for i in all_ids[n_mem : n_mem + n_vhost]]
+    others = [draw(consumer(i)) for i in all_ids[n_mem + n_vhost :]]
     return Config(
         title=draw(texts),
         description=draw(texts),

@@ -15,96 +15,193 @@ DIMM = '[[memory_devices]]\nid = "{id}"\nkind = "pc-dimm"\nsize = "{size}"\n'
 # (name, TOML text, expected field path, fragment of the reason)
 CASES = [
     ("malformed-toml", '[machine\nram = "4G"\n', "line 1, column 9", "invalid TOML"),
-    ("malformed-value", '[machine]\nram = 4G\n', "line 2, column 8", "invalid TOML"),
-    ("unknown-memory-kind", '[[memory_devices]]\nid = "d0"\nkind = "dimm"\nsize = "1G"\n',
-     "memory_devices[0].kind",
-     "unknown memory device kind 'dimm' (expected one of: pc-dimm, nvdimm, virtio-pmem, "
-     "virtio-mem, hv-balloon)"),
-    ("unknown-vhost-kind", '[[vhost_devices]]\nid = "n0"\nkind = "vhost-net"\n',
-     "vhost_devices[0].kind",
-     "unknown vhost device kind 'vhost-net' (expected one of: vhost-kernel, vhost-user, "
-     "vhost-vdpa)"),
-    ("missing-kind", '[[memory_devices]]\nid = "d0"\nsize = "1G"\n',
-     "memory_devices[0].kind", "missing key 'kind'"),
+    ("malformed-value", "[machine]\nram = 4G\n", "line 2, column 8", "invalid TOML"),
+    (
+        "unknown-memory-kind",
+        '[[memory_devices]]\nid = "d0"\nkind = "dimm"\nsize = "1G"\n',
+        "memory_devices[0].kind",
+        "unknown memory device kind 'dimm' (expected one of: pc-dimm, nvdimm, virtio-pmem, "
+        "virtio-mem, hv-balloon)",
+    ),
+    (
+        "unknown-vhost-kind",
+        '[[vhost_devices]]\nid = "n0"\nkind = "vhost-net"\n',
+        "vhost_devices[0].kind",
+        "unknown vhost device kind 'vhost-net' (expected one of: vhost-kernel, vhost-user, "
+        "vhost-vdpa)",
+    ),
+    (
+        "missing-kind",
+        '[[memory_devices]]\nid = "d0"\nsize = "1G"\n',
+        "memory_devices[0].kind",
+        "missing key 'kind'",
+    ),
     ("unknown-top-key", 'colour = "blue"\n', "colour", "unknown key 'colour'"),
-    ("unknown-machine-key", '[machine]\nmaxmen = "8G"\n', "machine.maxmen",
-     "unknown key 'maxmen' (did you mean 'maxmem'?)"),
-    ("unknown-device-key", DIMM.format(id="d0", size="1G") + "sise = 3\n",
-     "memory_devices[0].sise", "unknown key 'sise' (did you mean 'size'?)"),
-    ("size-unknown-suffix", DIMM.format(id="d0", size="12Q"), "memory_devices[0].size",
-     "size '12Q' has an unknown suffix 'Q'"),
+    (
+        "unknown-machine-key",
+        '[machine]\nmaxmen = "8G"\n',
+        "machine.maxmen",
+        "unknown key 'maxmen' (did you mean 'maxmem'?)",
+    ),
+    (
+        "unknown-device-key",
+        DIMM.format(id="d0", size="1G") + "sise = 3\n",
+        "memory_devices[0].sise",
+        "unknown key 'sise' (did you mean 'size'?)",
+    ),
+    (
+        "size-unknown-suffix",
+        DIMM.format(id="d0", size="12Q"),
+        "memory_devices[0].size",
+        "size '12Q' has an unknown suffix 'Q'",
+    ),
     ("size-negative", '[machine]\nram = "-1G"\n', "machine.ram", "size '-1G' is negative"),
-    ("size-negative-int", DIMM.format(id="d0", size="1G").replace('"1G"', "-1"),
-     "memory_devices[0].size", "size -1 is negative"),
-    ("size-2-to-64-int", '[machine]\nmaxmem = 18446744073709551616\n', "machine.maxmem",
-     "does not fit in 64 bits"),
-    ("size-2-to-64-text", DIMM.format(id="d0", size="16E"), "memory_devices[0].size",
-     "does not fit in 64 bits"),
-    ("size-float", '[machine]\nram = 4.5\n', "machine.ram", "not float"),
-    ("size-bool", '[machine]\nram = true\n', "machine.ram", "not a boolean"),
-    ("ram-above-maxmem", '[machine]\nram = "8G"\nmaxmem = "4G"\n', "machine.maxmem",
-     "maxmem (4G) is smaller than ram (8G)"),
-    ("duplicate-id", DIMM.format(id="d0", size="1G") + DIMM.format(id="d0", size="2G"),
-     "memory_devices[1].id", "duplicate id 'd0'"),
-    ("duplicate-id-across-lists",
-     DIMM.format(id="x", size="1G") + '[[vhost_devices]]\nid = "x"\nkind = "vhost-user"\n',
-     "vhost_devices[0].id", "duplicate id 'x'"),
-    ("unplug-not-plugged",
-     DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "unplug"\ndevice = "d0"\n',
-     "timeline[0].device", "'d0' is not plugged"),
-    ("plug-twice",
-     DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "cold"\ndevice = "d0"\n'
-     '[[timeline]]\naction = "hotplug"\ndevice = "d0"\n',
-     "timeline[1].device", "'d0' is already plugged"),
-    ("unknown-device-in-timeline", '[[timeline]]\naction = "hotplug"\ndevice = "ghost"\n',
-     "timeline[0].device", "no device with id 'ghost'"),
-    ("cold-after-hot",
-     DIMM.format(id="a", size="1G") + DIMM.format(id="b", size="1G")
-     + '[[timeline]]\naction = "hotplug"\ndevice = "a"\n'
-     '[[timeline]]\naction = "cold"\ndevice = "b"\n',
-     "timeline[1].action", "cold plugs (the command line) must come before"),
-    ("resize-without-size",
-     '[[memory_devices]]\nid = "v"\nkind = "virtio-mem"\nsize = "4G"\n'
-     '[[timeline]]\naction = "cold"\ndevice = "v"\n[[timeline]]\naction = "resize"\n'
-     'device = "v"\n',
-     "timeline[1].requested_size", "a resize event needs the new requested_size"),
-    ("resize-a-dimm",
-     DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "cold"\ndevice = "d0"\n'
-     '[[timeline]]\naction = "resize"\ndevice = "d0"\nrequested_size = "1G"\n',
-     "timeline[1].action", "only virtio-mem devices can be resized"),
-    ("bad-action", DIMM.format(id="d0", size="1G")
-     + '[[timeline]]\naction = "plug"\ndevice = "d0"\n', "timeline[0].action",
-     "'plug' is not allowed (expected 'cold', 'hotplug', 'unplug' or 'resize')"),
-    ("bad-machine-type", '[machine]\ntype = "virt"\n', "machine.type",
-     "'virt' is not allowed"),
-    ("bad-id", DIMM.format(id="1dimm", size="1G"), "memory_devices[0].id",
-     "is not a valid QEMU id"),
-    ("huge-pages-on-anonymous-ram", DIMM.format(id="d0", size="1G") + 'page_size = "2M"\n',
-     "memory_devices[0].page_size", "memory-backend-ram has no huge pages"),
-    ("schema-version", "schema_version = 2\n", "schema_version",
-     "unsupported schema_version 2"),
-    ("array-expected", "memory_devices = 5\n", "memory_devices",
-     "must be an array of tables"),
+    (
+        "size-negative-int",
+        DIMM.format(id="d0", size="1G").replace('"1G"', "-1"),
+        "memory_devices[0].size",
+        "size -1 is negative",
+    ),
+    (
+        "size-2-to-64-int",
+        "[machine]\nmaxmem = 18446744073709551616\n",
+        "machine.maxmem",
+        "does not fit in 64 bits",
+    ),
+    (
+        "size-2-to-64-text",
+        DIMM.format(id="d0", size="16E"),
+        "memory_devices[0].size",
+        "does not fit in 64 bits",
+    ),
+    ("size-float", "[machine]\nram = 4.5\n", "machine.ram", "not float"),
+    ("size-bool", "[machine]\nram = true\n", "machine.ram", "not a boolean"),
+    (
+        "ram-above-maxmem",
+        '[machine]\nram = "8G"\nmaxmem = "4G"\n',
+        "machine.maxmem",
+        "maxmem (4G) is smaller than ram (8G)",
+    ),
+    (
+        "duplicate-id",
+        DIMM.format(id="d0", size="1G") + DIMM.format(id="d0", size="2G"),
+        "memory_devices[1].id",
+        "duplicate id 'd0'",
+    ),
+    (
+        "duplicate-id-across-lists",
+        DIMM.format(id="x", size="1G") + '[[vhost_devices]]\nid = "x"\nkind = "vhost-user"\n',
+        "vhost_devices[0].id",
+        "duplicate id 'x'",
+    ),
+    (
+        "unplug-not-plugged",
+        DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "unplug"\ndevice = "d0"\n',
+        "timeline[0].device",
+        "'d0' is not plugged",
+    ),
+    (
+        "plug-twice",
+        DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "cold"\ndevice = "d0"\n'
+        '[[timeline]]\naction = "hotplug"\ndevice = "d0"\n',
+        "timeline[1].device",
+        "'d0' is already plugged",
+    ),
+    (
+        "unknown-device-in-timeline",
+        '[[timeline]]\naction = "hotplug"\ndevice = "ghost"\n',
+        "timeline[0].device",
+        "no device with id 'ghost'",
+    ),
+    (
+        "cold-after-hot",
+        DIMM.format(id="a", size="1G")
+        + DIMM.format(id="b", size="1G")
+        + '[[timeline]]\naction = "hotplug"\ndevice = "a"\n'
+        '[[timeline]]\naction = "cold"\ndevice = "b"\n',
+        "timeline[1].action",
+        "cold plugs (the command line) must come before",
+    ),
+    (
+        "resize-without-size",
+        '[[memory_devices]]\nid = "v"\nkind = "virtio-mem"\nsize = "4G"\n'
+        '[[timeline]]\naction = "cold"\ndevice = "v"\n[[timeline]]\naction = "resize"\n'
+        'device = "v"\n',
+        "timeline[1].requested_size",
+        "a resize event needs the new requested_size",
+    ),
+    (
+        "resize-a-dimm",
+        DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "cold"\ndevice = "d0"\n'
+        '[[timeline]]\naction = "resize"\ndevice = "d0"\nrequested_size = "1G"\n',
+        "timeline[1].action",
+        "only virtio-mem devices can be resized",
+    ),
+    (
+        "bad-action",
+        DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "plug"\ndevice = "d0"\n',
+        "timeline[0].action",
+        "'plug' is not allowed (expected 'cold', 'hotplug', 'unplug' or 'resize')",
+    ),
+    ("bad-machine-type", '[machine]\ntype = "virt"\n', "machine.type", "'virt' is not allowed"),
+    (
+        "bad-id",
+        DIMM.format(id="1dimm", size="1G"),
+        "memory_devices[0].id",
+        "is not a valid QEMU id",
+    ),
+    (
+        "huge-pages-on-anonymous-ram",
+        DIMM.format(id="d0", size="1G") + 'page_size = "2M"\n',
+        "memory_devices[0].page_size",
+        "memory-backend-ram has no huge pages",
+    ),
+    ("schema-version", "schema_version = 2\n", "schema_version", "unsupported schema_version 2"),
+    ("array-expected", "memory_devices = 5\n", "memory_devices", "must be an array of tables"),
     ("table-expected", "machine = 5\n", "machine", "must be a table, not an integer"),
-    ("old-qemu", '[machine]\nqemu_version = "5.2"\n', "machine.qemu_version",
-     "older than 6.0"),
-    ("count-out-of-range", '[machine]\nkvm_memslots = -1\n', "machine.kvm_memslots",
-     "must be at least 0 (got -1)"),
-    ("count-too-big", '[machine]\nphys_bits = 70\n', "machine.phys_bits",
-     "must be at most 64 (got 70)"),
-    ("expect-event-zero", "[expect]\nevents = [{ event = 0 }]\n", "expect.events[0].event",
-     "must be at least 1 (got 0)"),
-    ("wrong-type-int", '[machine]\nslots = "four"\n', "machine.slots",
-     "must be an integer, not a string ('four')"),
-    ("wrong-type-bool", '[machine]\nnvdimm = 1\n', "machine.nvdimm",
-     "must be true or false, not an integer (1)"),
-    ("wrong-type-array", "[expect]\nevents = 5\n", "expect.events",
-     "must be an array, not an integer (5)"),
+    ("old-qemu", '[machine]\nqemu_version = "5.2"\n', "machine.qemu_version", "older than 6.0"),
+    (
+        "count-out-of-range",
+        "[machine]\nkvm_memslots = -1\n",
+        "machine.kvm_memslots",
+        "must be at least 0 (got -1)",
+    ),
+    (
+        "count-too-big",
+        "[machine]\nphys_bits = 70\n",
+        "machine.phys_bits",
+        "must be at most 64 (got 70)",
+    ),
+    (
+        "expect-event-zero",
+        "[expect]\nevents = [{ event = 0 }]\n",
+        "expect.events[0].event",
+        "must be at least 1 (got 0)",
+    ),
+    (
+        "wrong-type-int",
+        '[machine]\nslots = "four"\n',
+        "machine.slots",
+        "must be an integer, not a string ('four')",
+    ),
+    (
+        "wrong-type-bool",
+        "[machine]\nnvdimm = 1\n",
+        "machine.nvdimm",
+        "must be true or false, not an integer (1)",
+    ),
+    (
+        "wrong-type-array",
+        "[expect]\nevents = 5\n",
+        "expect.events",
+        "must be an array, not an integer (5)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "field", "reason"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "field", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_bad_input_names_file_field_and_reason(text: str, field: str, reason: str) -> None:
     with pytest.raises(ConfigError) as info:
         loads(text, "bad.toml")
@@ -123,7 +220,10 @@ def test_several_problems_one_line_each() -> None:
     assert len(lines) == 3
     assert all(line.startswith("many.toml: machine.") for line in lines)
     assert {field for field, _ in info.value.problems} == {
-        "machine.ram", "machine.type", "machine.colour"}
+        "machine.ram",
+        "machine.type",
+        "machine.colour",
+    }
 
 
 def test_derived_timeline_does_not_repeat_an_id_error() -> None:

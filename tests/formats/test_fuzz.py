@@ -11,24 +11,69 @@ from hypothesis import strategies as st
 from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.formats.toml import ConfigError, from_dict, loads
 
-KEYS = sorted({
-    "schema_version", "title", "machine", "memory_devices", "vhost_devices", "consumers",
-    "timeline", "expect", "ram", "maxmem", "slots", "type", "accel", "id", "kind", "size",
-    "device", "action", "requested_size", "events", "event", "ok", "error", "page_size",
-    "backend", "max_mem_regions", "qemu_version", "kvm_memslots", "block_size", "label_size",
-    "readonly", "unarmed", "dynamic_memslots", "bogus",
-})
-KINDS = [*MEMORY_DEVICE_KINDS, *VHOST_DEVICE_KINDS, "rom", "custom", "cold", "hotplug",
-         "unplug", "resize", "q35", "kvm"]
+KEYS = sorted(
+    {
+        "schema_version",
+        "title",
+        "machine",
+        "memory_devices",
+        "vhost_devices",
+        "consumers",
+        "timeline",
+        "expect",
+        "ram",
+        "maxmem",
+        "slots",
+        "type",
+        "accel",
+        "id",
+        "kind",
+        "size",
+        "device",
+        "action",
+        "requested_size",
+        "events",
+        "event",
+        "ok",
+        "error",
+        "page_size",
+        "backend",
+        "max_mem_regions",
+        "qemu_version",
+        "kvm_memslots",
+        "block_size",
+        "label_size",
+        "readonly",
+        "unarmed",
+        "dynamic_memslots",
+        "bogus",
+    }
+)
+KINDS = [
+    *MEMORY_DEVICE_KINDS,
+    *VHOST_DEVICE_KINDS,
+    "rom",
+    "custom",
+    "cold",
+    "hotplug",
+    "unplug",
+    "resize",
+    "q35",
+    "kvm",
+]
 scalars = st.one_of(
-    st.integers(-(2**70), 2**70), st.booleans(), st.floats(allow_nan=False),
-    st.text(max_size=8), st.sampled_from(["64G", "12Q", "-1G", "0x10", "1.5M", "16E", *KINDS]),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.sampled_from(["64G", "12Q", "-1G", "0x10", "1.5M", "16E", *KINDS]),
     st.just(dt.date(2024, 1, 1)),
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=8)

@@ -73,7 +73,8 @@ def test_failing_presets_promise_qemus_message_and_a_fix(path: Path) -> None:
         failed = {e.index + 1 for e in report.events if not e.ok and not e.skipped}
         promised = {e.event for e in config.expect.events if e.ok is False}
         assert failed <= promised or config.expect.startup_error, (
-            f"events {sorted(failed - promised)} fail but [expect] does not say so")
+            f"events {sorted(failed - promised)} fail but [expect] does not say so"
+        )
 
 
 def test_presets_cover_failures_and_successes() -> None:
@@ -89,8 +90,10 @@ def _with_expect(path: str, expect: Expectation):
 
 
 def test_checker_reports_wrong_limit_and_memslots() -> None:
-    config = _with_expect("ex01-virtio-mem-64-memslots.toml", Expectation(
-        events=(ExpectedEvent(event=1, memslot_limit=255, memslots=63),)))
+    config = _with_expect(
+        "ex01-virtio-mem-64-memslots.toml",
+        Expectation(events=(ExpectedEvent(event=1, memslot_limit=255, memslots=63),)),
+    )
     problems = check_expectation(config, replay(config))
     assert problems == [
         "event 1 (cold vmem0): memslot_limit: expected 255, got 256",
@@ -99,18 +102,34 @@ def test_checker_reports_wrong_limit_and_memslots() -> None:
 
 
 def test_checker_compares_errors_verbatim() -> None:
-    config = _with_expect("ex07-not-enough-space.toml", Expectation(events=(ExpectedEvent(
-        event=2, ok=False,
-        error="not enough space, currently 0x300000000 in use of total space for memory "
-              "devices 0x400000001"),)))
+    config = _with_expect(
+        "ex07-not-enough-space.toml",
+        Expectation(
+            events=(
+                ExpectedEvent(
+                    event=2,
+                    ok=False,
+                    error="not enough space, currently 0x300000000 in use of total space for "
+                    "memory devices 0x400000001",
+                ),
+            )
+        ),
+    )
     [problem] = check_expectation(config, replay(config))
     assert problem.startswith("event 2 (hotplug vmem0): error: expected ")
 
 
 def test_checker_reports_totals_startup_and_missing_events() -> None:
-    config = _with_expect("ex01-virtio-mem-64-memslots.toml", Expectation(
-        events=(ExpectedEvent(event=5, ok=True),), startup_error="boom",
-        required_memslots=1, used_memslots=0, reserved_memslots=2))
+    config = _with_expect(
+        "ex01-virtio-mem-64-memslots.toml",
+        Expectation(
+            events=(ExpectedEvent(event=5, ok=True),),
+            startup_error="boom",
+            required_memslots=1,
+            used_memslots=0,
+            reserved_memslots=2,
+        ),
+    )
     problems = check_expectation(config, replay(config))
     assert problems == [
         "startup_error: expected 'boom', got None",

@@ -33,8 +33,7 @@ def test_generated_configs_round_trip(config: Config) -> None:
 @example("", "\r\n", "")  # TOML multi-line strings would turn CR LF into LF
 @example('"""', "line\\\nnext \\", "\x00\x7f\t")
 def test_any_text_round_trips(title: str, description: str, note: str) -> None:
-    config = Config(title=title, description=description,
-                    consumers=(Consumer(id="c0", note=note),))
+    config = Config(title=title, description=description, consumers=(Consumer(id="c0", note=note),))
     assert loads(dumps(config)) == config
 
 
@@ -51,21 +50,33 @@ def test_default_config_round_trips() -> None:
 
 def test_key_order_is_what_an_engineer_reads() -> None:
     config = Config(
-        title="t", description="d", machine=Machine(ram=4 * GiB, maxmem=8 * GiB),
+        title="t",
+        description="d",
+        machine=Machine(ram=4 * GiB, maxmem=8 * GiB),
         memory_devices=(PcDimm(id="d0", size=GiB),),
         timeline=(Event(action="hotplug", device="d0"),),
     )
     text = dumps(config)
-    order = [text.index(marker) for marker in
-             ("schema_version", "title", "description", "[machine]", "[[memory_devices]]",
-              "[[timeline]]")]
+    order = [
+        text.index(marker)
+        for marker in (
+            "schema_version",
+            "title",
+            "description",
+            "[machine]",
+            "[[memory_devices]]",
+            "[[timeline]]",
+        )
+    ]
     assert order == sorted(order)
     assert text.startswith("schema_version = 1\n")
 
 
 def test_sizes_are_written_as_human_strings() -> None:
-    config = Config(machine=Machine(ram=4 * GiB, maxmem=68 * GiB),
-                    memory_devices=(VirtioMem(id="v", size=64 * GiB, dynamic_memslots=True),))
+    config = Config(
+        machine=Machine(ram=4 * GiB, maxmem=68 * GiB),
+        memory_devices=(VirtioMem(id="v", size=64 * GiB, dynamic_memslots=True),),
+    )
     data = tomllib.loads(dumps(config))
     assert data["machine"]["maxmem"] == "68G"
     assert data["memory_devices"][0]["size"] == "64G"

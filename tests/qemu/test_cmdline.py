@@ -21,14 +21,30 @@ UPDATE = os.environ.get("MEMSLOT_UPDATE_GOLDEN") == "1"
 
 CONFIGS: dict[str, dict] = {
     "q35-mixed": {
-        "machine": {"ram": "1G", "maxmem": "9G", "slots": 2, "memory_backend": "memfd",
-                    "nvdimm": True},
+        "machine": {
+            "ram": "1G",
+            "maxmem": "9G",
+            "slots": 2,
+            "memory_backend": "memfd",
+            "nvdimm": True,
+        },
         "memory_devices": [
             {"kind": "pc-dimm", "id": "d1", "size": "1G", "backend": "memfd", "share": True},
-            {"kind": "virtio-mem", "id": "vm0", "size": "4G", "dynamic_memslots": True,
-             "block_size": "2M"},
-            {"kind": "nvdimm", "id": "nv", "size": "1G", "backend": "file", "share": True,
-             "label_size": "128K"},
+            {
+                "kind": "virtio-mem",
+                "id": "vm0",
+                "size": "4G",
+                "dynamic_memslots": True,
+                "block_size": "2M",
+            },
+            {
+                "kind": "nvdimm",
+                "id": "nv",
+                "size": "1G",
+                "backend": "file",
+                "share": True,
+                "label_size": "128K",
+            },
             {"kind": "virtio-pmem", "id": "pm", "size": "512M", "backend": "memfd"},
         ],
         "vhost_devices": [
@@ -50,12 +66,24 @@ CONFIGS: dict[str, dict] = {
         ],
     },
     "pc-balloon": {
-        "machine": {"type": "pc", "accel": "tcg", "ram": "4G", "maxmem": "62G",
-                    "phys_bits": 48, "cpu_vendor": "intel"},
+        "machine": {
+            "type": "pc",
+            "accel": "tcg",
+            "ram": "4G",
+            "maxmem": "62G",
+            "phys_bits": 48,
+            "cpu_vendor": "intel",
+        },
         "memory_devices": [
             {"kind": "hv-balloon", "id": "hvb", "size": "32G"},
-            {"kind": "pc-dimm", "id": "d2", "size": "2G", "slot": 0, "addr": "0x200000000",
-             "prealloc": True},
+            {
+                "kind": "pc-dimm",
+                "id": "d2",
+                "size": "2G",
+                "slot": 0,
+                "addr": "0x200000000",
+                "prealloc": True,
+            },
         ],
         "timeline": [
             {"action": "cold", "device": "hvb"},
@@ -66,8 +94,14 @@ CONFIGS: dict[str, dict] = {
     "q35-kernel-vdpa": {
         "machine": {"ram": "2G", "maxmem": "66G"},
         "memory_devices": [
-            {"kind": "virtio-mem", "id": "vm1", "size": "64G", "requested_size": "2G",
-             "unplugged_inaccessible": False, "memaddr": "0x1000000000"},
+            {
+                "kind": "virtio-mem",
+                "id": "vm1",
+                "size": "64G",
+                "requested_size": "2G",
+                "unplugged_inaccessible": False,
+                "memaddr": "0x1000000000",
+            },
         ],
         "vhost_devices": [
             {"kind": "vhost-kernel", "id": "vn0", "max_mem_regions": 509},
@@ -127,25 +161,38 @@ def test_one_qmp_list_per_hot_event() -> None:
     commands = qmp_commands(config)
     assert len(commands) == len(hot)
     assert [c["execute"] for c in commands[0]] == ["object-add", "device_add"]
-    assert commands[2] == [{"execute": "qom-set", "arguments": {
-        "path": "/machine/peripheral/vm0", "property": "requested-size", "value": 1 << 30}}]
+    assert commands[2] == [
+        {
+            "execute": "qom-set",
+            "arguments": {
+                "path": "/machine/peripheral/vm0",
+                "property": "requested-size",
+                "value": 1 << 30,
+            },
+        }
+    ]
     assert [c["execute"] for c in commands[-1]] == ["device_del", "object-del"]
 
 
 def test_comma_in_path_is_escaped() -> None:
-    config = Config.model_validate({
-        "vhost_devices": [{"kind": "vhost-user", "id": "fs0"}],
-    })
+    config = Config.model_validate(
+        {
+            "vhost_devices": [{"kind": "vhost-user", "id": "fs0"}],
+        }
+    )
     argv = command_line(config, socket_dir="/tmp/a,b")
     assert "socket,id=chr-fs0,path=/tmp/a,,b/fs0.sock" in argv
 
 
 def test_on_off_auto_property_is_a_string_in_qmp() -> None:
-    config = Config.model_validate({
-        "machine": {"maxmem": "8G"},
-        "memory_devices": [{"kind": "virtio-mem", "id": "vm0", "size": "1G",
-                            "unplugged_inaccessible": False}],
-        "timeline": [{"action": "hotplug", "device": "vm0"}],
-    })
+    config = Config.model_validate(
+        {
+            "machine": {"maxmem": "8G"},
+            "memory_devices": [
+                {"kind": "virtio-mem", "id": "vm0", "size": "1G", "unplugged_inaccessible": False}
+            ],
+            "timeline": [{"action": "hotplug", "device": "vm0"}],
+        }
+    )
     device_add = qmp_commands(config)[0][1]["arguments"]
     assert device_add["unplugged-inaccessible"] == "off"

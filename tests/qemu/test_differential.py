@@ -32,15 +32,22 @@ def generate(seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     memfd = rng.random() < 0.6
     ram = rng.choice([1, 2, 4]) * G
-    machine = {"type": rng.choice(["q35", "q35", "pc"]), "ram": ram,
-               "maxmem": ram + rng.choice([4, 8, 17, 33, 64]) * G,
-               "slots": rng.choice([0, 2, 4, 8]), "nvdimm": rng.random() < 0.2,
-               "memory_backend": "memfd" if memfd else "ram"}
+    machine = {
+        "type": rng.choice(["q35", "q35", "pc"]),
+        "ram": ram,
+        "maxmem": ram + rng.choice([4, 8, 17, 33, 64]) * G,
+        "slots": rng.choice([0, 2, 4, 8]),
+        "nvdimm": rng.random() < 0.2,
+        "memory_backend": "memfd" if memfd else "ram",
+    }
     memory: list[dict[str, Any]] = []
     for index in range(rng.randint(1, 6)):
         kind = rng.choice(["pc-dimm", "virtio-mem", "virtio-mem", "virtio-pmem", "nvdimm"])
-        device: dict[str, Any] = {"kind": kind, "id": f"m{index}",
-                                  "size": rng.choice([256 * M, 512 * M, G, 2 * G, 4 * G, 16 * G])}
+        device: dict[str, Any] = {
+            "kind": kind,
+            "id": f"m{index}",
+            "size": rng.choice([256 * M, 512 * M, G, 2 * G, 4 * G, 16 * G]),
+        }
         if kind == "nvdimm":
             device.update(backend="file", share=True, size=rng.choice([256 * M, G]))
         elif memfd and rng.random() < 0.8:
@@ -59,10 +66,16 @@ def generate(seed: int) -> dict[str, Any]:
             device.update(readonly=True, unarmed=rng.random() < 0.7)
         memory.append(device)
     count = rng.choice([0, 0, 1, 1, 2, 3])
-    vhost = [{"kind": "vhost-user", "id": f"v{j}",
-              "device": rng.choice(["fs", "fs", "net", "blk", "scsi"]),
-              "max_mem_slots": rng.choice([8, 32, 64, 508, 509, 509]),
-              "configure_mem_slots": rng.random() < 0.85} for j in range(count)]
+    vhost = [
+        {
+            "kind": "vhost-user",
+            "id": f"v{j}",
+            "device": rng.choice(["fs", "fs", "net", "blk", "scsi"]),
+            "max_mem_slots": rng.choice([8, 32, 64, 508, 509, 509]),
+            "configure_mem_slots": rng.random() < 0.85,
+        }
+        for j in range(count)
+    ]
     ids = [d["id"] for d in memory] + [v["id"] for v in vhost]
     rng.shuffle(ids)
     timeline: list[dict[str, Any]] = []
@@ -77,16 +90,26 @@ def generate(seed: int) -> dict[str, Any]:
         timeline.append({"action": "hotplug", "device": ident})
         plugged.append(ident)
         roll = rng.random()
-        vmems = [p for p in plugged if p.startswith("m")
-                 and memory[int(p[1:])]["kind"] == "virtio-mem"]
+        vmems = [
+            p for p in plugged if p.startswith("m") and memory[int(p[1:])]["kind"] == "virtio-mem"
+        ]
         if roll < 0.2:
             gone = plugged.pop(rng.randrange(len(plugged)))
             timeline.append({"action": "unplug", "device": gone})
         elif roll < 0.3 and vmems:
-            timeline.append({"action": "resize", "device": rng.choice(vmems),
-                             "requested_size": rng.choice([0, 2 * M, 128 * M, 5 * M])})
-    return {"machine": machine, "memory_devices": memory, "vhost_devices": vhost,
-            "timeline": timeline}
+            timeline.append(
+                {
+                    "action": "resize",
+                    "device": rng.choice(vmems),
+                    "requested_size": rng.choice([0, 2 * M, 128 * M, 5 * M]),
+                }
+            )
+    return {
+        "machine": machine,
+        "memory_devices": memory,
+        "vhost_devices": vhost,
+        "timeline": timeline,
+    }
 
 
 @pytest.mark.parametrize("seed", SEEDS + [1000 + random.randrange(10**6) for _ in range(EXTRA)])
@@ -98,4 +121,4 @@ def test_random_configuration(seed: int, qemu_info) -> None:
         pytest.skip(f"seed {seed}: generated an invalid configuration")
     result = verify(config, qemu=qemu_info.path, accel=ACCEL, timeout=15)
     assert result.error is None, result.error
-    assert not result.mismatches, (f"seed {seed}\n{json.dumps(data)}\n{format_table(result)}")
+    assert not result.mismatches, f"seed {seed}\n{json.dumps(data)}\n{format_table(result)}"

@@ -22,8 +22,9 @@ from tui.qemu.verify import _attribute_cold_failure, _first_error_line, run_veri
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _request(conn: socket.socket, request: int, flags: int = vu.VERSION,
-             payload: bytes = b"") -> None:
+def _request(
+    conn: socket.socket, request: int, flags: int = vu.VERSION, payload: bytes = b""
+) -> None:
     conn.sendall(vu.HEADER.pack(request, flags, len(payload)) + payload)
 
 
@@ -99,10 +100,12 @@ def test_cold_failure_is_attributed_to_its_device() -> None:
     stderr = (
         "qemu-system-x86_64: warning: host doesn't support requested feature: CPUID.01H:ECX.pni\n"
         "qemu-system-x86_64: -device pc-dimm,id=d1,memdev=mem-d1,slot=5: invalid slot number 5, "
-        "valid range is [0-1]\n")
+        "valid range is [0-1]\n"
+    )
     assert _attribute_cold_failure(stderr) == ("d1", "invalid slot number 5, valid range is [0-1]")
     device, message = _attribute_cold_failure(
-        "qemu-system-x86_64: slots specified but no max-size\n")
+        "qemu-system-x86_64: slots specified but no max-size\n"
+    )
     assert device is None and message == "slots specified but no max-size"
     assert _attribute_cold_failure(
         "qemu-system-x86_64: -object memory-backend-memfd,id=mem-vm0,size=1T: unable to map\n"
@@ -110,9 +113,11 @@ def test_cold_failure_is_attributed_to_its_device() -> None:
 
 
 def test_hung_netdev_message_skips_hints() -> None:
-    text = ("some memory device (like virtio-mem) decided ...\n"
-            "Try plugging this vhost backend before plugging such memory devices.\n"
-            "failed to init vhost_net for queue 0\n")
+    text = (
+        "some memory device (like virtio-mem) decided ...\n"
+        "Try plugging this vhost backend before plugging such memory devices.\n"
+        "failed to init vhost_net for queue 0\n"
+    )
     assert _first_error_line(text) == "some memory device (like virtio-mem) decided ..."
 
 
@@ -130,8 +135,13 @@ def test_find_qemu_reasons(tmp_path: Path) -> None:
 
 
 def _args(file: Path, **extra: object) -> argparse.Namespace:
-    return argparse.Namespace(file=file, qemu=extra.get("qemu"), accel=extra.get("accel"),
-                              json=extra.get("json", False), timeout=extra.get("timeout"))
+    return argparse.Namespace(
+        file=file,
+        qemu=extra.get("qemu"),
+        accel=extra.get("accel"),
+        json=extra.get("json", False),
+        timeout=extra.get("timeout"),
+    )
 
 
 def test_cli_bad_input_and_unusable_qemu(tmp_path: Path, capsys) -> None:
@@ -174,11 +184,15 @@ def test_cancel_stops_after_the_current_step(qemu_info) -> None:
     from tui.engine.model import Config
     from tui.qemu.verify import verify
 
-    config = Config.model_validate({
-        "machine": {"ram": "1G", "slots": 4, "maxmem": "5G"},
-        "memory_devices": [{"kind": "pc-dimm", "id": f"d{i}", "size": "512M"} for i in range(3)],
-        "timeline": [{"action": "hotplug", "device": f"d{i}"} for i in range(3)],
-    })
+    config = Config.model_validate(
+        {
+            "machine": {"ram": "1G", "slots": 4, "maxmem": "5G"},
+            "memory_devices": [
+                {"kind": "pc-dimm", "id": f"d{i}", "size": "512M"} for i in range(3)
+            ],
+            "timeline": [{"action": "hotplug", "device": f"d{i}"} for i in range(3)],
+        }
+    )
     cancel = threading.Event()
     seen: list[str] = []
 

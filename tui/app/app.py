@@ -57,7 +57,9 @@ from .screens.export import ExportScreen
 from .screens.open_file import OpenScreen, SaveAsScreen
 
 GROUP_NAMES: dict[Group, str] = {
-    "memory": "memory device", "vhost": "vhost back-end", "consumer": "consumer",
+    "memory": "memory device",
+    "vhost": "vhost back-end",
+    "consumer": "consumer",
 }
 
 
@@ -80,10 +82,21 @@ class MemslotApp(App[int]):
         Binding("ctrl+o", "open", "Open", id="open", tooltip="Open a preset or a TOML file"),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the TOML (asks for a path)"),
         Binding("f2", "save_as", "Save as", id="save_as", show=False),
-        Binding("ctrl+e", "export", "Export", id="export",
-                tooltip="Preview as TOML / QEMU / QMP / libvirt; copy or save"),
-        Binding("f5", "verify", "Verify", id="verify", show=False,
-                tooltip="Run the configuration in a real QEMU"),
+        Binding(
+            "ctrl+e",
+            "export",
+            "Export",
+            id="export",
+            tooltip="Preview as TOML / QEMU / QMP / libvirt; copy or save",
+        ),
+        Binding(
+            "f5",
+            "verify",
+            "Verify",
+            id="verify",
+            show=False,
+            tooltip="Run the configuration in a real QEMU",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -91,8 +104,9 @@ class MemslotApp(App[int]):
     """The one source of truth; replaced (never mutated) on every edit. A `var`: a plain
     reactive would repaint the whole screen on every edit; the panels repaint what changed."""
 
-    def __init__(self, config: Config | None = None, path: Path | None = None,
-                 load_error: Any = None) -> None:
+    def __init__(
+        self, config: Config | None = None, path: Path | None = None, load_error: Any = None
+    ) -> None:
         super().__init__()
         self._initial = config if config is not None else default_config()
         self.path = path
@@ -171,12 +185,19 @@ class MemslotApp(App[int]):
     def render_panels(self) -> None:
         """Push the config and report down to every panel."""
         config, report = self.config, self.report
-        for panel in (MachinePanel, MemoryPanel, VhostPanel, ConsumersPanel, TimelinePanel,
-                      BudgetPanel, SuggestionsPanel):
+        for panel in (
+            MachinePanel,
+            MemoryPanel,
+            VhostPanel,
+            ConsumersPanel,
+            TimelinePanel,
+            BudgetPanel,
+            SuggestionsPanel,
+        ):
             self.query_one(panel).show(config, report)
         count = len(config.timeline)
         if self.selected_event is None or self.selected_event >= count:
-            self.selected_event = (self.query_one(TimelinePanel).cursor if count else None)
+            self.selected_event = self.query_one(TimelinePanel).cursor if count else None
         self.query_one(ExplainPanel).show_event(report, self.selected_event)
 
     @property
@@ -306,20 +327,21 @@ class MemslotApp(App[int]):
                 default = model.model_fields[spec.name].default
                 if default is PydanticUndefined:
                     continue
-                values[spec.name] = default if isinstance(default, bool | str | None) else str(
-                    default)
+                values[spec.name] = (
+                    default if isinstance(default, bool | str | None) else str(default)
+                )
         if item.group == "consumer":
             kvm, kernel, user = CONSUMER_DEFAULTS[item.kind]
-            values |= {"kvm_slots": kvm, "vhost_kernel_regions": kernel,
-                       "vhost_user_regions": user}
+            values |= {"kvm_slots": kvm, "vhost_kernel_regions": kernel, "vhost_user_regions": user}
         return values
 
     @on(FormRequested)
     def _form(self, message: FormRequested) -> None:
         self.open_form(message.group, message.device_id, message.template)
 
-    def open_form(self, group: Group, device_id: str | None = None,
-                  template_key: str | None = None) -> None:
+    def open_form(
+        self, group: Group, device_id: str | None = None, template_key: str | None = None
+    ) -> None:
         """The add form (device_id None) or the edit form of one device."""
         templates = TEMPLATES[group]
         if device_id is None:
@@ -342,8 +364,9 @@ class MemslotApp(App[int]):
             plug = None
 
             def validate(t: Template, raw: dict[str, str | bool], plug: edits.Plug) -> Config:
-                return edits.replace_device(self.config, group, device_id,
-                                            current | edits.form_values(t, raw))
+                return edits.replace_device(
+                    self.config, group, device_id, current | edits.form_values(t, raw)
+                )
 
             title = f"Edit {device_id} ({device.kind})"
             label = "edit {}"
@@ -352,20 +375,35 @@ class MemslotApp(App[int]):
         def done(config: Config | None) -> None:
             if config is not None:
                 new_ids = [d.id for d in config.all_devices()]
-                changed = next((i for i in new_ids if i not in
-                                {d.id for d in self.config.all_devices()}), device_id)
+                changed = next(
+                    (i for i in new_ids if i not in {d.id for d in self.config.all_devices()}),
+                    device_id,
+                )
                 self.commit(config, label.format(changed))
                 if changed:
                     self.panel_for(group).select(changed)
 
-        self.push_screen(DeviceFormScreen(
-            title=title, templates=templates, template=item, values=values, validate=validate,
-            defaults=self.template_defaults, plug=plug, kind_fixed=fixed), done)
+        self.push_screen(
+            DeviceFormScreen(
+                title=title,
+                templates=templates,
+                template=item,
+                values=values,
+                validate=validate,
+                defaults=self.template_defaults,
+                plug=plug,
+                kind_fixed=fixed,
+            ),
+            done,
+        )
 
     def panel_for(self, group: Group) -> MemoryPanel | VhostPanel | ConsumersPanel:
         """The list panel of a group."""
-        return {"memory": self.query_one(MemoryPanel), "vhost": self.query_one(VhostPanel),
-                "consumer": self.query_one(ConsumersPanel)}[group]
+        return {
+            "memory": self.query_one(MemoryPanel),
+            "vhost": self.query_one(VhostPanel),
+            "consumer": self.query_one(ConsumersPanel),
+        }[group]
 
     @on(EventFormRequested)
     def _event_form(self, message: EventFormRequested) -> None:
@@ -385,8 +423,10 @@ class MemslotApp(App[int]):
             if config is not None and self.commit(config, f"insert event {position + 1}"):
                 self.select_event(position)
 
-        self.push_screen(EventFormScreen(position=position, devices=devices, action=action,
-                                         validate=validate), done)
+        self.push_screen(
+            EventFormScreen(position=position, devices=devices, action=action, validate=validate),
+            done,
+        )
 
     # ------------------------------------------------------------------ advice
 
@@ -428,7 +468,8 @@ class MemslotApp(App[int]):
         """File, field and reason of a TOML that did not load; the current config stays."""
         file = getattr(error, "file", "")
         problems = getattr(error, "problems", None) or [
-            (getattr(error, "field", ""), getattr(error, "reason", str(error)))]
+            (getattr(error, "field", ""), getattr(error, "reason", str(error)))
+        ]
         lines = [f"file:   {file}"]
         for field, reason in problems:
             lines.append(f"field:  {field or '—'}")
@@ -436,8 +477,9 @@ class MemslotApp(App[int]):
         lines.append("")
         lines.append("The app keeps the configuration it had.")
         self.set_status(f"✗ could not load {file}", error=True)
-        self.push_screen(MessageScreen("Could not load the configuration", "\n".join(lines),
-                                       error=True))
+        self.push_screen(
+            MessageScreen("Could not load the configuration", "\n".join(lines), error=True)
+        )
 
     def load(self, path: Path) -> bool:
         """Open a TOML file; on failure report it and keep the current config."""
@@ -471,8 +513,10 @@ class MemslotApp(App[int]):
                 self.push_screen(OpenScreen(items), opened)
 
         if self.dirty:
-            self.push_screen(ConfirmScreen("Discard unsaved changes and open another file?",
-                                           yes="Discard"), open_screen)
+            self.push_screen(
+                ConfirmScreen("Discard unsaved changes and open another file?", yes="Discard"),
+                open_screen,
+            )
         else:
             open_screen()
 
@@ -511,7 +555,8 @@ class MemslotApp(App[int]):
             if path.exists() and path != self.path:
                 self.push_screen(
                     ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"),
-                    lambda ok: write(path) if ok else self.set_status("not saved"))
+                    lambda ok: write(path) if ok else self.set_status("not saved"),
+                )
             else:
                 write(path)
 
@@ -566,7 +611,8 @@ class MemslotApp(App[int]):
         try:
             found = integrations.verify().find_qemu()
             reason = getattr(found, "reason", None) or (
-                "" if getattr(found, "path", None) else "no QEMU >= 8.2 found")
+                "" if getattr(found, "path", None) else "no QEMU >= 8.2 found"
+            )
         except Exception as exc:
             reason = f"no QEMU: {exc}"
         self._qemu_reason = reason or ""
@@ -621,8 +667,10 @@ class MemslotApp(App[int]):
             if ok:
                 self._leave()
 
-        self.push_screen(ConfirmScreen("There are unsaved changes. Quit anyway?",
-                                       yes="Quit without saving"), answer)
+        self.push_screen(
+            ConfirmScreen("There are unsaved changes. Quit anyway?", yes="Quit without saving"),
+            answer,
+        )
 
     def action_focus_panel(self, panel_id: str) -> None:
         """Focus a panel's main widget (palette)."""
@@ -637,52 +685,90 @@ class MemslotApp(App[int]):
         for group in ("memory", "vhost", "consumer"):
             for item in TEMPLATES[group]:  # type: ignore[index]
                 yield SystemCommand(
-                    f"Add {GROUP_NAMES[group]}: {item.label}", f"Open the add form for {item.key}",
-                    lambda g=group, k=item.key: self.open_form(g, None, k))
-        for group, panel in (("memory", MemoryPanel), ("vhost", VhostPanel),
-                             ("consumer", ConsumersPanel)):
+                    f"Add {GROUP_NAMES[group]}: {item.label}",
+                    f"Open the add form for {item.key}",
+                    lambda g=group, k=item.key: self.open_form(g, None, k),
+                )
+        for group, panel in (
+            ("memory", MemoryPanel),
+            ("vhost", VhostPanel),
+            ("consumer", ConsumersPanel),
+        ):
             p = self.query_one(panel)
-            yield SystemCommand(f"Edit selected {GROUP_NAMES[group]}", "Open the edit form",
-                                p.action_edit)
-            yield SystemCommand(f"Duplicate selected {GROUP_NAMES[group]}", "Copy with a new id",
-                                p.action_duplicate)
-            yield SystemCommand(f"Remove selected {GROUP_NAMES[group]}",
-                                "Remove it and its events", p.action_remove)
-        yield SystemCommand("Timeline: move event up", "Plug earlier",
-                            lambda: timeline.action_move(-1))
-        yield SystemCommand("Timeline: move event down", "Plug later",
-                            lambda: timeline.action_move(1))
+            yield SystemCommand(
+                f"Edit selected {GROUP_NAMES[group]}", "Open the edit form", p.action_edit
+            )
+            yield SystemCommand(
+                f"Duplicate selected {GROUP_NAMES[group]}", "Copy with a new id", p.action_duplicate
+            )
+            yield SystemCommand(
+                f"Remove selected {GROUP_NAMES[group]}", "Remove it and its events", p.action_remove
+            )
+        yield SystemCommand(
+            "Timeline: move event up", "Plug earlier", lambda: timeline.action_move(-1)
+        )
+        yield SystemCommand(
+            "Timeline: move event down", "Plug later", lambda: timeline.action_move(1)
+        )
         yield SystemCommand("Timeline: insert hotplug", "device_add", self.open_event_form)
-        yield SystemCommand("Timeline: insert unplug", "device_del",
-                            lambda: self.open_event_form(action="unplug"))
-        yield SystemCommand("Timeline: insert resize", "qom-set requested-size",
-                            lambda: self.open_event_form(action="resize"))
-        yield SystemCommand("Timeline: switch cold plug / hotplug", "Command line or device_add",
-                            timeline.action_toggle)
-        yield SystemCommand("Timeline: remove event", "The device stays",
-                            timeline.action_remove)
-        yield SystemCommand("Apply highlighted fix", "Replace the config with the verified fix",
-                            self.query_one(SuggestionsPanel).action_apply)
+        yield SystemCommand(
+            "Timeline: insert unplug", "device_del", lambda: self.open_event_form(action="unplug")
+        )
+        yield SystemCommand(
+            "Timeline: insert resize",
+            "qom-set requested-size",
+            lambda: self.open_event_form(action="resize"),
+        )
+        yield SystemCommand(
+            "Timeline: switch cold plug / hotplug",
+            "Command line or device_add",
+            timeline.action_toggle,
+        )
+        yield SystemCommand("Timeline: remove event", "The device stays", timeline.action_remove)
+        yield SystemCommand(
+            "Apply highlighted fix",
+            "Replace the config with the verified fix",
+            self.query_one(SuggestionsPanel).action_apply,
+        )
         yield SystemCommand("Undo", "ctrl+z", self.action_undo)
         yield SystemCommand("Redo", "ctrl+y", self.action_redo)
         yield SystemCommand("Open preset or file…", "ctrl+o", self.action_open)
         yield SystemCommand("Save", "ctrl+s", self.action_save)
         yield SystemCommand("Save as…", "f2", self.action_save_as)
-        yield SystemCommand("Preview TOML (read-only)", "ctrl+e",
-                            lambda: self.action_export("toml"))
-        for fmt, what in (("qemu", "QEMU command line"), ("qmp", "QMP commands"),
-                          ("libvirt", "libvirt domain XML")):
-            yield SystemCommand(f"Export: {what}", "Preview, copy or save",
-                                lambda f=fmt: self.action_export(f))
+        yield SystemCommand(
+            "Preview TOML (read-only)", "ctrl+e", lambda: self.action_export("toml")
+        )
+        for fmt, what in (
+            ("qemu", "QEMU command line"),
+            ("qmp", "QMP commands"),
+            ("libvirt", "libvirt domain XML"),
+        ):
+            yield SystemCommand(
+                f"Export: {what}", "Preview, copy or save", lambda f=fmt: self.action_export(f)
+            )
         yield SystemCommand("Copy TOML to clipboard", "OSC 52", self.action_copy_toml)
         reason = self.qemu_unavailable()
-        yield SystemCommand("Verify in QEMU" + (f" (disabled: {reason})" if reason else ""),
-                            "Run it in a real QEMU", self.action_verify)
+        yield SystemCommand(
+            "Verify in QEMU" + (f" (disabled: {reason})" if reason else ""),
+            "Run it in a real QEMU",
+            self.action_verify,
+        )
         yield SystemCommand("Help for the focused panel", "f1", self.action_help)
-        for panel_id in ("machine", "memory", "vhost", "consumers", "timeline", "explain",
-                         "budget", "suggestions"):
-            yield SystemCommand(f"Focus panel: {panel_id}", "Jump to the panel",
-                                lambda p=panel_id: self.action_focus_panel(p))
+        for panel_id in (
+            "machine",
+            "memory",
+            "vhost",
+            "consumers",
+            "timeline",
+            "explain",
+            "budget",
+            "suggestions",
+        ):
+            yield SystemCommand(
+                f"Focus panel: {panel_id}",
+                "Jump to the panel",
+                lambda p=panel_id: self.action_focus_panel(p),
+            )
 
 
 def _describe_result(result: Any, verify: Any) -> str:

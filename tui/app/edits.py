@@ -17,7 +17,9 @@ from .catalog import FormField, Group, Template
 
 Plug = Literal["cold", "hotplug", "none"]
 GROUP_FIELD: dict[Group, str] = {
-    "memory": "memory_devices", "vhost": "vhost_devices", "consumer": "consumers",
+    "memory": "memory_devices",
+    "vhost": "vhost_devices",
+    "consumer": "consumers",
 }
 
 
@@ -42,8 +44,18 @@ def describe(exc: Exception) -> str:
     return str(exc)
 
 
-_TAGS = frozenset({"pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem", "hv-balloon",
-                   "vhost-kernel", "vhost-user", "vhost-vdpa"})
+_TAGS = frozenset(
+    {
+        "pc-dimm",
+        "nvdimm",
+        "virtio-pmem",
+        "virtio-mem",
+        "hv-balloon",
+        "vhost-kernel",
+        "vhost-user",
+        "vhost-vdpa",
+    }
+)
 
 
 def _is_tag(part: object) -> bool:
@@ -150,8 +162,9 @@ def replace_device(config: Config, group: Group, old_id: str, device: dict[str, 
         raise EditError(f"no device with id {old_id!r}")
     items[index] = device
     new_id = device["id"]
-    data["timeline"] = [e | {"device": new_id} if e["device"] == old_id else e
-                        for e in data["timeline"]]
+    data["timeline"] = [
+        e | {"device": new_id} if e["device"] == old_id else e for e in data["timeline"]
+    ]
     return _validate(data)
 
 
@@ -249,5 +262,3 @@ def _validate(data: dict[str, Any]) -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise EditError(describe(exc)) from None
-
-

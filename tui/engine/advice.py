@@ -76,8 +76,11 @@ def suggest(config: Config, report: Report | None = None) -> tuple[Suggestion, .
         if key in seen:
             continue
         seen.add(key)
-        fixes = tuple(i for i in range(len(config.timeline))
-                      if _identity(config, i) in before_failed - now_failed)
+        fixes = tuple(
+            i
+            for i in range(len(config.timeline))
+            if _identity(config, i) in before_failed - now_failed
+        )
         results.append(Suggestion(title=title, detail=detail, config=fixed, fixes=fixes))
         if len(results) >= MAX_SUGGESTIONS:
             break
@@ -99,8 +102,9 @@ def _set_machine(**values: Any) -> Callable[[Data], None]:
     return lambda data: data["machine"].update(values)
 
 
-def _first_machine_value(config: Config, field: str, values: Iterable[int],
-                         works: Callable[[Report], bool]) -> int | None:
+def _first_machine_value(
+    config: Config, field: str, values: Iterable[int], works: Callable[[Report], bool]
+) -> int | None:
     """The first value of a machine field, in the order given, whose replay `works`."""
     for value in values:
         candidate = _apply(config, _set_machine(**{field: value}))
@@ -117,8 +121,12 @@ def _identity(config: Config, index: int) -> Identity:
     be found again in a configuration whose timeline was reordered or shortened."""
     event = config.timeline[index]
     action = "plug" if event.action in ("cold", "hotplug") else event.action
-    nth = sum(1 for e in config.timeline[:index] if e.device == event.device and
-              ("plug" if e.action in ("cold", "hotplug") else e.action) == action)
+    nth = sum(
+        1
+        for e in config.timeline[:index]
+        if e.device == event.device
+        and ("plug" if e.action in ("cold", "hotplug") else e.action) == action
+    )
     return event.device, action, nth
 
 
@@ -137,8 +145,14 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
     error = target.error or ""
     if error == VHOST_NET_INIT_FAILED:
         # tap's wrapper: the memslot reason is on stderr (the result's warnings)
-        error = next((w for w in target.warnings if w.startswith("vhost backend") or
-                      w == AUTO_DECISION_ERROR), error)
+        error = next(
+            (
+                w
+                for w in target.warnings
+                if w.startswith("vhost backend") or w == AUTO_DECISION_ERROR
+            ),
+            error,
+        )
     device = config.device(target.device)
     if error == AUTO_DECISION_ERROR:
         yield from _move_vhost_first(config, target)
@@ -160,13 +174,18 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
         yield from _larger_dimms(config)
         yield from _fewer_dimms(config)
     if error.startswith("hypervisor has"):
-        yield _newer_kernel("KVM_CAP_NR_MEMSLOTS is 32764 on x86 since Linux raised "
-                            "KVM_USER_MEM_SLOTS (2021); older kernels offer 509.")
+        yield _newer_kernel(
+            "KVM_CAP_NR_MEMSLOTS is 32764 on x86 since Linux raised "
+            "KVM_USER_MEM_SLOTS (2021); older kernels offer 509."
+        )
         yield from _fewer_dimms(config)
     if error.startswith("not enough space"):
         size = target_size(config, target)
-        grow = report.events[target.index].budget.used_region_size + size - \
-            report.events[target.index].budget.device_memory_space
+        grow = (
+            report.events[target.index].budget.used_region_size
+            + size
+            - report.events[target.index].budget.device_memory_space
+        )
         if grow > 0:
             yield from _raise_maxmem(config, grow)
     if error.startswith("could not find position") or error.startswith("can't add memory device"):
@@ -175,44 +194,61 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
     if error.startswith("backend memory size must be multiple of "):
         align = int(error.rsplit("0x", 1)[1], 16)
         new = align_up(getattr(device, "size", 0) or 0, align)
-        yield (f"Round {device.id}'s size up to {format_size(new)}",
-               f"The backend size must be a multiple of its alignment ({human_size(align)}).",
-               _set_device(device.id, size=new))
+        yield (
+            f"Round {device.id}'s size up to {format_size(new)}",
+            f"The backend size must be a multiple of its alignment ({human_size(align)}).",
+            _set_device(device.id, size=new),
+        )
     if error in ("no free slots available",) or error.startswith("no slots where allocated"):
         dimms = sum(1 for d in config.memory_devices if d.kind in ("pc-dimm", "nvdimm"))
-        yield (f"Set slots={max(dimms, config.machine.slots + 1)}",
-               "Each pc-dimm and nvdimm takes one of the machine's DIMM slots.",
-               _set_machine(slots=max(dimms, config.machine.slots + 1)))
+        yield (
+            f"Set slots={max(dimms, config.machine.slots + 1)}",
+            "Each pc-dimm and nvdimm takes one of the machine's DIMM slots.",
+            _set_machine(slots=max(dimms, config.machine.slots + 1)),
+        )
     if error.startswith("the configuration is not prepared for memory devices"):
         total = sum(getattr(d, "size", 0) or 0 for d in config.memory_devices)
         maxmem = config.machine.ram + align_up(total, GiB)
-        yield (f"Set maxmem={format_size(maxmem)}",
-               "Memory devices live in the device-memory region, which exists only when maxmem > "
-               "ram.", _set_machine(maxmem=maxmem))
+        yield (
+            f"Set maxmem={format_size(maxmem)}",
+            "Memory devices live in the device-memory region, which exists only when maxmem > ram.",
+            _set_machine(maxmem=maxmem),
+        )
     if error.startswith("nvdimm is not enabled"):
-        yield ("Enable NVDIMM support (-machine nvdimm=on)", "nvdimm devices need nvdimm=on.",
-               _set_machine(nvdimm=True))
+        yield (
+            "Enable NVDIMM support (-machine nvdimm=on)",
+            "nvdimm devices need nvdimm=on.",
+            _set_machine(nvdimm=True),
+        )
     if error.startswith("virtio-mem device cannot get unplugged"):
-        yield (f"Resize {device.id} to 0 before unplugging it",
-               "virtio-mem can only be unplugged once the guest has unplugged all its memory.",
-               _insert_resize_before(target.index, device.id))
+        yield (
+            f"Resize {device.id} to 0 before unplugging it",
+            "virtio-mem can only be unplugged once the guest has unplugged all its memory.",
+            _insert_resize_before(target.index, device.id),
+        )
     if "'requested-size'" in error and "multiples of 'block-size'" in error:
         block = int(error.rsplit("0x", 1)[1].rstrip(")"), 16)
         if target.action == "resize":
             value = config.timeline[target.index].requested_size or 0
             new = align_up(value, block)
-            yield (f"Request {format_size(new)} instead",
-                   f"requested-size must be a multiple of the block size {human_size(block)}.",
-                   _set_event(target.index, requested_size=new))
+            yield (
+                f"Request {format_size(new)} instead",
+                f"requested-size must be a multiple of the block size {human_size(block)}.",
+                _set_event(target.index, requested_size=new),
+            )
         else:
             new = align_up(getattr(device, "requested_size", 0), block)
-            yield (f"Set {device.id}'s requested_size to {format_size(new)}",
-                   f"requested-size must be a multiple of the block size {human_size(block)}.",
-                   _set_device(device.id, requested_size=new))
+            yield (
+                f"Set {device.id}'s requested_size to {format_size(new)}",
+                f"requested-size must be a multiple of the block size {human_size(block)}.",
+                _set_device(device.id, requested_size=new),
+            )
     if isinstance(device, HvBalloon) and error == "Bus 'vmbus' does not support hotplugging":
-        yield (f"Cold-plug {device.id} on the command line",
-               "hv-balloon sits on the VMBus, which does not support hotplug.",
-               _make_cold(target.index))
+        yield (
+            f"Cold-plug {device.id} on the command line",
+            "hv-balloon sits on the VMBus, which does not support hotplug.",
+            _make_cold(target.index),
+        )
     if error == "kvm_alloc_slot: no free slot available":
         yield _newer_kernel("QEMU aborts when KVM runs out of memslots while mapping memory.")
 
@@ -220,29 +256,39 @@ def _candidates(config: Config, report: Report, target: EventResult | None) -> I
 def _startup_candidates(config: Config, error: str) -> Iterator[Candidate]:
     machine = config.machine
     if error.startswith("Address space limit"):
-        bits = _first_machine_value(config, "phys_bits", range(machine.phys_bits + 1, 53),
-                                    _starts)
+        bits = _first_machine_value(config, "phys_bits", range(machine.phys_bits + 1, 53), _starts)
         if bits is not None:
-            yield (f"Use -cpu …,phys-bits={bits}",
-                   "The device-memory region plus the 64-bit PCI hole must fit the guest's "
-                   "physical address bits.",
-                   _set_machine(phys_bits=bits))
+            yield (
+                f"Use -cpu …,phys-bits={bits}",
+                "The device-memory region plus the 64-bit PCI hole must fit the guest's "
+                "physical address bits.",
+                _set_machine(phys_bits=bits),
+            )
         slots = _first_machine_value(config, "slots", range(machine.slots - 1, -1, -1), _starts)
         if slots is not None:
-            yield (f"Use fewer DIMM slots (slots={slots})",
-                   "Each DIMM slot adds 1 GiB of alignment room to the device-memory region.",
-                   _set_machine(slots=slots))
+            yield (
+                f"Use fewer DIMM slots (slots={slots})",
+                "Each DIMM slot adds 1 GiB of alignment room to the device-memory region.",
+                _set_machine(slots=slots),
+            )
     if error == "slots specified but no max-size":
         yield ("Drop slots=", "slots needs maxmem.", _set_machine(slots=0))
     if error.startswith("unsupported amount of memory slots"):
-        yield ("Use slots=256", "pc and q35 accept at most 256 DIMM slots (ACPI).",
-               _set_machine(slots=256))
+        yield (
+            "Use slots=256",
+            "pc and q35 accept at most 256 DIMM slots (ACPI).",
+            _set_machine(slots=256),
+        )
     if error.startswith("invalid value of maxmem: memory slots were specified"):
-        yield ("Drop slots=", "With maxmem equal to ram there is no device memory for DIMMs.",
-               _set_machine(slots=0))
+        yield (
+            "Drop slots=",
+            "With maxmem equal to ram there is no device memory for DIMMs.",
+            _set_machine(slots=0),
+        )
     if error == "kvm_alloc_slot: no free slot available":
-        yield _newer_kernel("Boot memory and its consumers need more KVM memslots than the host "
-                            "offers.")
+        yield _newer_kernel(
+            "Boot memory and its consumers need more KVM memslots than the host offers."
+        )
 
 
 def target_size(config: Config, target: EventResult) -> int:
@@ -286,8 +332,9 @@ def _make_cold(index: int) -> Callable[[Data], None]:
 
 def _insert_resize_before(index: int, device_id: str) -> Callable[[Data], None]:
     def change(data: Data) -> None:
-        data["timeline"].insert(index, {"action": "resize", "device": device_id,
-                                        "requested_size": 0})
+        data["timeline"].insert(
+            index, {"action": "resize", "device": device_id, "requested_size": 0}
+        )
 
     return change
 
@@ -297,9 +344,11 @@ def _newer_kernel(why: str) -> Candidate:
 
 
 def _dynamic_off(device_id: str) -> Candidate:
-    return (f"Set dynamic-memslots=off on {device_id}",
-            "The device then maps its whole memdev as one memslot and decides nothing.",
-            _set_device(device_id, dynamic_memslots=False))
+    return (
+        f"Set dynamic-memslots=off on {device_id}",
+        "The device then maps its whole memdev as one memslot and decides nothing.",
+        _set_device(device_id, dynamic_memslots=False),
+    )
 
 
 def _dynamic_off_all(config: Config) -> Candidate:
@@ -310,8 +359,11 @@ def _dynamic_off_all(config: Config) -> Candidate:
             if item["id"] in ids:
                 item["dynamic_memslots"] = False
 
-    return (f"Set dynamic-memslots=off on {', '.join(ids)}",
-            "Without auto-decided memslots, back-ends below 509 memslots are accepted.", change)
+    return (
+        f"Set dynamic-memslots=off on {', '.join(ids)}",
+        "Without auto-decided memslots, back-ends below 509 memslots are accepted.",
+        change,
+    )
 
 
 def _raise_vhost_limit(device_id: str, limit: int) -> Iterator[Candidate]:
@@ -327,18 +379,26 @@ def _raise_vhost_limit(device_id: str, limit: int) -> Iterator[Candidate]:
                 return
         raise KeyError(device_id)
 
-    yield (f"Give {device_id} a back-end with {limit} memslots",
-           "vhost-kernel: `options vhost max_mem_regions=509` in /etc/modprobe.d/vhost.conf "
-           "(reload the module); vhost-user: a back-end with CONFIGURE_MEM_SLOTS and 509 slots "
-           "(virtiofsd with rust-vmm vhost-user-backend ≥ 0.13, libvhost-user ≥ QEMU 9.0).",
-           change)
+    yield (
+        f"Give {device_id} a back-end with {limit} memslots",
+        "vhost-kernel: `options vhost max_mem_regions=509` in /etc/modprobe.d/vhost.conf "
+        "(reload the module); vhost-user: a back-end with CONFIGURE_MEM_SLOTS and 509 slots "
+        "(virtiofsd with rust-vmm vhost-user-backend ≥ 0.13, libvhost-user ≥ QEMU 9.0).",
+        change,
+    )
 
 
 def _move_vhost_first(config: Config, target: EventResult) -> Iterator[Candidate]:
     """Plug the vhost back-end before any memory device decides its memslots."""
-    first_memory = next((i for i, e in enumerate(config.timeline)
-                         if e.action in ("cold", "hotplug")
-                         and isinstance(config.device(e.device), VirtioMem | HvBalloon)), None)
+    first_memory = next(
+        (
+            i
+            for i, e in enumerate(config.timeline)
+            if e.action in ("cold", "hotplug")
+            and isinstance(config.device(e.device), VirtioMem | HvBalloon)
+        ),
+        None,
+    )
     if first_memory is None or first_memory > target.index:
         return
 
@@ -348,9 +408,12 @@ def _move_vhost_first(config: Config, target: EventResult) -> Iterator[Candidate
         event["action"] = before["action"] if before["action"] == "cold" else "hotplug"
         data["timeline"].insert(first_memory, event)
 
-    yield (f"Plug {target.device} before {config.timeline[first_memory].device}",
-           "A back-end present before the memory device limits its decision instead of being "
-           "refused after it (QEMU's own hint).", change)
+    yield (
+        f"Plug {target.device} before {config.timeline[first_memory].device}",
+        "A back-end present before the memory device limits its decision instead of being "
+        "refused after it (QEMU's own hint).",
+        change,
+    )
 
 
 def _fewer_dimms(config: Config) -> Iterator[Candidate]:
@@ -364,10 +427,17 @@ def _fewer_dimms(config: Config) -> Iterator[Candidate]:
 
     def change(data: Data) -> None:
         data["memory_devices"] = [d for d in data["memory_devices"] if d["id"] not in ids]
-        data["memory_devices"].append({
-            "kind": "virtio-mem", "id": f"{first.id}-vmem", "size": total,
-            "requested_size": total, "backend": first.backend, "share": first.share,
-            "page_size": first.page_size})
+        data["memory_devices"].append(
+            {
+                "kind": "virtio-mem",
+                "id": f"{first.id}-vmem",
+                "size": total,
+                "requested_size": total,
+                "backend": first.backend,
+                "share": first.share,
+                "page_size": first.page_size,
+            }
+        )
         timeline = []
         placed = False
         for event in data["timeline"]:
@@ -379,9 +449,11 @@ def _fewer_dimms(config: Config) -> Iterator[Candidate]:
             timeline.append(event)
         data["timeline"] = timeline
 
-    yield (f"Replace the {len(dimms)} DIMMs by one virtio-mem device of {format_size(total)}",
-           "A virtio-mem device with dynamic-memslots=off takes a single memslot for all of it.",
-           change)
+    yield (
+        f"Replace the {len(dimms)} DIMMs by one virtio-mem device of {format_size(total)}",
+        "A virtio-mem device with dynamic-memslots=off takes a single memslot for all of it.",
+        change,
+    )
 
 
 def _larger_dimms(config: Config) -> Iterator[Candidate]:
@@ -398,47 +470,61 @@ def _larger_dimms(config: Config) -> Iterator[Candidate]:
         def change(data: Data, keep: set[str] = keep, size: int = size) -> None:
             data["memory_devices"] = [
                 {**d, "size": size} if d["id"] in keep else d
-                for d in data["memory_devices"] if d["id"] in keep or d["id"] not in ids]
-            data["timeline"] = [e for e in data["timeline"]
-                                if e["device"] in keep or e["device"] not in ids]
+                for d in data["memory_devices"]
+                if d["id"] in keep or d["id"] not in ids
+            ]
+            data["timeline"] = [
+                e for e in data["timeline"] if e["device"] in keep or e["device"] not in ids
+            ]
 
         candidate = _apply(config, change)
         if candidate is not None and replay(candidate).ok:
-            yield (f"Use {count} DIMMs of {format_size(size)} instead of {len(dimms)}",
-                   "Each DIMM takes one memslot in KVM and in every vhost back-end, whatever its "
-                   "size: fewer, larger DIMMs carry at least the same memory with fewer "
-                   "memslots.", change)
+            yield (
+                f"Use {count} DIMMs of {format_size(size)} instead of {len(dimms)}",
+                "Each DIMM takes one memslot in KVM and in every vhost back-end, whatever its "
+                "size: fewer, larger DIMMs carry at least the same memory with fewer "
+                "memslots.",
+                change,
+            )
             return
 
 
 def _raise_maxmem(config: Config, grow: int) -> Iterator[Candidate]:
     maxmem = config.machine.maxram + grow
-    yield (f"Raise maxmem by {format_size(grow)} to {format_size(maxmem)}",
-           "The space check allows maxmem − ram for all memory devices together.",
-           _set_machine(maxmem=maxmem))
+    yield (
+        f"Raise maxmem by {format_size(grow)} to {format_size(maxmem)}",
+        "The space check allows maxmem − ram for all memory devices together.",
+        _set_machine(maxmem=maxmem),
+    )
 
 
 def _search_maxmem(config: Config, target: EventResult) -> Iterator[Candidate]:
     """The smallest maxmem (in GiB steps, up to 4× more) that lets the device be placed."""
     base = config.machine.maxram
     steps = range(1, 4 * max(base // GiB, 1) + 1)
-    maxmem = _first_machine_value(config, "maxmem", (base + n * GiB for n in steps),
-                                  _event_ok(target.index))
+    maxmem = _first_machine_value(
+        config, "maxmem", (base + n * GiB for n in steps), _event_ok(target.index)
+    )
     if maxmem is not None:
-        yield (f"Raise maxmem to {format_size(maxmem)}",
-               "A larger device-memory region leaves room for the device's alignment.",
-               _set_machine(maxmem=maxmem))
+        yield (
+            f"Raise maxmem to {format_size(maxmem)}",
+            "A larger device-memory region leaves room for the device's alignment.",
+            _set_machine(maxmem=maxmem),
+        )
 
 
 def _search_slots(config: Config, target: EventResult) -> Iterator[Candidate]:
     """The fewest extra DIMM slots (each adds 1 GiB of region) that let the device be placed."""
-    slots = _first_machine_value(config, "slots", range(config.machine.slots + 1, 257),
-                                 _event_ok(target.index))
+    slots = _first_machine_value(
+        config, "slots", range(config.machine.slots + 1, 257), _event_ok(target.index)
+    )
     if slots is not None:
-        yield (f"Set slots={slots}",
-               "Each DIMM slot adds 1 GiB to the device-memory region (not to the space "
-               "check), which can make room for an aligned placement.",
-               _set_machine(slots=slots))
+        yield (
+            f"Set slots={slots}",
+            "Each DIMM slot adds 1 GiB to the device-memory region (not to the space "
+            "check), which can make room for an aligned placement.",
+            _set_machine(slots=slots),
+        )
 
 
 def _starts(report: Report) -> bool:
@@ -463,14 +549,20 @@ def headroom(config: Config, report: Report | None = None) -> Headroom:
     space = max(final.device_memory_space - final.used_region_size, 0)
     soft = max(final.soft_limit - final.required_memslots, 0)
     parts = [
-        f"{memslots} more 1-memslot device(s) fit KVM and vhost" if memslots is not None
+        f"{memslots} more 1-memslot device(s) fit KVM and vhost"
+        if memslots is not None
         else "no KVM or vhost memslot limit applies",
         f"{dimm_slots} free DIMM slot(s)",
         f"{human_size(space)} of device memory left",
         f"{soft} of the 256 soft-limit memslots not yet required",
     ]
-    return Headroom(memslots=memslots, dimm_slots=dimm_slots, virtio_mem_bytes=space,
-                    soft_limit_left=soft, text="; ".join(parts))
+    return Headroom(
+        memslots=memslots,
+        dimm_slots=dimm_slots,
+        virtio_mem_bytes=space,
+        soft_limit_left=soft,
+        text="; ".join(parts),
+    )
 
 
 def _plugged_kinds(report: Report) -> list[str]:

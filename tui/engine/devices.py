@@ -35,8 +35,13 @@ class Decision:
 
 def qemu_type(device: MemoryDevice) -> str:
     """QEMU's device type name, as `-device` takes it."""
-    return {"pc-dimm": "pc-dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtio-pmem-pci",
-            "virtio-mem": "virtio-mem-pci", "hv-balloon": "hv-balloon"}[device.kind]
+    return {
+        "pc-dimm": "pc-dimm",
+        "nvdimm": "nvdimm",
+        "virtio-pmem": "virtio-pmem-pci",
+        "virtio-mem": "virtio-mem-pci",
+        "hv-balloon": "hv-balloon",
+    }[device.kind]
 
 
 def decides_memslots(device: MemoryDevice, rules: Rules) -> bool:
@@ -69,35 +74,82 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
     size = device.size or 0
     if isinstance(device, VirtioMem):
         if not device.dynamic_memslots:
-            return Decision(1, None, (step(rule="decide", value=1, text=(
-                "dynamic-memslots=off: the whole memdev is mapped as one memslot; the limit is "
-                "ignored")),))
+            return Decision(
+                1,
+                None,
+                (
+                    step(
+                        rule="decide",
+                        value=1,
+                        text=(
+                            "dynamic-memslots=off: the whole memdev is mapped as one memslot; "
+                            "the limit is ignored"
+                        ),
+                    ),
+                ),
+            )
         if limit <= 1:
-            return Decision(1, None, (lazy("decide", 1, "limit {} ≤ 1 → 1 memslot covering all {}",
-                                           limit, Bytes(size)),))
+            return Decision(
+                1,
+                None,
+                (
+                    lazy(
+                        "decide", 1, "limit {} ≤ 1 → 1 memslot covering all {}", limit, Bytes(size)
+                    ),
+                ),
+            )
         block = block_size(device, thp_size)
         if block < device.page_size or not is_aligned(size, block):
-            return Decision(1, None, (step(rule="decide", value=1, text=(
-                f"block size {human_size(block)} is below the page size or does not divide the "
-                "memdev: realize will fail, so QEMU assumes 1 memslot")),))
+            return Decision(
+                1,
+                None,
+                (
+                    step(
+                        rule="decide",
+                        value=1,
+                        text=(
+                            f"block size {human_size(block)} is below the page size or does not "
+                            "divide the memdev: realize will fail, so QEMU assumes 1 memslot"
+                        ),
+                    ),
+                ),
+            )
         raw = align_up(size // limit, block)
         floor = max(block, VIRTIO_MEM_MIN_MEMSLOT_SIZE)
         memslot_size = max(raw, floor)
         memslots = align_up(size, memslot_size) // memslot_size
-        why = lazy("decide", memslots, "memslot size = max(ALIGN_UP({} / {}, block {}) = {}, "
-                   "max(block, 1 GiB) = {}) = {}; memslots = ⌈{} / {}⌉ = {}", Bytes(size), limit,
-                   Bytes(block), Bytes(raw), Bytes(floor), Bytes(memslot_size), Bytes(size),
-                   Bytes(memslot_size), memslots)
+        why = lazy(
+            "decide",
+            memslots,
+            "memslot size = max(ALIGN_UP({} / {}, block {}) = {}, "
+            "max(block, 1 GiB) = {}) = {}; memslots = ⌈{} / {}⌉ = {}",
+            Bytes(size),
+            limit,
+            Bytes(block),
+            Bytes(raw),
+            Bytes(floor),
+            Bytes(memslot_size),
+            Bytes(size),
+            Bytes(memslot_size),
+            memslots,
+        )
         return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
     if isinstance(device, HvBalloon):
         memslot_size = align_up(size // limit, HV_BALLOON_HA_MEMSLOT_SIZE_ALIGN)
         memslots = align_up(size, memslot_size) // memslot_size if memslot_size else 1
-        why = lazy("decide", memslots, "memslot size = ALIGN_UP({} / {}, 128 MiB) = {}; "
-                   "memslots = ⌈{} / {}⌉ = {}", Bytes(size), limit, Bytes(memslot_size),
-                   Bytes(size), Bytes(memslot_size), memslots)
+        why = lazy(
+            "decide",
+            memslots,
+            "memslot size = ALIGN_UP({} / {}, 128 MiB) = {}; memslots = ⌈{} / {}⌉ = {}",
+            Bytes(size),
+            limit,
+            Bytes(memslot_size),
+            Bytes(size),
+            Bytes(memslot_size),
+            memslots,
+        )
         return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
-    return Decision(1, None, (lazy("decide", 1, "{} always uses exactly 1 memslot",
-                                   device.kind),))
+    return Decision(1, None, (lazy("decide", 1, "{} always uses exactly 1 memslot", device.kind),))
 
 
 def min_alignment(device: MemoryDevice, thp_size: int) -> int:
@@ -111,8 +163,11 @@ def min_alignment(device: MemoryDevice, thp_size: int) -> int:
 
 def address_hint(device: MemoryDevice) -> int | None:
     """The user's `addr` / `memaddr`; 0 means "let QEMU choose", as in QEMU."""
-    value = getattr(device, "addr", None) if not isinstance(device, VirtioPmem | VirtioMem) \
+    value = (
+        getattr(device, "addr", None)
+        if not isinstance(device, VirtioPmem | VirtioMem)
         else device.memaddr
+    )
     return value or None
 
 
@@ -123,10 +178,15 @@ def property_error(device: MemoryDevice) -> str | None:
             return f"'block-size' property has to be at least {hx(VIRTIO_MEM_MIN_BLOCK_SIZE)}"
         if not is_power_of_2(device.block_size):
             return "'block-size' property has to be a power of two"
-    if isinstance(device, Nvdimm) and device.label_size is not None \
-            and device.label_size < NVDIMM_MIN_LABEL_SIZE:
-        return (f"Property 'nvdimm.label-size' ({hx(device.label_size)}) is required at least "
-                f"{hx(NVDIMM_MIN_LABEL_SIZE)}")
+    if (
+        isinstance(device, Nvdimm)
+        and device.label_size is not None
+        and device.label_size < NVDIMM_MIN_LABEL_SIZE
+    ):
+        return (
+            f"Property 'nvdimm.label-size' ({hx(device.label_size)}) is required at least "
+            f"{hx(NVDIMM_MIN_LABEL_SIZE)}"
+        )
     return None
 
 
@@ -137,10 +197,12 @@ def memory_region_error(device: MemoryDevice) -> str | None:
     label = device.label_size or 0
     align = device.backend_alignment
     if device.size <= label or region_size(device) == 0:
-        return (f"the size of memdev {device.memdev_id} ({hx(device.size)}) is too small to "
-                f"contain nvdimm label ({hx(label)}) and aligned PMEM ({hx(align)})")
+        return (
+            f"the size of memdev {device.memdev_id} ({hx(device.size)}) is too small to "
+            f"contain nvdimm label ({hx(label)}) and aligned PMEM ({hx(align)})"
+        )
     if device.readonly and not device.unarmed:
-        return (f"'unarmed' property must be 'on' since memdev {device.memdev_id} is read-only")
+        return f"'unarmed' property must be 'on' since memdev {device.memdev_id} is read-only"
     return None
 
 
@@ -150,16 +212,21 @@ def realize_error(device: MemoryDevice, thp_size: int, discard_disabled: bool) -
         if device.readonly:
             return "'memdev' property specifies an unsupported memdev"
         if device.prealloc:
-            return ("'memdev' property specifies a memdev with preallocation enabled: "
-                    f"{device.memdev_id}. Instead, specify 'prealloc=on' for the virtio-mem "
-                    "device. ")
+            return (
+                "'memdev' property specifies a memdev with preallocation enabled: "
+                f"{device.memdev_id}. Instead, specify 'prealloc=on' for the virtio-mem "
+                "device. "
+            )
         if device.dynamic_memslots and not device.unplugged_inaccessible:
-            return "'dynamic-memslots' property set to 'on' requires 'unplugged-inaccessible' " \
-                   "to be 'on'"
+            return (
+                "'dynamic-memslots' property set to 'on' requires 'unplugged-inaccessible' "
+                "to be 'on'"
+            )
         block = block_size(device, thp_size)
         if block < device.page_size:
-            return ("'block-size' property has to be at least the page size "
-                    f"({hx(device.page_size)})")
+            return (
+                f"'block-size' property has to be at least the page size ({hx(device.page_size)})"
+            )
         if not is_aligned(device.requested_size, block):
             return f"'requested-size' property has to be multiples of 'block-size' ({hx(block)})"
         if not is_aligned(device.memaddr or 0, block):
@@ -168,8 +235,11 @@ def realize_error(device: MemoryDevice, thp_size: int, discard_disabled: bool) -
             return f"'memdev' property memdev size has to be multiples of'block-size' ({hx(block)})"
         if discard_disabled:
             return "Discarding RAM is disabled"
-    if isinstance(device, HvBalloon) and device.size is not None \
-            and not is_aligned(device.size, HOST_PAGE_SIZE):
+    if (
+        isinstance(device, HvBalloon)
+        and device.size is not None
+        and not is_aligned(device.size, HOST_PAGE_SIZE)
+    ):
         return f"'memdev' property memdev size has to be a multiple of {hx(HOST_PAGE_SIZE)}"
     return None
 
@@ -179,13 +249,16 @@ def realize_warning(device: MemoryDevice, thp_size: int) -> str | None:
     if isinstance(device, VirtioMem) and device.block_size is not None:
         default = default_block_size(device, thp_size)
         if device.page_size <= device.block_size < default:
-            return ("'block-size' property is smaller than the default block size "
-                    f"({default // MiB:x} MiB)")
+            return (
+                "'block-size' property is smaller than the default block size "
+                f"({default // MiB:x} MiB)"
+            )
     return None
 
 
-def unplug_error(device: MemoryDevice, plugged_size: int, requested_size: int,
-                 rules: Rules) -> str | None:
+def unplug_error(
+    device: MemoryDevice, plugged_size: int, requested_size: int, rules: Rules
+) -> str | None:
     """unplug_request_check() and the buses that refuse unplug outright."""
     if isinstance(device, Nvdimm):
         return "nvdimm device hot unplug is not supported yet."

@@ -66,10 +66,14 @@ def _boot_memory(machine: Machine, has_above: bool) -> tuple[BootMemory, BootMem
     if machine.boot_kvm_slots is not None or machine.boot_ram_sections is not None:
         kvm = machine.boot_kvm_slots
         sections = machine.boot_ram_sections
-        cold = BootMemory(cold.kvm_slots if kvm is None else kvm,
-                          cold.ram_sections if sections is None else sections)
-        hot = BootMemory(hot.kvm_slots if kvm is None else kvm,
-                         hot.ram_sections if sections is None else sections)
+        cold = BootMemory(
+            cold.kvm_slots if kvm is None else kvm,
+            cold.ram_sections if sections is None else sections,
+        )
+        hot = BootMemory(
+            hot.kvm_slots if kvm is None else kvm,
+            hot.ram_sections if sections is None else sections,
+        )
     return cold, hot
 
 
@@ -80,13 +84,17 @@ def _startup_error(machine: Machine, ram: int) -> str | None:
             return "slots specified but no max-size"
         return None
     if machine.slots and machine.maxmem == ram:
-        return ("invalid value of maxmem: memory slots were specified but maximum memory size "
-                f"({qemu_hex(machine.maxmem)}) is equal to the initial memory size "
-                f"({qemu_hex(ram)})")
+        return (
+            "invalid value of maxmem: memory slots were specified but maximum memory size "
+            f"({qemu_hex(machine.maxmem)}) is equal to the initial memory size "
+            f"({qemu_hex(ram)})"
+        )
     if machine.maxmem < ram:
-        return ("invalid value of maxmem: maximum memory size "
-                f"({qemu_hex(machine.maxmem)}) must be at least the initial memory size "
-                f"({qemu_hex(ram)})")
+        return (
+            "invalid value of maxmem: maximum memory size "
+            f"({qemu_hex(machine.maxmem)}) must be at least the initial memory size "
+            f"({qemu_hex(ram)})"
+        )
     if machine.slots > ACPI_MAX_RAM_SLOTS:
         return f"unsupported amount of memory slots: {machine.slots}"
     if machine.maxmem % TARGET_PAGE_SIZE:
@@ -121,13 +129,22 @@ def layout(machine: Machine) -> Layout:
         base, size, max_used = device_memory(above_start)
     max_phys = (1 << machine.phys_bits) - 1
     if error is None and max_phys < max_used:
-        error = (f"Address space limit {qemu_hex(max_phys)} < {qemu_hex(max_used)} "
-                 f"phys-bits too low ({machine.phys_bits})")
+        error = (
+            f"Address space limit {qemu_hex(max_phys)} < {qemu_hex(max_used)} "
+            f"phys-bits too low ({machine.phys_bits})"
+        )
     if error is None and machine.kvm_enabled and max(cold.kvm_slots, hot.kvm_slots) > kvm_max:
         error = "kvm_alloc_slot: no free slot available"
     return Layout(
-        ram=ram, below_4g=below, above_4g=above, above_4g_start=above_start,
-        device_memory_base=base, device_memory_size=size,
+        ram=ram,
+        below_4g=below,
+        above_4g=above,
+        above_4g_start=above_start,
+        device_memory_base=base,
+        device_memory_size=size,
         device_memory_space=maxram - ram if has_device_memory else 0,
-        cold=cold, hot=hot, kvm_max=kvm_max, startup_error=error,
+        cold=cold,
+        hot=hot,
+        kvm_max=kvm_max,
+        startup_error=error,
     )

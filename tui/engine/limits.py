@@ -58,38 +58,93 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
     if inputs.kvm_max is not None and inputs.kvm_free is not None:
         mx = min(vmax, inputs.kvm_max)
         free = min(vfree, inputs.kvm_free)
-        steps.append(lazy("max", mx, "max = min({}, KVM max {}) = {}; free = min(vhost free {}, "
-                          "KVM free {}) = {}", vhost_text, inputs.kvm_max, mx, Count(vfree),
-                          inputs.kvm_free, Count(free)))
+        steps.append(
+            lazy(
+                "max",
+                mx,
+                "max = min({}, KVM max {}) = {}; free = min(vhost free {}, KVM free {}) = {}",
+                vhost_text,
+                inputs.kvm_max,
+                mx,
+                Count(vfree),
+                inputs.kvm_free,
+                Count(free),
+            )
+        )
     else:
         mx, free = vmax, vfree
-        steps.append(lazy("max", mx, "max = {} (no KVM: the hypervisor is not consulted); "
-                          "free = {}", vhost_text, Count(free)))
+        steps.append(
+            lazy(
+                "max",
+                mx,
+                "max = {} (no KVM: the hypervisor is not consulted); free = {}",
+                vhost_text,
+                Count(free),
+            )
+        )
     if mx < SAFE_MAX:
-        steps.append(lazy("safe-max", 1, "max {} < {} (MEMORY_DEVICES_SAFE_MAX_MEMSLOTS): keep "
-                          "to a minimum → limit 1", mx, SAFE_MAX))
+        steps.append(
+            lazy(
+                "safe-max",
+                1,
+                "max {} < {} (MEMORY_DEVICES_SAFE_MAX_MEMSLOTS): keep to a minimum → limit 1",
+                mx,
+                SAFE_MAX,
+            )
+        )
         return 1, tuple(steps)
     steps.append(lazy("safe-max", mx, "max {} ≥ {}: go on", mx, SAFE_MAX))
     if SOFT_LIMIT <= inputs.required:
-        steps.append(lazy("soft-limit", 1, "required {} ≥ soft limit {}: no memslots left for "
-                          "memory devices → limit 1", inputs.required, SOFT_LIMIT))
+        steps.append(
+            lazy(
+                "soft-limit",
+                1,
+                "required {} ≥ soft limit {}: no memslots left for memory devices → limit 1",
+                inputs.required,
+                SOFT_LIMIT,
+            )
+        )
         return 1, tuple(steps)
     memslots = SOFT_LIMIT - inputs.required
-    steps.append(lazy("soft-limit", memslots, "m = soft limit {} − required {} = {}",
-                      SOFT_LIMIT, inputs.required, memslots))
+    steps.append(
+        lazy(
+            "soft-limit",
+            memslots,
+            "m = soft limit {} − required {} = {}",
+            SOFT_LIMIT,
+            inputs.required,
+            memslots,
+        )
+    )
     reserved = inputs.reserved
     free_minus_reserved = (free - reserved) & UINT_MAX
     wrapped = free < reserved
     memslots = min(memslots, free_minus_reserved)
-    steps.append(lazy("free", memslots, "m = min(m, free {} − reserved {} = {}{}) = {}",
-                      Count(free), reserved, Count(free_minus_reserved),
-                      " (unsigned wrap: free < reserved)" if wrapped else "", memslots))
+    steps.append(
+        lazy(
+            "free",
+            memslots,
+            "m = min(m, free {} − reserved {} = {}{}) = {}",
+            Count(free),
+            reserved,
+            Count(free_minus_reserved),
+            " (unsigned wrap: free < reserved)" if wrapped else "",
+            memslots,
+        )
+    )
     if memslots < 1 or wrapped:
         steps.append(lazy("free", 1, "{} → limit 1", "free < reserved" if wrapped else "m < 1"))
         return 1, tuple(steps)
     if inputs.size == inputs.space:
-        steps.append(lazy("share", memslots, "device size {} = maxmem − ram: it can be the only "
-                          "memory device → limit m = {}", Bytes(inputs.size), memslots))
+        steps.append(
+            lazy(
+                "share",
+                memslots,
+                "device size {} = maxmem − ram: it can be the only memory device → limit m = {}",
+                Bytes(inputs.size),
+                memslots,
+            )
+        )
         return memslots, tuple(steps)
     available = inputs.space - inputs.used_region_size
     if available < 0:
@@ -104,7 +159,18 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
         result_shown = result
         if result > memslots:
             note = f" (more than m = {memslots}: the device is larger than the space left)"
-    steps.append(lazy("share", result, "share of the space still available: m × size / "
-                      "available = {} × {} / {} = {:.4f} → {}{}", memslots, Bytes(inputs.size),
-                      Bytes(available), raw, result_shown, note))
+    steps.append(
+        lazy(
+            "share",
+            result,
+            "share of the space still available: m × size / "
+            "available = {} × {} / {} = {:.4f} → {}{}",
+            memslots,
+            Bytes(inputs.size),
+            Bytes(available),
+            raw,
+            result_shown,
+            note,
+        )
+    )
     return result, tuple(steps)

@@ -17,8 +17,14 @@ from .units import U64_MAX, align_up
 from .units import qemu_hex as hx
 
 
-def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps: list[Step],
-                 warnings: list[str], outcome: dict[str, object]) -> None:
+def plug_memory(
+    state: MachineState,
+    device: dev.MemoryDevice,
+    phase: str,
+    steps: list[Step],
+    warnings: list[str],
+    outcome: dict[str, object],
+) -> None:
     """Plug a memory device; `outcome` gets the decision as soon as it is made, so a refused
     device still shows the limit and memslots QEMU had decided before refusing it."""
     rules = state.rules
@@ -30,8 +36,10 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
             raise Refused("'hv-balloon' is not a valid device model name")
         if phase == "hot":
             raise Refused("Bus 'vmbus' does not support hotplugging")
-        if any(isinstance(p.device, HvBalloon) for p in state.memory.values()) or \
-                state.empty_balloons:
+        if (
+            any(isinstance(p.device, HvBalloon) for p in state.memory.values())
+            or state.empty_balloons
+        ):
             raise Refused("Only one balloon device is supported")
     if isinstance(device, VirtioMem) and device.dynamic_memslots and not rules.multi_memslot:
         raise Refused(f"Property '{qtype}.dynamic-memslots' not found")
@@ -49,12 +57,18 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
     # memory_device_pre_plug()
     if isinstance(device, HvBalloon) and device.size is None:
         state.empty_balloons.add(device.id)
-        steps.append(step(rule="empty", text="hv-balloon without memdev: an empty memory device, "
-                          "no memslot accounting"))
+        steps.append(
+            step(
+                rule="empty",
+                text="hv-balloon without memdev: an empty memory device, no memslot accounting",
+            )
+        )
         return
     if state.layout.device_memory_base is None:
-        raise Refused("the configuration is not prepared for memory devices (e.g., for memory "
-                       "hotplug), consider specifying the maxmem option")
+        raise Refused(
+            "the configuration is not prepared for memory devices (e.g., for memory "
+            "hotplug), consider specifying the maxmem option"
+        )
     region_error = dev.memory_region_error(device)
     if region_error:
         raise Refused(region_error)
@@ -66,11 +80,19 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
         free, warning = state.vhost_free()
         if warning:
             warnings.append(warning)
-        limit, limit_steps = decision_limit(LimitInputs(
-            required=state.required, used=state.used, size=size,
-            space=state.layout.device_memory_space, used_region_size=state.used_region_size,
-            vhost_max=state.vhost.max(), vhost_free=free,
-            kvm_max=kvm_max, kvm_free=state.kvm_free()))
+        limit, limit_steps = decision_limit(
+            LimitInputs(
+                required=state.required,
+                used=state.used,
+                size=size,
+                space=state.layout.device_memory_space,
+                used_region_size=state.used_region_size,
+                vhost_max=state.vhost.max(),
+                vhost_free=free,
+                kvm_max=kvm_max,
+                kvm_free=state.kvm_free(),
+            )
+        )
         steps.extend(limit_steps)
         decision = dev.decide(device, limit, thp)
         if isinstance(device, VirtioMem) and not device.dynamic_memslots:
@@ -87,15 +109,31 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
         warnings.append(warning)
     if rules.multi_memslot:
         if kvm_free is not None:
-            steps.append(lazy("kvm-check", kvm_free, "KVM free {} {} required {} + reserved {}",
-                              kvm_free, "≥" if kvm_free >= required + reserved else "<",
-                              required, reserved))
+            steps.append(
+                lazy(
+                    "kvm-check",
+                    kvm_free,
+                    "KVM free {} {} required {} + reserved {}",
+                    kvm_free,
+                    "≥" if kvm_free >= required + reserved else "<",
+                    required,
+                    reserved,
+                )
+            )
             if kvm_free < required + reserved:
                 raise Refused("hypervisor has not enough free memory slots left")
         if state.vhost.devices:
-            steps.append(lazy("vhost-check", vfree, "vhost free {} {} required {} + reserved {}",
-                              vfree, "≥" if vfree >= required + reserved else "<", required,
-                              reserved))
+            steps.append(
+                lazy(
+                    "vhost-check",
+                    vfree,
+                    "vhost free {} {} required {} + reserved {}",
+                    vfree,
+                    "≥" if vfree >= required + reserved else "<",
+                    required,
+                    reserved,
+                )
+            )
         if vfree < required + reserved:
             raise Refused("a used vhost backend has not enough free memory slots left")
     else:
@@ -106,10 +144,20 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
     used_region = state.used_region_size
     space = state.layout.device_memory_space
     if used_region + size > U64_MAX or used_region + size > space:
-        raise Refused(f"not enough space, currently {hx(used_region)} in use of total space for "
-                       f"memory devices {hx(space)}")
-    steps.append(lazy("space", space - used_region - size, "space: {} used + {} ≤ maxmem − ram "
-                      "{}", Bytes(used_region), Bytes(size), Bytes(space)))
+        raise Refused(
+            f"not enough space, currently {hx(used_region)} in use of total space for "
+            f"memory devices {hx(space)}"
+        )
+    steps.append(
+        lazy(
+            "space",
+            space - used_region - size,
+            "space: {} used + {} ≤ maxmem − ram {}",
+            Bytes(used_region),
+            Bytes(size),
+            Bytes(space),
+        )
+    )
     backend_align = device.backend_alignment
     if size % backend_align:
         raise Refused(f"backend memory size must be multiple of {hx(backend_align)}")
@@ -127,9 +175,16 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str, steps
         warnings.append(realize_warning)
 
     # memory_device_plug()
-    item = Plugged(device=device, memslots=required, memslot_size=decision.memslot_size,
-                    size=size, address=address, decides=decides, slot=slot,
-                    requested=device.requested_size if isinstance(device, VirtioMem) else 0)
+    item = Plugged(
+        device=device,
+        memslots=required,
+        memslot_size=decision.memslot_size,
+        size=size,
+        address=address,
+        decides=decides,
+        slot=slot,
+        requested=device.requested_size if isinstance(device, VirtioMem) else 0,
+    )
     mapped_now = 0 if isinstance(device, HvBalloon) or item.dynamic else 1
 
     def plug() -> None:
@@ -160,27 +215,35 @@ def _dimm_slot(state: MachineState, device: PcDimm | Nvdimm) -> int:
     raise Refused("no free slots available")
 
 
-def _place(state: MachineState, device: dev.MemoryDevice, size: int, align: int,
-           warnings: list[str]) -> int:
+def _place(
+    state: MachineState, device: dev.MemoryDevice, size: int, align: int, warnings: list[str]
+) -> int:
     """memory_device_get_free_addr(): the user's address, or first fit from the base."""
     base = state.layout.device_memory_base
     region = state.layout.device_memory_size
     assert base is not None and region is not None
     if base % align:
-        warnings.append(f"the alignment ({hx(align)}) exceeds the expected maximum alignment, "
-                        "memory will get fragmented and not all 'maxmem' might be usable for "
-                        "memory devices.")
+        warnings.append(
+            f"the alignment ({hx(align)}) exceeds the expected maximum alignment, "
+            "memory will get fragmented and not all 'maxmem' might be usable for "
+            "memory devices."
+        )
     end = base + region - 1
     hint = dev.address_hint(device)
     if hint is not None:
         if hint % align:
             raise Refused(f"address must be aligned to {hx(align)} bytes")
         if size == 0 or hint + size - 1 > U64_MAX or hint < base or hint + size - 1 > end:
-            raise Refused(f"can't add memory device [{hx(hint)}:{hx(size)}], usable range for "
-                           f"memory devices [{hx(base)}:{hx(region)}]")
+            raise Refused(
+                f"can't add memory device [{hx(hint)}:{hx(size)}], usable range for "
+                f"memory devices [{hx(base)}:{hx(region)}]"
+            )
         if not state.gaps.contains(hint, size):
-            other = min((p.address, p.device.id) for p in state.memory.values()
-                        if p.address <= hint + size - 1 and hint <= p.address + p.size - 1)
+            other = min(
+                (p.address, p.device.id)
+                for p in state.memory.values()
+                if p.address <= hint + size - 1 and hint <= p.address + p.size - 1
+            )
             raise Refused(f"address range conflicts with memory device id='{other[1]}'")
         return hint
     start = align_up(base, align)
@@ -188,6 +251,8 @@ def _place(state: MachineState, device: dev.MemoryDevice, size: int, align: int,
         raise Refused("can't add memory device, device too big")
     found = state.gaps.first_fit(start, size, align)
     if found is None or found + size - 1 > end:
-        raise Refused("could not find position in guest address space for memory device - "
-                       "memory fragmented due to alignments")
+        raise Refused(
+            "could not find position in guest address space for memory device - "
+            "memory fragmented due to alignments"
+        )
     return found

@@ -310,8 +310,11 @@ class Consumer(_Frozen):
     @model_validator(mode="after")
     def _defaults(self) -> Consumer:
         kvm, kernel, user = CONSUMER_DEFAULTS[self.kind]
-        for name, default in (("kvm_slots", kvm), ("vhost_kernel_regions", kernel),
-                              ("vhost_user_regions", user)):
+        for name, default in (
+            ("kvm_slots", kvm),
+            ("vhost_kernel_regions", kernel),
+            ("vhost_user_regions", user),
+        ):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
         return self
@@ -362,8 +365,17 @@ class Expectation(_Frozen):
 
 # --------------------------------------------------------------------------- configuration
 
-AnyDevice = PcDimm | Nvdimm | VirtioPmem | VirtioMem | HvBalloon | VhostKernel | VhostUser | \
-    VhostVdpa | Consumer
+AnyDevice = (
+    PcDimm
+    | Nvdimm
+    | VirtioPmem
+    | VirtioMem
+    | HvBalloon
+    | VhostKernel
+    | VhostUser
+    | VhostVdpa
+    | Consumer
+)
 
 
 class Config(_Frozen):
@@ -384,8 +396,11 @@ class Config(_Frozen):
     def _default_timeline(cls, data: object) -> object:
         """No timeline: cold-plug everything in the order listed (consumers, vhost, memory)."""
         if isinstance(data, dict) and "timeline" not in data:
-            order = [*data.get("consumers", ()), *data.get("vhost_devices", ()),
-                     *data.get("memory_devices", ())]
+            order = [
+                *data.get("consumers", ()),
+                *data.get("vhost_devices", ()),
+                *data.get("memory_devices", ()),
+            ]
             ids = [d.get("id") if isinstance(d, dict) else getattr(d, "id", None) for d in order]
             data = {**data, "timeline": [{"action": "cold", "device": i} for i in ids if i]}
         return data
@@ -393,8 +408,11 @@ class Config(_Frozen):
     @model_validator(mode="after")
     def _timeline(self) -> Config:
         devices: dict[str, AnyDevice] = {}
-        for field, items in (("memory_devices", self.memory_devices),
-                             ("vhost_devices", self.vhost_devices), ("consumers", self.consumers)):
+        for field, items in (
+            ("memory_devices", self.memory_devices),
+            ("vhost_devices", self.vhost_devices),
+            ("consumers", self.consumers),
+        ):
             for index, item in enumerate(items):
                 if item.id in devices:
                     raise ValueError(f"{field}[{index}].id: duplicate id {item.id!r}")

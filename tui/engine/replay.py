@@ -40,16 +40,22 @@ from .vhost_init import (
     teardown,
 )
 
-__all__ = ["AUTO_DECISION_ERROR", "AUTO_DECISION_HINT", "KVM_ABORT", "VHOST_NET_INIT_FAILED",
-           "replay"]
+__all__ = [
+    "AUTO_DECISION_ERROR",
+    "AUTO_DECISION_HINT",
+    "KVM_ABORT",
+    "VHOST_NET_INIT_FAILED",
+    "replay",
+]
 
 
 def replay(config: Config) -> Report:
     """Replay the timeline; pure and deterministic."""
     rules = rules_for(config.machine)
     lay = layout(config.machine)
-    state = MachineState(config=config, rules=rules, layout=lay, boot=BootMemory(0, 0),
-                         vhost=VhostState(rules=rules))
+    state = MachineState(
+        config=config, rules=rules, layout=lay, boot=BootMemory(0, 0), vhost=VhostState(rules=rules)
+    )
     state.consumers = {c.id: c for c in config.consumers}
     if lay.device_memory_base is not None and lay.device_memory_size:
         state.gaps.give(lay.device_memory_base, lay.device_memory_size)
@@ -77,13 +83,15 @@ def replay(config: Config) -> Report:
         stop = _play(state, hot, "hot", results)
 
     final = state.budget()
-    events = [results.get(index) or _never(config, index, event, stop, final)
-              for index, event in timeline]
+    events = [
+        results.get(index) or _never(config, index, event, stop, final) for index, event in timeline
+    ]
     warnings = [w for result in events if not result.skipped for w in result.warnings]
     return Report(
         qemu_version=config.machine.qemu_version,
         rules=rules.name,
-        startup_error=stop.error if stop and stop.where in ("start-up", "the first reset")
+        startup_error=stop.error
+        if stop and stop.where in ("start-up", "the first reset")
         else None,
         device_memory_base=lay.device_memory_base,
         device_memory_size=lay.device_memory_size,
@@ -102,8 +110,12 @@ class _Stop:
     where: str
 
 
-def _play(state: MachineState, events: list[tuple[int, Event]], phase: str,
-          results: dict[int, EventResult]) -> _Stop | None:
+def _play(
+    state: MachineState,
+    events: list[tuple[int, Event]],
+    phase: str,
+    results: dict[int, EventResult],
+) -> _Stop | None:
     """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
     for index, event in events:
         result = results[index] = _run(state, index, event, phase)
@@ -131,14 +143,22 @@ def _first_reset(state: MachineState) -> None:
                 guest_plug(state, item, item.requested)
 
 
-def _never(config: Config, index: int, event: Event, stop: _Stop | None,
-           final: Budget) -> EventResult:
+def _never(
+    config: Config, index: int, event: Event, stop: _Stop | None, final: Budget
+) -> EventResult:
     """An event QEMU never got to."""
     reason = _never_reached(stop.error if stop else None, stop.where if stop else None)
     return EventResult(
-        index=index, action=event.action, device=event.device,
-        kind=_kind(config, event.device), phase="cold" if event.action == "cold" else "hot",
-        ok=False, skipped=True, warnings=(reason,), budget=final)
+        index=index,
+        action=event.action,
+        device=event.device,
+        kind=_kind(config, event.device),
+        phase="cold" if event.action == "cold" else "hot",
+        ok=False,
+        skipped=True,
+        warnings=(reason,),
+        budget=final,
+    )
 
 
 # ------------------------------------------------------------------ helpers
@@ -180,8 +200,10 @@ def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResu
             if is_plugged(state, device.id):
                 if isinstance(device, dev.MemoryDevice) and getattr(device, "size", None):
                     # object-add of its memory backend comes first, and fails first
-                    raise Refused(f"attempt to add duplicate property '{device.memdev_id}' to "
-                                   "object (type 'container')")
+                    raise Refused(
+                        f"attempt to add duplicate property '{device.memdev_id}' to "
+                        "object (type 'container')"
+                    )
                 raise Refused(f"Duplicate device ID '{device.id}'")
             if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
                 plug_vhost(state, device, phase, steps, warnings)
@@ -204,11 +226,22 @@ def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResu
         state.cold_ids.add(event.device)
     return trusted(
         EventResult,
-        index=index, action=event.action, device=event.device, kind=device.kind,
-        phase="cold" if phase == "cold" else "hot", ok=error is None, error=error, hint=hint,
-        pending=pending, warnings=tuple(warnings), derivation=tuple(steps), skipped=False,
-        budget=state.budget(), memslot_limit=outcome.get("memslot_limit"),
-        memslots=outcome.get("memslots"), memslot_size=outcome.get("memslot_size"),
+        index=index,
+        action=event.action,
+        device=event.device,
+        kind=device.kind,
+        phase="cold" if phase == "cold" else "hot",
+        ok=error is None,
+        error=error,
+        hint=hint,
+        pending=pending,
+        warnings=tuple(warnings),
+        derivation=tuple(steps),
+        skipped=False,
+        budget=state.budget(),
+        memslot_limit=outcome.get("memslot_limit"),
+        memslots=outcome.get("memslots"),
+        memslot_size=outcome.get("memslot_size"),
         address=outcome.get("address"),
     )
 
@@ -218,10 +251,18 @@ def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResu
 
 def _plug_consumer(state: MachineState, consumer: Consumer, phase: str, steps: list[Step]) -> None:
     state.plugged_consumers.add(consumer.id)
-    steps.append(step(rule="consumer", value=consumer.kvm_slots, text=(
-        f"{consumer.kind}: {consumer.kvm_slots} KVM memslot(s), {consumer.vhost_kernel_regions} "
-        f"vhost-kernel region(s), {consumer.vhost_user_regions} vhost-user region(s); no "
-        "reservation")))
+    steps.append(
+        step(
+            rule="consumer",
+            value=consumer.kvm_slots,
+            text=(
+                f"{consumer.kind}: {consumer.kvm_slots} KVM memslot(s), "
+                f"{consumer.vhost_kernel_regions} "
+                f"vhost-kernel region(s), {consumer.vhost_user_regions} vhost-user region(s); no "
+                "reservation"
+            ),
+        )
+    )
     if phase == "hot":
         state.remap(lambda: state.map_consumer(consumer.id, 1))
 
@@ -243,8 +284,10 @@ def _waits_for_guest(state: MachineState, device: object) -> str | None:
     if state.machine.type == "pc":
         return "on pc every unplug goes through ACPI and needs the guest's eject"
     if getattr(device, "id", None) in state.cold_ids:
-        return ("the device was present at the first reset, so its PCIe slot is powered on and "
-                "native unplug waits for the guest")
+        return (
+            "the device was present at the first reset, so its PCIe slot is powered on and "
+            "native unplug waits for the guest"
+        )
     return None
 
 
@@ -290,8 +333,13 @@ def _unplug(state: MachineState, device: object, phase: str, steps: list[Step]) 
             state.auto_active -= 1
 
     state.remap(unplug)
-    steps.append(step(rule="unplug", value=item.memslots, text=(
-        f"frees {item.memslots} memslot(s) and {human_size(item.size)} of device memory")))
+    steps.append(
+        step(
+            rule="unplug",
+            value=item.memslots,
+            text=(f"frees {item.memslots} memslot(s) and {human_size(item.size)} of device memory"),
+        )
+    )
     return False
 
 
@@ -306,6 +354,13 @@ def _resize(state: MachineState, device: VirtioMem, requested: int, steps: list[
     item.requested = requested
     if state.machine.guest_plugs_memory:
         guest_plug(state, item, requested)
-    steps.append(step(rule="resize", value=item.mapped, text=(
-        f"requested-size {human_size(requested)}: the guest plugs "
-        f"{human_size(item.plugged)}, {item.mapped} of {item.memslots} memslot(s) mapped")))
+    steps.append(
+        step(
+            rule="resize",
+            value=item.mapped,
+            text=(
+                f"requested-size {human_size(requested)}: the guest plugs "
+                f"{human_size(item.plugged)}, {item.mapped} of {item.memslots} memslot(s) mapped"
+            ),
+        )
+    )

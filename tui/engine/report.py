@@ -146,10 +146,17 @@ class Budget(_Frozen):
         for device_id, kind, cls, limit in state.devices:
             shared = cls == "shared"
             used = state.used_shared if shared else state.used_private
-            lines.append(trusted(
-                VhostBudget, id=device_id, kind=kind, limit=limit, used=used,
-                regions=state.regions_shared if shared else state.regions_private,
-                free=device_free(limit, used, state.per_device)))
+            lines.append(
+                trusted(
+                    VhostBudget,
+                    id=device_id,
+                    kind=kind,
+                    limit=limit,
+                    used=used,
+                    regions=state.regions_shared if shared else state.regions_private,
+                    free=device_free(limit, used, state.per_device),
+                )
+            )
         return tuple(lines)
 
 

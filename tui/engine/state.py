@@ -25,8 +25,9 @@ KVM_ABORT = "kvm_alloc_slot: no free slot available"
 class Refused(Exception):
     """QEMU refused the event with this message (and maybe a hint)."""
 
-    def __init__(self, message: str, hint: str | None = None,
-                 stops_qemu: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, stops_qemu: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -153,8 +154,10 @@ class MachineState:
     def regions(self) -> dict[VhostClass, int]:
         """Sections a vhost device of each class maps right now (its nregions)."""
         boot_shared = self.boot.ram_sections if self.machine.memory_backend == "memfd" else 0
-        return {"shared": boot_shared + self.cons_shared + self.mem_shared,
-                "private": self.boot.ram_sections + self.cons_private + self.mem_private}
+        return {
+            "shared": boot_shared + self.cons_shared + self.mem_shared,
+            "private": self.boot.ram_sections + self.cons_private + self.mem_private,
+        }
 
     def kvm_used(self) -> int:
         """KVM memslots in use (the busiest address space)."""
@@ -217,7 +220,10 @@ class MachineState:
                 self.vhost.snapshot(),
                 self.vhost.used_by_class("shared", regions),
                 self.vhost.used_by_class("private", regions),
-                regions["shared"], regions["private"], self.rules.per_device_vhost_count),
+                regions["shared"],
+                regions["private"],
+                self.rules.per_device_vhost_count,
+            ),
         )
 
     # ---------------------------------------------------------------- mapping
@@ -235,9 +241,12 @@ class MachineState:
 
 def is_plugged(state: MachineState, device_id: str) -> bool:
     """Whether QEMU has a device (or its backend) with this id right now."""
-    return (device_id in state.memory or device_id in state.plugged_consumers
-            or device_id in state.empty_balloons
-            or device_id in state.vhost.ids)
+    return (
+        device_id in state.memory
+        or device_id in state.plugged_consumers
+        or device_id in state.empty_balloons
+        or device_id in state.vhost.ids
+    )
 
 
 def guest_plug(state: MachineState, item: Plugged, requested: int) -> None:
@@ -246,7 +255,8 @@ def guest_plug(state: MachineState, item: Plugged, requested: int) -> None:
 
     def change() -> None:
         item.plugged = plugged
-        state.set_mapped(item, dev.mapped_memslots(item.memslots, item.memslot_size, plugged,
-                                                   item.dynamic))
+        state.set_mapped(
+            item, dev.mapped_memslots(item.memslots, item.memslot_size, plugged, item.dynamic)
+        )
 
     state.remap(change)

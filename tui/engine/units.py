@@ -41,7 +41,8 @@ def parse_size(value: object) -> int:
         result = _parse_text(value.strip())
     else:
         raise SizeError(
-            f"a size must be an integer or a string like '64G', not {type(value).__name__}")
+            f"a size must be an integer or a string like '64G', not {type(value).__name__}"
+        )
     if result < 0:
         raise SizeError(f"size {value!r} is negative")
     if result > U64_MAX:
@@ -59,9 +60,7 @@ def _parse_text(text: str) -> int:
         return int(hex_match.group(1), 16)
     match = _DECIMAL.match(text)
     if not match:
-        raise SizeError(
-            f"size {text!r} is not a number with an optional suffix K, M, G, T, P or E"
-        )
+        raise SizeError(f"size {text!r} is not a number with an optional suffix K, M, G, T, P or E")
     whole, frac, suffix = match.groups()
     unit = _SUFFIXES.get(suffix.upper())
     if unit is None:
@@ -88,8 +87,14 @@ def format_size(value: int) -> str:
 
 def human_size(value: int) -> str:
     """A rounded human form for display ("4.0 GiB"), never for storage."""
-    for suffix, unit in (("EiB", EiB), ("PiB", PiB), ("TiB", TiB), ("GiB", GiB), ("MiB", MiB),
-                         ("KiB", KiB)):
+    for suffix, unit in (
+        ("EiB", EiB),
+        ("PiB", PiB),
+        ("TiB", TiB),
+        ("GiB", GiB),
+        ("MiB", MiB),
+        ("KiB", KiB),
+    ):
         if value >= unit:
             return f"{value / unit:.1f} {suffix}" if value % unit else f"{value // unit} {suffix}"
     return f"{value} B"

@@ -26,29 +26,40 @@ def vhost_class(device: VhostKernel | VhostUser | VhostVdpa) -> VhostClass:
     return "shared" if isinstance(device, VhostUser) else "private"
 
 
-def memslots_limit(device: VhostKernel | VhostUser | VhostVdpa,
-                   rules: Rules) -> tuple[int, str, str | None]:
+def memslots_limit(
+    device: VhostKernel | VhostUser | VhostVdpa, rules: Rules
+) -> tuple[int, str, str | None]:
     """(limit, how it was derived, warning QEMU prints while deriving it)."""
     if isinstance(device, VhostKernel):
         value = device.max_mem_regions
         if 0 < value < INT_MAX:
             return value, f"max_mem_regions of the vhost module = {value}", None
-        return (VHOST_KERNEL_DEFAULT,
-                f"max_mem_regions {value} is invalid → QEMU falls back to {VHOST_KERNEL_DEFAULT}",
-                f"ignoring invalid max_mem_regions value in vhost module: {value}")
+        return (
+            VHOST_KERNEL_DEFAULT,
+            f"max_mem_regions {value} is invalid → QEMU falls back to {VHOST_KERNEL_DEFAULT}",
+            f"ignoring invalid max_mem_regions value in vhost module: {value}",
+        )
     if isinstance(device, VhostUser):
         if not device.configure_mem_slots:
-            return (VHOST_MEMORY_BASELINE_NREGIONS,
-                    "no VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS → "
-                    f"VHOST_MEMORY_BASELINE_NREGIONS = {VHOST_MEMORY_BASELINE_NREGIONS}", None)
+            return (
+                VHOST_MEMORY_BASELINE_NREGIONS,
+                "no VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS → "
+                f"VHOST_MEMORY_BASELINE_NREGIONS = {VHOST_MEMORY_BASELINE_NREGIONS}",
+                None,
+            )
         if device.max_mem_slots == 0:
-            return (VHOST_MEMORY_BASELINE_NREGIONS,
-                    "GET_MAX_MEM_SLOTS answered 0 → the baseline "
-                    f"{VHOST_MEMORY_BASELINE_NREGIONS}", None)
+            return (
+                VHOST_MEMORY_BASELINE_NREGIONS,
+                f"GET_MAX_MEM_SLOTS answered 0 → the baseline {VHOST_MEMORY_BASELINE_NREGIONS}",
+                None,
+            )
         limit = min(device.max_mem_slots, rules.vhost_user_cap)
-        return (limit,
-                f"min(GET_MAX_MEM_SLOTS {device.max_mem_slots}, VHOST_USER_MAX_RAM_SLOTS "
-                f"{rules.vhost_user_cap}) = {limit}", None)
+        return (
+            limit,
+            f"min(GET_MAX_MEM_SLOTS {device.max_mem_slots}, VHOST_USER_MAX_RAM_SLOTS "
+            f"{rules.vhost_user_cap}) = {limit}",
+            None,
+        )
     return INT_MAX, f"vhost-vdpa has no limit of its own (INT_MAX = {INT_MAX})", None
 
 
@@ -119,8 +130,11 @@ class VhostState:
     def snapshot(self) -> tuple[tuple[str, str, str, int], ...]:
         """(id, kind, class, limit) of the registered devices; the same tuple object is handed
         out until a device registers or leaves, so per-event budgets share it."""
-        key = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices) \
-            if self._snapshot is None else self._snapshot
+        key = (
+            tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
+            if self._snapshot is None
+            else self._snapshot
+        )
         self._snapshot = key
         return key
 
@@ -137,10 +151,16 @@ class VhostState:
         warning = None
         for cls, limit in self._min_limits().items():
             used = self.used_by_class(cls, regions)
-            if self.rules.per_device_vhost_count and used > limit and not self.warned \
-                    and warning is None:
-                warning = (f"used ({used}) vhost backend memory slots exceed the device "
-                           f"limit ({self._first_over(cls, used)}).")
+            if (
+                self.rules.per_device_vhost_count
+                and used > limit
+                and not self.warned
+                and warning is None
+            ):
+                warning = (
+                    f"used ({used}) vhost backend memory slots exceed the device "
+                    f"limit ({self._first_over(cls, used)})."
+                )
             free = min(free, device_free(limit, used, self.rules.per_device_vhost_count))
         return free, warning
 

@@ -40,8 +40,9 @@ def _qmp_text(config: Config) -> str:
     hot = [(n, e) for n, e in enumerate(config.timeline, start=1) if e.action != "cold"]
     per_event = qmp_commands(config)
     if len(per_event) != len(hot):
-        raise RuntimeError(f"qemu.qmp_commands gave {len(per_event)} command lists for "
-                           f"{len(hot)} hot events")
+        raise RuntimeError(
+            f"qemu.qmp_commands gave {len(per_event)} command lists for {len(hot)} hot events"
+        )
     if not hot:
         return "# no hotplug, unplug or resize events: nothing to send over QMP\n"
     lines: list[str] = []

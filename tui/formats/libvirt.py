@@ -51,8 +51,12 @@ _SMALL_PAGE = 4 * KiB
 _LIBVIRT_SIZE_ALIGN = 2 * MiB
 """libvirt rounds memory device sizes up (to 2 MiB on x86), so QEMU may see a bigger device."""
 
-_MODELS = {"pc-dimm": "dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtio-pmem",
-           "virtio-mem": "virtio-mem"}
+_MODELS = {
+    "pc-dimm": "dimm",
+    "nvdimm": "nvdimm",
+    "virtio-pmem": "virtio-pmem",
+    "virtio-mem": "virtio-mem",
+}
 _KINDS = {model: kind for kind, model in _MODELS.items()}
 _PCI_KINDS = {"virtio-pmem", "virtio-mem", "vhost-user", "vhost-kernel", "vhost-vdpa"}
 _VHOST_KINDS = {"vhost-user", "vhost-kernel", "vhost-vdpa"}
@@ -105,7 +109,7 @@ def domain_name(config: Config, name: str | None = None) -> str:
     slug = _NAME_BAD.sub("-", name if name is not None else config.title).strip("-.")
     if len(slug) > _NAME_MAX:
         cut = slug[:_NAME_MAX]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut[_NAME_MAX // 2:] else cut
+        slug = cut.rsplit("-", 1)[0] if "-" in cut[_NAME_MAX // 2 :] else cut
     return slug.strip("-.") or DEFAULT_DOMAIN_NAME
 
 
@@ -160,15 +164,18 @@ def _verdict_texts(result: EventResult) -> list[str]:
     texts: list[str] = []
     if result.memslot_limit is not None and result.memslots is not None:
         plural = "" if result.memslots == 1 else "s"
-        texts.append(f"memslot-explorer: {device} decides {result.memslots} memslot{plural} "
-                     f"(limit {result.memslot_limit})")
+        texts.append(
+            f"memslot-explorer: {device} decides {result.memslots} memslot{plural} "
+            f"(limit {result.memslot_limit})"
+        )
     elif result.memslots is not None:
         plural = "" if result.memslots == 1 else "s"
         texts.append(f"memslot-explorer: {device} uses {result.memslots} memslot{plural}")
     for vhost in result.budget.vhost:
         if vhost.id == device:
-            texts.append(f"memslot-explorer: {device} vhost limit {vhost.limit} memslots, "
-                         f"{vhost.used} used")
+            texts.append(
+                f"memslot-explorer: {device} vhost limit {vhost.limit} memslots, {vhost.used} used"
+            )
     if result.pending:
         texts.append(f"memslot-explorer: unplug of {device} waits for the guest")
     if not texts:
@@ -195,33 +202,44 @@ def _memory_notes(config: Config, device: Any) -> list[str]:
             )
     if kind in ("nvdimm", "virtio-pmem"):
         if device.backend != "file":
-            notes.append(f"{device.id}: libvirt always backs {kind} with memory-backend-file "
-                         f"(the model uses memory-backend-{device.backend})")
+            notes.append(
+                f"{device.id}: libvirt always backs {kind} with memory-backend-file "
+                f"(the model uses memory-backend-{device.backend})"
+            )
         if device.page_size != _SMALL_PAGE:
-            notes.append(f"{device.id}: page size {format_size(device.page_size)} comes from "
-                         f"the file's filesystem (put the file on hugetlbfs)")
+            notes.append(
+                f"{device.id}: page size {format_size(device.page_size)} comes from "
+                f"the file's filesystem (put the file on hugetlbfs)"
+            )
     if device.prealloc:
-        notes.append(f"{device.id}: prealloc=on is set by <memoryBacking><allocation "
-                     f"mode='immediate'/></memoryBacking> in libvirt, for every memory device")
+        notes.append(
+            f"{device.id}: prealloc=on is set by <memoryBacking><allocation "
+            f"mode='immediate'/></memoryBacking> in libvirt, for every memory device"
+        )
     if device.readonly and kind != "nvdimm":
         notes.append(f"{device.id}: libvirt has no read-only backend for {kind}")
     if kind == "nvdimm":
         if device.unarmed and not device.readonly:
             notes.append(f"{device.id}: libvirt sets unarmed=on only for a <readonly/> nvdimm")
         if device.readonly and not device.unarmed:
-            notes.append(f"{device.id}: libvirt adds unarmed=on to a <readonly/> nvdimm; "
-                         f"the model leaves it off")
+            notes.append(
+                f"{device.id}: libvirt adds unarmed=on to a <readonly/> nvdimm; "
+                f"the model leaves it off"
+            )
     if kind == "virtio-mem":
         if device.dynamic_memslots:
             notes.append(f"{device.id}: dynamicMemslots needs libvirt 10.x or later")
         if device.block_size is None:
-            notes.append(f"{device.id}: <block> is QEMU's default for this backend "
-                         f"(libvirt requires it)")
+            notes.append(
+                f"{device.id}: <block> is QEMU's default for this backend (libvirt requires it)"
+            )
         if not device.unplugged_inaccessible:
             notes.append(f"{device.id}: libvirt cannot set unplugged-inaccessible=off")
     if device.size % _LIBVIRT_SIZE_ALIGN:
-        notes.append(f"{device.id}: size {device.size} is not a multiple of 2 MiB; libvirt "
-                     f"rounds memory device sizes up, so QEMU will see a larger device")
+        notes.append(
+            f"{device.id}: size {device.size} is not a multiple of 2 MiB; libvirt "
+            f"rounds memory device sizes up, so QEMU will see a larger device"
+        )
     return notes
 
 
@@ -276,13 +294,17 @@ def _memory_element(config: Config, device: Any, *, requested: int | None = None
 def _vhost_notes(device: Any) -> list[str]:
     """Host and back-end facts of the model that live outside the domain XML."""
     if device.kind == "vhost-kernel":
-        return [f"{device.id}: host vhost module max_mem_regions = {device.max_mem_regions} "
-                f"(kernel default 64; 'options vhost max_mem_regions=N' in /etc/modprobe.d)"]
+        return [
+            f"{device.id}: host vhost module max_mem_regions = {device.max_mem_regions} "
+            f"(kernel default 64; 'options vhost max_mem_regions=N' in /etc/modprobe.d)"
+        ]
     if device.kind == "vhost-user":
         name = device.backend_name or "the vhost-user back-end"
         if device.configure_mem_slots:
-            return [f"{device.id}: {name} offers CONFIGURE_MEM_SLOTS and answers "
-                    f"{device.max_mem_slots} to GET_MAX_MEM_SLOTS"]
+            return [
+                f"{device.id}: {name} offers CONFIGURE_MEM_SLOTS and answers "
+                f"{device.max_mem_slots} to GET_MAX_MEM_SLOTS"
+            ]
         return [f"{device.id}: {name} does not offer CONFIGURE_MEM_SLOTS"]
     return []
 
@@ -304,8 +326,9 @@ def _vhost_element(config: Config, device: Any) -> ET.Element | None:
         ET.SubElement(element, "cid", auto="yes")
     elif kind == "vhost-user" and what == "net":
         element = ET.Element("interface", type="vhostuser")
-        ET.SubElement(element, "source", type="unix", path=f"{SOCKET_DIR}/{device.id}.sock",
-                      mode="client")
+        ET.SubElement(
+            element, "source", type="unix", path=f"{SOCKET_DIR}/{device.id}.sock", mode="client"
+        )
         ET.SubElement(element, "model", type="virtio")
     elif kind == "vhost-user" and what == "fs":
         element = ET.Element("filesystem", type="mount", accessmode="passthrough")
@@ -334,31 +357,38 @@ def _vhost_element(config: Config, device: Any) -> ET.Element | None:
 # --------------------------------------------------------------------------- any device
 
 
-def _device_nodes(config: Config, device: Any, *, requested: int | None = None
-                  ) -> tuple[list[ET.Element], bool]:
+def _device_nodes(
+    config: Config, device: Any, *, requested: int | None = None
+) -> tuple[list[ET.Element], bool]:
     """Comments and the element for one device; the flag says whether libvirt can express it."""
     kind = device.kind
     if kind in _MODELS:
         nodes = [_comment(note) for note in _memory_notes(config, device)]
         return [*nodes, _memory_element(config, device, requested=requested)], True
     if kind == "hv-balloon":
-        return [_comment(
-            f"{device.id}: hv-balloon has no libvirt model (QEMU >= 8.2: -device vmbus-bridge "
-            f"-device hv-balloon,memdev=...; add it with <qemu:commandline> if needed)"
-        )], False
+        return [
+            _comment(
+                f"{device.id}: hv-balloon has no libvirt model (QEMU >= 8.2: -device vmbus-bridge "
+                f"-device hv-balloon,memdev=...; add it with <qemu:commandline> if needed)"
+            )
+        ], False
     if kind in _VHOST_KINDS:
         notes = [_comment(note) for note in _vhost_notes(device)]
         element = _vhost_element(config, device)
         if element is None:
-            return [*notes, _comment(f"{device.id}: libvirt has no model for "
-                                     f"vhost-user-{device.device}")], False
+            return [
+                *notes,
+                _comment(f"{device.id}: libvirt has no model for vhost-user-{device.device}"),
+            ], False
         return [*notes, element], True
-    return [_comment(
-        f"{device.id}: memslot consumer '{kind}' ({device.kvm_slots} KVM memslot(s), "
-        f"{device.vhost_kernel_regions} vhost-kernel and {device.vhost_user_regions} vhost-user "
-        f"regions in the model) is not a device this exporter writes"
-        + (f": {device.note}" if device.note else "")
-    )], False
+    return [
+        _comment(
+            f"{device.id}: memslot consumer '{kind}' ({device.kvm_slots} KVM memslot(s), "
+            f"{device.vhost_kernel_regions} vhost-kernel and {device.vhost_user_regions} "
+            f"vhost-user regions in the model) is not a device this exporter writes"
+            + (f": {device.note}" if device.note else "")
+        )
+    ], False
 
 
 def _libvirt_order_note(config: Config) -> str | None:
@@ -370,10 +400,12 @@ def _libvirt_order_note(config: Config) -> str | None:
         if device.kind in _VHOST_KINDS and device.device != "net":
             late = late or device
         elif device.kind in _MODELS and late is not None:
-            return (f"plug order: the configuration plugs {late.id} before {device.id}, but "
-                    f"libvirt puts every memory device on the QEMU command line before disks, "
-                    f"filesystems, hostdevs and vsock; the memslot verdicts here are for the "
-                    f"configured order")
+            return (
+                f"plug order: the configuration plugs {late.id} before {device.id}, but "
+                f"libvirt puts every memory device on the QEMU command line before disks, "
+                f"filesystems, hostdevs and vsock; the memslot verdicts here are for the "
+                f"configured order"
+            )
     return None
 
 
@@ -386,14 +418,18 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
     cold = _cold_ids(config)
     cold_devices = [config.device(device_id) for device_id in cold]
     domain = ET.Element("domain", type="kvm" if machine.accel == "kvm" else "qemu")
-    domain.append(_comment(
-        f"generated by memslot-explorer (QEMU {machine.qemu_version} modelled); file paths, "
-        f"sockets, the network and WWPNs are placeholders"
-    ))
-    domain.append(_comment(
-        f"host: KVM_CAP_NR_MEMSLOTS = {machine.kvm_memslots}, transparent hugepage size "
-        f"{format_size(machine.host_thp_size)}"
-    ))
+    domain.append(
+        _comment(
+            f"generated by memslot-explorer (QEMU {machine.qemu_version} modelled); file paths, "
+            f"sockets, the network and WWPNs are placeholders"
+        )
+    )
+    domain.append(
+        _comment(
+            f"host: KVM_CAP_NR_MEMSLOTS = {machine.kvm_memslots}, transparent hugepage size "
+            f"{format_size(machine.host_thp_size)}"
+        )
+    )
     if report is not None and report.startup_error:
         domain.append(_comment(f"memslot-explorer: QEMU does not start: {report.startup_error}"))
     ET.SubElement(domain, "name").text = domain_name(config, name)
@@ -406,15 +442,23 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
     if machine.maxmem is not None:
         slots = {"slots": str(machine.slots)} if machine.slots else {}
         if not machine.slots:
-            domain.append(_comment("no slots: current libvirt gives -m ...,maxmem= without "
-                                   "slots; older releases (9.0) require a slots attribute here"))
+            domain.append(
+                _comment(
+                    "no slots: current libvirt gives -m ...,maxmem= without "
+                    "slots; older releases (9.0) require a slots attribute here"
+                )
+            )
         _set_size(ET.SubElement(domain, "maxMemory", slots), machine.maxmem)
     else:
         if any(d.kind in (*_MODELS, "hv-balloon") for d in config.memory_devices):
             domain.append(_comment("no maxMemory: QEMU needs maxmem for any memory device"))
         if machine.slots:
-            domain.append(_comment(f"slots = {machine.slots} without maxmem: libvirt can only "
-                                   f"write slots on <maxMemory>"))
+            domain.append(
+                _comment(
+                    f"slots = {machine.slots} without maxmem: libvirt can only "
+                    f"write slots on <maxMemory>"
+                )
+            )
     _size(domain, "memory", machine.ram + sum(d.size for d in memory_devices))
 
     if machine.memory_backend == "memfd":
@@ -422,11 +466,13 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
         ET.SubElement(backing, "source", type="memfd")
         ET.SubElement(backing, "access", mode="shared")
     elif any(d.kind == "vhost-user" for d in config.vhost_devices):
-        domain.append(_comment(
-            "vhost-user needs shared guest memory and libvirt refuses it without "
-            "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>; "
-            "the model keeps boot RAM private (memory_backend = 'ram')"
-        ))
+        domain.append(
+            _comment(
+                "vhost-user needs shared guest memory and libvirt refuses it without "
+                "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>; "
+                "the model keeps boot RAM private (memory_backend = 'ram')"
+            )
+        )
 
     ET.SubElement(domain, "vcpu", placement="static").text = "1"
     os_element = ET.SubElement(domain, "os")
@@ -435,11 +481,19 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
     ET.SubElement(features, "acpi")
     ET.SubElement(features, "apic")
     if machine.nvdimm and not any(d.kind == "nvdimm" for d in cold_devices):
-        domain.append(_comment("machine nvdimm=on: libvirt turns it on only when the domain has "
-                               "an nvdimm <memory> device"))
+        domain.append(
+            _comment(
+                "machine nvdimm=on: libvirt turns it on only when the domain has "
+                "an nvdimm <memory> device"
+            )
+        )
     elif not machine.nvdimm and any(d.kind == "nvdimm" for d in cold_devices):
-        domain.append(_comment("libvirt turns on -machine nvdimm=on for the nvdimm devices; "
-                               "the model has machine nvdimm = false"))
+        domain.append(
+            _comment(
+                "libvirt turns on -machine nvdimm=on for the nvdimm devices; "
+                "the model has machine nvdimm = false"
+            )
+        )
 
     cpu = ET.SubElement(domain, "cpu", mode="custom", match="exact", check="none")
     ET.SubElement(cpu, "model", fallback="forbid").text = "qemu64"
@@ -470,12 +524,15 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
         devices.extend(nodes)
     ports = _hotplug_ports(config)
     if ports:
-        devices.append(_comment(f"{ports} free pcie-root-port(s) for the PCI devices "
-                                f"hotplugged later (q35's pcie.0 refuses hotplug)"))
+        devices.append(
+            _comment(
+                f"{ports} free pcie-root-port(s) for the PCI devices "
+                f"hotplugged later (q35's pcie.0 refuses hotplug)"
+            )
+        )
         for _ in range(ports):
             ET.SubElement(devices, "controller", type="pci", model="pcie-root-port")
-    never = [d.id for d in config.all_devices()
-             if all(e.device != d.id for e in config.timeline)]
+    never = [d.id for d in config.all_devices() if all(e.device != d.id for e in config.timeline)]
     if never:
         devices.append(_comment(f"not in the timeline, so left out: {', '.join(never)}"))
     return domain
@@ -494,8 +551,9 @@ def _serialize(element: ET.Element) -> str:
     return ET.tostring(element, encoding="unicode")
 
 
-def domain_xml(config: Config, *, report: Report | None = None, name: str | None = None,
-               timeline: bool = False) -> str:
+def domain_xml(
+    config: Config, *, report: Report | None = None, name: str | None = None, timeline: bool = False
+) -> str:
     """The libvirt `<domain>` for the cold-plugged part of the timeline, pretty-printed.
 
     `report` (from `tui.engine.replay`) adds the engine's verdict on each device as a comment;
@@ -521,17 +579,22 @@ def _event_description(position: int, event: Event, alias: str, domain: str) -> 
     if event.action == "hotplug":
         return f"{step} (virsh attach-device {domain} {device}.xml --live)"
     if event.action == "unplug":
-        return (f"{step} (virsh detach-device {domain} {device}.xml --live, or "
-                f"virsh detach-device-alias {domain} {alias} --live)")
+        return (
+            f"{step} (virsh detach-device {domain} {device}.xml --live, or "
+            f"virsh detach-device-alias {domain} {alias} --live)"
+        )
     size = event.requested_size or 0
     amount = f"{size // KiB}KiB" if size % KiB == 0 else f"{size}B"
-    return (f"{step} to requested size {format_size(size)} (virsh update-memory-device {domain} "
-            f"--alias {alias} --requested-size {amount} --live, or virsh update-device {domain} "
-            f"{device}.xml --live)")
+    return (
+        f"{step} to requested size {format_size(size)} (virsh update-memory-device {domain} "
+        f"--alias {alias} --requested-size {amount} --live, or virsh update-device {domain} "
+        f"{device}.xml --live)"
+    )
 
 
-def _hot_events(config: Config, report: Report | None, domain: str
-                ) -> list[tuple[int, Event, str, list[ET.Element]]]:
+def _hot_events(
+    config: Config, report: Report | None, domain: str
+) -> list[tuple[int, Event, str, list[ET.Element]]]:
     """(position, event, description, comment and element nodes) for every hot event."""
     results = _event_results(config, report)
     events = []
@@ -541,15 +604,19 @@ def _hot_events(config: Config, report: Report | None, domain: str
         device = config.device(event.device)
         requested = event.requested_size if event.action == "resize" else None
         nodes, _ = _device_nodes(config, device, requested=requested)
-        verdicts = [_comment(text) for text in _verdict_texts(results[position])] \
-            if position in results else []
+        verdicts = (
+            [_comment(text) for text in _verdict_texts(results[position])]
+            if position in results
+            else []
+        )
         description = _event_description(position, event, _alias(device.id), domain)
         events.append((position, event, description, [*verdicts, *nodes]))
     return events
 
 
-def hotplug_snippets(config: Config, *, report: Report | None = None,
-                     name: str | None = None) -> list[tuple[str, str]]:
+def hotplug_snippets(
+    config: Config, *, report: Report | None = None, name: str | None = None
+) -> list[tuple[str, str]]:
     """(description, XML) for every hotplug, unplug and resize of the timeline, in order.
 
     The XML is the device element `virsh attach-device` / `detach-device` / `update-device`
@@ -577,8 +644,13 @@ def _timeline_metadata(config: Config, report: Report | None, domain: str) -> ET
     metadata = ET.Element("metadata")
     timeline = ET.SubElement(metadata, f"{{{TIMELINE_NS}}}timeline")
     for position, event, description, nodes in events:
-        item = ET.SubElement(timeline, f"{{{TIMELINE_NS}}}event", index=str(position + 1),
-                             action=event.action, device=event.device)
+        item = ET.SubElement(
+            timeline,
+            f"{{{TIMELINE_NS}}}event",
+            index=str(position + 1),
+            action=event.action,
+            device=event.device,
+        )
         if event.requested_size is not None:
             item.set("requested", str(event.requested_size))
         item.set("description", description)
@@ -589,11 +661,20 @@ def _timeline_metadata(config: Config, report: Report | None, domain: str) -> ET
 # --------------------------------------------------------------------------- parsing back
 
 _UNITS = {
-    "b": 1, "bytes": 1,
-    "k": KiB, "kib": KiB, "kb": 1000,
-    "m": KiB**2, "mib": KiB**2, "mb": 1000**2,
-    "g": KiB**3, "gib": KiB**3, "gb": 1000**3,
-    "t": KiB**4, "tib": KiB**4, "tb": 1000**4,
+    "b": 1,
+    "bytes": 1,
+    "k": KiB,
+    "kib": KiB,
+    "kb": 1000,
+    "m": KiB**2,
+    "mib": KiB**2,
+    "mb": 1000**2,
+    "g": KiB**3,
+    "gib": KiB**3,
+    "gb": 1000**3,
+    "t": KiB**4,
+    "tib": KiB**4,
+    "tb": 1000**4,
 }
 
 

@@ -40,12 +40,24 @@ BIG_BOOT_RAM = 8 << 30
 """From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
 _PCI_KINDS = {"virtio-pmem", "virtio-mem"}
-_BACKEND_TYPES = {"ram": "memory-backend-ram", "memfd": "memory-backend-memfd",
-                  "file": "memory-backend-file"}
-_MEMORY_DRIVERS = {"pc-dimm": "pc-dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtio-pmem-pci",
-                   "virtio-mem": "virtio-mem-pci", "hv-balloon": "hv-balloon"}
-_VHOST_USER_DRIVERS = {"blk": "vhost-user-blk-pci", "fs": "vhost-user-fs-pci",
-                       "scsi": "vhost-user-scsi-pci", "vsock": "vhost-user-vsock-pci"}
+_BACKEND_TYPES = {
+    "ram": "memory-backend-ram",
+    "memfd": "memory-backend-memfd",
+    "file": "memory-backend-file",
+}
+_MEMORY_DRIVERS = {
+    "pc-dimm": "pc-dimm",
+    "nvdimm": "nvdimm",
+    "virtio-pmem": "virtio-pmem-pci",
+    "virtio-mem": "virtio-mem-pci",
+    "hv-balloon": "hv-balloon",
+}
+_VHOST_USER_DRIVERS = {
+    "blk": "vhost-user-blk-pci",
+    "fs": "vhost-user-fs-pci",
+    "scsi": "vhost-user-scsi-pci",
+    "vsock": "vhost-user-vsock-pci",
+}
 _VHOST_KERNEL_DRIVERS = {"scsi": "vhost-scsi-pci", "vsock": "vhost-vsock-pci"}
 
 
@@ -122,8 +134,9 @@ def _hot_plugged_ids(config: Config) -> list[str]:
 # --------------------------------------------------------------------------- memory devices
 
 
-def _backend_props(config: Config, device: Any, *, headless: bool,
-                   file_dir: str | None) -> list[tuple[str, object]]:
+def _backend_props(
+    config: Config, device: Any, *, headless: bool, file_dir: str | None
+) -> list[tuple[str, object]]:
     """Properties of a memory device's memory backend, in QEMU's -object order."""
     props: list[tuple[str, object]] = [("id", backend_id(device.id)), ("size", _size(device.size))]
     if device.backend == "file":
@@ -138,8 +151,11 @@ def _backend_props(config: Config, device: Any, *, headless: bool,
         props.append(("prealloc", True))
     # Sparse-by-design or large private backends: no swap reservation, as libvirt does for
     # virtio-mem. Without it a backend larger than host RAM + swap fails to map (addendum).
-    if not device.share and not device.prealloc and device.backend != "file" and (
-        device.kind in ("virtio-mem", "hv-balloon") or headless
+    if (
+        not device.share
+        and not device.prealloc
+        and device.backend != "file"
+        and (device.kind in ("virtio-mem", "hv-balloon") or headless)
     ):
         props.append(("reserve", False))
     return props
@@ -185,37 +201,59 @@ def _vhost_cli(config: Config, device: Any, socket_dir: str | None) -> list[str]
     bus = [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
     kind, what = device.kind, device.device
     if kind == "vhost-user":
-        chardev = _opts("socket", [("id", chardev_id(device.id)),
-                                   ("path", socket_path(device.id, socket_dir))])
+        chardev = _opts(
+            "socket", [("id", chardev_id(device.id)), ("path", socket_path(device.id, socket_dir))]
+        )
         if what == "net":
-            return ["-chardev", chardev,
-                    "-netdev", _opts("vhost-user", [("id", device.id),
-                                                    ("chardev", chardev_id(device.id))]),
-                    "-device", _opts("virtio-net-pci", [("id", device.id),
-                                                        ("netdev", device.id), *bus])]
+            return [
+                "-chardev",
+                chardev,
+                "-netdev",
+                _opts("vhost-user", [("id", device.id), ("chardev", chardev_id(device.id))]),
+                "-device",
+                _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
+            ]
         extra: list[tuple[str, object]] = [("tag", device.id)] if what == "fs" else []
-        return ["-chardev", chardev,
-                "-device", _opts(_VHOST_USER_DRIVERS[what],
-                                 [("id", device.id), ("chardev", chardev_id(device.id)),
-                                  *extra, *bus])]
+        return [
+            "-chardev",
+            chardev,
+            "-device",
+            _opts(
+                _VHOST_USER_DRIVERS[what],
+                [("id", device.id), ("chardev", chardev_id(device.id)), *extra, *bus],
+            ),
+        ]
     if kind == "vhost-kernel":
         if what == "net":
-            return ["-netdev", _opts("tap", [("id", device.id), ("vhost", True),
-                                             ("script", "no"), ("downscript", "no")]),
-                    "-device", _opts("virtio-net-pci", [("id", device.id),
-                                                        ("netdev", device.id), *bus])]
+            return [
+                "-netdev",
+                _opts(
+                    "tap",
+                    [("id", device.id), ("vhost", True), ("script", "no"), ("downscript", "no")],
+                ),
+                "-device",
+                _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
+            ]
         extra = [("guest-cid", 3)] if what == "vsock" else [("wwpn", "naa.5001405000000001")]
         return ["-device", _opts(_VHOST_KERNEL_DRIVERS[what], [("id", device.id), *extra, *bus])]
     # vhost-vdpa
     vhostdev = "/dev/vhost-vdpa-0"
     if what == "net":
-        return ["-netdev", _opts("vhost-vdpa", [("id", device.id), ("vhostdev", vhostdev)]),
-                "-device", _opts("virtio-net-pci", [("id", device.id),
-                                                    ("netdev", device.id), *bus])]
-    return ["-blockdev", _opts("driver=virtio-blk-vhost-vdpa",
-                               [("node-name", device.id), ("path", vhostdev),
-                                ("cache.direct", True)]),
-            "-device", _opts("virtio-blk-pci", [("id", device.id), ("drive", device.id), *bus])]
+        return [
+            "-netdev",
+            _opts("vhost-vdpa", [("id", device.id), ("vhostdev", vhostdev)]),
+            "-device",
+            _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
+        ]
+    return [
+        "-blockdev",
+        _opts(
+            "driver=virtio-blk-vhost-vdpa",
+            [("node-name", device.id), ("path", vhostdev), ("cache.direct", True)],
+        ),
+        "-device",
+        _opts("virtio-blk-pci", [("id", device.id), ("drive", device.id), *bus]),
+    ]
 
 
 # --------------------------------------------------------------------------- command line
@@ -232,8 +270,10 @@ def _root_ports(config: Config) -> list[str]:
         if not _is_pci(device):
             continue
         chassis += 1
-        argv += ["-device", _opts("pcie-root-port", [("id", root_port_id(device_id)),
-                                                     ("chassis", chassis)])]
+        argv += [
+            "-device",
+            _opts("pcie-root-port", [("id", root_port_id(device_id)), ("chassis", chassis)]),
+        ]
     return argv
 
 
@@ -255,9 +295,16 @@ def _cpu_option(config: Config) -> list[str]:
     return ["-cpu", ",".join(["qemu64", *flags])] if flags else []
 
 
-def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | None = None,
-                 headless: bool = False, socket_dir: str | None = None,
-                 file_dir: str | None = None, binary: str = QEMU_BINARY) -> list[str]:
+def command_line(
+    config: Config,
+    *,
+    accel: str | None = None,
+    qmp_socket: str | None = None,
+    headless: bool = False,
+    socket_dir: str | None = None,
+    file_dir: str | None = None,
+    binary: str = QEMU_BINARY,
+) -> list[str]:
     """argv that starts QEMU with the cold-plugged part of the timeline.
 
     `accel` overrides `machine.accel`; `headless` adds what `verify` needs to run QEMU without a
@@ -285,13 +332,21 @@ def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | 
         memory.append(("maxmem", _size(machine.maxmem)))
     argv += ["-m", _opts(f"size={_size(machine.ram)}", memory)]
     if machine.memory_backend == "memfd":
-        argv += ["-object", _opts("memory-backend-memfd",
-                                  [("id", BOOT_BACKEND_ID), ("size", _size(machine.ram)),
-                                   ("share", True)])]
+        argv += [
+            "-object",
+            _opts(
+                "memory-backend-memfd",
+                [("id", BOOT_BACKEND_ID), ("size", _size(machine.ram)), ("share", True)],
+            ),
+        ]
     elif big_private:
-        argv += ["-object", _opts("memory-backend-ram",
-                                  [("id", BOOT_BACKEND_ID), ("size", _size(machine.ram)),
-                                   ("reserve", False)])]
+        argv += [
+            "-object",
+            _opts(
+                "memory-backend-ram",
+                [("id", BOOT_BACKEND_ID), ("size", _size(machine.ram)), ("reserve", False)],
+            ),
+        ]
     if machine.type == "q35":
         argv += ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"]
     argv += _root_ports(config)
@@ -300,7 +355,8 @@ def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | 
     # A balloon that is only hot-plugged still needs the bus, so that QEMU's own refusal
     # ("Bus 'vmbus' does not support hotplugging") is what the user sees.
     vmbus = bool(_balloon_ids(config)) and not any(
-        config.device(i).kind == "hv-balloon" for i in cold_ids)
+        config.device(i).kind == "hv-balloon" for i in cold_ids
+    )
     if vmbus:
         argv += ["-device", "vmbus-bridge"]
     for device_id in cold_ids:
@@ -308,9 +364,13 @@ def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | 
         kind = device.kind
         if kind in _MEMORY_DRIVERS:
             if kind != "hv-balloon" or device.size is not None:
-                argv += ["-object", _opts(_BACKEND_TYPES[device.backend],
-                                          _backend_props(config, device, headless=headless,
-                                                         file_dir=file_dir))]
+                argv += [
+                    "-object",
+                    _opts(
+                        _BACKEND_TYPES[device.backend],
+                        _backend_props(config, device, headless=headless, file_dir=file_dir),
+                    ),
+                ]
             if kind == "hv-balloon" and not vmbus:
                 argv += ["-device", "vmbus-bridge"]
                 vmbus = True
@@ -323,8 +383,13 @@ def command_line(config: Config, *, accel: str | None = None, qmp_socket: str | 
     return argv
 
 
-def shell_command(config: Config, *, accel: str | None = None, socket_dir: str | None = None,
-                  file_dir: str | None = None) -> str:
+def shell_command(
+    config: Config,
+    *,
+    accel: str | None = None,
+    socket_dir: str | None = None,
+    file_dir: str | None = None,
+) -> str:
     """The command line as a shell snippet to paste: one option (with its value) per line."""
     argv = command_line(config, accel=accel, socket_dir=socket_dir, file_dir=file_dir)
     lines = [shlex.quote(argv[0])]
@@ -372,55 +437,124 @@ def _json_props(pairs: list[tuple[str, object]], device: Any) -> dict[str, objec
     return {k: _json_value(k, v, device) for k, v in pairs if v is not None}
 
 
-def _hotplug_commands(config: Config, device: Any, socket_dir: str | None,
-                      file_dir: str | None, headless: bool) -> list[dict[str, object]]:
+def _hotplug_commands(
+    config: Config, device: Any, socket_dir: str | None, file_dir: str | None, headless: bool
+) -> list[dict[str, object]]:
     kind = device.kind
     bus = {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
     if kind in _MEMORY_DRIVERS:
         commands: list[dict[str, object]] = []
         if kind != "hv-balloon" or device.size is not None:
-            props = _json_props(_backend_props(config, device, headless=headless,
-                                               file_dir=file_dir), device)
-            commands.append(_qmp("object-add", {"qom-type": _BACKEND_TYPES[device.backend],
-                                                **props}))
-        commands.append(_qmp("device_add", {"driver": _MEMORY_DRIVERS[kind],
-                                            **_json_props(_memory_device_props(config, device),
-                                                          device)}))
+            props = _json_props(
+                _backend_props(config, device, headless=headless, file_dir=file_dir), device
+            )
+            commands.append(
+                _qmp("object-add", {"qom-type": _BACKEND_TYPES[device.backend], **props})
+            )
+        commands.append(
+            _qmp(
+                "device_add",
+                {
+                    "driver": _MEMORY_DRIVERS[kind],
+                    **_json_props(_memory_device_props(config, device), device),
+                },
+            )
+        )
         return commands
     what = device.device
     if kind == "vhost-user":
-        chardev = _qmp("chardev-add", {
-            "id": chardev_id(device.id),
-            "backend": {"type": "socket", "data": {
-                "addr": {"type": "unix", "data": {"path": socket_path(device.id, socket_dir)}},
-                "server": False}}})
+        chardev = _qmp(
+            "chardev-add",
+            {
+                "id": chardev_id(device.id),
+                "backend": {
+                    "type": "socket",
+                    "data": {
+                        "addr": {
+                            "type": "unix",
+                            "data": {"path": socket_path(device.id, socket_dir)},
+                        },
+                        "server": False,
+                    },
+                },
+            },
+        )
         if what == "net":
-            return [chardev,
-                    _qmp("netdev_add", {"type": "vhost-user", "id": device.id,
-                                        "chardev": chardev_id(device.id)}),
-                    _qmp("device_add", {"driver": "virtio-net-pci", "id": device.id,
-                                        "netdev": device.id, **bus})]
+            return [
+                chardev,
+                _qmp(
+                    "netdev_add",
+                    {"type": "vhost-user", "id": device.id, "chardev": chardev_id(device.id)},
+                ),
+                _qmp(
+                    "device_add",
+                    {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
+                ),
+            ]
         extra = {"tag": device.id} if what == "fs" else {}
-        return [chardev, _qmp("device_add", {"driver": _VHOST_USER_DRIVERS[what], "id": device.id,
-                                             "chardev": chardev_id(device.id), **extra, **bus})]
+        return [
+            chardev,
+            _qmp(
+                "device_add",
+                {
+                    "driver": _VHOST_USER_DRIVERS[what],
+                    "id": device.id,
+                    "chardev": chardev_id(device.id),
+                    **extra,
+                    **bus,
+                },
+            ),
+        ]
     if kind == "vhost-kernel":
         if what == "net":
-            return [_qmp("netdev_add", {"type": "tap", "id": device.id, "vhost": True,
-                                        "script": "no", "downscript": "no"}),
-                    _qmp("device_add", {"driver": "virtio-net-pci", "id": device.id,
-                                        "netdev": device.id, **bus})]
+            return [
+                _qmp(
+                    "netdev_add",
+                    {
+                        "type": "tap",
+                        "id": device.id,
+                        "vhost": True,
+                        "script": "no",
+                        "downscript": "no",
+                    },
+                ),
+                _qmp(
+                    "device_add",
+                    {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
+                ),
+            ]
         extra = {"guest-cid": 3} if what == "vsock" else {"wwpn": "naa.5001405000000001"}
-        return [_qmp("device_add", {"driver": _VHOST_KERNEL_DRIVERS[what], "id": device.id,
-                                    **extra, **bus})]
+        return [
+            _qmp(
+                "device_add",
+                {"driver": _VHOST_KERNEL_DRIVERS[what], "id": device.id, **extra, **bus},
+            )
+        ]
     if what == "net":
-        return [_qmp("netdev_add", {"type": "vhost-vdpa", "id": device.id,
-                                    "vhostdev": "/dev/vhost-vdpa-0"}),
-                _qmp("device_add", {"driver": "virtio-net-pci", "id": device.id,
-                                    "netdev": device.id, **bus})]
-    return [_qmp("blockdev-add", {"driver": "virtio-blk-vhost-vdpa", "node-name": device.id,
-                                  "path": "/dev/vhost-vdpa-0", "cache": {"direct": True}}),
-            _qmp("device_add", {"driver": "virtio-blk-pci", "id": device.id, "drive": device.id,
-                                **bus})]
+        return [
+            _qmp(
+                "netdev_add",
+                {"type": "vhost-vdpa", "id": device.id, "vhostdev": "/dev/vhost-vdpa-0"},
+            ),
+            _qmp(
+                "device_add",
+                {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
+            ),
+        ]
+    return [
+        _qmp(
+            "blockdev-add",
+            {
+                "driver": "virtio-blk-vhost-vdpa",
+                "node-name": device.id,
+                "path": "/dev/vhost-vdpa-0",
+                "cache": {"direct": True},
+            },
+        ),
+        _qmp(
+            "device_add", {"driver": "virtio-blk-pci", "id": device.id, "drive": device.id, **bus}
+        ),
+    ]
 
 
 def _unplug_commands(device: Any) -> list[dict[str, object]]:
@@ -439,8 +573,14 @@ def _unplug_commands(device: Any) -> list[dict[str, object]]:
     return commands
 
 
-def event_commands(config: Config, event: Event, *, socket_dir: str | None = None,
-                   file_dir: str | None = None, headless: bool = False) -> list[dict[str, object]]:
+def event_commands(
+    config: Config,
+    event: Event,
+    *,
+    socket_dir: str | None = None,
+    file_dir: str | None = None,
+    headless: bool = False,
+) -> list[dict[str, object]]:
     """QMP commands for one hot event (empty for `cold` events and for consumers).
 
     `headless` as in `command_line`: private memory backends get `reserve=off`.
@@ -453,18 +593,33 @@ def event_commands(config: Config, event: Event, *, socket_dir: str | None = Non
     if event.action == "unplug":
         return _unplug_commands(device)
     if event.action == "resize":
-        return [_qmp("qom-set", {"path": f"/machine/peripheral/{device.id}",
-                                 "property": "requested-size", "value": event.requested_size})]
+        return [
+            _qmp(
+                "qom-set",
+                {
+                    "path": f"/machine/peripheral/{device.id}",
+                    "property": "requested-size",
+                    "value": event.requested_size,
+                },
+            )
+        ]
     return []
 
 
-def qmp_commands(config: Config, *, socket_dir: str | None = None, file_dir: str | None = None,
-                 headless: bool = False) -> list[list[dict[str, object]]]:
+def qmp_commands(
+    config: Config,
+    *,
+    socket_dir: str | None = None,
+    file_dir: str | None = None,
+    headless: bool = False,
+) -> list[list[dict[str, object]]]:
     """Per hot event of the timeline (hotplug, unplug, resize), in order, its QMP commands.
 
     Unplug: `device_del` completes asynchronously (wait for the DEVICE_DELETED event) before
     `object-del`, `netdev_del` or `chardev-remove` can succeed.
     """
-    return [event_commands(config, event, socket_dir=socket_dir, file_dir=file_dir,
-                           headless=headless)
-            for event in config.timeline if event.action != "cold"]
+    return [
+        event_commands(config, event, socket_dir=socket_dir, file_dir=file_dir, headless=headless)
+        for event in config.timeline
+        if event.action != "cold"
+    ]

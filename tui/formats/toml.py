@@ -41,9 +41,14 @@ _KIND_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
 MAX_FILE_SIZE = 16 << 20
 """Larger files are refused (and /dev/zero cannot hang the reader)."""
 _TYPE_NAMES = {
-    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
-    "bool_type": "true or false", "bool_parsing": "true or false",
-    "string_type": "a string", "tuple_type": "an array", "list_type": "an array",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "tuple_type": "an array",
+    "list_type": "an array",
 }
 _TOP_LEVEL_ARRAYS = ("memory_devices", "vhost_devices", "consumers", "timeline")
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?"
@@ -54,8 +59,14 @@ _TOML_POSITION = re.compile(r"^(.*?)\s*\(at (line \d+, column \d+|end of documen
 def _all_field_names() -> frozenset[str]:
     names: set[str] = set()
     models: Iterable[type[BaseModel]] = (
-        Config, Machine, Consumer, Event, ExpectedEvent, Expectation,
-        *MEMORY_DEVICE_KINDS.values(), *VHOST_DEVICE_KINDS.values(),
+        Config,
+        Machine,
+        Consumer,
+        Event,
+        ExpectedEvent,
+        Expectation,
+        *MEMORY_DEVICE_KINDS.values(),
+        *VHOST_DEVICE_KINDS.values(),
     )
     for model in models:
         names.update(model.model_fields)
@@ -73,8 +84,9 @@ class ConfigError(Exception):
     when no field applies, e.g. a missing file).
     """
 
-    def __init__(self, file: str, field: str, reason: str,
-                 problems: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self, file: str, field: str, reason: str, problems: list[tuple[str, str]] | None = None
+    ) -> None:
         self.file = file
         self.field = field
         self.reason = reason
@@ -116,14 +128,16 @@ def load(path: Path | str) -> Config:
     except OSError as exc:
         raise ConfigError(source, "", _os_reason("cannot read", exc)) from None
     if len(raw) > MAX_FILE_SIZE:
-        raise ConfigError(source, "", f"too large for a configuration (over "
-                                      f"{MAX_FILE_SIZE // (1 << 20)} MiB)")
+        raise ConfigError(
+            source, "", f"too large for a configuration (over {MAX_FILE_SIZE // (1 << 20)} MiB)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            source, f"line {line}",
+            source,
+            f"line {line}",
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
         ) from None
     return loads(text.removeprefix("\ufeff"), source)
@@ -149,21 +163,30 @@ def _precheck(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     version = data.get("schema_version", SCHEMA_VERSION)
     if isinstance(version, bool) or version != SCHEMA_VERSION:
-        problems.append((
-            "schema_version",
-            f"unsupported schema_version {version!r} (this memslot-explorer reads version "
-            f"{SCHEMA_VERSION}; a newer file needs a newer memslot-explorer)",
-        ))
+        problems.append(
+            (
+                "schema_version",
+                f"unsupported schema_version {version!r} (this memslot-explorer reads version "
+                f"{SCHEMA_VERSION}; a newer file needs a newer memslot-explorer)",
+            )
+        )
     for key in _TOP_LEVEL_ARRAYS:
         if key in data and not isinstance(data[key], list):
-            problems.append((key, f"must be an array of tables ([[{key}]]), not "
-                                  f"{_toml_type(data[key])}"))
+            problems.append(
+                (key, f"must be an array of tables ([[{key}]]), not {_toml_type(data[key])}")
+            )
     return problems
 
 
 def _toml_type(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
-             dict: "a table", list: "an array"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        dict: "a table",
+        list: "an array",
+    }
     for kind, name in names.items():
         if isinstance(value, kind):
             return name
@@ -204,8 +227,12 @@ def _at_model(loc: tuple[int | str, ...]) -> bool:
     if not loc:
         return True
     last = loc[-1]
-    return (isinstance(last, int) or last in ("machine", "expect")
-            or last in MEMORY_DEVICE_KINDS or last in VHOST_DEVICE_KINDS)
+    return (
+        isinstance(last, int)
+        or last in ("machine", "expect")
+        or last in MEMORY_DEVICE_KINDS
+        or last in VHOST_DEVICE_KINDS
+    )
 
 
 def _join(base: str, extra: str) -> str:
@@ -239,8 +266,7 @@ def _validation_problems(exc: ValidationError, data: Mapping[str, Any]) -> list[
         value = err.get("input")
         if kind == "union_tag_invalid":
             what, kinds = _KIND_LISTS.get(str(loc[0]), ("device", ()))
-            reason = (f"unknown {what} kind {ctx.get('tag')!r} "
-                      f"(expected one of: {', '.join(kinds)})")
+            reason = f"unknown {what} kind {ctx.get('tag')!r} (expected one of: {', '.join(kinds)})"
             field = _join(field, "kind")
         elif kind == "union_tag_not_found":
             what, kinds = _KIND_LISTS.get(str(loc[0]), ("device", ()))
@@ -277,8 +303,10 @@ def _validation_problems(exc: ValidationError, data: Mapping[str, Any]) -> list[
                 reason += f" ({value!r})"
         elif kind in ("greater_than_equal", "less_than_equal"):
             bound = ctx.get("ge", ctx.get("le"))
-            reason = f"must be {'at least' if kind == 'greater_than_equal' else 'at most'} " \
-                     f"{bound} (got {value!r})"
+            reason = (
+                f"must be {'at least' if kind == 'greater_than_equal' else 'at most'} "
+                f"{bound} (got {value!r})"
+            )
         else:
             reason = err["msg"]
             if value is not None and not isinstance(value, (dict, list)):
@@ -346,8 +374,10 @@ def _prune(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:
         info = fields[name]
         if value is None:
             continue
-        if name not in _ALWAYS and not info.is_required() and value == info.get_default(
-            call_default_factory=True
+        if (
+            name not in _ALWAYS
+            and not info.is_required()
+            and value == info.get_default(call_default_factory=True)
         ):
             continue
         raw = dumped[name]

@@ -45,7 +45,7 @@ class QemuInfo:
 
     @property
     def version_string(self) -> str:
-        """"10.0.2" (the engine's qemu_version form)."""
+        """ "10.0.2" (the engine's qemu_version form)."""
         return ".".join(str(p) for p in self.version) if self.version else ""
 
 
@@ -53,13 +53,17 @@ def find_qemu(path: str | None = None) -> QemuInfo:
     """Locate qemu-system-x86_64 (or `path`) and check `--version` >= 8.2."""
     binary = path or shutil.which(QEMU_NAME)
     if binary is None:
-        return QemuInfo(None, reason=f"{QEMU_NAME} not found on PATH (install QEMU >= 8.2, "
-                                      "e.g. bash .ci/install-qemu.sh)")
+        return QemuInfo(
+            None,
+            reason=f"{QEMU_NAME} not found on PATH (install QEMU >= 8.2, "
+            "e.g. bash .ci/install-qemu.sh)",
+        )
     if not os.access(binary, os.X_OK):
         return QemuInfo(binary, reason=f"{binary} is not an executable file")
     try:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10,
-                             check=False)
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return QemuInfo(binary, reason=f"{binary} --version failed: {exc}")
     first = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
@@ -70,9 +74,14 @@ def find_qemu(path: str | None = None) -> QemuInfo:
     qsd_dir = Path(binary).resolve().parent / QSD_NAME
     qsd = str(qsd_dir) if qsd_dir.exists() else shutil.which(QSD_NAME)
     if version[:2] < MIN_VERSION:
-        return QemuInfo(binary, version, first, reason=f"{binary} is QEMU "
-                        f"{'.'.join(map(str, version))}; memslot rules need QEMU >= 8.2",
-                        storage_daemon=qsd)
+        return QemuInfo(
+            binary,
+            version,
+            first,
+            reason=f"{binary} is QEMU "
+            f"{'.'.join(map(str, version))}; memslot rules need QEMU >= 8.2",
+            storage_daemon=qsd,
+        )
     return QemuInfo(binary, version, first, storage_daemon=qsd)
 
 
@@ -170,9 +179,15 @@ class Processes:
         stderr_path = self.tmpdir / f"{name}.stderr"
         handle: IO[bytes] = open(stderr_path, "wb")
         try:
-            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=handle, env=env, cwd=self.tmpdir,
-                                     start_new_session=True)
+            popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=handle,
+                env=env,
+                cwd=self.tmpdir,
+                start_new_session=True,
+            )
         finally:
             handle.close()
         started = Started(name, popen, stderr_path)
@@ -204,30 +219,50 @@ class Processes:
 
     # ----------------------------------------------------------------- back-ends
 
-    def start_vhost_user_backend(self, name: str, socket_path: str, max_mem_slots: int,
-                                 configure_mem_slots: bool, timeout: float = 10.0,
-                                 config: bool = False) -> Started:
+    def start_vhost_user_backend(
+        self,
+        name: str,
+        socket_path: str,
+        max_mem_slots: int,
+        configure_mem_slots: bool,
+        timeout: float = 10.0,
+        config: bool = False,
+    ) -> Started:
         """Our own back-end (tui.qemu.vhost_user_backend) listening on `socket_path`;
         `config` for devices that read their config space from it (blk, vsock)."""
-        argv = [sys.executable, "-m", "tui.qemu.vhost_user_backend", "--socket", socket_path,
-                "--max-mem-slots", str(max_mem_slots)]
+        argv = [
+            sys.executable,
+            "-m",
+            "tui.qemu.vhost_user_backend",
+            "--socket",
+            socket_path,
+            "--max-mem-slots",
+            str(max_mem_slots),
+        ]
         if not configure_mem_slots:
             argv.append("--no-configure-mem-slots")
         if config:
             argv.append("--config")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+        )
         proc = self.start(name, argv, env=env)
         self._wait_socket(proc, socket_path, timeout)
         return proc
 
-    def start_storage_daemon(self, qsd: str, name: str, socket_path: str,
-                             timeout: float = 10.0) -> Started:
+    def start_storage_daemon(
+        self, qsd: str, name: str, socket_path: str, timeout: float = 10.0
+    ) -> Started:
         """qemu-storage-daemon exporting a null block device over vhost-user-blk (509 slots)."""
-        argv = [qsd, "--blockdev", f"driver=null-co,node-name={name}-null,size=67108864",
-                "--export", f"type=vhost-user-blk,id={name}-exp,node-name={name}-null,"
-                f"addr.type=unix,addr.path={socket_path},writable=on"]
+        argv = [
+            qsd,
+            "--blockdev",
+            f"driver=null-co,node-name={name}-null,size=67108864",
+            "--export",
+            f"type=vhost-user-blk,id={name}-exp,node-name={name}-null,"
+            f"addr.type=unix,addr.path={socket_path},writable=on",
+        ]
         proc = self.start(name, argv)
         self._wait_socket(proc, socket_path, timeout)
         return proc

@@ -44,8 +44,7 @@ class QmpClient:
         self._buffer = b""
         self._decoder = json.JSONDecoder()
 
-    def connect(self, timeout: float = DEFAULT_TIMEOUT,
-                alive: Any = None) -> dict[str, Any]:
+    def connect(self, timeout: float = DEFAULT_TIMEOUT, alive: Any = None) -> dict[str, Any]:
         """Connect (retrying while QEMU creates the socket), read the greeting and negotiate.
 
         `alive` is an optional callable returning False once QEMU has exited, so a QEMU that
@@ -62,7 +61,8 @@ class QmpClient:
                 sock.close()
                 if alive is not None and not alive():
                     raise QmpClosed(
-                        "QEMU exited before its QMP socket accepted a connection") from None
+                        "QEMU exited before its QMP socket accepted a connection"
+                    ) from None
                 if time.monotonic() >= deadline:
                     raise QmpTimeout(f"no QMP socket at {self.path} after {timeout:g}s") from None
                 time.sleep(0.02)
@@ -87,8 +87,13 @@ class QmpClient:
 
     # ----------------------------------------------------------------- commands
 
-    def execute(self, command: str, arguments: dict[str, Any] | None = None, *,
-                timeout: float = DEFAULT_TIMEOUT) -> Any:
+    def execute(
+        self,
+        command: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Any:
         """Run one command; return its `return` value or raise QmpError / QmpTimeout."""
         if self.sock is None:
             raise QmpClosed("not connected")
@@ -118,10 +123,12 @@ class QmpClient:
         """Run a `{"execute": ..., "arguments": ...}` dict as built by tui.formats.qemu."""
         return self.execute(command["execute"], command.get("arguments"), timeout=timeout)
 
-    def wait_event(self, name: str, *, timeout: float, match: dict[str, Any] | None = None
-                   ) -> dict[str, Any] | None:
+    def wait_event(
+        self, name: str, *, timeout: float, match: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         """The first (already received or coming) event `name` whose data contains `match`;
         None when it does not come before the deadline."""
+
         def matches(event: dict[str, Any]) -> bool:
             if event.get("event") != name:
                 return False

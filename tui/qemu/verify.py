@@ -43,8 +43,15 @@ from tui.qemu.launch import (
 )
 from tui.qemu.qmp import QmpClient, QmpClosed, QmpError, QmpTimeout
 
-__all__ = ["Outcome", "QemuInfo", "VerifyResult", "VerifyRow", "find_qemu", "run_verify_cli",
-           "verify"]
+__all__ = [
+    "Outcome",
+    "QemuInfo",
+    "VerifyResult",
+    "VerifyRow",
+    "find_qemu",
+    "run_verify_cli",
+    "verify",
+]
 
 Status = Literal["ok", "error", "pending", "skipped"]
 UNPLUG_WAIT = 1.5
@@ -108,7 +115,7 @@ class VerifyRow:
 
     @property
     def label(self) -> str:
-        """"hotplug vm0" / "start"."""
+        """ "hotplug vm0" / "start"."""
         return "start" if self.index < 0 else f"{self.action} {self.device}"
 
 
@@ -144,15 +151,28 @@ class VerifyResult:
         return {
             "ok": self.ok,
             "error": self.error,
-            "qemu": {"path": self.qemu.path, "version": self.qemu.version_string,
-                     "reason": self.qemu.reason},
+            "qemu": {
+                "path": self.qemu.path,
+                "version": self.qemu.version_string,
+                "reason": self.qemu.reason,
+            },
             "accel": self.accel,
             "seconds": round(self.seconds, 3),
             "argv": self.argv,
-            "rows": [{"index": r.index, "event": r.label, "action": r.action, "device": r.device,
-                      "kind": r.kind, "engine": asdict(r.engine) if r.engine else None,
-                      "qemu": asdict(r.qemu) if r.qemu else None, "match": r.match,
-                      "note": r.note} for r in self.rows],
+            "rows": [
+                {
+                    "index": r.index,
+                    "event": r.label,
+                    "action": r.action,
+                    "device": r.device,
+                    "kind": r.kind,
+                    "engine": asdict(r.engine) if r.engine else None,
+                    "qemu": asdict(r.qemu) if r.qemu else None,
+                    "match": r.match,
+                    "note": r.note,
+                }
+                for r in self.rows
+            ],
             "not_verifiable": [{"device": d, "reason": why} for d, why in self.not_verifiable],
             "notes": self.notes,
         }
@@ -168,16 +188,42 @@ def _hyperv_reason(info: QemuInfo, accel: str, machine: str) -> str | None:
     key = (info.path or "", accel, machine)
     if key in _hv_cache:
         return _hv_cache[key]
-    argv = [info.path or "", "-S", "-nodefaults", "-display", "none", "-no-user-config",
-            "-machine", machine, "-accel", accel, "-cpu",
-            f"qemu64,{qemu_format.HYPERV_CPU_FLAGS}", "-device", "vmbus-bridge", "-qmp", "stdio"]
+    argv = [
+        info.path or "",
+        "-S",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-no-user-config",
+        "-machine",
+        machine,
+        "-accel",
+        accel,
+        "-cpu",
+        f"qemu64,{qemu_format.HYPERV_CPU_FLAGS}",
+        "-device",
+        "vmbus-bridge",
+        "-qmp",
+        "stdio",
+    ]
     try:
-        out = subprocess.run(argv, input='{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
-                             capture_output=True, text=True, timeout=20, check=False)
+        out = subprocess.run(
+            argv,
+            input='{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
         lines = [ln for ln in out.stderr.splitlines() if "warning:" not in ln]
-        reason = None if out.returncode == 0 else (
-            "hv-balloon needs a VMBus with Hyper-V SynIC and VP_INDEX, which this host/QEMU "
-            f"refuses: {lines[-1] if lines else f'exit {out.returncode}'}")
+        reason = (
+            None
+            if out.returncode == 0
+            else (
+                "hv-balloon needs a VMBus with Hyper-V SynIC and VP_INDEX, which this host/QEMU "
+                f"refuses: {lines[-1] if lines else f'exit {out.returncode}'}"
+            )
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         reason = f"could not probe Hyper-V support: {exc}"
     _hv_cache[key] = reason
@@ -191,9 +237,11 @@ def _unverifiable(config: Config, info: QemuInfo, accel: str) -> dict[str, str]:
         if device.page_size > 4096 and device.size is not None:
             free = free_hugepages(device.page_size) * device.page_size
             if free < device.size:
-                reasons[device.id] = (f"needs {device.size >> 20} MiB of free "
-                                      f"{device.page_size >> 10} KiB hugepages, host has "
-                                      f"{free >> 20} MiB")
+                reasons[device.id] = (
+                    f"needs {device.size >> 20} MiB of free "
+                    f"{device.page_size >> 10} KiB hugepages, host has "
+                    f"{free >> 20} MiB"
+                )
         if device.prealloc and (device.size or 0) > PREALLOC_LIMIT:
             reasons[device.id] = "prealloc=on would allocate more than 1 GiB of host memory"
         if device.kind == "hv-balloon":
@@ -202,8 +250,11 @@ def _unverifiable(config: Config, info: QemuInfo, accel: str) -> dict[str, str]:
                 reasons[device.id] = why
     for vhost in config.vhost_devices:
         if vhost.kind == "vhost-kernel":
-            node = {"net": "/dev/vhost-net", "scsi": "/dev/vhost-scsi",
-                    "vsock": "/dev/vhost-vsock"}[vhost.device]
+            node = {
+                "net": "/dev/vhost-net",
+                "scsi": "/dev/vhost-scsi",
+                "vsock": "/dev/vhost-vsock",
+            }[vhost.device]
             if not os.path.exists(node):
                 reasons[vhost.id] = f"vhost-kernel {vhost.device} needs {node}, absent here"
             elif vhost.device == "net" and not os.path.exists("/dev/net/tun"):
@@ -213,13 +264,16 @@ def _unverifiable(config: Config, info: QemuInfo, accel: str) -> dict[str, str]:
         elif vhost.kind == "vhost-user" and vhost.max_mem_slots > 2**31 - 1:
             reasons[vhost.id] = "max_mem_slots beyond what the test back-end can announce"
     for consumer in config.consumers:
-        reasons[consumer.id] = (f"consumer kind {consumer.kind!r} is an abstract slot consumer "
-                                "with no QEMU command-line form")
+        reasons[consumer.id] = (
+            f"consumer kind {consumer.kind!r} is an abstract slot consumer "
+            "with no QEMU command-line form"
+        )
     return reasons
 
 
-def _prepare(config: Config, drop: set[str], accel: str, info: QemuInfo,
-             notes: list[str]) -> tuple[Config, Config, list[int]]:
+def _prepare(
+    config: Config, drop: set[str], accel: str, info: QemuInfo, notes: list[str]
+) -> tuple[Config, Config, list[int]]:
     """(config QEMU runs, config the engine replays, original index of each kept event)."""
     data = config.model_dump(mode="python")
     data["memory_devices"] = [d for d in data["memory_devices"] if d["id"] not in drop]
@@ -238,12 +292,16 @@ def _prepare(config: Config, drop: set[str], accel: str, info: QemuInfo,
     if accel == "kvm":
         slots = kvm_memslots()
         if slots is not None and slots != config.machine.kvm_memslots:
-            notes.append(f"engine uses this host's KVM_CAP_NR_MEMSLOTS {slots} "
-                         f"(configuration says {config.machine.kvm_memslots})")
+            notes.append(
+                f"engine uses this host's KVM_CAP_NR_MEMSLOTS {slots} "
+                f"(configuration says {config.machine.kvm_memslots})"
+            )
             machine["kvm_memslots"] = slots
     if info.version_string != config.machine.qemu_version:
-        notes.append(f"engine replays QEMU {info.version_string} rules (configuration says "
-                     f"{config.machine.qemu_version})")
+        notes.append(
+            f"engine replays QEMU {info.version_string} rules (configuration says "
+            f"{config.machine.qemu_version})"
+        )
     regions = vhost_max_mem_regions()
     for vhost in data["vhost_devices"]:
         if vhost["kind"] == "vhost-kernel" and regions and vhost["max_mem_regions"] != regions:
@@ -273,8 +331,7 @@ def _attribute_cold_failure(stderr: str) -> tuple[str | None, str]:
             elif device and option == "chardev" and device.startswith("chr-"):
                 device = device[4:]
             return device, message
-    errors = [ln.split(": ", 1)[1] if ": " in ln else ln for ln in lines
-              if "warning:" not in ln]
+    errors = [ln.split(": ", 1)[1] if ": " in ln else ln for ln in lines if "warning:" not in ln]
     return None, errors[-1] if errors else "QEMU exited without a message"
 
 
@@ -285,7 +342,7 @@ HOST_NOISE = ("host doesn't support requested feature", "Host physical bits")
 def _warning_text(message: str) -> str | None:
     if not message.startswith("warning: "):
         return None
-    text = message[len("warning: "):].strip()
+    text = message[len("warning: ") :].strip()
     return None if text.startswith(HOST_NOISE) else text
 
 
@@ -293,8 +350,11 @@ def _warnings(text: str) -> tuple[str, ...]:
     """Warnings in new stderr text (hot events): `qemu-system-x86_64: warning: ...` lines."""
     found: list[str] = []
     for line in text.splitlines():
-        message = line.split(": ", 1)[1] if ": " in line and "qemu-system" in \
-            line.split(": ", 1)[0] else line
+        message = (
+            line.split(": ", 1)[1]
+            if ": " in line and "qemu-system" in line.split(": ", 1)[0]
+            else line
+        )
         warning = _warning_text(message.strip())
         if warning:
             found.append(warning)
@@ -340,22 +400,32 @@ _MEMORY_KINDS = ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem", "hv-balloon")
 def _observe(client: QmpClient, device: Any, timeout: float) -> Outcome:
     """What QEMU shows of a memory device it accepted: memslots (virtio-mem) and address."""
     address = None
-    prop = {"pc-dimm": "addr", "nvdimm": "addr", "virtio-pmem": "memaddr",
-            "virtio-mem": "memaddr"}.get(device.kind)
+    prop = {
+        "pc-dimm": "addr",
+        "nvdimm": "addr",
+        "virtio-pmem": "memaddr",
+        "virtio-mem": "memaddr",
+    }.get(device.kind)
     if prop is not None:
-        address = client.execute("qom-get", {"path": f"/machine/peripheral/{device.id}",
-                                             "property": prop}, timeout=timeout)
-    return Outcome("ok", memslots=_memslots(client, device, timeout),
-                   address=address if isinstance(address, int) else None)
+        address = client.execute(
+            "qom-get",
+            {"path": f"/machine/peripheral/{device.id}", "property": prop},
+            timeout=timeout,
+        )
+    return Outcome(
+        "ok",
+        memslots=_memslots(client, device, timeout),
+        address=address if isinstance(address, int) else None,
+    )
 
 
 def _memslots(client: QmpClient, device: Any, timeout: float) -> int | None:
     """virtio-mem: count memslot-<N> children (dynamic-memslots=off: none, so 1)."""
     if device.kind != "virtio-mem":
         return None
-    props = client.execute("qom-list",
-                           {"path": f"/machine/peripheral/{device.id}/virtio-backend"},
-                           timeout=timeout)
+    props = client.execute(
+        "qom-list", {"path": f"/machine/peripheral/{device.id}/virtio-backend"}, timeout=timeout
+    )
     count = sum(1 for p in props if re.match(r"memslot-\d+", p.get("name", "")))
     return count if device.dynamic_memslots else max(count, 1)
 
@@ -369,8 +439,12 @@ def _engine_outcome(event: EventResult, device: Any) -> Outcome:
         return Outcome("pending", warnings=tuple(event.warnings))
     placed = event.action in ("cold", "hotplug")
     memslots = event.memslots if device.kind == "virtio-mem" and placed else None
-    return Outcome("ok", memslots=memslots, address=event.address if placed else None,
-                   warnings=tuple(event.warnings))
+    return Outcome(
+        "ok",
+        memslots=memslots,
+        address=event.address if placed else None,
+        warnings=tuple(event.warnings),
+    )
 
 
 def _same_error(engine: str | None, qemu: str | None) -> bool:
@@ -382,17 +456,26 @@ def _same_error(engine: str | None, qemu: str | None) -> bool:
 def _compare(engine: Outcome, qemu: Outcome) -> bool:
     if engine.status != qemu.status:
         return False
-    if engine.status != "skipped" and qemu.warnings_read \
-            and sorted(engine.warnings) != sorted(qemu.warnings):
+    if (
+        engine.status != "skipped"
+        and qemu.warnings_read
+        and sorted(engine.warnings) != sorted(qemu.warnings)
+    ):
         return False
     if engine.status == "error":
         return _same_error(engine.error, qemu.error)
     if engine.status == "ok":
-        if engine.memslots is not None and qemu.memslots is not None \
-                and engine.memslots != qemu.memslots:
+        if (
+            engine.memslots is not None
+            and qemu.memslots is not None
+            and engine.memslots != qemu.memslots
+        ):
             return False
-        if engine.address is not None and qemu.address is not None \
-                and engine.address != qemu.address:
+        if (
+            engine.address is not None
+            and qemu.address is not None
+            and engine.address != qemu.address
+        ):
             return False
     return True
 
@@ -400,8 +483,15 @@ def _compare(engine: Outcome, qemu: Outcome) -> bool:
 class _Runner:
     """Drives one QEMU through the timeline of `config`."""
 
-    def __init__(self, config: Config, info: QemuInfo, accel: str, timeout: float,
-                 procs: Processes, progress: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        info: QemuInfo,
+        accel: str,
+        timeout: float,
+        procs: Processes,
+        progress: Callable[[str], None],
+    ) -> None:
         self.config = config
         self.info = info
         self.accel = accel
@@ -418,16 +508,25 @@ class _Runner:
             if vhost.kind != "vhost-user":
                 continue
             path = qemu_format.socket_path(vhost.id, str(self.procs.tmpdir))
-            if (vhost.device == "blk" and vhost.configure_mem_slots
-                    and vhost.max_mem_slots == 509 and self.info.storage_daemon):
+            if (
+                vhost.device == "blk"
+                and vhost.configure_mem_slots
+                and vhost.max_mem_slots == 509
+                and self.info.storage_daemon
+            ):
                 self.progress(f"starting qemu-storage-daemon for {vhost.id}")
                 self.procs.start_storage_daemon(self.info.storage_daemon, f"qsd-{vhost.id}", path)
             else:
-                self.progress(f"starting vhost-user back-end for {vhost.id} "
-                              f"({vhost.max_mem_slots} slots)")
+                self.progress(
+                    f"starting vhost-user back-end for {vhost.id} ({vhost.max_mem_slots} slots)"
+                )
                 self.procs.start_vhost_user_backend(
-                    f"vu-{vhost.id}", path, vhost.max_mem_slots, vhost.configure_mem_slots,
-                    config=vhost.device in ("blk", "vsock"))
+                    f"vu-{vhost.id}",
+                    path,
+                    vhost.max_mem_slots,
+                    vhost.configure_mem_slots,
+                    config=vhost.device in ("blk", "vsock"),
+                )
         for device in self.config.memory_devices:
             if device.backend == "file" and device.readonly:
                 with open(qemu_format.file_path(device, str(self.procs.tmpdir)), "wb") as handle:
@@ -437,9 +536,14 @@ class _Runner:
         """Start QEMU; None when it runs, else (device id or None, message) of its failure."""
         qmp = str(self.procs.tmpdir / f"{name}-qmp.sock")
         self.argv = qemu_format.command_line(
-            self.config, accel=self.accel, qmp_socket=qmp, headless=True,
-            socket_dir=str(self.procs.tmpdir), file_dir=str(self.procs.tmpdir),
-            binary=self.info.path or qemu_format.QEMU_BINARY)
+            self.config,
+            accel=self.accel,
+            qmp_socket=qmp,
+            headless=True,
+            socket_dir=str(self.procs.tmpdir),
+            file_dir=str(self.procs.tmpdir),
+            binary=self.info.path or qemu_format.QEMU_BINARY,
+        )
         self.progress("starting QEMU")
         self.qemu = self.procs.start(name, self.argv)
         self.client = QmpClient(qmp)
@@ -486,9 +590,13 @@ class _Runner:
         assert self.client is not None
         event = self.config.timeline[index]
         device = self.config.device(event.device)
-        commands = qemu_format.event_commands(self.config, event,
-                                              socket_dir=str(self.procs.tmpdir),
-                                              file_dir=str(self.procs.tmpdir), headless=True)
+        commands = qemu_format.event_commands(
+            self.config,
+            event,
+            socket_dir=str(self.procs.tmpdir),
+            file_dir=str(self.procs.tmpdir),
+            headless=True,
+        )
         before = self._stderr_len()
         done: list[dict[str, Any]] = []
         try:
@@ -496,8 +604,9 @@ class _Runner:
                 name = command["execute"]
                 if event.action == "unplug" and name != "device_del":
                     break  # the rest only after DEVICE_DELETED
-                deadline = min(self.timeout, NETDEV_DEADLINE) if name == "netdev_add" \
-                    else self.timeout
+                deadline = (
+                    min(self.timeout, NETDEV_DEADLINE) if name == "netdev_add" else self.timeout
+                )
                 self.client.run(command, timeout=deadline)
                 done.append(command)
         except QmpError as exc:
@@ -507,16 +616,25 @@ class _Runner:
             text = self.qemu.stderr()[before:] if self.qemu else ""
             self.kill_qemu()
             message = _first_error_line(text)
-            return Outcome("error", message, warnings_read=False,
-                           detail="stderr; QMP never answered, QEMU killed by PID"), False
+            return Outcome(
+                "error",
+                message,
+                warnings_read=False,
+                detail="stderr; QMP never answered, QEMU killed by PID",
+            ), False
         except QmpClosed:
             text = self.qemu.stderr()[before:] if self.qemu else ""
             self.kill_qemu()
-            return Outcome("error", _first_error_line(text) or "QEMU exited",
-                           warnings_read=False, detail="QEMU exited"), False
+            return Outcome(
+                "error",
+                _first_error_line(text) or "QEMU exited",
+                warnings_read=False,
+                detail="QEMU exited",
+            ), False
         if event.action == "unplug":
-            deleted = self.client.wait_event("DEVICE_DELETED", timeout=UNPLUG_WAIT,
-                                             match={"device": device.id})
+            deleted = self.client.wait_event(
+                "DEVICE_DELETED", timeout=UNPLUG_WAIT, match={"device": device.id}
+            )
             if deleted is None:
                 return Outcome("pending", detail="no DEVICE_DELETED without a guest"), True
             for command in commands[1:]:
@@ -539,9 +657,15 @@ class _Runner:
                 self._try({"execute": "netdev_del", "arguments": {"id": arguments["id"]}})
 
 
-def verify(config: Config, *, qemu: str | None = None, accel: str | None = None,
-           timeout: float = 30, progress: Callable[[str], None] | None = None,
-           cancel: threading.Event | None = None) -> VerifyResult:
+def verify(
+    config: Config,
+    *,
+    qemu: str | None = None,
+    accel: str | None = None,
+    timeout: float = 30,
+    progress: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> VerifyResult:
     """Run `config` on a real QEMU and compare each event with `replay`.
 
     Blocking; the app runs it in a worker thread. `progress` gets one line per step; setting
@@ -569,8 +693,10 @@ def verify(config: Config, *, qemu: str | None = None, accel: str | None = None,
     result.not_verifiable = sorted(reasons.items())
     run_config, engine_config, kept = _prepare(config, set(reasons), chosen, info, result.notes)
     if reasons:
-        result.notes.append("devices not verifiable here were removed from both QEMU and the "
-                            "engine replay; the other events are compared without them")
+        result.notes.append(
+            "devices not verifiable here were removed from both QEMU and the "
+            "engine replay; the other events are compared without them"
+        )
     report = replay(engine_config)
 
     result.report = report
@@ -580,9 +706,15 @@ def verify(config: Config, *, qemu: str | None = None, accel: str | None = None,
     return result
 
 
-def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
-         say: Callable[[str], None], result: VerifyResult,
-         cancel: threading.Event | None = None) -> dict[int, Outcome]:
+def _run(
+    config: Config,
+    info: QemuInfo,
+    accel: str,
+    timeout: float,
+    say: Callable[[str], None],
+    result: VerifyResult,
+    cancel: threading.Event | None = None,
+) -> dict[int, Outcome]:
     """QEMU's outcome per event index of `config` (-1: start-up)."""
     outcomes: dict[int, Outcome] = {}
     with Processes() as procs:
@@ -599,8 +731,9 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
             device_id, message = failure
             failed_at = next((i for i in cold if config.timeline[i].device == device_id), None)
             if failed_at is None:
-                outcomes[-1] = Outcome("error", message, warnings_read=False,
-                                       detail="stderr at start-up")
+                outcomes[-1] = Outcome(
+                    "error", message, warnings_read=False, detail="stderr at start-up"
+                )
                 for i in range(len(config.timeline)):
                     outcomes[i] = Outcome("skipped")
                 return outcomes
@@ -609,12 +742,19 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
             observed = _prefix_observe(config, reached, info, accel, timeout, procs, say)
             for i in range(len(config.timeline)):
                 if i in reached:
-                    outcomes[i] = replace(observed[i], warnings_read=False) if i in observed \
-                        else Outcome("ok", warnings_read=False,
-                                     detail="QEMU exited later; memslots and address not read")
+                    outcomes[i] = (
+                        replace(observed[i], warnings_read=False)
+                        if i in observed
+                        else Outcome(
+                            "ok",
+                            warnings_read=False,
+                            detail="QEMU exited later; memslots and address not read",
+                        )
+                    )
                 elif i == failed_at:
-                    outcomes[i] = Outcome("error", message, warnings_read=False,
-                                          detail="stderr (QEMU exited 1)")
+                    outcomes[i] = Outcome(
+                        "error", message, warnings_read=False, detail="stderr (QEMU exited 1)"
+                    )
                 else:
                     outcomes[i] = Outcome("skipped")
             return outcomes
@@ -623,8 +763,9 @@ def _run(config: Config, info: QemuInfo, accel: str, timeout: float,
         outcomes[-1] = Outcome("ok", warnings=general)
         for i in cold:
             device = config.device(config.timeline[i].device)
-            outcomes[i] = replace(_observe(runner.client, device, timeout),
-                                  warnings=per_device.get(device.id, ()))
+            outcomes[i] = replace(
+                _observe(runner.client, device, timeout), warnings=per_device.get(device.id, ())
+            )
         alive = True
         for i, event in enumerate(config.timeline):
             if event.action == "cold":
@@ -656,58 +797,109 @@ def _reached_before(config: Config, cold: list[int], failed_at: int) -> list[int
     return sorted([*netdevs, *others])
 
 
-def _prefix_observe(config: Config, reached: list[int], info: QemuInfo, accel: str,
-                    timeout: float, procs: Processes, say: Callable[[str], None]
-                    ) -> dict[int, Outcome]:
+def _prefix_observe(
+    config: Config,
+    reached: list[int],
+    info: QemuInfo,
+    accel: str,
+    timeout: float,
+    procs: Processes,
+    say: Callable[[str], None],
+) -> dict[int, Outcome]:
     """A cold plug failed: rerun QEMU with only the cold plugs QEMU completed before it, to read
     what those memory devices got (memslots, address). Empty when nothing to read or it fails."""
     earlier = [config.timeline[i] for i in reached]
     if not any(config.device(e.device).kind in _MEMORY_KINDS for e in earlier):
         return {}
     say("rerunning QEMU without the failed cold plug to read what the others got")
-    runner = _Runner(config.model_copy(update={"timeline": tuple(earlier)}), info, accel,
-                     timeout, procs, say)
+    runner = _Runner(
+        config.model_copy(update={"timeline": tuple(earlier)}), info, accel, timeout, procs, say
+    )
     try:
         if runner.start_qemu("qemu-prefix") is not None or runner.client is None:
             return {}
-        return {i: _observe(runner.client, config.device(e.device), timeout)
-                for i, e in zip(reached, earlier, strict=True)}
+        return {
+            i: _observe(runner.client, config.device(e.device), timeout)
+            for i, e in zip(reached, earlier, strict=True)
+        }
     except (QmpError, QmpTimeout, QmpClosed):
         return {}
     finally:
         runner.kill_qemu()
 
 
-def _fill_rows(result: VerifyResult, original: Config, run_config: Config, report: Report,
-               kept: list[int], qemu: dict[int, Outcome], reasons: dict[str, str]) -> None:
+def _fill_rows(
+    result: VerifyResult,
+    original: Config,
+    run_config: Config,
+    report: Report,
+    kept: list[int],
+    qemu: dict[int, Outcome],
+    reasons: dict[str, str],
+) -> None:
     if not qemu:  # the run failed before QEMU started
         return
-    engine_start = Outcome("error", report.startup_error) if report.startup_error \
-        else Outcome("ok")
+    engine_start = Outcome("error", report.startup_error) if report.startup_error else Outcome("ok")
     start = qemu.get(-1, Outcome("ok"))
-    result.rows.append(VerifyRow(-1, "start", "", "", engine_start, start,
-                                 _compare(engine_start, start), start.detail))
+    result.rows.append(
+        VerifyRow(
+            -1, "start", "", "", engine_start, start, _compare(engine_start, start), start.detail
+        )
+    )
     by_original = {orig: i for i, orig in enumerate(kept)}
     for orig_index, event in enumerate(original.timeline):
         device = original.device(event.device)
         kind = getattr(device, "kind", "")
         if orig_index not in by_original:
-            result.rows.append(VerifyRow(orig_index, event.action, event.device, kind, None, None,
-                                         None, f"not verifiable here: {reasons[event.device]}"))
+            result.rows.append(
+                VerifyRow(
+                    orig_index,
+                    event.action,
+                    event.device,
+                    kind,
+                    None,
+                    None,
+                    None,
+                    f"not verifiable here: {reasons[event.device]}",
+                )
+            )
             continue
         i = by_original[orig_index]
         engine = _engine_outcome(report.events[i], run_config.device(event.device))
         side = qemu.get(i)
         if side is None:
-            result.rows.append(VerifyRow(orig_index, event.action, event.device, kind, engine,
-                                         None, None, "QEMU gave no answer"))
+            result.rows.append(
+                VerifyRow(
+                    orig_index,
+                    event.action,
+                    event.device,
+                    kind,
+                    engine,
+                    None,
+                    None,
+                    "QEMU gave no answer",
+                )
+            )
             continue
         if side.status == "skipped" and engine.status != "skipped" and side.detail:
-            result.rows.append(VerifyRow(orig_index, event.action, event.device, kind, engine,
-                                         side, None, side.detail))
+            result.rows.append(
+                VerifyRow(
+                    orig_index, event.action, event.device, kind, engine, side, None, side.detail
+                )
+            )
             continue
-        result.rows.append(VerifyRow(orig_index, event.action, event.device, kind, engine, side,
-                                     _compare(engine, side), side.detail))
+        result.rows.append(
+            VerifyRow(
+                orig_index,
+                event.action,
+                event.device,
+                kind,
+                engine,
+                side,
+                _compare(engine, side),
+                side.detail,
+            )
+        )
 
 
 # --------------------------------------------------------------------------- CLI
@@ -717,8 +909,9 @@ def format_table(result: VerifyResult, width: int = 56) -> str:
     """The human table: event · engine says · QEMU says · match, then details."""
     lines: list[str] = []
     version = result.qemu.version_string or "?"
-    lines.append(f"QEMU {version} ({result.qemu.path}), accel {result.accel}, "
-                 f"{result.seconds:.1f}s")
+    lines.append(
+        f"QEMU {version} ({result.qemu.path}), accel {result.accel}, {result.seconds:.1f}s"
+    )
     if result.error:
         lines.append(f"error: {result.error}")
     header = ("#", "event", "engine says", "QEMU says", "match")
@@ -735,8 +928,10 @@ def format_table(result: VerifyResult, width: int = 56) -> str:
         lines.append("")
         lines.append(f"mismatch at {row.label}:")
         lines.append(f"  engine: {row.engine.text(address=True) if row.engine else '-'}")
-        lines.append(f"  QEMU:   {row.qemu.text(address=True) if row.qemu else '-'}"
-                     + (f"  ({row.qemu.detail})" if row.qemu and row.qemu.detail else ""))
+        lines.append(
+            f"  QEMU:   {row.qemu.text(address=True) if row.qemu else '-'}"
+            + (f"  ({row.qemu.detail})" if row.qemu and row.qemu.detail else "")
+        )
     if result.not_verifiable:
         lines.append("")
         lines.append("not verifiable here:")
@@ -751,8 +946,10 @@ def format_table(result: VerifyResult, width: int = 56) -> str:
         lines += [f"note: {note}" for note in result.notes]
     matched = sum(1 for r in result.rows if r.match)
     lines.append("")
-    lines.append(f"{matched} matched, {len(result.mismatches)} mismatched, "
-                 f"{sum(1 for r in result.rows if r.match is None)} not compared")
+    lines.append(
+        f"{matched} matched, {len(result.mismatches)} mismatched, "
+        f"{sum(1 for r in result.rows if r.match is None)} not compared"
+    )
     return "\n".join(lines)
 
 
@@ -771,8 +968,13 @@ def run_verify_cli(args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     progress = None if as_json else (lambda text: print(f"… {text}", file=sys.stderr))
     try:
-        result = verify(config, qemu=qemu, accel=getattr(args, "accel", None), timeout=timeout,
-                        progress=progress)
+        result = verify(
+            config,
+            qemu=qemu,
+            accel=getattr(args, "accel", None),
+            timeout=timeout,
+            progress=progress,
+        )
     except KeyboardInterrupt:
         print("verify: interrupted (every process started was stopped)", file=sys.stderr)
         return 130

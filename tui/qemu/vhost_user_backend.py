@@ -57,8 +57,14 @@ PROTOCOL_F_CONFIGURE_MEM_SLOTS = 1 << 15
 class Backend:
     """Per-process settings and what QEMU told us (kept for debugging and tests)."""
 
-    def __init__(self, max_mem_slots: int, configure_mem_slots: bool, queues: int,
-                 verbose: bool = False, config: bool = False) -> None:
+    def __init__(
+        self,
+        max_mem_slots: int,
+        configure_mem_slots: bool,
+        queues: int,
+        verbose: bool = False,
+        config: bool = False,
+    ) -> None:
         self.max_mem_slots = max_mem_slots
         self.configure_mem_slots = configure_mem_slots
         self.config = config
@@ -188,21 +194,33 @@ def serve(backend: Backend, path: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for `python -m tui.qemu.vhost_user_backend`."""
-    parser = argparse.ArgumentParser(prog="python -m tui.qemu.vhost_user_backend",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tui.qemu.vhost_user_backend", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--socket", required=True, help="unix socket path to listen on")
-    parser.add_argument("--max-mem-slots", type=int, default=509,
-                        help="reply to VHOST_USER_GET_MAX_MEM_SLOTS (default 509)")
-    parser.add_argument("--no-configure-mem-slots", action="store_true",
-                        help="do not offer CONFIGURE_MEM_SLOTS (QEMU then assumes 8 slots)")
+    parser.add_argument(
+        "--max-mem-slots",
+        type=int,
+        default=509,
+        help="reply to VHOST_USER_GET_MAX_MEM_SLOTS (default 509)",
+    )
+    parser.add_argument(
+        "--no-configure-mem-slots",
+        action="store_true",
+        help="do not offer CONFIGURE_MEM_SLOTS (QEMU then assumes 8 slots)",
+    )
     parser.add_argument("--queues", type=int, default=16, help="reply to GET_QUEUE_NUM")
-    parser.add_argument("--config", action="store_true",
-                        help="offer PROTOCOL_F_CONFIG and answer GET_CONFIG with zeros "
-                             "(vhost-user-blk and -vsock need it)")
+    parser.add_argument(
+        "--config",
+        action="store_true",
+        help="offer PROTOCOL_F_CONFIG and answer GET_CONFIG with zeros "
+        "(vhost-user-blk and -vsock need it)",
+    )
     parser.add_argument("--verbose", action="store_true", help="trace requests to stderr")
     args = parser.parse_args(argv)
-    backend = Backend(args.max_mem_slots, not args.no_configure_mem_slots, args.queues,
-                      args.verbose, args.config)
+    backend = Backend(
+        args.max_mem_slots, not args.no_configure_mem_slots, args.queues, args.verbose, args.config
+    )
 
     def _stop(_signum: int, _frame: object) -> None:
         raise SystemExit(0)

@@ -65,7 +65,8 @@ def update_static(static: Static, content: Content | str, *, fixed: bool = False
     if old is not None and old.plain == new.plain and old.spans == new.spans:
         return False
     same_shape = old is not None and [len(x) for x in old.plain.split("\n")] == [
-        len(x) for x in new.plain.split("\n")]
+        len(x) for x in new.plain.split("\n")
+    ]
     static._memslot_content = new  # type: ignore[attr-defined]
     static.update(new, layout=not (fixed or same_shape))
     return True

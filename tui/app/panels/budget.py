@@ -24,42 +24,67 @@ def bar(used: int, reserved: int, total: int, width: int = BAR) -> Content:
     over = used + reserved > total
     head = "$error" if over else "$primary"
     return Content.assemble(
-        ("█" * u, head), ("▒" * r, "$warning"), ("·" * (width - u - r), "$text-muted"))
+        ("█" * u, head), ("▒" * r, "$warning"), ("·" * (width - u - r), "$text-muted")
+    )
 
 
-def _line(label: str, used: int, reserved: int, free: int | None, total: int,
-          note: str = "") -> Content:
+def _line(
+    label: str, used: int, reserved: int, free: int | None, total: int, note: str = ""
+) -> Content:
     """Two lines: label, bar, free / limit; then used and reserved (and a threshold note)."""
     free_text = "—" if free is None else (str(free) if free <= total else f"{free} (wrapped)")
     return Content.assemble(
-        (f"{label:<{LABEL}.{LABEL}}", "bold"), " ", bar(used, reserved, total),
-        f" free {free_text} / {total}\n", " " * (LABEL + 1),
-        f"used {used} · reserved {reserved}", (note, "$warning"))
+        (f"{label:<{LABEL}.{LABEL}}", "bold"),
+        " ",
+        bar(used, reserved, total),
+        f" free {free_text} / {total}\n",
+        " " * (LABEL + 1),
+        f"used {used} · reserved {reserved}",
+        (note, "$warning"),
+    )
 
 
 def render_budget(budget: Budget, report: Report) -> Content:
     """The whole panel as one Content (cheap to repaint)."""
     lines: list[Content] = []
     if report.startup_error:
-        lines.append(Content.assemble(("✗ QEMU did not start: ", "bold $error"),
-                                      (report.startup_error, "$error")))
+        lines.append(
+            Content.assemble(
+                ("✗ QEMU did not start: ", "bold $error"), (report.startup_error, "$error")
+            )
+        )
     reserved = budget.reserved_memslots
     if budget.kvm_max is not None:
-        lines.append(_line("KVM", budget.kvm_used or 0, reserved, budget.kvm_free,
-                           budget.kvm_max))
+        lines.append(_line("KVM", budget.kvm_used or 0, reserved, budget.kvm_free, budget.kvm_max))
     else:
-        lines.append(Content.assemble(("KVM".ljust(LABEL), "bold"),
-                                      (" not consulted (accel=tcg)", "$text-muted")))
+        lines.append(
+            Content.assemble(
+                ("KVM".ljust(LABEL), "bold"), (" not consulted (accel=tcg)", "$text-muted")
+            )
+        )
     for vhost in budget.vhost:
         low = f"  limit < {budget.safe_max}" if vhost.limit < budget.safe_max else ""
-        lines.append(_line(f"{vhost.id} {vhost.kind.removeprefix('vhost-')}", vhost.used,
-                           reserved, vhost.free, vhost.limit, low))
-    lines.append(Content.assemble(
-        (f"{'memory devs':<{LABEL}}", "bold"), " ",
-        bar(budget.used_memslots, budget.reserved_memslots, budget.soft_limit),
-        f" soft limit {budget.soft_limit}\n", " " * (LABEL + 1),
-        f"required {budget.required_memslots} = used {budget.used_memslots}"
-        f" + reserved {budget.reserved_memslots}"))
+        lines.append(
+            _line(
+                f"{vhost.id} {vhost.kind.removeprefix('vhost-')}",
+                vhost.used,
+                reserved,
+                vhost.free,
+                vhost.limit,
+                low,
+            )
+        )
+    lines.append(
+        Content.assemble(
+            (f"{'memory devs':<{LABEL}}", "bold"),
+            " ",
+            bar(budget.used_memslots, budget.reserved_memslots, budget.soft_limit),
+            f" soft limit {budget.soft_limit}\n",
+            " " * (LABEL + 1),
+            f"required {budget.required_memslots} = used {budget.used_memslots}"
+            f" + reserved {budget.reserved_memslots}",
+        )
+    )
     overall = [m for m in (budget.kvm_max, budget.vhost_max) if m is not None]
     if overall:
         low = min(overall)
@@ -67,15 +92,24 @@ def render_budget(budget: Budget, report: Report) -> Content:
             verdict = Content.styled(f"< {budget.safe_max} → deciders get limit 1", "$warning")
         else:
             verdict = Content.styled(f"≥ {budget.safe_max} → devices may decide", "$success")
-        lines.append(Content.assemble(("overall max".ljust(LABEL), "bold"),
-                                      f" min(KVM, vhost) = {low}\n", " " * (LABEL + 1),
-                                      verdict))
+        lines.append(
+            Content.assemble(
+                ("overall max".ljust(LABEL), "bold"),
+                f" min(KVM, vhost) = {low}\n",
+                " " * (LABEL + 1),
+                verdict,
+            )
+        )
     else:
-        lines.append(Content.assemble(("overall max".ljust(LABEL), "bold"),
-                                      " unlimited (no KVM, no vhost)"))
-    lines.append(Content.assemble(
-        ("auto-deciding".ljust(LABEL), "bold"),
-        f" {budget.auto_decision_active} device(s) use > 1 memslot"))
+        lines.append(
+            Content.assemble(("overall max".ljust(LABEL), "bold"), " unlimited (no KVM, no vhost)")
+        )
+    lines.append(
+        Content.assemble(
+            ("auto-deciding".ljust(LABEL), "bold"),
+            f" {budget.auto_decision_active} device(s) use > 1 memslot",
+        )
+    )
     return Content("\n").join(lines)
 
 

@@ -28,7 +28,16 @@ KVM slots and vhost regions shown; edit the numbers to model a measured host.
     def rows(self, config: Config, report: Report | None) -> list[Row]:
         """One row per consumer with its slot counts."""
         return [
-            (c.id, (c.id, c.kind, str(c.kvm_slots), str(c.vhost_kernel_regions),
-                    str(c.vhost_user_regions), c.note))
+            (
+                c.id,
+                (
+                    c.id,
+                    c.kind,
+                    str(c.kvm_slots),
+                    str(c.vhost_kernel_regions),
+                    str(c.vhost_user_regions),
+                    c.note,
+                ),
+            )
             for c in config.consumers
         ]

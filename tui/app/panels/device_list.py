@@ -81,15 +81,19 @@ class DeviceListPanel(Panel):
         """Copy the highlighted device."""
         device_id = self.selected
         if device_id is not None:
-            self.post_message(EditRequested(
-                f"duplicate {device_id}", lambda c: edits.duplicate_device(c, device_id)[0]))
+            self.post_message(
+                EditRequested(
+                    f"duplicate {device_id}", lambda c: edits.duplicate_device(c, device_id)[0]
+                )
+            )
 
     def action_remove(self) -> None:
         """Remove the highlighted device and its events (undo brings it back)."""
         device_id = self.selected
         if device_id is not None:
-            self.post_message(EditRequested(
-                f"remove {device_id}", lambda c: edits.remove_device(c, device_id)))
+            self.post_message(
+                EditRequested(f"remove {device_id}", lambda c: edits.remove_device(c, device_id))
+            )
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

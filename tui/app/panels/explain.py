@@ -21,8 +21,9 @@ def render_event(result: EventResult) -> Content:
     if result.skipped:
         lines.append(Content.styled("skipped: QEMU had already exited", "$text-muted"))
     elif not result.ok:
-        lines.append(Content.assemble(("✗ QEMU: ", "bold $error"),
-                                      (result.error or "failed", "$error")))
+        lines.append(
+            Content.assemble(("✗ QEMU: ", "bold $error"), (result.error or "failed", "$error"))
+        )
         if result.hint:
             lines.append(Content.assemble(("  hint: ", "$text-muted"), result.hint))
     else:
@@ -34,15 +35,24 @@ def render_event(result: EventResult) -> Content:
         for number, step in enumerate(result.derivation, 1):
             shown = step.value is None or str(step.value) in step.text
             value = "" if shown else f"  → {step.value}"
-            lines.append(Content.assemble(
-                (f"{number:>2}. ", "$text-muted"), (f"[{step.rule}] ", "$accent"), step.text,
-                (value, "bold")))
+            lines.append(
+                Content.assemble(
+                    (f"{number:>2}. ", "$text-muted"),
+                    (f"[{step.rule}] ", "$accent"),
+                    step.text,
+                    (value, "bold"),
+                )
+            )
     budget = result.budget
     lines.append(Content(""))
-    lines.append(Content.styled(
-        f"after: KVM used {view.number(budget.kvm_used)} free {view.number(budget.kvm_free)}"
-        f" · vhost free {view.number(budget.vhost_free)} · required {budget.required_memslots}"
-        f" used {budget.used_memslots} reserved {budget.reserved_memslots}", "$text-muted"))
+    lines.append(
+        Content.styled(
+            f"after: KVM used {view.number(budget.kvm_used)} free {view.number(budget.kvm_free)}"
+            f" · vhost free {view.number(budget.vhost_free)} · required {budget.required_memslots}"
+            f" used {budget.used_memslots} reserved {budget.reserved_memslots}",
+            "$text-muted",
+        )
+    )
     return Content("\n").join(lines)
 
 
@@ -66,8 +76,12 @@ its numbers, then the counters after the event.
         """Render one event, or a prompt when there is none."""
         body = self.query_one("#explain-body", Static)
         if report is None or index is None or not 0 <= index < len(report.events):
-            update_static(body, Content.styled(
-                "Highlight a timeline event to see how QEMU decided.", "$text-muted"))
+            update_static(
+                body,
+                Content.styled(
+                    "Highlight a timeline event to see how QEMU decided.", "$text-muted"
+                ),
+            )
             return
         update_static(body, render_event(report.events[index]))
         self.set_subtitle(f"event {index + 1}")

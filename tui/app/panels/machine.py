@@ -15,25 +15,57 @@ from ..messages import MachineFieldEdited
 from .base import Panel, update_static
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "type": ("q35", "pc"), "accel": ("kvm", "tcg"), "memory_backend": ("ram", "memfd"),
+    "type": ("q35", "pc"),
+    "accel": ("kvm", "tcg"),
+    "memory_backend": ("ram", "memfd"),
     "cpu_vendor": ("amd", "intel"),
 }
 BOOLS = ("nvdimm", "guest_plugs_memory")
 TEXTS: dict[str, str] = {  # field: placeholder
-    "ram": "4G", "maxmem": "= ram (no hotplug)", "slots": "0", "kvm_memslots": "32764",
-    "qemu_version": "10.1", "phys_bits": "40", "host_thp_size": "2M",
-    "boot_kvm_slots": "auto", "boot_ram_sections": "auto",
+    "ram": "4G",
+    "maxmem": "= ram (no hotplug)",
+    "slots": "0",
+    "kvm_memslots": "32764",
+    "qemu_version": "10.1",
+    "phys_bits": "40",
+    "host_thp_size": "2M",
+    "boot_kvm_slots": "auto",
+    "boot_ram_sections": "auto",
 }
 LABELS: dict[str, str] = {
-    "type": "machine", "accel": "accel", "kvm_memslots": "KVM memslots", "qemu_version": "QEMU",
-    "ram": "ram", "maxmem": "maxmem", "slots": "slots", "memory_backend": "RAM backend",
-    "nvdimm": "nvdimm=on", "guest_plugs_memory": "guest plugs", "phys_bits": "phys-bits",
-    "cpu_vendor": "CPU vendor", "host_thp_size": "host THP", "boot_kvm_slots": "boot KVM",
+    "type": "machine",
+    "accel": "accel",
+    "kvm_memslots": "KVM memslots",
+    "qemu_version": "QEMU",
+    "ram": "ram",
+    "maxmem": "maxmem",
+    "slots": "slots",
+    "memory_backend": "RAM backend",
+    "nvdimm": "nvdimm=on",
+    "guest_plugs_memory": "guest plugs",
+    "phys_bits": "phys-bits",
+    "cpu_vendor": "CPU vendor",
+    "host_thp_size": "host THP",
+    "boot_kvm_slots": "boot KVM",
     "boot_ram_sections": "boot vhost",
 }
-ORDER = ("type", "accel", "ram", "maxmem", "slots", "kvm_memslots", "qemu_version",
-         "memory_backend", "phys_bits", "cpu_vendor", "host_thp_size", "boot_kvm_slots",
-         "boot_ram_sections", "nvdimm", "guest_plugs_memory")
+ORDER = (
+    "type",
+    "accel",
+    "ram",
+    "maxmem",
+    "slots",
+    "kvm_memslots",
+    "qemu_version",
+    "memory_backend",
+    "phys_bits",
+    "cpu_vendor",
+    "host_thp_size",
+    "boot_kvm_slots",
+    "boot_ram_sections",
+    "nvdimm",
+    "guest_plugs_memory",
+)
 
 
 def field_text(machine: Machine, name: str) -> str:
@@ -67,17 +99,30 @@ x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10
         with Grid(id="machine-grid"):
             for name in ORDER:
                 if name in BOOLS:
-                    yield Checkbox(LABELS[name], bool(getattr(self._machine, name)),
-                                   id=f"m-{name}", compact=True)
+                    yield Checkbox(
+                        LABELS[name],
+                        bool(getattr(self._machine, name)),
+                        id=f"m-{name}",
+                        compact=True,
+                    )
                     continue
                 yield Label(LABELS[name], classes="field-label")
                 if name in CHOICES:
-                    yield Select([(c, c) for c in CHOICES[name]], id=f"m-{name}",
-                                 value=getattr(self._machine, name), allow_blank=False,
-                                 compact=True)
+                    yield Select(
+                        [(c, c) for c in CHOICES[name]],
+                        id=f"m-{name}",
+                        value=getattr(self._machine, name),
+                        allow_blank=False,
+                        compact=True,
+                    )
                 else:
-                    yield Input(field_text(self._machine, name), placeholder=TEXTS[name],
-                                id=f"m-{name}", compact=True, select_on_focus=True)
+                    yield Input(
+                        field_text(self._machine, name),
+                        placeholder=TEXTS[name],
+                        id=f"m-{name}",
+                        compact=True,
+                        select_on_focus=True,
+                    )
         yield Static(id="machine-error")
 
     def show(self, config: Config, report: object) -> None:

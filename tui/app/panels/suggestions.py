@@ -61,13 +61,19 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         if report is None:
             return found
         if report.startup_error:
-            found.append(Option(Content.assemble(("✗ start-up: ", "bold $error"),
-                                                 (report.startup_error, "$error")),
-                                disabled=True))
+            found.append(
+                Option(
+                    Content.assemble(
+                        ("✗ start-up: ", "bold $error"), (report.startup_error, "$error")
+                    ),
+                    disabled=True,
+                )
+            )
         for event in report.failures:
             text = Content.assemble(
                 (f"✗ event {event.index + 1} {event.action} {event.device}: ", "bold $error"),
-                (event.error or "failed", "$error"))
+                (event.error or "failed", "$error"),
+            )
             if event.hint:
                 text = Content.assemble(text, ("\n  hint: ", "$text-muted"), event.hint)
             found.append(Option(text, disabled=True))
@@ -75,15 +81,20 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         for event in report.events:
             warnings.extend(f"event {event.index + 1} {event.device}: {w}" for w in event.warnings)
         for warning in dict.fromkeys(warnings):
-            found.append(Option(Content.assemble(("⚠ ", "bold $warning"), (warning, "$warning")),
-                                disabled=True))
+            found.append(
+                Option(
+                    Content.assemble(("⚠ ", "bold $warning"), (warning, "$warning")), disabled=True
+                )
+            )
         return found
 
     def show_advice(self, suggestions: Sequence[Any], headroom: str | None) -> None:
         """Fixes and headroom from the advisor (computed off the UI thread)."""
         self.suggestions = tuple(suggestions)
-        update_static(self.query_one("#headroom", Static),
-                      Content.styled(f"Headroom: {headroom}", "$text-muted") if headroom else "")
+        update_static(
+            self.query_one("#headroom", Static),
+            Content.styled(f"Headroom: {headroom}", "$text-muted") if headroom else "",
+        )
         self._render_list()
 
     def _render_list(self) -> None:
@@ -92,14 +103,16 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         items = list(self._findings)
         self._fix_offset = len(items)
         for number, suggestion in enumerate(self.suggestions, 1):
-            text = Content.assemble((f"→ fix {number}: ", "bold $success"),
-                                    (str(suggestion.title), "bold"))
+            text = Content.assemble(
+                (f"→ fix {number}: ", "bold $success"), (str(suggestion.title), "bold")
+            )
             if getattr(suggestion, "detail", ""):
                 text = Content.assemble(text, "\n  ", (str(suggestion.detail), "$text-muted"))
             items.append(Option(text, id=f"fix-{number - 1}"))
         if not items:
-            items.append(Option(Content.styled("✓ QEMU accepts every event", "$success"),
-                                disabled=True))
+            items.append(
+                Option(Content.styled("✓ QEMU accepts every event", "$success"), disabled=True)
+            )
         key = [(o.id, o.disabled, str(o.prompt)) for o in items]
         if key == self._shown:
             return  # same findings and fixes: no redraw

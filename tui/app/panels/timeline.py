@@ -82,16 +82,21 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
                 cell = Text(text, style=muted)
             else:
                 cell = text
-            rows.append((f"e{index}:{event.action}:{event.device}",
-                         (str(index + 1), action, event.device, cell)))
+            rows.append(
+                (
+                    f"e{index}:{event.action}:{event.device}",
+                    (str(index + 1), action, event.device, cell),
+                )
+            )
         return rows
 
     def show(self, config: Config, report: Report | None) -> None:
         """Update in place."""
         sync_table(self.table, self.rows(config, report))
         failed = len(report.failures) if report else 0
-        self.set_subtitle(f"{len(config.timeline)} events" + (
-            f" · {failed} rejected" if failed else ""))
+        self.set_subtitle(
+            f"{len(config.timeline)} events" + (f" · {failed} rejected" if failed else "")
+        )
 
     def select(self, index: int) -> None:
         """Highlight an event (from a device list or after a move)."""
@@ -102,9 +107,12 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         """Move the highlighted event up or down."""
         index = self.cursor
         if self.table.row_count:
-            self.post_message(EditRequested(
-                f"move event {index + 1}", lambda c: (edits.move_event(c, index, delta),
-                                                      index + delta)))
+            self.post_message(
+                EditRequested(
+                    f"move event {index + 1}",
+                    lambda c: (edits.move_event(c, index, delta), index + delta),
+                )
+            )
 
     def action_insert(self) -> None:
         """Insert an event after the highlighted one."""
@@ -114,24 +122,30 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         """Cold plug ⇄ hotplug."""
         index = self.cursor
         if self.table.row_count:
-            self.post_message(EditRequested(
-                f"cold/hot event {index + 1}", lambda c: edits.toggle_cold(c, index)))
+            self.post_message(
+                EditRequested(f"cold/hot event {index + 1}", lambda c: edits.toggle_cold(c, index))
+            )
 
     def action_remove(self) -> None:
         """Remove the highlighted event."""
         index = self.cursor
         if self.table.row_count:
-            self.post_message(EditRequested(
-                f"remove event {index + 1}", lambda c: edits.remove_event(c, index)))
+            self.post_message(
+                EditRequested(f"remove event {index + 1}", lambda c: edits.remove_event(c, index))
+            )
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         event.stop()
         action = (event.button.id or "").rsplit("-", 1)[-1]
         self.table.focus()
-        {"up": lambda: self.action_move(-1), "down": lambda: self.action_move(1),
-         "insert": self.action_insert, "toggle": self.action_toggle,
-         "remove": self.action_remove}[action]()
+        {
+            "up": lambda: self.action_move(-1),
+            "down": lambda: self.action_move(1),
+            "insert": self.action_insert,
+            "toggle": self.action_toggle,
+            "remove": self.action_remove,
+        }[action]()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -22,7 +22,8 @@ Validate = Callable[[Template, dict[str, str | bool], Plug], Config]
 Defaults = Callable[[Template], dict[str, object]]
 
 PLUGS: tuple[tuple[str, Plug], ...] = (
-    ("cold plug (command line)", "cold"), ("hotplug (device_add)", "hotplug"),
+    ("cold plug (command line)", "cold"),
+    ("hotplug (device_add)", "hotplug"),
     ("not in the timeline", "none"),
 )
 
@@ -43,9 +44,18 @@ Pick the kind (for vhost: a real back-end with its memslot limit), adjust the fi
 nothing changes until it is valid. **escape** cancels.
 """
 
-    def __init__(self, *, title: str, templates: tuple[Template, ...], template: Template,
-                 values: dict[str, object], validate: Validate, defaults: Defaults,
-                 plug: Plug | None, kind_fixed: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        title: str,
+        templates: tuple[Template, ...],
+        template: Template,
+        values: dict[str, object],
+        validate: Validate,
+        defaults: Defaults,
+        plug: Plug | None,
+        kind_fixed: bool = False,
+    ) -> None:
         super().__init__()
         self.form_title = title
         self.templates = templates
@@ -60,14 +70,24 @@ nothing changes until it is valid. **escape** cancels.
         """Kind, the fields of that kind, plug choice, reason line, buttons."""
         with Vertical(id="form-dialog", classes="dialog"):
             yield Label(self.form_title, classes="dialog-title")
-            yield Select([(t.label, t.key) for t in self.templates], value=self.template.key,
-                         allow_blank=False, id="form-kind", disabled=self.kind_fixed,
-                         compact=True)
+            yield Select(
+                [(t.label, t.key) for t in self.templates],
+                value=self.template.key,
+                allow_blank=False,
+                id="form-kind",
+                disabled=self.kind_fixed,
+                compact=True,
+            )
             with VerticalScroll(id="form-fields"):
                 yield from self._field_widgets(self.template, self.values)
             if self.plug is not None:
-                yield Select([(label, value) for label, value in PLUGS], value=self.plug,
-                             allow_blank=False, id="form-plug", compact=True)
+                yield Select(
+                    [(label, value) for label, value in PLUGS],
+                    value=self.plug,
+                    allow_blank=False,
+                    id="form-plug",
+                    compact=True,
+                )
             yield Static(id="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="form-ok")
@@ -93,12 +113,25 @@ nothing changes until it is valid. **escape** cancels.
             elif spec.kind == "choice":
                 text = str(value) if value is not None else spec.choices[0]
                 choices = spec.choices if text in spec.choices else (*spec.choices, text)
-                row.append(Select([(c, c) for c in choices], value=text, allow_blank=False,
-                                  id=f"f-{spec.name}", compact=True))
+                row.append(
+                    Select(
+                        [(c, c) for c in choices],
+                        value=text,
+                        allow_blank=False,
+                        id=f"f-{spec.name}",
+                        compact=True,
+                    )
+                )
             else:
-                row.append(Input("" if value is None else str(value), id=f"f-{spec.name}",
-                                 compact=True, select_on_focus=False,
-                                 placeholder="not set" if spec.optional else ""))
+                row.append(
+                    Input(
+                        "" if value is None else str(value),
+                        id=f"f-{spec.name}",
+                        compact=True,
+                        select_on_focus=False,
+                        placeholder="not set" if spec.optional else "",
+                    )
+                )
             widgets.append(Horizontal(*row, classes="field-row"))
         return widgets
 

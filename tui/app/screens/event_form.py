@@ -31,8 +31,14 @@ class EventFormScreen(ModalScreen[Config | None]):
 `requested-size` of a virtio-mem) or **cold** (command line, before every hot event).
 """
 
-    def __init__(self, *, position: int, devices: list[str], action: str,
-                 validate: Callable[[dict[str, object]], Config]) -> None:
+    def __init__(
+        self,
+        *,
+        position: int,
+        devices: list[str],
+        action: str,
+        validate: Callable[[dict[str, object]], Config],
+    ) -> None:
         super().__init__()
         self.position = position
         self.devices = devices
@@ -45,12 +51,21 @@ class EventFormScreen(ModalScreen[Config | None]):
             yield Label(f"Insert event at position {self.position + 1}", classes="dialog-title")
             with Horizontal(classes="field-row"):
                 yield Label("action", classes="field-label")
-                yield Select([(a, a) for a in ACTIONS], value=self.action, allow_blank=False,
-                             id="ev-action", compact=True)
+                yield Select(
+                    [(a, a) for a in ACTIONS],
+                    value=self.action,
+                    allow_blank=False,
+                    id="ev-action",
+                    compact=True,
+                )
             with Horizontal(classes="field-row"):
                 yield Label("device", classes="field-label")
-                yield Select([(d, d) for d in self.devices], id="ev-device", compact=True,
-                             value=self.devices[0] if self.devices else Select.NULL)
+                yield Select(
+                    [(d, d) for d in self.devices],
+                    id="ev-device",
+                    compact=True,
+                    value=self.devices[0] if self.devices else Select.NULL,
+                )
             with Horizontal(classes="field-row"):
                 yield Label("requested-size", classes="field-label")
                 yield Input(placeholder="resize only, e.g. 8G", id="ev-size", compact=True)

@@ -36,8 +36,9 @@ commands for the hotplugs, or **libvirt** XML. **c** copies it to the clipboard 
 over SSH), **s** saves it to a file.
 """
 
-    def __init__(self, render: Render, fmt: str = "toml",
-                 on_save: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self, render: Render, fmt: str = "toml", on_save: Callable[[str, str], None] | None = None
+    ) -> None:
         super().__init__()
         self.renderer = render
         self.fmt = fmt
@@ -48,8 +49,13 @@ over SSH), **s** saves it to a file.
         with Vertical(id="export-dialog", classes="dialog"):
             with Horizontal(classes="field-row"):
                 yield Label("Export as", classes="field-label")
-                yield Select([(f, f) for f in FORMATS], value=self.fmt, allow_blank=False,
-                             id="export-format", compact=True)
+                yield Select(
+                    [(f, f) for f in FORMATS],
+                    value=self.fmt,
+                    allow_blank=False,
+                    id="export-format",
+                    compact=True,
+                )
             yield TextArea(read_only=True, id="export-text", show_line_numbers=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Copy", variant="primary", id="export-copy")

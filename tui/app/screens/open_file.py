@@ -35,13 +35,15 @@ class OpenScreen(ModalScreen[Path | None]):
                 title = getattr(preset, "title", "") or Path(preset.path).stem
                 error = getattr(preset, "error", None)
                 description = getattr(preset, "description", "") or ""
-                text = Content.assemble((title, "bold"), "  ",
-                                        (str(Path(preset.path).name), "$text-muted"))
+                text = Content.assemble(
+                    (title, "bold"), "  ", (str(Path(preset.path).name), "$text-muted")
+                )
                 if error:
                     text = Content.assemble(text, "\n  ", (f"✗ {error}", "$error"))
                 elif description:
-                    text = Content.assemble(text, "\n  ", (description.splitlines()[0],
-                                                           "$text-muted"))
+                    text = Content.assemble(
+                        text, "\n  ", (description.splitlines()[0], "$text-muted")
+                    )
                 options.append(Option(text, id=f"preset-{index}", disabled=bool(error)))
             if not options:
                 options.append(Option("no presets found", disabled=True))
