@@ -14,6 +14,7 @@ Usage: python -m tui.qemu.vhost_user_backend --socket PATH --max-mem-slots N
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -177,8 +178,20 @@ def serve(backend: Backend, path: str) -> None:
     if os.path.exists(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(8)
+    # Bind under a temporary name and rename once listening: whoever waits for `path` to appear
+    # (verify, then QEMU) can connect at once, never between bind() and listen().
+    staging = os.path.join(os.path.dirname(path), f".{os.getpid()}.tmp")
+    try:
+        listener.bind(staging)
+        listener.listen(8)
+        os.rename(staging, path)
+    except OSError as exc:
+        listener.close()
+        with contextlib.suppress(OSError):
+            os.unlink(staging)
+        raise SystemExit(
+            f"vhost-user-backend: cannot listen on {path}: {exc.strerror or exc}"
+        ) from None
     backend.log(f"listening on {path}")
     try:
         while True:
@@ -226,6 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
+    # Exit (and remove the socket) when the process that started us goes, however it ends.
+    from tui.qemu.launch import set_pdeathsig
+
+    set_pdeathsig(signal.SIGTERM)
     try:
         serve(backend, args.socket)
     except KeyboardInterrupt:
