@@ -193,7 +193,16 @@ class QmpClient:
         async def call() -> T:
             return await work(session)
 
-        return self._loop.run_until_complete(call())
+        task = self._loop.create_task(call())
+        try:
+            return self._loop.run_until_complete(task)
+        except (KeyboardInterrupt, SystemExit):
+            # A signal mid-call: leave no task pending on the private loop, no error unread.
+            task.cancel()
+            self.close()
+            if task.done() and not task.cancelled():
+                task.exception()
+            raise
 
     def connect(
         self, timeout: float = DEFAULT_TIMEOUT, alive: Callable[[], bool] | None = None
@@ -257,16 +266,21 @@ class QmpClient:
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel and reap every task left on a private loop (so nothing warns at exit)."""
-    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    """Cancel and reap every task left on a private loop, and read their outcome, so nothing
+    warns at exit (a call interrupted by a signal ends with QmpClosed once disconnected)."""
+    tasks = list(asyncio.all_tasks(loop))
     for task in tasks:
-        task.cancel()
-    if tasks:
+        if not task.done():
+            task.cancel()
+    if any(not task.done() for task in tasks):
 
         async def reap() -> None:
             await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
 
         loop.run_until_complete(reap())
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
