@@ -32,12 +32,15 @@ from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 from tui.formats import qemu as qemu_format
 from tui.qemu.launch import (
+    DEFAULT_TIMEOUT,
+    SUN_PATH_MAX,
     Processes,
     QemuInfo,
     Started,
     find_qemu,
     free_hugepages,
     kvm_memslots,
+    parse_timeout,
     thp_size,
     vhost_max_mem_regions,
 )
@@ -89,7 +92,7 @@ class Outcome:
             if width is not None and len(message) > width:
                 message = message[: width - 1] + "…"
             return f"error: {message}"
-        text = self.status
+        text: str = self.status
         if self.status == "ok" and self.memslots is not None:
             text = f"ok, {self.memslots} memslot{'s' if self.memslots != 1 else ''}"
         if address and self.address is not None:
@@ -377,8 +380,7 @@ def _cold_warnings(stderr: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, 
                     device = device[4:]
                 per_device.setdefault(device, []).append(warning)
             continue
-        warning = _warnings(line)
-        general.extend(warning)
+        general.extend(_warnings(line))
     return {k: tuple(v) for k, v in per_device.items()}, tuple(general)
 
 
@@ -501,13 +503,47 @@ class _Runner:
         self.qemu: Started | None = None
         self.client: QmpClient | None = None
         self.argv: list[str] = []
+        self.wire: dict[str, str] = {}
+        """Socket paths as the exporter names them → the (short) paths really used."""
+
+    def socket(self, device_id: str) -> str:
+        """Where a vhost-user device's back-end listens: `<tmpdir>/<id>.sock`, or a short
+        `<tmpdir>/vu<N>.sock` (then relative to QEMU's working directory, the private
+        directory) when that would not fit in a unix socket address."""
+        named = qemu_format.socket_path(device_id, str(self.procs.tmpdir))
+        if named not in self.wire:
+            path = named
+            if len(os.fsencode(path)) > SUN_PATH_MAX:
+                path = str(self.procs.tmpdir / f"vu{len(self.wire)}.sock")
+            if len(os.fsencode(path)) > SUN_PATH_MAX:
+                path = f"vu{len(self.wire)}.sock"
+            self.wire[named] = path
+        return self.wire[named]
+
+    def _rewrite(self, value: Any) -> Any:
+        """argv / QMP arguments with every exporter socket path replaced by its wire path."""
+        if isinstance(value, str):
+            for named, path in self.wire.items():
+                if named != path:
+                    escaped = re.escape(f"path={named.replace(',', ',,')}")
+                    value = re.sub(
+                        escaped + r"(?=,(?!,)|$)", f"path={path}".replace("\\", "\\\\"), value
+                    )
+                    if value == named:
+                        value = path
+            return value
+        if isinstance(value, list):
+            return [self._rewrite(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._rewrite(v) for k, v in value.items()}
+        return value
 
     def start_backends(self) -> None:
         """One back-end per vhost-user device, listening before QEMU connects."""
         for vhost in self.config.vhost_devices:
             if vhost.kind != "vhost-user":
                 continue
-            path = qemu_format.socket_path(vhost.id, str(self.procs.tmpdir))
+            path = self.socket(vhost.id)
             if (
                 vhost.device == "blk"
                 and vhost.configure_mem_slots
@@ -535,14 +571,24 @@ class _Runner:
     def start_qemu(self, name: str = "qemu") -> tuple[str | None, str] | None:
         """Start QEMU; None when it runs, else (device id or None, message) of its failure."""
         qmp = str(self.procs.tmpdir / f"{name}-qmp.sock")
-        self.argv = qemu_format.command_line(
-            self.config,
-            accel=self.accel,
-            qmp_socket=qmp,
-            headless=True,
-            socket_dir=str(self.procs.tmpdir),
-            file_dir=str(self.procs.tmpdir),
-            binary=self.info.path or qemu_format.QEMU_BINARY,
+        if len(os.fsencode(qmp)) > SUN_PATH_MAX:
+            return None, (
+                f"the private directory {self.procs.tmpdir} is too long for a QMP socket "
+                f"(unix sockets take {SUN_PATH_MAX} bytes); set TMPDIR to a shorter directory"
+            )
+        for vhost in self.config.vhost_devices:
+            if vhost.kind == "vhost-user":
+                self.socket(vhost.id)
+        self.argv = self._rewrite(
+            qemu_format.command_line(
+                self.config,
+                accel=self.accel,
+                qmp_socket=qmp,
+                headless=True,
+                socket_dir=str(self.procs.tmpdir),
+                file_dir=str(self.procs.tmpdir),
+                binary=self.info.path or qemu_format.QEMU_BINARY,
+            )
         )
         self.progress("starting QEMU")
         self.qemu = self.procs.start(name, self.argv)
@@ -590,12 +636,14 @@ class _Runner:
         assert self.client is not None
         event = self.config.timeline[index]
         device = self.config.device(event.device)
-        commands = qemu_format.event_commands(
-            self.config,
-            event,
-            socket_dir=str(self.procs.tmpdir),
-            file_dir=str(self.procs.tmpdir),
-            headless=True,
+        commands = self._rewrite(
+            qemu_format.event_commands(
+                self.config,
+                event,
+                socket_dir=str(self.procs.tmpdir),
+                file_dir=str(self.procs.tmpdir),
+                headless=True,
+            )
         )
         before = self._stderr_len()
         done: list[dict[str, Any]] = []
@@ -964,7 +1012,12 @@ def run_verify_cli(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
     qemu = str(args.qemu) if getattr(args, "qemu", None) else None
-    timeout = getattr(args, "timeout", None) or 30.0
+    raw = getattr(args, "timeout", None)
+    try:
+        timeout = DEFAULT_TIMEOUT if raw is None else parse_timeout(str(raw))
+    except ValueError as exc:
+        print(f"verify: --timeout: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
     as_json = bool(getattr(args, "json", False))
     progress = None if as_json else (lambda text: print(f"… {text}", file=sys.stderr))
     try:
@@ -975,9 +1028,9 @@ def run_verify_cli(args: argparse.Namespace) -> int:
             timeout=timeout,
             progress=progress,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("verify: interrupted (every process started was stopped)", file=sys.stderr)
-        return 130
+        return 128 + int(getattr(exc, "signum", 2))
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
     elif result.error:
