@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -416,9 +417,22 @@ class Processes:
         return proc
 
     def _wait_socket(self, proc: Started, path: str, timeout: float) -> None:
+        """Until a connection to `path` succeeds: the socket file appears at bind(), before
+        listen(), and a QEMU connecting in between would be refused."""
         deadline = time.monotonic() + timeout
         full = path if os.path.isabs(path) else str(self.tmpdir / path)
-        while not os.path.exists(full):
+        while True:
+            if os.path.exists(full):
+                if len(os.fsencode(full)) > SUN_PATH_MAX:  # cannot probe it from here
+                    time.sleep(0.1)
+                    return
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                    probe.settimeout(max(0.05, deadline - time.monotonic()))
+                    try:
+                        probe.connect(full)
+                        return
+                    except OSError:
+                        pass
             if not proc.alive():
                 raise RuntimeError(f"{proc.name} exited: {proc.stderr().strip()}")
             if time.monotonic() >= deadline:

@@ -14,7 +14,6 @@ Usage: python -m tui.qemu.vhost_user_backend --socket PATH --max-mem-slots N
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import socket
@@ -178,17 +177,11 @@ def serve(backend: Backend, path: str) -> None:
     if os.path.exists(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    # Bind under a temporary name and rename once listening: whoever waits for `path` to appear
-    # (verify, then QEMU) can connect at once, never between bind() and listen().
-    staging = os.path.join(os.path.dirname(path), f".{os.getpid()}.tmp")
     try:
-        listener.bind(staging)
+        listener.bind(path)
         listener.listen(8)
-        os.rename(staging, path)
     except OSError as exc:
         listener.close()
-        with contextlib.suppress(OSError):
-            os.unlink(staging)
         raise SystemExit(
             f"vhost-user-backend: cannot listen on {path}: {exc.strerror or exc}"
         ) from None
