@@ -44,6 +44,7 @@ VERBS: dict[str, str] = {
     "check": "tui.cli.check",
     "export": "tui.cli.export",
     "verify": "tui.cli.verify",
+    "inspect": "tui.cli.inspect",
 }
 
 __all__ = ["JSON_SCHEMA", "VERBS", "main"]

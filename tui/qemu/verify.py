@@ -568,8 +568,11 @@ class _Runner:
                 with open(qemu_format.file_path(device, str(self.procs.tmpdir)), "wb") as handle:
                     handle.truncate(device.size)
 
-    def start_qemu(self, name: str = "qemu") -> tuple[str | None, str] | None:
-        """Start QEMU; None when it runs, else (device id or None, message) of its failure."""
+    def start_qemu(
+        self, name: str = "qemu", extra: tuple[str, ...] = ()
+    ) -> tuple[str | None, str] | None:
+        """Start QEMU (`extra`: more options, e.g. a second QMP monitor for an inspector);
+        None when it runs, else (device id or None, message) of its failure."""
         qmp = str(self.procs.tmpdir / f"{name}-qmp.sock")
         if len(os.fsencode(qmp)) > SUN_PATH_MAX:
             return None, (
@@ -590,6 +593,7 @@ class _Runner:
                 binary=self.info.path or qemu_format.QEMU_BINARY,
             )
         )
+        self.argv += list(extra)
         self.progress("starting QEMU")
         self.qemu = self.procs.start(name, self.argv)
         self.client = QmpClient(qmp)
