@@ -4,6 +4,7 @@ that never answers) → one clear message and the right exit code within the dea
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import socket
@@ -83,25 +84,37 @@ REPLIES: dict[str, Any] = {
 }
 
 
-def answer(command: str, arguments: dict[str, Any]) -> dict[str, Any]:
+def answer(
+    command: str,
+    arguments: dict[str, Any],
+    replies: dict[str, Any] | None = None,
+    qom: dict[tuple[str, str], Any] | None = None,
+) -> dict[str, Any]:
     """What the fake QEMU answers (an error for anything it does not know, as QEMU does)."""
+    replies = REPLIES if replies is None else replies
+    qom = QOM if qom is None else qom
     if command == "qom-get":
         key = (arguments.get("path"), arguments.get("property"))
-        if key in QOM:
-            return {"return": QOM[key]}
+        if key in qom:
+            return {"return": qom[key]}
         return {"error": {"class": "DeviceNotFound", "desc": f"Device '{key[0]}' not found"}}
     if command == "qom-list":
-        if arguments.get("path") == "/machine/peripheral/vm0/virtio-backend":
+        present = {d["data"]["id"] for d in replies["query-memory-devices"]}
+        if arguments.get("path") == "/machine/peripheral/vm0/virtio-backend" and "vm0" in present:
             return {
                 "return": [
                     {"name": f"memslot-{n}[0]", "type": "child<memory-region>"} for n in range(4)
                 ]
             }
         if arguments.get("path") == "/machine/peripheral":
-            return {"return": [{"name": "vm0", "type": "child<virtio-mem-pci>"}]}
+            return {
+                "return": [{"name": "vm0", "type": "child<virtio-mem-pci>"}]
+                if "vm0" in present
+                else []
+            }
         return {"return": []}
-    if command in REPLIES:
-        return {"return": REPLIES[command]}
+    if command in replies:
+        return {"return": replies[command]}
     if command == HANDSHAKE:
         return {"return": {}}
     return {
@@ -136,16 +149,34 @@ class FakeQemu:
     def __init__(self, path: str) -> None:
         self.path = path
         self.commands: list[str] = []
+        self.replies = copy.deepcopy(REPLIES)
+        self.qom = dict(QOM)
+        self.conn: socket.socket | None = None
+        self.lock = threading.Lock()
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(path)
         self.server.listen(1)
         threading.Thread(target=self._serve, daemon=True).start()
+
+    def unplug(self, ident: str) -> None:
+        """The VM loses a memory device (as after a completed device_del)."""
+        self.replies["query-memory-devices"] = [
+            d for d in self.replies["query-memory-devices"] if d["data"]["id"] != ident
+        ]
+
+    def emit(self, name: str, data: dict[str, Any]) -> None:
+        """Send a QMP event to the connected client."""
+        event = {"event": name, "data": data, "timestamp": {"seconds": 0, "microseconds": 0}}
+        with self.lock:
+            assert self.conn is not None
+            self.conn.sendall(json.dumps(event).encode() + b"\r\n")
 
     def _serve(self) -> None:
         try:
             conn, _ = self.server.accept()
         except OSError:
             return
+        self.conn = conn
         with conn:
             conn.sendall(
                 b'{"QMP": {"version": {"qemu": {"major": 10, "minor": 0, "micro": 2}, '
@@ -155,10 +186,13 @@ class FakeQemu:
             while chunk := conn.recv(65536):
                 for message in stream.feed(chunk):
                     self.commands.append(message["execute"])
-                    reply = answer(message["execute"], message.get("arguments") or {})
+                    reply = answer(
+                        message["execute"], message.get("arguments") or {}, self.replies, self.qom
+                    )
                     if "id" in message:
                         reply["id"] = message["id"]
-                    conn.sendall(json.dumps(reply).encode() + b"\r\n")
+                    with self.lock:
+                        conn.sendall(json.dumps(reply).encode() + b"\r\n")
 
 
 def test_only_query_commands_reach_the_vm(tmp_path: Path) -> None:

@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document")
     parser.add_argument(
+        "--app",
+        action="store_true",
+        help="open the app on the VM and follow it live (ctrl+r reads it again; it also "
+        "refreshes on DEVICE_DELETED and MEMORY_DEVICE_SIZE_CHANGE); what-ifs you add there are "
+        "replayed after the live state, never sent",
+    )
+    parser.add_argument(
         "--timeout",
         type=_timeout,
         default=DEFAULT_TIMEOUT,
@@ -139,6 +146,8 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     limits = dict(args.vhost_limit)
+    if args.app:
+        return _run_app(args, limits)
     try:
         if args.qmp is not None:
             path = parse_address(args.qmp)
@@ -216,3 +225,23 @@ def _run(args: argparse.Namespace) -> int:
         if args.hotplug:
             print(f"({len(args.hotplug)} what-if hotplug(s) replayed by the engine only)")
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _run_app(args: argparse.Namespace, limits: dict[str, int | None]) -> int:
+    """The app, following the VM; a bad address is reported before the app starts."""
+    import importlib
+
+    from tui.qemu.inspect import InspectError, LiveSession, parse_address
+
+    try:
+        if args.qmp is not None:
+            session = LiveSession.qmp(
+                parse_address(args.qmp), timeout=args.timeout, vhost_limits=limits
+            )
+        else:
+            session = LiveSession.virsh(args.virsh, timeout=args.timeout, vhost_limits=limits)
+    except InspectError as exc:
+        print(f"{PROG} inspect: {exc}", file=sys.stderr)
+        return exc.exit_code
+    run_app = importlib.import_module("tui.app.app").run_app
+    return int(run_app(live=lambda: session))
