@@ -839,7 +839,7 @@ def _best_config(
         try:
             config = Config.model_validate(
                 {
-                    "title": f"live: {source}",
+                    "title": f"live VM, QEMU {version}",
                     "description": f"Read over QMP from QEMU {version} ({source}).",
                     "machine": machine,
                     "memory_devices": memory,
