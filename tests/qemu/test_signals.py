@@ -162,3 +162,38 @@ def test_ctrl_c_while_starting_prints_no_traceback(after: float) -> None:
         assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
         # -SIGINT: the interpreter itself was still starting (no handler yet, nothing printed)
         assert proc.returncode in (130, -signal.SIGINT, 0, 1), (verb, proc.returncode, text)
+
+
+async def test_app_verify_worker_stops_on_quit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qemu_info
+) -> None:
+    """Quitting the app while its verify worker waits on the hung netdev: the wait gives up at
+    once, QEMU and the back-ends are stopped and the private directory is gone."""
+    import tempfile
+
+    from tui.app.app import make_app
+
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv("MEMSLOT_SIGNAL_TEST", marker)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
+    app = make_app(config=Config.model_validate(CONFIG))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("f5")
+        for _ in range(300):
+            await pilot.pause(0.05)
+            if "hotplug net0" in app.status_text:
+                break
+        assert "hotplug net0" in app.status_text, app.status_text
+        assert _tagged(marker), "verify should be running QEMU and its back-ends"
+        started = time.monotonic()
+        await pilot.press("ctrl+q")
+    deadline = time.monotonic() + 10
+    while (_tagged(marker) or list(tmpdir.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = _tagged(marker)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left and not list(tmpdir.iterdir())
+    assert time.monotonic() - started < 4  # not the 5 s netdev deadline, nor the 30 s timeout

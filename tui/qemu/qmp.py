@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ DEFAULT_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 2.0
 """Disconnecting never waits longer than this (QEMU may be hung or already killed)."""
 _RETRY = 0.02
+_CANCEL_POLL = 0.05
 T = TypeVar("T")
 
 logging.getLogger("qemu.qmp").propagate = False  # the library logs errors we report ourselves
@@ -49,6 +51,10 @@ class QmpTimeout(Exception):
 
 class QmpClosed(Exception):
     """The connection is gone (QEMU exited), or the peer does not speak QMP."""
+
+
+class QmpCancelled(Exception):
+    """The caller's cancel event was set while waiting for QEMU (the app quits)."""
 
 
 def _describe(exc: BaseException) -> str:
@@ -179,8 +185,10 @@ class QmpClient:
     Drives an `AsyncQmp` on a private event loop, so the callers of the former hand-written
     client (verify, its worker thread in the app, the CLI) keep their synchronous shape."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, cancel: threading.Event | None = None) -> None:
         self.path = path
+        self.cancel = cancel
+        """Set from another thread: the current and every later call raise QmpCancelled."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: AsyncQmp | None = None
         self.greeting: dict[str, Any] = {}
@@ -191,13 +199,24 @@ class QmpClient:
         session = self._session
 
         async def call() -> T:
-            return await work(session)
+            if self.cancel is None:
+                return await work(session)
+            job = asyncio.ensure_future(work(session))
+            while not job.done():
+                if self.cancel.is_set():
+                    job.cancel()
+                    with contextlib.suppress(BaseException):
+                        await job
+                    raise QmpCancelled("cancelled")
+                await asyncio.wait([job], timeout=_CANCEL_POLL)
+            return job.result()
 
         task = self._loop.create_task(call())
         try:
             return self._loop.run_until_complete(task)
-        except (KeyboardInterrupt, SystemExit):
-            # A signal mid-call: leave no task pending on the private loop, no error unread.
+        except (KeyboardInterrupt, SystemExit, QmpCancelled):
+            # A signal or a cancel mid-call: leave no task pending on the private loop, no
+            # error unread.
             task.cancel()
             self.close()
             if task.done() and not task.cancelled():

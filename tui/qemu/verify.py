@@ -44,7 +44,7 @@ from tui.qemu.launch import (
     thp_size,
     vhost_max_mem_regions,
 )
-from tui.qemu.qmp import QmpClient, QmpClosed, QmpError, QmpTimeout
+from tui.qemu.qmp import QmpCancelled, QmpClient, QmpClosed, QmpError, QmpTimeout
 
 __all__ = [
     "Outcome",
@@ -503,6 +503,8 @@ class _Runner:
         self.qemu: Started | None = None
         self.client: QmpClient | None = None
         self.argv: list[str] = []
+        self.cancel: threading.Event | None = None
+        """verify's cancel event: a QMP wait in progress gives up when it is set."""
         self.wire: dict[str, str] = {}
         """Socket paths as the exporter names them → the (short) paths really used."""
 
@@ -596,7 +598,7 @@ class _Runner:
         self.argv += list(extra)
         self.progress("starting QEMU")
         self.qemu = self.procs.start(name, self.argv)
-        self.client = QmpClient(qmp)
+        self.client = QmpClient(qmp, cancel=self.cancel)
         try:
             self.client.connect(timeout=self.timeout, alive=self.qemu.alive)
             return None
@@ -752,7 +754,13 @@ def verify(
     report = replay(engine_config)
 
     result.report = report
-    qemu_rows = _run(run_config, info, chosen, timeout, say, result, cancel)
+    try:
+        qemu_rows = _run(run_config, info, chosen, timeout, say, result, cancel)
+    except QmpCancelled:
+        # Every process was stopped on the way out of _run; nothing is compared.
+        result.error = "cancelled"
+        result.seconds = time.monotonic() - started
+        return result
     _fill_rows(result, config, run_config, report, kept, qemu_rows, reasons)
     result.seconds = time.monotonic() - started
     return result
@@ -771,6 +779,7 @@ def _run(
     outcomes: dict[int, Outcome] = {}
     with Processes() as procs:
         runner = _Runner(config, info, accel, timeout, procs, say)
+        runner.cancel = cancel
         try:
             runner.start_backends()
         except RuntimeError as exc:
