@@ -30,6 +30,9 @@ CLOSE_TIMEOUT = 2.0
 """Disconnecting never waits longer than this (QEMU may be hung or already killed)."""
 _RETRY = 0.02
 _CANCEL_POLL = 0.05
+CANCEL_GRACE = 0.5
+"""A cancel lets a call finish that QEMU answers in time (the current step completes, as
+verify promises); a longer wait (QEMU hung) is given up."""
 T = TypeVar("T")
 
 logging.getLogger("qemu.qmp").propagate = False  # the library logs errors we report ourselves
@@ -188,7 +191,8 @@ class QmpClient:
     def __init__(self, path: str, cancel: threading.Event | None = None) -> None:
         self.path = path
         self.cancel = cancel
-        """Set from another thread: the current and every later call raise QmpCancelled."""
+        """Set from another thread: a call still waiting CANCEL_GRACE seconds later raises
+        QmpCancelled."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: AsyncQmp | None = None
         self.greeting: dict[str, Any] = {}
@@ -202,8 +206,9 @@ class QmpClient:
             if self.cancel is None:
                 return await work(session)
             job = asyncio.ensure_future(work(session))
+            began = time.monotonic()
             while not job.done():
-                if self.cancel.is_set():
+                if self.cancel.is_set() and time.monotonic() - began >= CANCEL_GRACE:
                     job.cancel()
                     with contextlib.suppress(BaseException):
                         await job

@@ -666,6 +666,9 @@ class _Runner:
         except QmpError as exc:
             self._undo(done)
             return Outcome("error", exc.desc, detail=f"QMP {exc.command}"), True
+        except QmpCancelled:
+            self.kill_qemu()
+            return Outcome("skipped", detail="interrupted: cancelled"), False
         except QmpTimeout:
             text = self.qemu.stderr()[before:] if self.qemu else ""
             self.kill_qemu()
@@ -831,11 +834,11 @@ def _run(
         for i, event in enumerate(config.timeline):
             if event.action == "cold":
                 continue
-            if not alive:
-                outcomes[i] = Outcome("skipped", detail="not reached: QEMU had to be stopped")
-                continue
             if cancel is not None and cancel.is_set():
                 outcomes[i] = Outcome("skipped", detail="not reached: cancelled")
+                continue
+            if not alive:
+                outcomes[i] = Outcome("skipped", detail="not reached: QEMU had to be stopped")
                 continue
             say(f"event {i + 1}/{len(config.timeline)}: {event.action} {event.device}")
             outcomes[i], alive = runner.hot_event(i)
