@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -380,3 +381,23 @@ def test_what_if_is_replayed_not_sent(tmp_path: Path) -> None:
     assert "device_add" not in fake.commands and "object-add" not in fake.commands
     saved = out.read_text()
     assert 'device = "whatif1"' in saved and "hotplug" in saved
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_inspect_stopped_by_a_signal_ends_cleanly(tmp_path: Path, signum: int) -> None:
+    """Waiting on a VM that never answers, then a signal: exit 128 + signal, no traceback."""
+    path = tmp_path / "qmp.sock"
+    server = _server(str(path), "silent")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "inspect", "--qmp", f"unix:{path}", "--timeout", "30"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.5)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=10)
+    server.close()
+    assert proc.returncode == 128 + signum, err
+    assert b"Traceback" not in err and out == b""
