@@ -579,6 +579,10 @@ async def _memory_device(
         if qom and size:
             count, mapped, sizes = await _memslots(q, qom, True)
             memslots = count or 1
+            assumed.append(
+                f"{ident}: hv-balloon memslots read like virtio-mem's (QOM memslot-N children); "
+                "not checked on a real QEMU, so the engine's decision is not compared"
+            )
         if not size:
             memslots = mapped = 0
     live = LiveMemoryDevice(
@@ -877,12 +881,14 @@ def compare(config: Config, report: Report, live: list[LiveMemoryDevice]) -> lis
         if not event.ok:
             out.append(f"{device.id}: QEMU has it plugged, the engine refuses it: {event.error}")
             continue
-        if device.kind in ("virtio-mem", "hv-balloon") and device.size:
+        if device.kind == "virtio-mem" and device.size:
             engine = event.memslots
             if engine is not None and engine != device.memslots:
                 out.append(
                     f"{device.id}: QEMU decided {device.memslots} memslots, the engine {engine}"
                 )
+    if any(d.kind == "hv-balloon" for d in live):
+        return out  # its used memslots are not read reliably (see read_live's assumption)
     if report.final.used_memslots != sum(d.mapped for d in live if d.size):
         out.append(
             f"used memslots: QEMU {sum(d.mapped for d in live if d.size)}, "
