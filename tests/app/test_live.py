@@ -66,6 +66,13 @@ async def test_live_mode_follows_the_vm(tmp_path: Path) -> None:
             ),
             "the refresh on ctrl+r",
         )
+        # A guest resizing memory (virtio-mem's plugged size) also triggers a reading.
+        fake.emit("MEMORY_DEVICE_SIZE_CHANGE", {"id": "vm0", "size": 0, "qom-path": "/x"})
+        await _until(
+            pilot,
+            lambda: "after MEMORY_DEVICE_SIZE_CHANGE" in app.status_text,
+            "the refresh after MEMORY_DEVICE_SIZE_CHANGE",
+        )
     await asyncio.sleep(0)
     assert fake.commands[0] == HANDSHAKE and set(fake.commands[1:]) <= QUERY_COMMANDS
     assert "device_add" not in fake.commands
@@ -84,3 +91,31 @@ async def test_refresh_outside_live_mode_says_how(tmp_path: Path) -> None:
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert "inspect --qmp unix:PATH --app" in app.status_text
+
+
+def test_what_ifs_survive_a_refresh_and_gone_devices_drop_theirs() -> None:
+    from tui.app.live import merge_what_ifs
+    from tui.engine.model import Config
+
+    def live(*ids: str) -> Config:
+        return Config.model_validate(
+            {
+                "machine": {"ram": "4G", "slots": 4, "maxmem": "68G"},
+                "memory_devices": [{"kind": "pc-dimm", "id": i, "size": "1G"} for i in ids],
+            }
+        )
+
+    before = live("d0", "d1")
+    data = with_hotplug(before, {"kind": "virtio-mem", "size": "8G", "id": "w"}).model_dump()
+    data["timeline"] = [*data["timeline"], {"action": "unplug", "device": "d1"}]
+    mine = Config.model_validate(data)
+    # First reading: nothing to keep.
+    assert merge_what_ifs(before, None, before) == (before, 0)
+    # The VM lost d1: the what-if hotplug stays, the unplug of d1 no longer applies.
+    after = live("d0")
+    merged, dropped = merge_what_ifs(after, before, mine)
+    assert [(e.action, e.device) for e in merged.timeline] == [("cold", "d0"), ("hotplug", "w")]
+    assert dropped == 1 and merged.device("w").size == 8 << 30
+    # Unchanged VM: the what-ifs are kept as they are.
+    same, dropped = merge_what_ifs(before, before, mine)
+    assert same == mine and dropped == 0

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui.cli import main
 from tui.engine.model import Config
 from tui.formats.toml import save
-from tui.qemu.launch import TMPDIR_BUDGET, parse_timeout, private_dir
+from tui.qemu.launch import TIMEOUT_RANGE, TMPDIR_BUDGET, parse_timeout, private_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PRESET = REPO / "presets" / "ex01-virtio-mem-64-memslots.toml"
@@ -56,6 +58,16 @@ def test_bad_timeout_is_a_usage_error(
     assert code == 2
     assert "--timeout: " in err and reason in err
     assert "Traceback" not in err and "starting QEMU" not in err
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_timeout_accepts_exactly_finite_seconds_within_bounds(value: float) -> None:
+    low, high = TIMEOUT_RANGE
+    if value == value and low <= value <= high:
+        assert parse_timeout(repr(value)) == value
+    else:
+        with pytest.raises(ValueError):
+            parse_timeout(repr(value))
 
 
 def test_timeout_bounds_are_inclusive() -> None:

@@ -74,6 +74,15 @@ _VHOST_USER_TYPES = {
 }
 _VHOST_KERNEL_TYPES = {"vhost-scsi-pci": "scsi", "vhost-vsock-pci": "vsock"}
 _VHOST_USER_FEATURE = "VHOST_USER_F_PROTOCOL_FEATURES"
+_UNMODELLED = {
+    "vfio-pci": "its mmap'd BARs take KVM memslots (and vhost-kernel regions) that are not read; "
+    "add them as [[consumers]] kind 'vfio-bar' to count them",
+    "ivshmem-plain": "its shared-memory BAR takes a KVM memslot and a vhost region that are not "
+    "read; add it as a [[consumers]] kind 'pci-ram-bar'",
+    "ivshmem-doorbell": "its shared-memory BAR takes a KVM memslot and a vhost region that are "
+    "not read; add it as a [[consumers]] kind 'pci-ram-bar'",
+}
+"""Peripherals that take memslots the inspector does not read (said as warnings)."""
 _MEMSLOT_CHILD = re.compile(r"^memslot-(\d+)(?:\[\d+\])?$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 _BACKENDS = {
@@ -746,6 +755,9 @@ async def _vhost_devices(
                         "if it is"
                     )
                     continue
+            if qom_type in _UNMODELLED:
+                warnings.append(f"{name} ({qom_type}): {_UNMODELLED[qom_type]}")
+                continue
             if kind is None or device is None:
                 continue
             ident = _unique_id(
