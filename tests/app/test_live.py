@@ -119,3 +119,18 @@ def test_what_ifs_survive_a_refresh_and_gone_devices_drop_theirs() -> None:
     # Unchanged VM: the what-ifs are kept as they are.
     same, dropped = merge_what_ifs(before, before, mine)
     assert same == mine and dropped == 0
+
+
+async def test_follow_a_vm_from_the_app(tmp_path: Path) -> None:
+    """The palette's 'Live: follow a running VM…' asks for the address and follows it."""
+    fake = FakeQemu(str(tmp_path / "qmp.sock"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_live_open()
+        await settle(pilot)
+        field = app.screen.query_one("#live-address")
+        field.value = ""  # type: ignore[attr-defined]
+        await pilot.press(*f"unix:{fake.path}")
+        await pilot.press("enter")
+        await _until(pilot, lambda: "vm0" in _ids(app), "the VM's devices")
+        assert app.path is None and "live unix:" in app.status_text

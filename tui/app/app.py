@@ -692,6 +692,27 @@ class MemslotApp(App[int]):
         )
         self.update_title()
 
+    def action_live_open(self) -> None:
+        """Ask for a VM's address (unix:PATH or virsh:DOMAIN) and follow it."""
+        from tui.app.screens.live import LiveAddressScreen
+
+        def chosen(address: str | None) -> None:
+            if address is None:
+                return
+            from tui.qemu.inspect import InspectError, LiveSession, parse_address
+
+            try:
+                if address.startswith("virsh:"):
+                    session = LiveSession.virsh(address[len("virsh:") :])
+                else:
+                    session = LiveSession.qmp(parse_address(address))
+            except InspectError as exc:
+                self.set_status(f"✗ live: {exc}", error=True)
+                return
+            self.follow_live(lambda: session)
+
+        self.push_screen(LiveAddressScreen(), chosen)
+
     def _live_failed(self, text: str) -> None:
         self.set_status(f"✗ live: {text} (ctrl+r to try again)", error=True)
 
@@ -699,7 +720,8 @@ class MemslotApp(App[int]):
         """Read the running VM again (live mode only)."""
         if self._live is None:
             self.set_status(
-                "not following a VM: start with memslot-explorer inspect --qmp unix:PATH --app"
+                "not following a VM: use the palette's 'Live: follow a running VM…' or "
+                "memslot-explorer inspect --qmp unix:PATH --app"
             )
             return
         self.set_status("live: reading the VM…")
@@ -814,6 +836,11 @@ class MemslotApp(App[int]):
             "Verify in QEMU" + (f" (disabled: {reason})" if reason else ""),
             "Run it in a real QEMU",
             self.action_verify,
+        )
+        yield SystemCommand(
+            "Live: follow a running VM…",
+            "Read it over QMP (query commands only); what-ifs stay in the app",
+            self.action_live_open,
         )
         yield SystemCommand(
             "Live: read the VM again",
