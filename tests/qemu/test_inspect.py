@@ -401,3 +401,13 @@ def test_inspect_stopped_by_a_signal_ends_cleanly(tmp_path: Path, signum: int) -
     server.close()
     assert proc.returncode == 128 + signum, err
     assert b"Traceback" not in err and out == b""
+
+
+def test_machine_outside_the_model_is_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakeQemu(str(tmp_path / "qmp.sock"))
+    fake.qom[("/machine", "type")] = "microvm-machine"
+    assert main(["inspect", "--qmp", f"unix:{fake.path}", "--timeout", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "machine type 'microvm' is not modelled" in err and "Traceback" not in err
