@@ -100,7 +100,8 @@ def answer(
             return {"return": qom[key]}
         return {"error": {"class": "DeviceNotFound", "desc": f"Device '{key[0]}' not found"}}
     if command == "qom-list":
-        present = {d["data"]["id"] for d in replies["query-memory-devices"]}
+        devices = replies["query-memory-devices"]
+        present = {d["data"]["id"] for d in devices if isinstance(d, dict)}
         if arguments.get("path") == "/machine/peripheral/vm0/virtio-backend" and "vm0" in present:
             return {
                 "return": [
@@ -411,3 +412,26 @@ def test_machine_outside_the_model_is_a_clear_message(
     assert main(["inspect", "--qmp", f"unix:{fake.path}", "--timeout", "5"]) == 2
     err = capsys.readouterr().err
     assert "machine type 'microvm' is not modelled" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "reply"),
+    [
+        ("query-memory-devices", {"not": "a list"}),
+        ("query-memdev", "text"),
+        ("query-version", [1, 2, 3]),
+        ("query-cpus-fast", [{"qom-path": 7}]),
+    ],
+)
+def test_odd_answers_are_a_clear_message(
+    tmp_path: Path, command: str, reply: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A peer that speaks QMP but answers what QEMU never would: exit 2, one line, no trace."""
+    fake = FakeQemu(str(tmp_path / "qmp.sock"))
+    fake.replies[command] = reply
+    code = main(["inspect", "--qmp", f"unix:{fake.path}", "--timeout", "5"])
+    _out, err = capsys.readouterr()
+    assert "Traceback" not in err and "internal error" not in err
+    assert code in (0, 2), err
+    if code == 2:
+        assert str(fake.path) in err and len(err.strip().splitlines()) == 1

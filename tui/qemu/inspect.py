@@ -1036,6 +1036,11 @@ async def _read(
         raise InspectError(f"{source}: connection lost ({exc})") from None
     except QmpError as exc:
         raise InspectError(f"{source}: QEMU refused {exc.command}: {exc.desc}") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # A peer that speaks QMP but answers what QEMU never would: say so, no traceback.
+        raise InspectError(
+            f"{source}: an answer is not shaped like QEMU's ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def describe(state: LiveState) -> list[str]:
