@@ -138,7 +138,6 @@ def _run(args: argparse.Namespace) -> int:
     from tui.formats.toml import save, to_dict
     from tui.qemu.inspect import (
         InspectError,
-        describe,
         inspect_qmp,
         inspect_virsh,
         parse_address,
@@ -245,3 +244,61 @@ def _run_app(args: argparse.Namespace, limits: dict[str, int | None]) -> int:
         return exc.exit_code
     run_app = importlib.import_module("tui.app.app").run_app
     return int(run_app(live=lambda: session))
+
+
+def describe(state: Any) -> list[str]:
+    """What QEMU shows (a tui.qemu.inspect.LiveState), as lines before the engine's report of
+    the same configuration."""
+    from tui.engine.units import format_size
+
+    lines = [
+        f"{state.source}: QEMU {state.qemu_version}, {state.machine_type}, "
+        f"accel {state.config.machine.accel}, {'running' if state.running else 'not started'}",
+        f"boot RAM {format_size(state.config.machine.ram)} ({state.boot_backend})",
+    ]
+    if state.device_memory is not None:
+        base, size = state.device_memory
+        lines.append(f"device memory [0x{base:x}, 0x{base + size:x}) ({format_size(size)})")
+    else:
+        lines.append("no device memory region (no maxmem)")
+    lines.append("")
+    header = ("device", "kind", "size", "address", "memslots", "used", "reserved", "plugged by")
+    rows = [header]
+    for d in state.memory:
+        rows.append(
+            (
+                d.id,
+                d.kind,
+                format_size(d.size) if d.size else "-",
+                f"0x{d.address:x}" if d.address is not None else "-",
+                str(d.memslots),
+                str(d.mapped),
+                str(d.reserved),
+                "hotplug" if d.hotplugged else "command line",
+            )
+        )
+    for v in state.vhost:
+        rows.append((v.id, f"{v.kind} {v.device}", "-", "-", "-", "-", "-", v.backend))
+    if len(rows) > 1:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    else:
+        lines.append("(no memory device, no vhost device)")
+    for d in state.memory:
+        if len(set(d.memslot_sizes)) > 0 and d.memslots > 1:
+            sizes = ", ".join(sorted({format_size(s) for s in d.memslot_sizes}))
+            lines.append(f"  {d.id}: memslot sizes {sizes}")
+    lines.append(
+        f"QEMU: memory devices require {state.required_memslots} memslots, "
+        f"{state.used_memslots} used, {state.required_memslots - state.used_memslots} reserved"
+    )
+    for text in state.warnings:
+        lines.append(f"warning: {text}")
+    for text in state.assumed:
+        lines.append(f"assumed: {text}")
+    if state.disagreements:
+        for text in state.disagreements:
+            lines.append(f"engine differs: {text}")
+    else:
+        lines.append("engine agrees with QEMU on every memory device's memslots.")
+    return lines
