@@ -469,15 +469,17 @@ async def _memslots(q: ReadOnly, path: str, dynamic: bool) -> tuple[int, int, tu
     if not names:
         return (1, 1, ()) if not dynamic else (1, 0, ())
     mapped = 0
-    sizes: list[int] = []
-    for _n, name in sorted(names):
-        slot = f"{path}/{name}"
-        container = await q.get(slot, "container", "")
-        if container:
+    ordered = [name for _n, name in sorted(names)]
+    for name in ordered:
+        if await q.get(f"{path}/{name}", "container", ""):
             mapped += 1
-        size = await q.get(slot, "size", 0)
-        sizes.append(size if isinstance(size, int) else 0)
-    return len(names), mapped, tuple(sizes)
+    # Every memslot but the last has the same size: two reads instead of one per memslot
+    # (it matters through virsh, one process per command).
+    first = await q.get(f"{path}/{ordered[0]}", "size", 0)
+    last = await q.get(f"{path}/{ordered[-1]}", "size", 0) if len(ordered) > 1 else first
+    first = first if isinstance(first, int) else 0
+    last = last if isinstance(last, int) else 0
+    return len(ordered), mapped, (*([first] * (len(ordered) - 1)), last)
 
 
 def _guest_plugs(devices: list[LiveMemoryDevice], running: bool, assumed: list[str]) -> bool:
