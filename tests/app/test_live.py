@@ -85,14 +85,6 @@ async def test_unreachable_vm_is_a_status_not_a_crash(tmp_path: Path) -> None:
         assert "none.sock" in app.status_text and "ctrl+r" in app.status_text
 
 
-async def test_refresh_outside_live_mode_says_how(tmp_path: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        assert "inspect --qmp unix:PATH --app" in app.status_text
-
-
 def test_what_ifs_survive_a_refresh_and_gone_devices_drop_theirs() -> None:
     from tui.app.live import merge_what_ifs
     from tui.engine.model import Config
@@ -122,15 +114,18 @@ def test_what_ifs_survive_a_refresh_and_gone_devices_drop_theirs() -> None:
 
 
 async def test_follow_a_vm_from_the_app(tmp_path: Path) -> None:
-    """The palette's 'Live: follow a running VM…' asks for the address and follows it."""
+    """Outside live mode ctrl+r says how to follow a VM; the palette's 'Live: follow a running
+    VM…' asks for the address and follows it."""
     fake = FakeQemu(str(tmp_path / "qmp.sock"))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "inspect --qmp unix:PATH --app" in app.status_text
         app.action_live_open()
         await settle(pilot)
         field = app.screen.query_one("#live-address")
-        field.value = ""  # type: ignore[attr-defined]
-        await pilot.press(*f"unix:{fake.path}")
+        field.value = f"unix:{fake.path}"  # type: ignore[attr-defined]
         await pilot.press("enter")
         await _until(pilot, lambda: "vm0" in _ids(app), "the VM's devices")
         assert app.path is None and "live unix:" in app.status_text
