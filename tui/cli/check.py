@@ -83,7 +83,7 @@ def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
 
 
 def _budget_dict(budget: Any) -> dict[str, Any]:
-    return budget.model_dump(mode="json")
+    return dict(budget.as_dict())
 
 
 def check_document(

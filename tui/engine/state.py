@@ -15,28 +15,46 @@ from . import devices as dev
 from .gaps import Gaps
 from .layout import BootMemory, Layout
 from .model import Config, Consumer, Machine, VirtioMem
-from .report import Budget, VhostSnapshot, trusted
+from .refusals import Code, Refusal
+from .report import Counters, RawStep, VhostSnapshot
 from .versions import Rules
 from .vhost import VhostClass, VhostState
 
+_CLASSES: tuple[VhostClass, ...] = ("shared", "private")
 KVM_ABORT = "kvm_alloc_slot: no free slot available"
 
 
 class Refused(Exception):
-    """QEMU refused the event with this message (and maybe a hint)."""
+    """QEMU refused the event: the refusal (code + facts) says why."""
 
-    def __init__(
-        self, message: str, hint: str | None = None, stops_qemu: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, refusal: Refusal, stops_qemu: str | None = None) -> None:
+        super().__init__(refusal.code.value)
+        self.refusal = refusal
         self.stops_qemu = stops_qemu
         """Why nothing after this event can happen (QEMU stuck), if so."""
 
 
 class Abort(Exception):
     """QEMU aborted (KVM ran out of slots while mapping memory)."""
+
+    refusal = Refusal(Code.KVM_NO_FREE_SLOT)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one plug, unplug or resize came to: QEMU's verdict, and what it decided on the way
+    (a refused device still shows the limit and memslots decided before the refusal)."""
+
+    steps: tuple[RawStep, ...] = ()
+    warnings: tuple[str, ...] = ()
+    refusal: Refusal | None = None
+    stops_qemu: str | None = None
+    """Set when QEMU can take no further event after this one (abort, stuck monitor)."""
+    pending: bool = False
+    memslot_limit: int | None = None
+    memslots: int | None = None
+    memslot_size: int | None = None
+    address: int | None = None
 
 
 @dataclass
@@ -145,6 +163,12 @@ class MachineState:
         else:
             self.mapped_consumers.discard(cid)
 
+    def balloons(self) -> bool:
+        """A balloon device is plugged (QEMU allows only one)."""
+        return bool(self.empty_balloons) or any(
+            p.device.kind == "hv-balloon" for p in self.memory.values()
+        )
+
     # ---------------------------------------------------------------- counters
     @property
     def machine(self) -> Machine:
@@ -197,29 +221,28 @@ class MachineState:
             return free, warning
         return free, None
 
-    def budget(self) -> Budget:
-        """The counters as they stand, for the report."""
+    def counters(self) -> Counters:
+        """The counters as they stand, for the report (a Budget is built from them on demand)."""
         regions = self.regions()
-        has_vhost = bool(self.vhost.devices)
-        return trusted(
-            Budget,
-            kvm_max=self.layout.kvm_max if self.machine.kvm_enabled else None,
-            kvm_used=self.kvm_used() if self.machine.kvm_enabled else None,
-            kvm_free=self.kvm_free(),
-            vhost_max=self.vhost.max() if has_vhost else None,
-            vhost_free=self.vhost.free(regions)[0] if has_vhost else None,
-            used_region_size=self.used_region_size,
-            device_memory_space=self.layout.device_memory_space,
-            required_memslots=self.required,
-            used_memslots=self.used,
-            reserved_memslots=self.reserved,
-            auto_decision_active=self.auto_active,
-            soft_limit=256,
-            safe_max=509,
-            vhost_state=VhostSnapshot(
-                self.vhost.snapshot(),
-                self.vhost.used_by_class("shared", regions),
-                self.vhost.used_by_class("private", regions),
+        vhost = self.vhost
+        has_vhost = bool(vhost.devices)
+        kvm = self.machine.kvm_enabled
+        kvm_used = self.kvm_used() if kvm else None
+        return Counters(
+            self.layout.kvm_max if kvm else None,
+            kvm_used,
+            max(self.layout.kvm_max - kvm_used, 0) if kvm_used is not None else None,
+            vhost.max() if has_vhost else None,
+            vhost.free(regions)[0] if has_vhost else None,
+            self.mem_size,
+            self.layout.device_memory_space,
+            self.mem_required,
+            self.mem_mapped,
+            self.auto_active,
+            VhostSnapshot(
+                vhost.snapshot(),
+                vhost.used_by_class("shared", regions),
+                vhost.used_by_class("private", regions),
                 regions["shared"],
                 regions["private"],
                 self.rules.per_device_vhost_count,
@@ -232,9 +255,9 @@ class MachineState:
         before = self.regions()
         change()
         after = self.regions()
-        for cls in ("shared", "private"):
+        for cls in _CLASSES:
             if before[cls] != after[cls]:
-                self.vhost.commit(cls, after[cls])  # type: ignore[arg-type]
+                self.vhost.commit(cls, after[cls])
         if self.machine.kvm_enabled and self.kvm_used() > self.layout.kvm_max:
             raise Abort(KVM_ABORT)
 
