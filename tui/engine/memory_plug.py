@@ -70,9 +70,10 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
     no_memory = device_memory_error(state, device)
     if no_memory is not None:
         return Outcome(refusal=no_memory)
-    decided = decide(state, device)
+    vhost_free = state.vhost_free()
+    decided = decide(state, device, vhost_free)
     memslots = decided.decision.memslots
-    checked = check_addable(state, device, decided)
+    checked = check_addable(state, device, decided, vhost_free[0])
     steps = decided.steps + checked.steps
     warnings = decided.warnings + checked.warnings
     found = checked.refusal
@@ -155,8 +156,9 @@ def _dimm_slot(state: MachineState, device: PcDimm | Nvdimm) -> int:
         if slot in busy:
             raise Refused(refusal(Code.DIMM_SLOT_BUSY, device=device.id, slot=slot, slots=slots))
         return slot
-    for candidate in range(slots):
+    for candidate in range(state.lowest_free_slot, slots):
         if candidate not in busy:
+            state.lowest_free_slot = candidate
             return candidate
     raise Refused(refusal(Code.NO_FREE_DIMM_SLOT, device=device.id, slots=slots))
 
@@ -171,16 +173,20 @@ def device_memory_error(state: MachineState, device: dev.MemoryDevice) -> Refusa
     return dev.memory_region_error(device)
 
 
-def decide(state: MachineState, device: dev.MemoryDevice) -> Decided:
-    """memory_device_memslot_decision_limit() and the device's decide_memslots()."""
+def decide(
+    state: MachineState, device: dev.MemoryDevice, vhost_free: tuple[int, str | None]
+) -> Decided:
+    """memory_device_memslot_decision_limit() and the device's decide_memslots();
+    `vhost_free` is vhost_get_free_memslots() with its once-only warning."""
     rules = state.rules
     thp = state.machine.host_thp_size
     size = dev.region_size(device)
     decides = dev.decides_memslots(device, rules)
+    free, warning = vhost_free
+    warnings = (warning,) if warning else ()
     if not decides:
         decision = dev.decide(device, 1, thp)
-        return Decided(size, False, None, decision, decision.steps, ())
-    free, warning = state.vhost_free()
+        return Decided(size, False, None, decision, decision.steps, warnings)
     limit, limit_steps = decision_limit(
         LimitInputs(
             required=state.required,
@@ -199,22 +205,22 @@ def decide(state: MachineState, device: dev.MemoryDevice) -> Decided:
         shown: int | None = None  # dynamic-memslots=off ignores the limit
     else:
         shown = limit
-    warnings = (warning,) if warning else ()
     return Decided(size, True, shown, decision, limit_steps + decision.steps, warnings)
 
 
-def check_addable(state: MachineState, device: dev.MemoryDevice, decided: Decided) -> Checked:
+def check_addable(
+    state: MachineState, device: dev.MemoryDevice, decided: Decided, vfree: int
+) -> Checked:
     """memory_device_check_addable(), the backend alignment and memory_device_get_free_addr()."""
     rules = state.rules
     required = decided.decision.memslots
     reserved = state.reserved
     kvm_free = state.kvm_free()
-    vfree, warning = state.vhost_free()
-    warnings: tuple[str, ...] = (warning,) if warning else ()
+    warnings: tuple[str, ...] = ()
     steps: list[RawStep] = []
-    facts = {"device": device.id, "required": required, "reserved": reserved}
 
-    def refuse(found: Refusal) -> Checked:
+    def refuse(code: Code, free: int) -> Checked:
+        found = refusal(code, device=device.id, required=required, reserved=reserved, free=free)
         return Checked(tuple(steps), warnings, found)
 
     if rules.multi_memslot:
@@ -232,7 +238,7 @@ def check_addable(state: MachineState, device: dev.MemoryDevice, decided: Decide
                 )
             )
             if not enough:
-                return refuse(refusal(Code.KVM_NOT_ENOUGH_FREE, free=kvm_free, **facts))
+                return refuse(Code.KVM_NOT_ENOUGH_FREE, kvm_free)
         enough = vfree >= required + reserved
         if state.vhost.devices:
             steps.append(
@@ -247,21 +253,20 @@ def check_addable(state: MachineState, device: dev.MemoryDevice, decided: Decide
                 )
             )
         if not enough:
-            return refuse(refusal(Code.VHOST_NOT_ENOUGH_FREE, free=vfree, **facts))
+            return refuse(Code.VHOST_NOT_ENOUGH_FREE, vfree)
     else:
         if kvm_free is not None and kvm_free <= 0:
-            return refuse(refusal(Code.KVM_NOT_ENOUGH_FREE, free=kvm_free, **facts))
+            return refuse(Code.KVM_NOT_ENOUGH_FREE, kvm_free)
         if vfree <= 0:
-            return refuse(refusal(Code.VHOST_NOT_ENOUGH_FREE, free=vfree, **facts))
+            return refuse(Code.VHOST_NOT_ENOUGH_FREE, vfree)
     size = decided.size
     used_region = state.used_region_size
     space = state.layout.device_memory_space
     if used_region + size > U64_MAX or used_region + size > space:
-        return refuse(
-            refusal(
-                Code.NOT_ENOUGH_SPACE, device=device.id, size=size, in_use=used_region, space=space
-            )
+        found = refusal(
+            Code.NOT_ENOUGH_SPACE, device=device.id, size=size, in_use=used_region, space=space
         )
+        return Checked(tuple(steps), warnings, found)
     steps.append(
         lazy(
             "space",
@@ -274,9 +279,10 @@ def check_addable(state: MachineState, device: dev.MemoryDevice, decided: Decide
     )
     backend_align = device.backend_alignment
     if size % backend_align:
-        return refuse(
-            refusal(Code.BACKEND_SIZE_UNALIGNED, device=device.id, size=size, align=backend_align)
+        found = refusal(
+            Code.BACKEND_SIZE_UNALIGNED, device=device.id, size=size, align=backend_align
         )
+        return Checked(tuple(steps), warnings, found)
     align = max(dev.min_alignment(device, state.machine.host_thp_size), backend_align)
     alignment_warning = _alignment_warning(state, align)
     if alignment_warning:
@@ -284,7 +290,7 @@ def check_addable(state: MachineState, device: dev.MemoryDevice, decided: Decide
     try:
         address = get_free_addr(state, device, size, align)
     except Refused as refused:
-        return refuse(refused.refusal)
+        return Checked(tuple(steps), warnings, refused.refusal)
     return Checked(tuple(steps), warnings, None, address)
 
 

@@ -71,21 +71,18 @@ class Plugged:
     plugged: int = 0
     mapped: int = 0
     slot: int | None = None
+    dynamic: bool = field(init=False)
+    """virtio-mem with dynamic-memslots=on: memslots map as the guest plugs memory."""
+    vhost_private: bool = field(init=False)
+    """A RAM (not ROM) section: vhost-kernel/vdpa map it."""
+    vhost_shared: bool = field(init=False)
+    """Also has an fd: vhost-user maps it."""
 
-    @property
-    def dynamic(self) -> bool:
-        """virtio-mem with dynamic-memslots=on: memslots map as the guest plugs memory."""
-        return isinstance(self.device, VirtioMem) and self.device.dynamic_memslots
-
-    @property
-    def vhost_private(self) -> bool:
-        """A RAM (not ROM) section: vhost-kernel/vdpa map it."""
-        return not self.device.readonly
-
-    @property
-    def vhost_shared(self) -> bool:
-        """Also has an fd: vhost-user maps it."""
-        return self.vhost_private and self.device.fd_backed
+    def __post_init__(self) -> None:
+        device = self.device
+        self.dynamic = isinstance(device, VirtioMem) and device.dynamic_memslots
+        self.vhost_private = not device.readonly
+        self.vhost_shared = self.vhost_private and device.fd_backed
 
 
 @dataclass
@@ -102,6 +99,8 @@ class MachineState:
     empty_balloons: set[str] = field(default_factory=set)
     busy_slots: set[int | None] = field(default_factory=set)
     """DIMM slots taken by plugged pc-dimm / nvdimm devices."""
+    lowest_free_slot: int = 0
+    """No DIMM slot below this one is free (QEMU hands out the lowest free slot)."""
     gaps: Gaps = field(default_factory=Gaps)
     """Free ranges of the device-memory region, for QEMU's first-fit placement."""
     stopped: str | None = None
@@ -119,6 +118,17 @@ class MachineState:
     cons_private: int = 0
     cons_shared: int = 0
     cons_kvm: int = 0
+    machine: Machine = field(init=False)
+    """The machine being replayed."""
+    kvm: bool = field(init=False)
+    """kvm_enabled(): only then are KVM's memslots consulted."""
+    memfd_boot: bool = field(init=False)
+    """Boot RAM is fd-backed, so vhost-user maps its sections."""
+
+    def __post_init__(self) -> None:
+        self.machine = self.config.machine
+        self.kvm = self.machine.kvm_enabled
+        self.memfd_boot = self.machine.memory_backend == "memfd"
 
     # ---------------------------------------------------------------- mutators
     def _account(self, item: Plugged, sign: int) -> None:
@@ -142,6 +152,8 @@ class MachineState:
         self._account(item, -1)
         self.gaps.give(item.address, item.size)
         self.busy_slots.discard(item.slot)
+        if item.slot is not None:
+            self.lowest_free_slot = min(self.lowest_free_slot, item.slot)
         del self.memory[item.device.id]
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:
@@ -170,17 +182,12 @@ class MachineState:
         )
 
     # ---------------------------------------------------------------- counters
-    @property
-    def machine(self) -> Machine:
-        """The machine being replayed."""
-        return self.config.machine
-
     def regions(self) -> dict[VhostClass, int]:
         """Sections a vhost device of each class maps right now (its nregions)."""
-        boot_shared = self.boot.ram_sections if self.machine.memory_backend == "memfd" else 0
+        sections = self.boot.ram_sections
         return {
-            "shared": boot_shared + self.cons_shared + self.mem_shared,
-            "private": self.boot.ram_sections + self.cons_private + self.mem_private,
+            "shared": (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared,
+            "private": sections + self.cons_private + self.mem_private,
         }
 
     def kvm_used(self) -> int:
@@ -189,7 +196,7 @@ class MachineState:
 
     def kvm_free(self) -> int | None:
         """kvm_get_free_memslots(); None without KVM, where QEMU does not ask."""
-        if not self.machine.kvm_enabled:
+        if not self.kvm:
             return None
         return max(self.layout.kvm_max - self.kvm_used(), 0)
 
@@ -226,12 +233,12 @@ class MachineState:
         regions = self.regions()
         vhost = self.vhost
         has_vhost = bool(vhost.devices)
-        kvm = self.machine.kvm_enabled
-        kvm_used = self.kvm_used() if kvm else None
+        kvm_max = self.layout.kvm_max
+        kvm_used = self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None
         return Counters(
-            self.layout.kvm_max if kvm else None,
+            kvm_max if self.kvm else None,
             kvm_used,
-            max(self.layout.kvm_max - kvm_used, 0) if kvm_used is not None else None,
+            max(kvm_max - kvm_used, 0) if kvm_used is not None else None,
             vhost.max() if has_vhost else None,
             vhost.free(regions)[0] if has_vhost else None,
             self.mem_size,
@@ -258,7 +265,7 @@ class MachineState:
         for cls in _CLASSES:
             if before[cls] != after[cls]:
                 self.vhost.commit(cls, after[cls])
-        if self.machine.kvm_enabled and self.kvm_used() > self.layout.kvm_max:
+        if self.kvm and self.kvm_used() > self.layout.kvm_max:
             raise Abort(KVM_ABORT)
 
 
