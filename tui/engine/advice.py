@@ -124,17 +124,26 @@ class _Search:
     started: float = field(default_factory=time.monotonic)
     replays: int = 0
 
-    def run(self, config: Config) -> Report:
-        """replay(config), unless the bounds say stop."""
+    def check(self) -> None:
+        """Stop (raise) when cancelled or out of time."""
         bounds = self.bounds
         if bounds.cancelled is not None and bounds.cancelled():
             raise _Stop("cancelled")
-        if self.replays >= bounds.max_replays:
-            raise _Stop("replays")
         if time.monotonic() - self.started > bounds.max_seconds:
             raise _Stop("time")
+
+    def run(self, config: Config) -> Report:
+        """replay(config), unless the bounds say stop."""
+        self.check()
+        if self.replays >= self.bounds.max_replays:
+            raise _Stop("replays")
         self.replays += 1
         return replay(config)
+
+    def apply(self, config: Config, change: Change) -> Config | None:
+        """_apply() under the bounds (validating a big configuration takes time too)."""
+        self.check()
+        return _apply(config, change)
 
 
 def suggest(
@@ -168,10 +177,11 @@ def _verified(
 ) -> Iterator[Suggestion]:
     """Each candidate whose replay fixes the target and breaks nothing that worked."""
     before_failed = _failed(config, report)
-    target_key = _identity(config, target.index) if target is not None else None
+    names = _identities(config)
+    target_key = names[target.index] if target is not None else None
     seen: set[str] = set()
     for title, detail, change in _candidates(search, config, report, target):
-        fixed = _apply(config, change)
+        fixed = search.apply(config, change)
         if fixed is None or fixed == config:
             continue
         new = search.run(fixed)
@@ -184,18 +194,15 @@ def _verified(
         if key in seen:
             continue
         seen.add(key)
-        fixes = tuple(
-            i
-            for i in range(len(config.timeline))
-            if _identity(config, i) in before_failed - now_failed
-        )
+        fixed_names = before_failed - now_failed
+        fixes = tuple(i for i, name in enumerate(names) if name in fixed_names)
         yield Suggestion(
             title=title,
             detail=detail,
             config=fixed,
             fixes=fixes,
             changes=_changes(config, report, fixed, new),
-            memslots=_memslots(config, report, fixed, new, before_failed - now_failed),
+            memslots=_memslots(config, report, fixed, new, fixed_names),
             remaining=tuple(e.index for e in new.events if not e.ok and not e.skipped),
         )
 
@@ -218,22 +225,23 @@ def _set_machine(**values: Any) -> Change:
 Identity = tuple[str, str, int]
 
 
-def _identity(config: Config, index: int) -> Identity:
-    """An event named by (device, action, how many such events came before it), so that it can
-    be found again in a configuration whose timeline was reordered or shortened."""
-    event = config.timeline[index]
-    action = "plug" if event.action in ("cold", "hotplug") else event.action
-    nth = sum(
-        1
-        for e in config.timeline[:index]
-        if e.device == event.device
-        and ("plug" if e.action in ("cold", "hotplug") else e.action) == action
-    )
-    return event.device, action, nth
+def _identities(config: Config) -> list[Identity]:
+    """Every event named by (device, action, how many such events came before it), so that it
+    can be found again in a configuration whose timeline was reordered or shortened."""
+    seen: dict[tuple[str, str], int] = {}
+    names = []
+    for event in config.timeline:
+        action = "plug" if event.action in ("cold", "hotplug") else event.action
+        key = (event.device, action)
+        nth = seen.get(key, 0)
+        seen[key] = nth + 1
+        names.append((event.device, action, nth))
+    return names
 
 
 def _failed(config: Config, report: Report) -> set[Identity]:
-    return {_identity(config, e.index) for e in report.events if not e.ok}
+    names = _identities(config)
+    return {names[e.index] for e in report.events if not e.ok}
 
 
 # --------------------------------------------------------------------------- bounded searches
@@ -245,7 +253,7 @@ def _field_works(
     """Whether the configuration with machine `field_name` = value replays so that `works`."""
 
     def ok(value: int) -> bool:
-        candidate = _apply(config, _set_machine(**{field_name: value}))
+        candidate = search.apply(config, _set_machine(**{field_name: value}))
         return candidate is not None and works(search.run(candidate))
 
     return ok
@@ -635,7 +643,7 @@ def _larger_dimms(search: _Search, config: Config) -> Iterator[Candidate]:
         return change
 
     def works(count: int) -> bool:
-        candidate = _apply(config, change_for(count))
+        candidate = search.apply(config, change_for(count))
         return candidate is not None and search.run(candidate).ok
 
     found = _highest(works, 1, len(dimms) - 1)
@@ -768,14 +776,13 @@ def _timeline_changes(config: Config, fixed: Config) -> list[str]:
 
 def _memslot_changes(config: Config, report: Report, fixed: Config, new: Report) -> list[str]:
     """Devices that still plug but now get a different number of memslots."""
-    before = {
-        _identity(config, e.index): e for e in report.events if e.ok and e.memslots is not None
-    }
+    old_names, new_names = _identities(config), _identities(fixed)
+    before = {old_names[e.index]: e for e in report.events if e.ok and e.memslots is not None}
     lines = []
     for event in new.events:
         if not event.ok or event.memslots is None:
             continue
-        old = before.get(_identity(fixed, event.index))
+        old = before.get(new_names[event.index])
         if old is not None and old.memslots != event.memslots:
             lines.append(f"{event.device}: {old.memslots} → {event.memslots} memslot(s)")
     return lines
@@ -785,12 +792,13 @@ def _memslots(
     config: Config, report: Report, fixed: Config, new: Report, fixed_ids: set[Identity]
 ) -> tuple[Memslots, ...]:
     """Memslots of the events the fix fixes and of devices whose memslots changed."""
-    before = {_identity(config, e.index): e.memslots for e in report.events if e.ok}
+    old_names, new_names = _identities(config), _identities(fixed)
+    before = {old_names[e.index]: e.memslots for e in report.events if e.ok}
     found = []
     for event in new.events:
         if not event.ok or event.memslots is None:
             continue
-        key = _identity(fixed, event.index)
+        key = new_names[event.index]
         if key in fixed_ids or (key in before and before[key] != event.memslots):
             found.append(Memslots(event.index, event.device, event.memslots, event.memslot_limit))
     return tuple(found)
