@@ -68,6 +68,8 @@ class Suggestion:
     """The memslots of the fixed events and of every device whose memslots changed."""
     remaining: tuple[int, ...] = ()
     """0-based indexes (in the fixed timeline) of events that still fail: a partial fix."""
+    required_memslots: int | None = None
+    """Memslots all memory devices require after the last event, once the fix is applied."""
 
     @property
     def partial(self) -> bool:
@@ -204,6 +206,7 @@ def _verified(
             changes=_changes(config, report, fixed, new),
             memslots=_memslots(config, report, fixed, new, fixed_names),
             remaining=tuple(e.index for e in new.events if not e.ok and not e.skipped),
+            required_memslots=new.final_counters.required_memslots,
         )
 
 
@@ -229,7 +232,7 @@ def _identities(config: Config) -> list[Identity]:
     """Every event named by (device, action, how many such events came before it), so that it
     can be found again in a configuration whose timeline was reordered or shortened."""
     seen: dict[tuple[str, str], int] = {}
-    names = []
+    names: list[Identity] = []
     for event in config.timeline:
         action = "plug" if event.action in ("cold", "hotplug") else event.action
         key = (event.device, action)
