@@ -19,8 +19,17 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
+from tui.engine.model import (
+    HvBalloon,
+    MemoryDeviceModel,
+    Nvdimm,
+    PcDimm,
+    VirtioMem,
+    VirtioPmem,
+)
 from tui.engine.units import format_size, parse_size
 
 if TYPE_CHECKING:
@@ -39,26 +48,23 @@ DEFAULT_PHYS_BITS = 40
 BIG_BOOT_RAM = 8 << 30
 """From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
-_PCI_KINDS = {"virtio-pmem", "virtio-mem"}
+_PCI_KINDS = {name for name, kind in MEMORY_KINDS.items() if kind.pci}
 _BACKEND_TYPES = {
     "ram": "memory-backend-ram",
     "memfd": "memory-backend-memfd",
     "file": "memory-backend-file",
 }
-_MEMORY_DRIVERS = {
-    "pc-dimm": "pc-dimm",
-    "nvdimm": "nvdimm",
-    "virtio-pmem": "virtio-pmem-pci",
-    "virtio-mem": "virtio-mem-pci",
-    "hv-balloon": "hv-balloon",
-}
+_MEMORY_DRIVERS = {name: kind.driver for name, kind in MEMORY_KINDS.items()}
 _VHOST_USER_DRIVERS = {
-    "blk": "vhost-user-blk-pci",
-    "fs": "vhost-user-fs-pci",
-    "scsi": "vhost-user-scsi-pci",
-    "vsock": "vhost-user-vsock-pci",
+    device: frontend.driver
+    for device, frontend in VHOST_KINDS["vhost-user"].frontends.items()
+    if frontend.netdev is None
 }
-_VHOST_KERNEL_DRIVERS = {"scsi": "vhost-scsi-pci", "vsock": "vhost-vsock-pci"}
+_VHOST_KERNEL_DRIVERS = {
+    device: frontend.driver
+    for device, frontend in VHOST_KINDS["vhost-kernel"].frontends.items()
+    if frontend.netdev is None
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -112,7 +118,7 @@ def _opts(head: str, pairs: Iterable[tuple[str, object]]) -> str:
 
 
 def _is_pci(device: Any) -> bool:
-    return device.kind in (*_PCI_KINDS, "vhost-user", "vhost-kernel", "vhost-vdpa")
+    return device.kind in _PCI_KINDS or device.kind in VHOST_KINDS
 
 
 def _needs_root_port(config: Config, device: Any) -> bool:
@@ -164,33 +170,43 @@ def _backend_props(
 def _memory_device_props(config: Config, device: Any) -> list[tuple[str, object]]:
     """-device / device_add properties of a memory device (without the driver)."""
     props: list[tuple[str, object]] = [("id", device.id)]
-    kind = device.kind
-    if kind != "hv-balloon" or device.size is not None:
+    if device.size is not None:  # an hv-balloon without memdev has none
         props.append(("memdev", backend_id(device.id)))
-    if kind in ("pc-dimm", "nvdimm"):
-        props.append(("slot", device.slot))
-        props.append(("addr", None if device.addr is None else hex(device.addr)))
-    if kind == "nvdimm":
-        label = device.label_size
-        props.append(("label-size", None if label is None else _size(label)))
-        if device.unarmed:
-            props.append(("unarmed", True))
-    if kind == "virtio-pmem":
-        props.append(("memaddr", None if device.memaddr is None else hex(device.memaddr)))
-    if kind == "virtio-mem":
-        props.append(("requested-size", _size(device.requested_size)))
-        if device.block_size is not None:
-            props.append(("block-size", _size(device.block_size)))
-        if device.dynamic_memslots:
-            props.append(("dynamic-memslots", True))
-        if not device.unplugged_inaccessible:
-            props.append(("unplugged-inaccessible", False))
-        props.append(("memaddr", None if device.memaddr is None else hex(device.memaddr)))
-    if kind == "hv-balloon":
-        props.append(("addr", None if device.addr is None else hex(device.addr)))
+    props += _kind_props(device)
     if _needs_root_port(config, device):
         props.append(("bus", root_port_id(device.id)))
     return props
+
+
+def _kind_props(device: MemoryDeviceModel) -> list[tuple[str, object]]:
+    """The properties only this kind of memory device has, in QEMU's order."""
+    name = MEMORY_KINDS[device.kind].address_property
+    address = getattr(device, name)
+    where: tuple[str, object] = (name, None if address is None else hex(address))
+    props: list[tuple[str, object]]
+    match device:
+        case PcDimm():
+            return [("slot", device.slot), where]
+        case Nvdimm():
+            label = device.label_size
+            props = [("slot", device.slot), where]
+            props.append(("label-size", None if label is None else _size(label)))
+            if device.unarmed:
+                props.append(("unarmed", True))
+            return props
+        case VirtioPmem() | HvBalloon():
+            return [where]
+        case VirtioMem():
+            props = [("requested-size", _size(device.requested_size))]
+            if device.block_size is not None:
+                props.append(("block-size", _size(device.block_size)))
+            if device.dynamic_memslots:
+                props.append(("dynamic-memslots", True))
+            if not device.unplugged_inaccessible:
+                props.append(("unplugged-inaccessible", False))
+            return [*props, where]
+        case _:
+            assert_never(device)
 
 
 # --------------------------------------------------------------------------- vhost devices
@@ -375,7 +391,7 @@ def command_line(
                 argv += ["-device", "vmbus-bridge"]
                 vmbus = True
             argv += ["-device", _opts(_MEMORY_DRIVERS[kind], _memory_device_props(config, device))]
-        elif kind in ("vhost-user", "vhost-kernel", "vhost-vdpa"):
+        elif kind in VHOST_KINDS:
             argv += _vhost_cli(config, device, socket_dir)
         # consumers: no command-line form
     if qmp_socket is not None:
@@ -586,7 +602,7 @@ def event_commands(
     `headless` as in `command_line`: private memory backends get `reserve=off`.
     """
     device = config.device(event.device)
-    if device.kind not in (*_MEMORY_DRIVERS, "vhost-user", "vhost-kernel", "vhost-vdpa"):
+    if device.kind not in _MEMORY_DRIVERS and device.kind not in VHOST_KINDS:
         return []
     if event.action == "hotplug":
         return _hotplug_commands(config, device, socket_dir, file_dir, headless)
