@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, assert_never
 
 from rich.text import Text
 
-from tui.engine.model import Config, VhostKernel, VhostUser
+from tui.engine.model import Config, VhostKernel, VhostUser, VhostVdpa
 from tui.engine.report import Report
 
 from .. import view
@@ -36,12 +36,15 @@ devices to one memslot, and is *rejected* once a virtio-mem already decided — 
         error = self.theme_style("error")
         rows: list[Row] = []
         for device in config.vhost_devices:
-            if isinstance(device, VhostKernel):
-                limit = str(device.max_mem_regions)
-            elif isinstance(device, VhostUser):
-                limit = str(device.max_mem_slots) if device.configure_mem_slots else "8 no CMS"
-            else:
-                limit = "none"
+            match device:
+                case VhostKernel():
+                    limit = str(device.max_mem_regions)
+                case VhostUser():
+                    limit = str(device.max_mem_slots) if device.configure_mem_slots else "8 no CMS"
+                case VhostVdpa():
+                    limit = "none"
+                case _:
+                    assert_never(device)
             result = results.get(device.id)
             text = view.outcome(result)
             cell: object = Text("✗ rejected", style=error) if text.startswith("✗") else text
