@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from . import devices as dev
 from .kinds import memory_kind
 from .limits import LimitInputs, decision_limit
-from .model import HvBalloon, Nvdimm, PcDimm, VirtioMem
+from .model import HvBalloon, Nvdimm, VirtioMem
 from .refusals import Code, Refusal, refusal
 from .report import Bytes, RawStep, lazy, step
 from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, guest_plug
@@ -134,17 +134,17 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
     if prop is not None:
         raise Refused(prop)
     # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
-    if isinstance(device, PcDimm | Nvdimm):
-        if isinstance(device, Nvdimm) and not state.machine.nvdimm:
-            raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
+    if isinstance(device, Nvdimm) and not state.machine.nvdimm:
+        raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
+    if kind.takes_dimm_slot:
         return _dimm_slot(state, device)
     return None
 
 
-def _dimm_slot(state: MachineState, device: PcDimm | Nvdimm) -> int:
+def _dimm_slot(state: MachineState, device: dev.MemoryDevice) -> int:
     """pc_dimm_get_free_slot(): the user's slot if valid and free, else the first free one."""
     slots = state.machine.slots
-    slot = device.slot
+    slot: int | None = getattr(device, "slot", None)
     if slot is not None and slot != -1 and (slot < 0 or slot >= slots):
         raise Refused(
             refusal(Code.DIMM_SLOT_OUT_OF_RANGE, device=device.id, slot=slot, slots=slots)

@@ -13,18 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import devices as dev
-from .kinds import is_netdev
+from .kinds import is_netdev, memory_kind
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
     Config,
     Consumer,
     Event,
-    Nvdimm,
-    PcDimm,
-    VhostKernel,
-    VhostUser,
-    VhostVdpa,
+    VhostDeviceModel,
     VirtioMem,
 )
 from .refusals import Code, Refusal, refusal
@@ -165,7 +161,7 @@ def _never_reached(fatal: str | None, where: str | None) -> str:
 
 def _is_netdev(config: Config, event: Event) -> bool:
     device = config.device(event.device)
-    return isinstance(device, VhostKernel | VhostUser | VhostVdpa) and is_netdev(device)
+    return isinstance(device, VhostDeviceModel) and is_netdev(device)
 
 
 def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> None:
@@ -229,7 +225,7 @@ def _outcome(state: MachineState, device: object, event: Event, phase: str) -> O
 
 def _plug(state: MachineState, device: object, phase: str) -> Outcome:
     """-device / device_add / netdev_add of any device."""
-    if isinstance(device, VhostKernel | VhostUser | VhostVdpa | Consumer):
+    if isinstance(device, VhostDeviceModel | Consumer):
         device_id = device.id
     else:
         assert isinstance(device, dev.MemoryDevice)
@@ -239,7 +235,7 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
             # object-add of its memory backend comes first, and fails first
             raise Refused(refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id))
         raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
-    if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
+    if isinstance(device, VhostDeviceModel):
         return plug_vhost(state, device, phase)
     if isinstance(device, Consumer):
         return _plug_consumer(state, device, phase)
@@ -282,7 +278,7 @@ def _waits_for_guest(state: MachineState, device: object, device_id: str) -> str
     never powered on by a guest goes at once."""
     if state.machine.guest_plugs_memory:
         return None
-    if isinstance(device, PcDimm | Nvdimm):
+    if isinstance(device, dev.MemoryDevice) and memory_kind(device).bus == "dimm":
         return "DIMM unplug needs the guest's ACPI eject"
     if state.machine.type == "pc":
         return "on pc every unplug goes through ACPI and needs the guest's eject"
@@ -305,7 +301,7 @@ def _pending(waits: str) -> Outcome:
 def _unplug(state: MachineState, device: object) -> Outcome:
     """device_del: refusals first, then either a completed unplug or one pending on the guest
     (in which case the device keeps its memslots, reservation and vhost limit)."""
-    if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
+    if isinstance(device, VhostDeviceModel):
         registered = next((d for d in state.vhost.devices if d.id == device.id), None)
         if registered is None:
             raise _not_found(device.id)
