@@ -368,6 +368,13 @@ def _device_nodes(
                 f"-device hv-balloon,memdev=...; add it with <qemu:commandline> if needed)"
             )
         ], False
+    if kind in MEMORY_KINDS:  # a memory device libvirt has no model for
+        return [
+            _comment(
+                f"{device.id}: {MEMORY_KINDS[kind].driver} has no libvirt model (add it with "
+                "<qemu:commandline> if needed)"
+            )
+        ], False
     if kind in _VHOST_KINDS:
         notes = [_comment(note) for note in _vhost_notes(device)]
         element = _vhost_element(config, device)
