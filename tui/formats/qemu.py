@@ -27,6 +27,10 @@ from tui.engine.model import (
     MemoryDeviceModel,
     Nvdimm,
     PcDimm,
+    VhostDeviceModel,
+    VhostKernel,
+    VhostUser,
+    VhostVdpa,
     VirtioMem,
     VirtioPmem,
 )
@@ -212,47 +216,69 @@ def _kind_props(device: MemoryDeviceModel) -> list[tuple[str, object]]:
 # --------------------------------------------------------------------------- vhost devices
 
 
-def _vhost_cli(config: Config, device: Any, socket_dir: str | None) -> list[str]:
+def _vhost_cli(config: Config, device: VhostDeviceModel, socket_dir: str | None) -> list[str]:
     """Command-line options of one vhost device (back-end and front-end)."""
-    bus = [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
-    kind, what = device.kind, device.device
-    if kind == "vhost-user":
-        chardev = _opts(
-            "socket", [("id", chardev_id(device.id)), ("path", socket_path(device.id, socket_dir))]
-        )
-        if what == "net":
-            return [
-                "-chardev",
-                chardev,
-                "-netdev",
-                _opts("vhost-user", [("id", device.id), ("chardev", chardev_id(device.id))]),
-                "-device",
-                _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
-            ]
-        extra: list[tuple[str, object]] = [("tag", device.id)] if what == "fs" else []
+    bus: list[tuple[str, object]] = (
+        [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
+    )
+    match device:
+        case VhostUser():
+            return _vhost_user_cli(device, bus, socket_dir)
+        case VhostKernel():
+            return _vhost_kernel_cli(device, bus)
+        case VhostVdpa():
+            return _vhost_vdpa_cli(device, bus)
+        case _:
+            assert_never(device)
+
+
+def _vhost_user_cli(
+    device: VhostUser, bus: list[tuple[str, object]], socket_dir: str | None
+) -> list[str]:
+    what = device.device
+    chardev = _opts(
+        "socket", [("id", chardev_id(device.id)), ("path", socket_path(device.id, socket_dir))]
+    )
+    if what == "net":
         return [
             "-chardev",
             chardev,
+            "-netdev",
+            _opts("vhost-user", [("id", device.id), ("chardev", chardev_id(device.id))]),
             "-device",
-            _opts(
-                _VHOST_USER_DRIVERS[what],
-                [("id", device.id), ("chardev", chardev_id(device.id)), *extra, *bus],
-            ),
+            _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
         ]
-    if kind == "vhost-kernel":
-        if what == "net":
-            return [
-                "-netdev",
-                _opts(
-                    "tap",
-                    [("id", device.id), ("vhost", True), ("script", "no"), ("downscript", "no")],
-                ),
-                "-device",
-                _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
-            ]
-        extra = [("guest-cid", 3)] if what == "vsock" else [("wwpn", "naa.5001405000000001")]
-        return ["-device", _opts(_VHOST_KERNEL_DRIVERS[what], [("id", device.id), *extra, *bus])]
-    # vhost-vdpa
+    extra: list[tuple[str, object]] = [("tag", device.id)] if what == "fs" else []
+    return [
+        "-chardev",
+        chardev,
+        "-device",
+        _opts(
+            _VHOST_USER_DRIVERS[what],
+            [("id", device.id), ("chardev", chardev_id(device.id)), *extra, *bus],
+        ),
+    ]
+
+
+def _vhost_kernel_cli(device: VhostKernel, bus: list[tuple[str, object]]) -> list[str]:
+    what = device.device
+    extra: list[tuple[str, object]]
+    if what == "net":
+        return [
+            "-netdev",
+            _opts(
+                "tap",
+                [("id", device.id), ("vhost", True), ("script", "no"), ("downscript", "no")],
+            ),
+            "-device",
+            _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
+        ]
+    extra = [("guest-cid", 3)] if what == "vsock" else [("wwpn", "naa.5001405000000001")]
+    return ["-device", _opts(_VHOST_KERNEL_DRIVERS[what], [("id", device.id), *extra, *bus])]
+
+
+def _vhost_vdpa_cli(device: VhostVdpa, bus: list[tuple[str, object]]) -> list[str]:
+    what = device.device
     vhostdev = "/dev/vhost-vdpa-0"
     if what == "net":
         return [
@@ -391,7 +417,7 @@ def command_line(
                 argv += ["-device", "vmbus-bridge"]
                 vmbus = True
             argv += ["-device", _opts(_MEMORY_DRIVERS[kind], _memory_device_props(config, device))]
-        elif kind in VHOST_KINDS:
+        elif isinstance(device, VhostDeviceModel):
             argv += _vhost_cli(config, device, socket_dir)
         # consumers: no command-line form
     if qmp_socket is not None:
@@ -457,7 +483,9 @@ def _hotplug_commands(
     config: Config, device: Any, socket_dir: str | None, file_dir: str | None, headless: bool
 ) -> list[dict[str, object]]:
     kind = device.kind
-    bus = {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
+    bus: dict[str, object] = (
+        {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
+    )
     if kind in _MEMORY_DRIVERS:
         commands: list[dict[str, object]] = []
         if kind != "hv-balloon" or device.size is not None:
@@ -477,75 +505,97 @@ def _hotplug_commands(
             )
         )
         return commands
+    vhost: VhostDeviceModel = device
+    match vhost:
+        case VhostUser():
+            return _vhost_user_qmp(vhost, bus, socket_dir)
+        case VhostKernel():
+            return _vhost_kernel_qmp(vhost, bus)
+        case VhostVdpa():
+            return _vhost_vdpa_qmp(vhost, bus)
+        case _:
+            assert_never(vhost)
+
+
+def _vhost_user_qmp(
+    device: VhostUser, bus: dict[str, object], socket_dir: str | None
+) -> list[dict[str, object]]:
     what = device.device
-    if kind == "vhost-user":
-        chardev = _qmp(
-            "chardev-add",
-            {
-                "id": chardev_id(device.id),
-                "backend": {
-                    "type": "socket",
-                    "data": {
-                        "addr": {
-                            "type": "unix",
-                            "data": {"path": socket_path(device.id, socket_dir)},
-                        },
-                        "server": False,
+    chardev = _qmp(
+        "chardev-add",
+        {
+            "id": chardev_id(device.id),
+            "backend": {
+                "type": "socket",
+                "data": {
+                    "addr": {
+                        "type": "unix",
+                        "data": {"path": socket_path(device.id, socket_dir)},
                     },
+                    "server": False,
                 },
             },
-        )
-        if what == "net":
-            return [
-                chardev,
-                _qmp(
-                    "netdev_add",
-                    {"type": "vhost-user", "id": device.id, "chardev": chardev_id(device.id)},
-                ),
-                _qmp(
-                    "device_add",
-                    {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
-                ),
-            ]
-        extra = {"tag": device.id} if what == "fs" else {}
+        },
+    )
+    if what == "net":
         return [
             chardev,
             _qmp(
-                "device_add",
-                {
-                    "driver": _VHOST_USER_DRIVERS[what],
-                    "id": device.id,
-                    "chardev": chardev_id(device.id),
-                    **extra,
-                    **bus,
-                },
+                "netdev_add",
+                {"type": "vhost-user", "id": device.id, "chardev": chardev_id(device.id)},
             ),
-        ]
-    if kind == "vhost-kernel":
-        if what == "net":
-            return [
-                _qmp(
-                    "netdev_add",
-                    {
-                        "type": "tap",
-                        "id": device.id,
-                        "vhost": True,
-                        "script": "no",
-                        "downscript": "no",
-                    },
-                ),
-                _qmp(
-                    "device_add",
-                    {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
-                ),
-            ]
-        extra = {"guest-cid": 3} if what == "vsock" else {"wwpn": "naa.5001405000000001"}
-        return [
             _qmp(
                 "device_add",
-                {"driver": _VHOST_KERNEL_DRIVERS[what], "id": device.id, **extra, **bus},
-            )
+                {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
+            ),
         ]
+    extra = {"tag": device.id} if what == "fs" else {}
+    return [
+        chardev,
+        _qmp(
+            "device_add",
+            {
+                "driver": _VHOST_USER_DRIVERS[what],
+                "id": device.id,
+                "chardev": chardev_id(device.id),
+                **extra,
+                **bus,
+            },
+        ),
+    ]
+
+
+def _vhost_kernel_qmp(device: VhostKernel, bus: dict[str, object]) -> list[dict[str, object]]:
+    what = device.device
+    extra: dict[str, object]
+    if what == "net":
+        return [
+            _qmp(
+                "netdev_add",
+                {
+                    "type": "tap",
+                    "id": device.id,
+                    "vhost": True,
+                    "script": "no",
+                    "downscript": "no",
+                },
+            ),
+            _qmp(
+                "device_add",
+                {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
+            ),
+        ]
+    extra = {"guest-cid": 3} if what == "vsock" else {"wwpn": "naa.5001405000000001"}
+    return [
+        _qmp(
+            "device_add",
+            {"driver": _VHOST_KERNEL_DRIVERS[what], "id": device.id, **extra, **bus},
+        )
+    ]
+
+
+def _vhost_vdpa_qmp(device: VhostVdpa, bus: dict[str, object]) -> list[dict[str, object]]:
+    what = device.device
     if what == "net":
         return [
             _qmp(
