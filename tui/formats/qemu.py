@@ -404,7 +404,7 @@ def command_line(
     for device_id in cold_ids:
         device = config.device(device_id)
         kind = device.kind
-        if kind in _MEMORY_DRIVERS:
+        if isinstance(device, MemoryDeviceModel):
             if kind != "hv-balloon" or device.size is not None:
                 argv += [
                     "-object",
