@@ -381,7 +381,7 @@ def _device_nodes(
         if element is None:
             return [
                 *notes,
-                _comment(f"{device.id}: libvirt has no model for vhost-user-{device.device}"),
+                _comment(f"{device.id}: libvirt has no model for {device.kind}-{device.device}"),
             ], False
         return [*notes, element], True
     return [
