@@ -26,7 +26,7 @@ NVDIMM_MIN_LABEL_SIZE = 128 * KiB
 HOST_PAGE_SIZE = 4 * KiB
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     """What a device decided: its memslots and the size of each (the last may be smaller)."""
 

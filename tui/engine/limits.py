@@ -18,7 +18,7 @@ SAFE_MAX = 509  # MEMORY_DEVICES_SAFE_MAX_MEMSLOTS
 UINT_MAX = U32_MAX
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LimitInputs:
     """What QEMU reads when a memory device that decides its memslots is plugged."""
 

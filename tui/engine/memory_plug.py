@@ -27,7 +27,7 @@ from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, gu
 from .units import U64_MAX, align_up
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decided:
     """What memory_device_pre_plug() decided before its checks: the limit and the memslots."""
 
@@ -41,7 +41,7 @@ class Decided:
     warnings: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Checked:
     """memory_device_check_addable() and placement: the steps, and the refusal if any."""
 
@@ -313,26 +313,30 @@ def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, alig
     assert base is not None and region is not None
     end = base + region - 1
     hint = dev.address_hint(device)
-    where = {"device": device.id, "size": size, "align": align, "base": base, "region": region}
+
+    def refuse(code: Code, **facts: object) -> Refused:
+        where = {"device": device.id, "size": size, "align": align, "base": base, "region": region}
+        return Refused(refusal(code, **where, **facts))
+
     if hint is not None:
         if hint % align:
-            raise Refused(refusal(Code.ADDRESS_UNALIGNED, address=hint, **where))
+            raise refuse(Code.ADDRESS_UNALIGNED, address=hint)
         if size == 0 or hint + size - 1 > U64_MAX or hint < base or hint + size - 1 > end:
-            raise Refused(refusal(Code.ADDRESS_OUT_OF_RANGE, address=hint, **where))
+            raise refuse(Code.ADDRESS_OUT_OF_RANGE, address=hint)
         if not state.gaps.contains(hint, size):
             other = min(
                 (p.address, p.device.id)
                 for p in state.memory.values()
                 if p.address <= hint + size - 1 and hint <= p.address + p.size - 1
             )
-            raise Refused(refusal(Code.ADDRESS_CONFLICT, address=hint, other=other[1], **where))
+            raise refuse(Code.ADDRESS_CONFLICT, address=hint, other=other[1])
         return hint
     start = align_up(base, align)
     if size == 0 or start + size - 1 > U64_MAX:
-        raise Refused(refusal(Code.DEVICE_TOO_BIG, **where))
+        raise refuse(Code.DEVICE_TOO_BIG)
     found = state.gaps.first_fit(start, size, align)
     if found is None or found + size - 1 > end:
-        raise Refused(refusal(Code.NO_POSITION, **where))
+        raise refuse(Code.NO_POSITION)
     return found
 
 

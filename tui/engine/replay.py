@@ -49,7 +49,8 @@ def replay(config: Config) -> Report:
     timeline = list(enumerate(config.timeline))
     cold = [(i, e) for i, e in timeline if e.action == "cold"]
     netdevs = [(i, e) for i, e in cold if _is_netdev(config, e)]
-    devices = [(i, e) for i, e in cold if not _is_netdev(config, e)]
+    netdev_indexes = {i for i, _ in netdevs}
+    devices = [(i, e) for i, e in cold if i not in netdev_indexes]
     hot = [(i, e) for i, e in timeline if e.action != "cold"]
 
     # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
