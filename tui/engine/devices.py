@@ -11,7 +11,7 @@ from typing import assert_never
 
 from .kinds import memory_kind
 from .model import HvBalloon, MemoryDeviceModel, Nvdimm, PcDimm, VirtioMem, VirtioPmem
-from .refusals import Code, Refusal, refusal
+from .refusals import Code, Refusal, refusal, warn_small_block_size
 from .report import Bytes, RawStep, lazy, step
 from .units import GiB, KiB, MiB, align_down, align_up, human_size, is_aligned, is_power_of_2
 from .versions import Rules
@@ -280,10 +280,7 @@ def realize_warning(device: MemoryDevice, thp_size: int) -> str | None:
     if isinstance(device, VirtioMem) and device.block_size is not None:
         default = default_block_size(device, thp_size)
         if device.page_size <= device.block_size < default:
-            return (
-                "'block-size' property is smaller than the default block size "
-                f"({default // MiB:x} MiB)"
-            )
+            return warn_small_block_size(default)
     return None
 
 

@@ -30,6 +30,7 @@ from .model import (
     VirtioMem,
     VirtioPmem,
 )
+from .refusals import warn_invalid_max_mem_regions
 from .versions import Rules
 
 Bus = Literal["dimm", "pci", "vmbus"]
@@ -240,7 +241,7 @@ def _kernel_limit(device: VhostKernel, rules: Rules) -> tuple[int, str, str | No
     return (
         VHOST_KERNEL_DEFAULT,
         f"max_mem_regions {value} is invalid → QEMU falls back to {VHOST_KERNEL_DEFAULT}",
-        f"ignoring invalid max_mem_regions value in vhost module: {value}",
+        warn_invalid_max_mem_regions(value),
     )
 
 

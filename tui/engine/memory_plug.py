@@ -21,7 +21,7 @@ from . import devices as dev
 from .kinds import memory_kind
 from .limits import LimitInputs, decision_limit
 from .model import HvBalloon, Nvdimm, VirtioMem
-from .refusals import Code, Refusal, refusal
+from .refusals import Code, Refusal, refusal, warn_alignment
 from .report import Bytes, RawStep, lazy, step
 from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
@@ -299,11 +299,7 @@ def _alignment_warning(state: MachineState, align: int) -> str | None:
     base = state.layout.device_memory_base
     if base is None or base % align == 0:
         return None
-    return (
-        f"the alignment (0x{align:x}) exceeds the expected maximum alignment, "
-        "memory will get fragmented and not all 'maxmem' might be usable for "
-        "memory devices."
-    )
+    return warn_alignment(align)
 
 
 def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, align: int) -> int:

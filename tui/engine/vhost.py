@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .kinds import VHOST_KINDS, VhostClass, vhost_kind
 from .model import VhostDeviceModel
+from .refusals import warn_vhost_over_limit
 from .units import U32_MAX
 from .versions import Rules
 
@@ -127,10 +128,7 @@ class VhostState:
                 and not self.warned
                 and warning is None
             ):
-                warning = (
-                    f"used ({used}) vhost backend memory slots exceed the device "
-                    f"limit ({self._first_over(cls, used)})."
-                )
+                warning = warn_vhost_over_limit(used, self._first_over(cls, used))
             free = min(free, device_free(limit, used, self.rules.per_device_vhost_count))
         return free, warning
 
