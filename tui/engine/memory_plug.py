@@ -22,7 +22,7 @@ from .kinds import memory_kind
 from .limits import LimitInputs, decision_limit
 from .model import HvBalloon, Nvdimm, VirtioMem
 from .refusals import Code, Refusal, refusal, warn_alignment
-from .report import Bytes, RawStep, lazy, step
+from .report import RawStep, lazy, step
 from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
 
@@ -271,10 +271,10 @@ def check_addable(
         lazy(
             "space",
             space - used_region - size,
-            "space: {} used + {} ≤ maxmem − ram {}",
-            Bytes(used_region),
-            Bytes(size),
-            Bytes(space),
+            "space: {:bytes} used + {:bytes} ≤ maxmem − ram {:bytes}",
+            used_region,
+            size,
+            space,
         )
     )
     backend_align = device.backend_alignment

@@ -401,8 +401,10 @@ _MEMORY_KINDS = tuple(MEMORY_KINDS)
 def _observe(client: QmpClient, device: Any, timeout: float) -> Outcome:
     """What QEMU shows of a memory device it accepted: memslots (virtio-mem) and address."""
     address = None
-    # the address property comes from the kinds registry; hv-balloon's is not read back
-    prop = None if device.kind == "hv-balloon" else MEMORY_KINDS[device.kind].address_property
+    # the address property comes from the kinds registry (vhost devices have none);
+    # hv-balloon's is not read back
+    kind = MEMORY_KINDS.get(device.kind)
+    prop = kind.address_property if kind is not None and device.kind != "hv-balloon" else None
     if prop is not None:
         address = client.execute(
             "qom-get",
