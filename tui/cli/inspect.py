@@ -177,7 +177,7 @@ def _run(args: argparse.Namespace) -> int:
             )
             return EXIT_BAD_INPUT
     report = replay(config) if args.hotplug else state.report
-    suggestions, headroom = _advice(config, report)
+    suggestions, headroom, stopped = _advice(config, report)
     if args.output is not None:
         save(config, args.output)
     if args.json:
@@ -214,7 +214,9 @@ def _run(args: argparse.Namespace) -> int:
             "warnings": state.warnings,
             "disagreements": state.disagreements,
             "config": to_dict(config),
-            "check": check_document(config, report, suggestions, headroom, source=state.source),
+            "check": check_document(
+                config, report, suggestions, headroom, source=state.source, stopped=stopped
+            ),
         }
         print(json.dumps(document, indent=2))
     else:
