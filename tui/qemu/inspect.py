@@ -23,9 +23,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from tui.engine import replay
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
 from tui.engine.model import Config
 from tui.engine.report import Report
 from tui.engine.units import GiB, KiB, MiB
+from tui.formats.qemu import _BACKEND_TYPES as BACKEND_TYPES
 from tui.qemu.launch import kvm_memslots, thp_size, vhost_max_mem_regions
 from tui.qemu.qmp import QmpClosed, QmpError, QmpTimeout
 from tui.qemu.readonly import (
@@ -65,13 +67,17 @@ _MEMORY_TYPES = {
     "virtio-mem": "virtio-mem",
     "hv-balloon": "hv-balloon",
 }
-_VHOST_USER_TYPES = {
-    "vhost-user-fs-pci": "fs",
-    "vhost-user-blk-pci": "blk",
-    "vhost-user-scsi-pci": "scsi",
-    "vhost-user-vsock-pci": "vsock",
+"""query-memory-devices' `type` (QAPI's MemoryDeviceInfoKind) → the configuration's kind."""
+assert set(_MEMORY_TYPES.values()) <= set(MEMORY_KINDS)
+_VHOST_DRIVERS = {
+    frontend.driver: (kind.name, device)
+    for kind in VHOST_KINDS.values()
+    for device, frontend in kind.frontends.items()
+    if frontend.netdev is None and frontend.driver.startswith("vhost-")
 }
-_VHOST_KERNEL_TYPES = {"vhost-scsi-pci": "scsi", "vhost-vsock-pci": "vsock"}
+"""Drivers that are vhost front-ends whatever their configuration (from the kinds registry);
+virtio-net-pci and virtio-blk-pci are vhost only with a vhost back-end, read apart."""
+_VHOST_USER_NET = VHOST_KINDS["vhost-user"].frontends["net"].driver
 _VHOST_USER_FEATURE = "VHOST_USER_F_PROTOCOL_FEATURES"
 _UNMODELLED = {
     "vfio-pci": "its mmap'd BARs take KVM memslots (and vhost-kernel regions) that are not read; "
@@ -84,11 +90,7 @@ _UNMODELLED = {
 """Peripherals that take memslots the inspector does not read (said as warnings)."""
 _MEMSLOT_CHILD = re.compile(r"^memslot-(\d+)(?:\[\d+\])?$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-_BACKENDS = {
-    "memory-backend-ram": "ram",
-    "memory-backend-memfd": "memfd",
-    "memory-backend-file": "file",
-}
+_BACKENDS = {qom_type: backend for backend, qom_type in BACKEND_TYPES.items()}
 
 
 # --------------------------------------------------------------------------- what QEMU shows
@@ -532,14 +534,14 @@ async def _vhost_devices(
             path = f"{container}/{name}"
             kind = device = None
             backend = ""
-            if qom_type in _VHOST_USER_TYPES:
-                kind, device = "vhost-user", _VHOST_USER_TYPES[qom_type]
-                chardev = str(await q.get(path, "chardev", "") or "")
-                backend = f"chardev {chardev}: {chardevs.get(chardev, '?')}"
-            elif qom_type in _VHOST_KERNEL_TYPES:
-                kind, device = "vhost-kernel", _VHOST_KERNEL_TYPES[qom_type]
-                backend = "/dev/vhost-" + ("scsi" if device == "scsi" else "vsock")
-            elif qom_type == "virtio-net-pci":
+            if qom_type in _VHOST_DRIVERS:
+                kind, device = _VHOST_DRIVERS[qom_type]
+                if kind == "vhost-user":
+                    chardev = str(await q.get(path, "chardev", "") or "")
+                    backend = f"chardev {chardev}: {chardevs.get(chardev, '?')}"
+                else:
+                    backend = f"/dev/vhost-{device}"
+            elif qom_type == _VHOST_USER_NET:
                 netdev = str(await q.get(path, "netdev", "") or "")
                 backend_path = f"{path}/virtio-backend"
                 if backend_path in virtio:
