@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from tests.app.conftest import SIZE, screen_lines, settle
 from tests.qemu.test_inspect import FakeQemu
 from tui.app.app import make_app
+from tui.engine.model import Config
 from tui.qemu.inspect import HANDSHAKE, QUERY_COMMANDS, LiveSession, with_hotplug
 
 
@@ -73,6 +74,17 @@ async def test_live_mode_follows_the_vm(tmp_path: Path) -> None:
             lambda: "after MEMORY_DEVICE_SIZE_CHANGE" in app.status_text,
             "the refresh after MEMORY_DEVICE_SIZE_CHANGE",
         )
+        assert app.sub_title.startswith("live VM")
+
+        # Opening a file stops following: the connection to the VM is closed.
+        from tui.formats.toml import save
+
+        other = tmp_path / "other.toml"
+        save(Config.model_validate({"machine": {"ram": "2G"}}), other)
+        assert app.load(other)
+        await _until(pilot, lambda: fake.conn is not None and fake.conn.fileno() == -1, "close")
+        assert app.path == other and app.config.machine.ram == 2 << 30
+        assert not app.sub_title.startswith("live VM")
     await asyncio.sleep(0)
     assert fake.commands[0] == HANDSHAKE and set(fake.commands[1:]) <= QUERY_COMMANDS
     assert "device_add" not in fake.commands
@@ -87,7 +99,6 @@ async def test_unreachable_vm_is_a_status_not_a_crash(tmp_path: Path) -> None:
 
 def test_what_ifs_survive_a_refresh_and_gone_devices_drop_theirs() -> None:
     from tui.app.live import merge_what_ifs
-    from tui.engine.model import Config
 
     def live(*ids: str) -> Config:
         return Config.model_validate(

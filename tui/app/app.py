@@ -227,7 +227,7 @@ class MemslotApp(App[int]):
 
     def update_title(self) -> None:
         """File name, modified marker, modelled QEMU rules."""
-        name = self.path.name if self.path else "untitled"
+        name = self.path.name if self.path else ("live VM" if self._live else "untitled")
         marker = " • modified" if self.dirty else ""
         report = self.report
         rules = f" — QEMU {report.qemu_version} rules {report.rules}" if report else ""
@@ -519,6 +519,7 @@ class MemslotApp(App[int]):
         except toml.ConfigError as exc:
             self.show_load_error(exc)
             return False
+        self.stop_live()  # a file replaces the live VM: stop following it
         self._undo.append(self.config)
         self._redo.clear()
         self.path = path
@@ -724,6 +725,14 @@ class MemslotApp(App[int]):
             self.follow_live(lambda: session)
 
         self.push_screen(LiveAddressScreen(), chosen)
+
+    def stop_live(self) -> None:
+        """Stop following the VM (its connection is closed; the VM is untouched)."""
+        if self._live is None:
+            return
+        self._live = None
+        self._live_base = None
+        self.workers.cancel_group(self, "live")
 
     def _live_failed(self, text: str) -> None:
         self.set_status(f"✗ live: {text} (ctrl+r to try again)", error=True)
