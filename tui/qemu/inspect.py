@@ -363,7 +363,7 @@ async def _memory_device(
         model["slot"] = _int(data.get("slot"))
         if kind == "nvdimm" and qom is not None:
             label = await q.get(qom, "label-size")
-            if isinstance(label, int):
+            if isinstance(label, int) and label > 0:  # 0: no label area (the default)
                 model["label_size"] = label
             model["unarmed"] = bool(await q.get(qom, "unarmed", False))
         if kind == "nvdimm" and model.get("readonly"):
