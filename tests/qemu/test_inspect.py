@@ -435,3 +435,20 @@ def test_odd_answers_are_a_clear_message(
     assert code in (0, 2), err
     if code == 2:
         assert str(fake.path) in err and len(err.strip().splitlines()) == 1
+
+
+def test_virsh_error_is_passed_on(tmp_path: Path) -> None:
+    """virsh's own error (domain not running, libvirtd down) is the message, exit 2."""
+    fake = tmp_path / "virsh"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "echo 'error: Requested operation is not valid: domain is not running' >&2\n"
+        "exit 1\n"
+    )
+    fake.chmod(0o755)
+    result, _ = _inspect("--virsh", "vm1", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    assert result.returncode == 2
+    assert (
+        "virsh:vm1: virsh: error: Requested operation is not valid: domain is not running"
+        in result.stderr
+    )

@@ -838,7 +838,8 @@ async def _read(
     except QmpTimeout as exc:
         raise InspectError(f"{source}: QEMU did not answer in time ({exc})") from None
     except QmpClosed as exc:
-        raise InspectError(f"{source}: connection lost ({exc})") from None
+        what = str(exc) if source.startswith("virsh:") else f"connection lost ({exc})"
+        raise InspectError(f"{source}: {what}") from None
     except QmpError as exc:
         raise InspectError(f"{source}: QEMU refused {exc.command}: {exc.desc}") from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
