@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tui.engine.model import Config
 from tui.qemu.inspect import inspect_qmp
-from tui.qemu.launch import Processes
+from tui.qemu.launch import Processes, kvm_memslots
 from tui.qemu.qmp import QmpClient
 from tui.qemu.verify import _Runner, find_qemu
 
@@ -85,7 +85,8 @@ def main() -> int:
         }
     )
     with Processes(prefix="memslot-bench-") as procs:
-        runner = _Runner(config, info, "kvm", 10, procs, lambda _t: None)
+        accel = "kvm" if kvm_memslots() is not None else "tcg"
+        runner = _Runner(config, info, accel, 10, procs, lambda _t: None)
         monitor = str(procs.tmpdir / "bench.sock")
         assert runner.start_qemu(extra=("-qmp", f"unix:{monitor},server=on,wait=off")) is None
         get = {"path": "/machine", "property": "type"}

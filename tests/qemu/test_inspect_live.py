@@ -35,12 +35,13 @@ from tui.qemu.inspect import (
     inspect_qmp,
     with_hotplug,
 )
-from tui.qemu.launch import Processes
+from tui.qemu.launch import Processes, kvm_memslots
 from tui.qemu.verify import Outcome, _Runner, _same_error
 
 pytestmark = pytest.mark.qemu
 
-ACCEL = os.environ.get("MEMSLOT_QEMU_ACCEL") or "kvm"
+ACCEL = os.environ.get("MEMSLOT_QEMU_ACCEL") or ("kvm" if kvm_memslots() is not None else "tcg")
+"""KVM when this host has a usable /dev/kvm, else TCG (MEMSLOT_QEMU_ACCEL forces one)."""
 MEMFD = {"backend": "memfd", "share": True}
 
 
