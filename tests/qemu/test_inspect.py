@@ -32,6 +32,8 @@ QOM: dict[tuple[str, str], Any] = {
     ("/machine", "memory"): {"size": 4 * GiB, "slots": 2, "max-size": 20 * GiB},
     ("/machine", "nvdimm"): False,
     ("/machine", "memory-backend"): "",
+    ("/machine/q35", "below-4g-mem-size"): 2 * GiB,
+    ("/machine/q35", "above-4g-mem-size"): 2 * GiB,
     ("/machine/device-memory[0]", "addr"): 6 * GiB,
     ("/machine/device-memory[0]", "size"): 18 * GiB,
     ("/machine/unattached/device[0]", "vendor"): "GenuineIntel",

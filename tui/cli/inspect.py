@@ -187,6 +187,11 @@ def _run(args: argparse.Namespace) -> int:
             "qemu_version": state.qemu_version,
             "machine_type": state.machine_type,
             "running": state.running,
+            "boot_ram": (
+                None
+                if state.boot_split is None
+                else {"below_4g": state.boot_split[0], "above_4g": state.boot_split[1]}
+            ),
             "device_memory": (
                 None
                 if state.device_memory is None
@@ -256,7 +261,13 @@ def describe(state: Any) -> list[str]:
     lines = [
         f"{state.source}: QEMU {state.qemu_version}, {state.machine_type}, "
         f"accel {state.config.machine.accel}, {'running' if state.running else 'not started'}",
-        f"boot RAM {format_size(state.config.machine.ram)} ({state.boot_backend})",
+        f"boot RAM {format_size(state.config.machine.ram)} ({state.boot_backend})"
+        + (
+            f": {format_size(state.boot_split[0])} below 4G, "
+            f"{format_size(state.boot_split[1])} above"
+            if state.boot_split
+            else ""
+        ),
     ]
     if state.device_memory is not None:
         base, size = state.device_memory

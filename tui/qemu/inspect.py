@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from tui.engine import replay
 from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
+from tui.engine.layout import layout
 from tui.engine.model import Config
 from tui.engine.report import Report
 from tui.engine.units import GiB, KiB, MiB
@@ -148,6 +149,8 @@ class LiveState:
     disagreements: list[str] = field(default_factory=list)
     device_memory: tuple[int, int] | None = None
     boot_backend: str = ""
+    boot_split: tuple[int, int] | None = None
+    """Boot RAM below and above 4 GiB, as the PCI host reports it."""
     running: bool = False
 
     @property
@@ -198,6 +201,10 @@ async def read_live(
             f"{source}: machine type {machine_type.removesuffix('-machine')!r} is not modelled "
             "(only x86 q35 and pc are)"
         )
+    host = "/machine/q35" if mtype == "q35" else "/machine/i440fx"
+    below = await q.get(host, "below-4g-mem-size")
+    above = await q.get(host, "above-4g-mem-size")
+    boot_split = (below, above) if isinstance(below, int) and isinstance(above, int) else None
     memory = await q.get("/machine", "memory", {}) or {}
     ram = int(memory.get("size") or 0)
     if not ram:
@@ -278,8 +285,16 @@ async def read_live(
         disagreements=mismatches,
         device_memory=region,
         boot_backend=boot_path or "QEMU's default private RAM",
+        boot_split=boot_split,
         running=running,
     )
+    if boot_split is not None:
+        lay = layout(config.machine)
+        if (lay.below_4g, lay.above_4g) != boot_split:
+            state.disagreements.append(
+                f"boot RAM below/above 4G: QEMU {boot_split[0]:#x}/{boot_split[1]:#x}, "
+                f"the engine {lay.below_4g:#x}/{lay.above_4g:#x}"
+            )
     if region is not None and report.device_memory_base not in (None, region[0]):
         state.disagreements.append(
             f"device memory starts at 0x{region[0]:x} in QEMU, "

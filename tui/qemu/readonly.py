@@ -30,7 +30,7 @@ QUERY_COMMANDS: frozenset[str] = frozenset(
         "query-memory-size-summary",  # boot RAM
         "query-cpus-fast",  # the vCPU's QOM path (vendor, phys-bits)
         "qom-list",  # peripherals, virtio-mem memslot-<N> children
-        "qom-get",  # machine memory, backend types, device properties, memslot sizes/mapping
+        "qom-get",  # machine memory and boot split, backends, device properties, memslots
         "x-query-virtio",  # virtio devices (vhost front-ends)
         "x-query-virtio-status",  # a virtio-net's back-end features (vhost-user or not)
         "query-chardev",  # vhost-user sockets (shown to the user)
