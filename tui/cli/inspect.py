@@ -313,5 +313,8 @@ def describe(state: Any) -> list[str]:
         for text in state.disagreements:
             lines.append(f"engine differs: {text}")
     else:
-        lines.append("engine agrees with QEMU on every memory device's memslots.")
+        lines.append(
+            "engine agrees with QEMU: memslots per device, used memslots, boot RAM split, "
+            "device-memory base."
+        )
     return lines
