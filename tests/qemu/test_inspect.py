@@ -329,33 +329,43 @@ def test_virsh_missing_is_exit_3(tmp_path: Path) -> None:
     assert "virsh" in result.stderr and "not installed" in result.stderr
 
 
-FAKE_VIRSH = """
-import json, sys
-table = json.load(open(sys.argv[0] + ".json"))
-assert sys.argv[1] == "qemu-monitor-command" and sys.argv[2] == "vm1"
-message = json.loads(sys.argv[3])
-command, arguments = message["execute"], message.get("arguments") or {}
-open(sys.argv[0] + ".log", "a").write(command + "\\n")
-key = json.dumps([command, arguments], sort_keys=True)
-print(json.dumps(table.get(key) or table.get(command) or {"error": {"class": "GenericError",
-      "desc": "not found"}}))
+FAKE_VIRSH = """#!/bin/sh
+# A fake `virsh qemu-monitor-command DOMAIN JSON`: the reply for JSON from a table (exact
+# message first, else by command), every command logged.
+[ "$1" = qemu-monitor-command ] && [ "$2" = vm1 ] || exit 2
+name=$(printf '%s' "$3" | sed 's/^{"execute": "\\([^"]*\\)".*/\\1/')
+printf '%s\\n' "$name" >> "$0.log"
+reply=$(grep -F -x -A1 -- "$3" "$0.table" | sed -n 2p)
+[ -n "$reply" ] || reply=$(grep -F -x -A1 -- "$name" "$0.table" | sed -n 2p)
+[ -n "$reply" ] || reply='{"error": {"class": "GenericError", "desc": "not found"}}'
+printf '%s\\n' "$reply"
 """
+
+
+def _message(command: str, arguments: dict[str, Any] | None = None) -> str:
+    """The JSON the inspector hands to virsh for one command."""
+    message: dict[str, Any] = {"execute": command}
+    if arguments:
+        message["arguments"] = arguments
+    return json.dumps(message)
 
 
 def test_virsh_path_is_read_only_too(tmp_path: Path) -> None:
     """A fake virsh answering like libvirt's qemu-monitor-command; it logs what it is asked."""
     fake = tmp_path / "virsh"
-    fake.write_text(f"#!{sys.executable} -I\n{FAKE_VIRSH}")
+    fake.write_text(FAKE_VIRSH)
     fake.chmod(0o755)
-    table: dict[str, Any] = {c: answer(c, {}) for c in REPLIES}
-    for (path, prop), _value in QOM.items():
+    table: list[str] = []
+    for command in REPLIES:
+        table += [command, json.dumps(answer(command, {}))]
+    for path, prop in QOM:
         arguments = {"path": path, "property": prop}
-        table[json.dumps(["qom-get", arguments], sort_keys=True)] = answer("qom-get", arguments)
+        table += [_message("qom-get", arguments), json.dumps(answer("qom-get", arguments))]
     for path in ("/machine/peripheral/vm0/virtio-backend", "/machine/peripheral"):
         arguments = {"path": path}
-        table[json.dumps(["qom-list", arguments], sort_keys=True)] = answer("qom-list", arguments)
-    table["qom-list"] = {"return": []}
-    Path(f"{fake}.json").write_text(json.dumps(table))
+        table += [_message("qom-list", arguments), json.dumps(answer("qom-list", arguments))]
+    table += ["qom-list", json.dumps({"return": []})]
+    Path(f"{fake}.table").write_text("\n".join(table) + "\n")
     result, _ = _inspect(
         "--virsh", "vm1", "--json", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"}
     )
@@ -363,6 +373,7 @@ def test_virsh_path_is_read_only_too(tmp_path: Path) -> None:
     document = json.loads(result.stdout)
     assert document["source"] == "virsh:vm1"
     assert [d["id"] for d in document["memory_devices"]] == ["d0", "vm0"]
+    assert [d["memslots"] for d in document["memory_devices"]] == [1, 4]
     asked = Path(f"{fake}.log").read_text().split()
     assert "query-memory-devices" in asked and set(asked) <= QUERY_COMMANDS
 

@@ -428,9 +428,12 @@ def test_hotplug_resize_unplug_sequence(qemu_info) -> None:
     assert states[1].required_memslots == states[0].required_memslots + 16
 
 
-@pytest.mark.parametrize("seed", SEEDS + [1000 + random.randrange(10**6) for _ in range(EXTRA)])
+@pytest.mark.parametrize(
+    "seed", SEEDS[::2] + [1000 + random.randrange(10**6) for _ in range(EXTRA)]
+)
 def test_inspect_random_configuration(seed: int, qemu_info) -> None:
-    """The differential generator's configurations, played on QEMU, then inspected: the
+    """The differential generator's configurations (half its fixed seeds; MEMSLOT_QEMU_FUZZ=N
+    adds N random ones), played on QEMU, then inspected: the
     rebuilt configuration replays to what QEMU shows (plug order, holes left by unplugs and
     vhost devices hot-plugged among memory devices included)."""
     try:
