@@ -156,3 +156,16 @@ def test_advice_reads_codes_and_facts_never_the_message_text(monkeypatch) -> Non
     assert replay(cases[0]).events[1].error == "refused"
     after = [[(s.title, s.fixes, s.changes) for s in suggest(c)] for c in cases]
     assert after == before
+
+
+def test_larger_dimms_offers_the_most_dimms_that_plug_even_when_counts_are_not_monotonic() -> None:
+    """openEuler case (preset s05): 62 × 1G DIMMs and 4 vhost-net NICs at 64 regions. 56 DIMMs
+    of 1152M plug, although 52 to 55 DIMMs (1280M each, rounded to 128M) do not."""
+    from pathlib import Path
+
+    from tui.formats.toml import load
+
+    preset = Path(__file__).resolve().parents[2] / "presets"
+    cfg = load(preset / "s05-openeuler-dimms-with-vhost-net-nics.toml")
+    titles = [s.title for s in suggest(cfg)]
+    assert "Use 56 DIMMs of 1152M instead of 62" in titles

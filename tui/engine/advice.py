@@ -29,6 +29,8 @@ from .report import EventResult, Report
 from .units import GiB, MiB, align_up, format_size, human_size
 
 MAX_SUGGESTIONS = 8
+LINEAR_DIMM_COUNTS = 8
+"""DIMM counts tried one by one below the current count before bisecting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,7 +651,13 @@ def _larger_dimms(search: _Search, config: Config) -> Iterator[Candidate]:
         candidate = search.apply(config, change_for(count))
         return candidate is not None and search.run(candidate).ok
 
-    found = _highest(works, 1, len(dimms) - 1)
+    # Rounding each DIMM up to 128 MiB makes "it plugs" not quite monotonic in the count: try
+    # the few counts just below the current one first, then bisect the rest.
+    top = len(dimms) - 1
+    near = range(top, max(top - LINEAR_DIMM_COUNTS, 0), -1)
+    found = next((count for count in near if works(count)), None)
+    if found is None:
+        found = _highest(works, 1, top - LINEAR_DIMM_COUNTS)
     if found is None:
         return
     lo = found
