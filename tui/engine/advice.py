@@ -506,9 +506,11 @@ def _dynamic_off_all(config: Config) -> Iterator[Candidate]:
     if not ids:
         return
 
+    chosen = set(ids)
+
     def change(data: Data) -> None:
         for item in data["memory_devices"]:
-            if item["id"] in ids:
+            if item["id"] in chosen:
                 item["dynamic_memslots"] = False
 
     yield (
@@ -546,13 +548,12 @@ def _backend_name(catalog: Sequence[Any], device: Any, limit: int) -> str:
 
 def _move_vhost_first(config: Config, target: EventResult) -> Iterator[Candidate]:
     """Plug the vhost back-end before any memory device decides its memslots."""
+    deciding = {d.id for d in config.memory_devices if MEMORY_KINDS[d.kind].decides_memslots}
     first_memory = next(
         (
             i
             for i, e in enumerate(config.timeline)
-            if e.action in ("cold", "hotplug")
-            and e.device in {d.id for d in config.memory_devices}
-            and MEMORY_KINDS[config.device(e.device).kind].decides_memslots
+            if e.action in ("cold", "hotplug") and e.device in deciding
         ),
         None,
     )
@@ -630,6 +631,7 @@ def _larger_dimms(search: _Search, config: Config) -> Iterator[Candidate]:
         return
     total = sum(d.size for d in dimms)
     ids = [d.id for d in dimms]
+    all_ids = set(ids)
 
     def change_for(count: int) -> Change:
         size = align_up(-(-total // count), 128 * MiB)
@@ -639,10 +641,10 @@ def _larger_dimms(search: _Search, config: Config) -> Iterator[Candidate]:
             data["memory_devices"] = [
                 {**d, "size": size} if d["id"] in keep else d
                 for d in data["memory_devices"]
-                if d["id"] in keep or d["id"] not in ids
+                if d["id"] in keep or d["id"] not in all_ids
             ]
             data["timeline"] = [
-                e for e in data["timeline"] if e["device"] in keep or e["device"] not in ids
+                e for e in data["timeline"] if e["device"] in keep or e["device"] not in all_ids
             ]
 
         return change
@@ -770,10 +772,12 @@ def _timeline_changes(config: Config, fixed: Config) -> list[str]:
         lines.append("plug order: " + " → ".join(dict.fromkeys(new_order)))
     added = len(fixed.timeline) - len(config.timeline)
     if added > 0 and not set(new_plug) - set(old_plug):
+        before = {(e.action, e.device, e.requested_size) for e in config.timeline}
         extra = [
             e
             for e in fixed.timeline
-            if e.action in ("resize", "unplug") and e not in config.timeline
+            if e.action in ("resize", "unplug")
+            and (e.action, e.device, e.requested_size) not in before
         ]
         for event in extra:
             size = (
