@@ -79,6 +79,8 @@ class MemoryKind:
     unplug: Unplug
     libvirt_model: str | None
     """libvirt's <memory model=…>; None: libvirt has no memory device for it."""
+    info_type: str
+    """Its `type` in QMP's query-memory-devices (MemoryDeviceInfo): pc-dimm reports "dimm"."""
     backend_default: Literal["ram", "memfd", "file"]
     """The backend most users pair it with (persistent memory wants a file)."""
     catalog: tuple[CatalogEntry, ...]
@@ -108,6 +110,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="guest",
             libvirt_model="dimm",
+            info_type="dimm",
             backend_default="ram",
             catalog=(
                 CatalogEntry(
@@ -129,6 +132,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="refused",
             libvirt_model="nvdimm",
+            info_type="nvdimm",
             backend_default="file",
             catalog=(
                 CatalogEntry(
@@ -150,6 +154,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="refused",
             libvirt_model="virtio-pmem",
+            info_type="virtio-pmem",
             backend_default="file",
             catalog=(
                 CatalogEntry(
@@ -171,6 +176,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="guest",
             libvirt_model="virtio-mem",
+            info_type="virtio-mem",
             backend_default="ram",
             catalog=(
                 CatalogEntry(
@@ -198,6 +204,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=False,
             unplug="refused",
             libvirt_model=None,
+            info_type="hv-balloon",
             backend_default="ram",
             catalog=(
                 CatalogEntry(
