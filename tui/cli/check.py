@@ -61,7 +61,7 @@ def run_check(
     stream = out if out is not None else sys.stdout
     config = load(path)
     report = replay(config)
-    fixes, headroom, stopped = _advice(config, report, search=suggestions)
+    fixes, headroom, stopped = bounded_advice(config, report, search=suggestions)
     if as_json:
         document = check_document(
             config, report, fixes, headroom, source=str(path), stopped=stopped
@@ -80,7 +80,13 @@ def run_check(
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _advice(
+def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
+    """Suggestions and headroom (other verbs print them the way `check` does)."""
+    suggestions, headroom, _ = bounded_advice(config, report)
+    return suggestions, headroom
+
+
+def bounded_advice(
     config: Any, report: Any, *, search: bool = True
 ) -> tuple[tuple[Any, ...], Any, str | None]:
     """Suggestions (bounded: advice.Bounds), headroom, and why the search stopped early."""
