@@ -81,8 +81,6 @@ class MemoryKind:
     """libvirt's <memory model=…>; None: libvirt has no memory device for it."""
     info_type: str
     """Its `type` in QMP's query-memory-devices (MemoryDeviceInfo): pc-dimm reports "dimm"."""
-    backend_default: Literal["ram", "memfd", "file"]
-    """The backend most users pair it with (persistent memory wants a file)."""
     catalog: tuple[CatalogEntry, ...]
 
     @property
@@ -111,7 +109,6 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             unplug="guest",
             libvirt_model="dimm",
             info_type="dimm",
-            backend_default="ram",
             catalog=(
                 CatalogEntry(
                     "pc-dimm",
@@ -133,7 +130,6 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             unplug="refused",
             libvirt_model="nvdimm",
             info_type="nvdimm",
-            backend_default="file",
             catalog=(
                 CatalogEntry(
                     "nvdimm",
@@ -155,7 +151,6 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             unplug="refused",
             libvirt_model="virtio-pmem",
             info_type="virtio-pmem",
-            backend_default="file",
             catalog=(
                 CatalogEntry(
                     "virtio-pmem",
@@ -177,7 +172,6 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             unplug="guest",
             libvirt_model="virtio-mem",
             info_type="virtio-mem",
-            backend_default="ram",
             catalog=(
                 CatalogEntry(
                     "virtio-mem",
@@ -205,7 +199,6 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             unplug="refused",
             libvirt_model=None,
             info_type="hv-balloon",
-            backend_default="ram",
             catalog=(
                 CatalogEntry(
                     "hv-balloon",
