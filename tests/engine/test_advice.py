@@ -185,3 +185,12 @@ def test_larger_dimms_rules_out_by_arithmetic_the_counts_that_cannot_fit_the_spa
     result = advise(cfg)
     assert "Use 125 DIMMs of 2G instead of 250" in [s.title for s in result.suggestions]
     assert result.replays < 20
+
+
+def test_event_numbers_are_one_based_and_compact() -> None:
+    from tui.engine.report import event_numbers
+
+    assert event_numbers([1]) == "2"
+    assert event_numbers(range(256)) == "1–256"
+    assert event_numbers([0, 1, 4, 5, 6, 9]) == "1, 2, 5–7, 10"
+    assert event_numbers([]) == ""

@@ -321,13 +321,14 @@ def _shows_memslots(config: Any, result: Any) -> bool:
 
 def _render_suggestion(suggestion: Any) -> list[str]:
     """A fix: its title and the events it fixes, why, what else it changes, the memslots."""
-    fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
-    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    from tui.engine.report import event_numbers
+
+    fixes = event_numbers(suggestion.fixes)  # engine: 0-based
+    remaining = tuple(getattr(suggestion, "remaining", ()))
     head = f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else "")
     if remaining:
-        head += f" — partial: event {', '.join(remaining[:5])}"
-        head += " …" if len(remaining) > 5 else ""
-        head += " still fail" + ("s" if len(remaining) == 1 else "")
+        head += f" — partial: event {event_numbers(remaining)} still fail"
+        head += "s" if len(remaining) == 1 else ""
     lines = [head]
     if suggestion.detail:
         lines.append(f"    {suggestion.detail}")
