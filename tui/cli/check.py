@@ -69,7 +69,7 @@ def run_check(
         stream.write(json.dumps(document, indent=2) + "\n")
     else:
         text = render_check(config, report, fixes, headroom, source=str(path))
-        if stopped:
+        if stopped and stopped != "skipped":
             text = text.replace(
                 "\nResult: ",
                 f"\nSuggestions: the search stopped early ({stopped}); more fixes may exist.\n"
@@ -96,7 +96,7 @@ def bounded_advice(
         return (), None, None
     suggestions: tuple[Any, ...] = ()
     headroom = None
-    stopped = None
+    stopped = "skipped" if not search and not report.ok else None
     try:
         if search and not report.ok and hasattr(advice, "advise"):
             found = advice.advise(config, report)
