@@ -74,9 +74,9 @@ class Machine(_Frozen):
     memory_backend: Literal["ram", "memfd"] = "ram"
     """Boot RAM backend: "memfd" (`memory-backend-memfd,share=on` + `-machine memory-backend=`)
     is fd-backed, so vhost-user back-ends map it and count its sections; "ram" is private."""
-    cpu_vendor: Literal["amd", "intel"] = "amd"
-    """QEMU's default `qemu64` CPU reports an AMD vendor, which moves RAM above the 1 TiB
-    HyperTransport hole on large machines."""
+    cpu_vendor: Literal["amd", "intel"] = "intel"
+    """The vendor `qemu64` reports: the host's under KVM, AMD under TCG. AMD moves RAM above the
+    1 TiB HyperTransport hole on large machines. Default Intel: most KVM hosts (docs/rules.md)."""
     phys_bits: Annotated[StrictInt, Field(ge=32, le=64)] = 40
     qemu_version: str = LATEST_QEMU
     guest_plugs_memory: StrictBool = True

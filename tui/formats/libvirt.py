@@ -23,6 +23,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.devices import block_size as engine_block_size
+from tui.engine.host import CPU_VENDOR_IDS
 from tui.engine.units import MiB, format_size, qemu_hex
 
 if TYPE_CHECKING:
@@ -496,9 +497,10 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
         )
 
     cpu = ET.SubElement(domain, "cpu", mode="custom", match="exact", check="none")
-    ET.SubElement(cpu, "model", fallback="forbid").text = "qemu64"
-    if machine.cpu_vendor != "amd":
-        cpu.append(_comment("the model's CPU reports an Intel vendor (qemu64,vendor=GenuineIntel)"))
+    # vendor_id pins the vendor (qemu64,vendor=...): under KVM qemu64 would take the host's
+    ET.SubElement(
+        cpu, "model", fallback="forbid", vendor_id=CPU_VENDOR_IDS[machine.cpu_vendor]
+    ).text = "qemu64"
     ET.SubElement(cpu, "maxphysaddr", mode="emulate", bits=str(machine.phys_bits))
     numa = ET.SubElement(cpu, "numa")
     cell = ET.SubElement(numa, "cell", id="0", cpus="0")

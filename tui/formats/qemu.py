@@ -21,6 +21,7 @@ import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.host import CPU_VENDOR_IDS
 from tui.engine.units import format_size, parse_size
 
 if TYPE_CHECKING:
@@ -288,11 +289,12 @@ def _cpu_option(config: Config) -> list[str]:
     flags: list[str] = []
     if machine.phys_bits != DEFAULT_PHYS_BITS:
         flags.append(f"phys-bits={machine.phys_bits}")
-    if machine.cpu_vendor == "intel":
-        flags.append("vendor=GenuineIntel")
+    # Always pinned: under KVM qemu64 takes the host's vendor, under TCG AMD's, and the vendor
+    # decides whether RAM moves above the 1 TiB hole. Pinned, the line means the same anywhere.
+    flags.append(f"vendor={CPU_VENDOR_IDS[machine.cpu_vendor]}")
     if _balloon_ids(config):
         flags.append(HYPERV_CPU_FLAGS)
-    return ["-cpu", ",".join(["qemu64", *flags])] if flags else []
+    return ["-cpu", ",".join(["qemu64", *flags])]
 
 
 def command_line(
