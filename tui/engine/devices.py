@@ -262,6 +262,9 @@ def unplug_error(
     """unplug_request_check() and the buses that refuse unplug outright."""
     if isinstance(device, Nvdimm):
         return "nvdimm device hot unplug is not supported yet."
+    if isinstance(device, VirtioPmem | VirtioMem) and not rules.multi_memslot:
+        # ≤ 8.1 (virtio-mem unplug came with 8.2's virtio-md-pci): seen on QEMU 7.2
+        return "virtio based memory devices cannot be unplugged."
     if isinstance(device, VirtioPmem):
         return "this virtio based memory devices cannot be unplugged"
     if isinstance(device, HvBalloon):

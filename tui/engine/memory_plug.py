@@ -41,11 +41,12 @@ def plug_memory(
             or state.empty_balloons
         ):
             raise Refused("Only one balloon device is supported")
-    if isinstance(device, VirtioMem) and device.dynamic_memslots and not rules.multi_memslot:
-        raise Refused(f"Property '{qtype}.dynamic-memslots' not found")
+    # block-size is validated as it is set, before QEMU reaches the unknown property (7.2)
     prop = dev.property_error(device)
     if prop:
         raise Refused(prop)
+    if isinstance(device, VirtioMem) and device.dynamic_memslots and not rules.multi_memslot:
+        raise Refused(f"Property '{qtype}.dynamic-memslots' not found")
 
     # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
     slot = None

@@ -114,7 +114,8 @@ class VhostSnapshot(NamedTuple):
     used_private: int
     regions_shared: int
     regions_private: int
-    per_device: bool
+    free_wraps: bool
+    """8.2 … 10.0.2: a device's free count wraps as unsigned 32 bits when over its limit."""
 
 
 class Budget(_Frozen):
@@ -154,7 +155,7 @@ class Budget(_Frozen):
                     limit=limit,
                     used=used,
                     regions=state.regions_shared if shared else state.regions_private,
-                    free=device_free(limit, used, state.per_device),
+                    free=device_free(limit, used, state.free_wraps),
                 )
             )
         return tuple(lines)

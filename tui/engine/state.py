@@ -222,7 +222,7 @@ class MachineState:
                 self.vhost.used_by_class("private", regions),
                 regions["shared"],
                 regions["private"],
-                self.rules.per_device_vhost_count,
+                self.rules.vhost_free_wraps,
             ),
         )
 
@@ -232,7 +232,7 @@ class MachineState:
         before = self.regions()
         change()
         after = self.regions()
-        for cls in ("shared", "private"):
+        for cls in self.vhost.commit_order():
             if before[cls] != after[cls]:
                 self.vhost.commit(cls, after[cls])  # type: ignore[arg-type]
         if self.machine.kvm_enabled and self.kvm_used() > self.layout.kvm_max:

@@ -63,10 +63,10 @@ def memslots_limit(
     return INT_MAX, f"vhost-vdpa has no limit of its own (INT_MAX = {INT_MAX})", None
 
 
-def device_free(limit: int, used: int, per_device: bool) -> int:
-    """One device's free memslots as vhost_get_free_memslots() counts them: 10.1 gives 0 when
-    over the limit; before, `limit - used` is unsigned 32-bit and wraps."""
-    if per_device and used > limit:
+def device_free(limit: int, used: int, wraps: bool) -> int:
+    """One device's free memslots as QEMU counts them: 8.2 … 10.0.2 compute `limit - used` in
+    unsigned 32 bits (it wraps when the device is over its limit); ≤ 8.1 and 10.1 give 0."""
+    if not wraps and used > limit:
         return 0
     return (limit - used) & U32_MAX
 
@@ -118,9 +118,19 @@ class VhostState:
 
     def commit(self, cls: VhostClass, regions: int) -> None:
         """A device of class `cls` committed a changed region list (≤ 10.0.2 global write);
-        without a registered device of that class nobody commits."""
+        without a registered device of that class nobody commits. Before 8.2 there is one
+        global for every device (`used_memslots`), whatever its class."""
         if cls in self._min_limits():
-            self.globals[cls] = regions
+            if self.rules.multi_memslot:
+                self.globals[cls] = regions
+            else:
+                self.globals["shared"] = self.globals["private"] = regions
+
+    def commit_order(self) -> tuple[VhostClass, ...]:
+        """Classes in the order their devices' listeners commit: registration order, so the
+        class of the newest device writes last (it matters only for ≤ 8.1's single global)."""
+        last = {d.cls: i for i, d in enumerate(self.devices)}
+        return tuple(sorted(("shared", "private"), key=lambda c: last.get(c, -1)))
 
     def used_by_class(self, cls: VhostClass, regions: dict[VhostClass, int]) -> int:
         """The used count every device of a class is compared with (same for all of them):
@@ -145,23 +155,26 @@ class VhostState:
     def free(self, regions: dict[VhostClass, int]) -> tuple[int, str | None]:
         """vhost_get_free_memslots(), and the warning 10.1 prints once when over a limit.
 
-        Every device of a class is compared with the same used count, so the minimum over
-        devices is the minimum over classes of (smallest limit of the class − used)."""
+        The minimum over registered devices of each device's own free count. Not the smallest
+        limit minus the used count: in 8.2 … 10.0.2 a device over its limit wraps to a huge
+        free count, so another device of the class with a larger limit decides."""
         free = U32_MAX
         warning = None
-        for cls, limit in self._min_limits().items():
-            used = self.used_by_class(cls, regions)
+        wraps = self.rules.vhost_free_wraps
+        used = {cls: self.used_by_class(cls, regions) for cls in self._min_limits()}
+        for device in self.devices:
+            count = used[device.cls]
             if (
                 self.rules.per_device_vhost_count
-                and used > limit
+                and count > device.limit
                 and not self.warned
                 and warning is None
             ):
                 warning = (
-                    f"used ({used}) vhost backend memory slots exceed the device "
-                    f"limit ({self._first_over(cls, used)})."
+                    f"used ({count}) vhost backend memory slots exceed the device "
+                    f"limit ({self._first_over(device.cls, count)})."
                 )
-            free = min(free, device_free(limit, used, self.rules.per_device_vhost_count))
+            free = min(free, device_free(device.limit, count, wraps))
         return free, warning
 
     def _first_over(self, cls: VhostClass, used: int) -> int:

@@ -135,6 +135,8 @@ class VerifyResult:
     report: Report | None = None
     """The engine's replay that was compared (for this host and QEMU, unverifiable devices
     removed)."""
+    engine_config: Config | None = None
+    """The configuration `report` replays (recorded observations keep it)."""
 
     @property
     def mismatches(self) -> list[VerifyRow]:
@@ -700,6 +702,7 @@ def verify(
     report = replay(engine_config)
 
     result.report = report
+    result.engine_config = engine_config
     qemu_rows = _run(run_config, info, chosen, timeout, say, result, cancel)
     _fill_rows(result, config, run_config, report, kept, qemu_rows, reasons)
     result.seconds = time.monotonic() - started
