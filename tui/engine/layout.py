@@ -133,8 +133,6 @@ def layout(machine: Machine) -> Layout:
             f"Address space limit {qemu_hex(max_phys)} < {qemu_hex(max_used)} "
             f"phys-bits too low ({machine.phys_bits})"
         )
-    if error is None and machine.kvm_enabled and max(cold.kvm_slots, hot.kvm_slots) > kvm_max:
-        error = "kvm_alloc_slot: no free slot available"
     return Layout(
         ram=ram,
         below_4g=below,

@@ -68,14 +68,21 @@ def replay(config: Config) -> Report:
 
     # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
     # boot memory, every -device in command-line order, the first reset, then the monitor.
+    # When boot memory alone needs more KVM slots than the host has, QEMU still realizes every
+    # -device first (a failing one reports its own error), then aborts in kvm_alloc_slot.
     stop: _Stop | None = _Stop(lay.startup_error, "start-up") if lay.startup_error else None
+    boot_abort = state.machine.kvm_enabled and (
+        max(lay.cold.kvm_slots, lay.hot.kvm_slots) > lay.kvm_max
+    )
     boot_budget = None
     if stop is None:
         stop = _play(state, netdevs, "cold", results)
-    if stop is None:
+    if stop is None and not boot_abort:
         stop = _map(state, lambda: _set_boot(state, lay.cold, map_consumers=False), "start-up")
     if stop is None:
         stop = _play(state, devices, "cold", results)
+    if stop is None and boot_abort:
+        stop = _Stop(KVM_ABORT, "start-up")
     if stop is None:
         stop = _map(state, lambda: _first_reset(state), "the first reset")
         boot_budget = state.budget()
