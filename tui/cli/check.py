@@ -36,21 +36,32 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"print a {JSON_SCHEMA} JSON document (see docs/schema.md)",
     )
+    parser.add_argument(
+        "--host",
+        action="store_true",
+        help="replay with this machine's facts (see the host verb); the changes go to stderr",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point from the verb registry."""
-    return guard(lambda: run_check(args.file, as_json=args.json))
+    return guard(lambda: run_check(args.file, as_json=args.json, host=args.host))
 
 
-def run_check(path: Path, *, as_json: bool = False, out: TextIO | None = None) -> int:
+def run_check(
+    path: Path, *, as_json: bool = False, out: TextIO | None = None, host: bool = False
+) -> int:
     """`check FILE`: load, replay, print; exit 0 when every event succeeds, 1 otherwise."""
     from tui.engine import replay
     from tui.formats.toml import load
 
     stream = out if out is not None else sys.stdout
     config = load(path)
+    if host:
+        from tui.cli.host import with_this_host
+
+        config = with_this_host(config, str(path))
     report = replay(config)
     suggestions, headroom = _advice(config, report)
     if as_json:

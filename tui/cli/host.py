@@ -66,6 +66,22 @@ def host_document(facts: Any) -> dict[str, Any]:
     }
 
 
+def with_this_host(config: Any, source: str) -> Any:
+    """`check --host`: `config` with this machine's facts; each change is said on stderr."""
+    from tui.engine.host import apply_host
+    from tui.qemu.host import read_host
+
+    new, changes = apply_host(config, read_host())
+    for change in changes:
+        print(
+            f"{source}: {change.where}: {change.old} → {change.new} (this host: {change.why})",
+            file=sys.stderr,
+        )
+    if not changes:
+        print(f"{source}: already states this host's facts", file=sys.stderr)
+    return new
+
+
 def _shown(name: str, value: object) -> str:
     from tui.engine.units import format_size
 
