@@ -643,6 +643,38 @@ class MemslotApp(App[int]):
             text = f"verification failed: {type(exc).__name__}: {exc}"
         self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
 
+    # ------------------------------------------------------------------ host facts
+
+    def action_use_host(self) -> None:
+        """Put this machine's facts into the configuration as one undoable edit (read in a
+        thread: it runs `qemu-system-x86_64 --version`)."""
+        self.set_status("reading this host's facts…")
+        self._read_host()
+
+    @work(thread=True, exclusive=True, group="host", description="read this host's facts")
+    def _read_host(self) -> None:
+        try:
+            facts = integrations.host().read_host()
+        except Exception as exc:
+            self.call_from_thread(
+                self.set_status, f"✗ this host's facts: {type(exc).__name__}: {exc}", True
+            )
+            return
+        self.call_from_thread(self._use_host, facts)
+
+    def _use_host(self, facts: Any) -> None:
+        from tui.engine.host import apply_host
+
+        new, changes = apply_host(self.config, facts)
+        if not changes:
+            self.set_status("✓ the configuration already states this host's facts")
+            return
+        text = ", ".join(
+            f"{change.where.removeprefix('machine.')} {change.old} → {change.new}"
+            for change in changes
+        )
+        self.commit(new, f"this host's facts: {text}")
+
     # ------------------------------------------------------------------ help, quit, palette
 
     def action_help(self) -> None:
@@ -729,6 +761,11 @@ class MemslotApp(App[int]):
             "Apply highlighted fix",
             "Replace the config with the verified fix",
             self.query_one(SuggestionsPanel).action_apply,
+        )
+        yield SystemCommand(
+            "Use this host's facts",
+            "KVM memslots, THP size, CPU vendor, QEMU version, vhost regions (one undoable edit)",
+            self.action_use_host,
         )
         yield SystemCommand("Undo", "ctrl+z", self.action_undo)
         yield SystemCommand("Redo", "ctrl+y", self.action_redo)

@@ -1,0 +1,63 @@
+"""The app's "Use this host's facts": one undoable edit that says which fields change."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from tests.app.conftest import SIZE, base_config, flat, settle, shown
+from tui.app.app import make_app
+from tui.engine.host import Fact, HostFacts
+from tui.engine.units import MiB
+
+
+def _fake_host(vendor: str = "amd", kvm: int | None = 509) -> SimpleNamespace:
+    facts = HostFacts(
+        kvm_memslots=Fact(kvm, "test", "" if kvm else "no /dev/kvm"),
+        vhost_max_mem_regions=Fact(None, "test", "module not loaded"),
+        thp_size=Fact(2 * MiB, "test"),
+        cpu_vendor=Fact(vendor, "test"),
+        cpu_vendor_id=Fact("AuthenticAMD" if vendor == "amd" else "GenuineIntel", "test"),
+        phys_bits=Fact(48, "test"),
+        qemu_version=Fact("10.0.2", "test"),
+    )
+    return SimpleNamespace(read_host=lambda: facts)
+
+
+async def test_use_this_hosts_facts_from_the_palette_then_undo(monkeypatch) -> None:
+    from tui.app import integrations
+
+    monkeypatch.setattr(integrations, "host", lambda: _fake_host())
+    start = base_config()
+    app = make_app(start)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"this host's facts")
+        await settle(pilot)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        machine = app.config.machine
+        assert (machine.kvm_memslots, machine.cpu_vendor, machine.qemu_version) == (
+            509,
+            "amd",
+            "10.0.2",
+        )
+        status = flat(shown(app, app.query_one("#status")))
+        assert "kvm_memslots 32764 → 509" in status and "cpu_vendor intel → amd" in status
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert app.config == start
+
+
+async def test_nothing_to_change_is_said(monkeypatch) -> None:
+    from tui.app import integrations
+
+    monkeypatch.setattr(integrations, "host", lambda: _fake_host(vendor="intel", kvm=None))
+    start = base_config(machine={"ram": "4G", "qemu_version": "10.0.2"})
+    app = make_app(start)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_use_host()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert app.config == start
+        assert "already states this host's facts" in flat(shown(app, app.query_one("#status")))
