@@ -12,7 +12,10 @@ from pathlib import Path
 from tui.qemu.host import read_cpu, read_host, read_kvm_memslots, read_thp_size
 
 ROOT = Path(__file__).resolve().parents[2]
-AMD = "processor\t: 0\nvendor_id\t: AuthenticAMD\naddress sizes\t: 48 bits physical, 48 bits virtual"
+AMD = (
+    "processor\t: 0\nvendor_id\t: AuthenticAMD\n"
+    "address sizes\t: 48 bits physical, 48 bits virtual\n"
+)
 INTEL = "vendor_id\t: GenuineIntel\naddress sizes\t: 46 bits physical, 57 bits virtual\n"
 
 
