@@ -33,6 +33,21 @@ class Decision:
     steps: tuple[Step, ...]
 
 
+BACKEND_TYPES: dict[str, str] = {
+    "ram": "memory-backend-ram",
+    "memfd": "memory-backend-memfd",
+    "file": "memory-backend-file",
+}
+"""QOM type of each memory backend kind (`-object <type>,id=mem-X,...`)."""
+
+
+def backend_error(device: MemoryDevice) -> str | None:
+    """The memory backend's own refusal, raised while `-object` / object-add sets `size`."""
+    if getattr(device, "size", None) == 0:
+        return f"property 'size' of {BACKEND_TYPES[device.backend]} doesn't take value '0'"
+    return None
+
+
 def qemu_type(device: MemoryDevice) -> str:
     """QEMU's device type name, as `-device` takes it."""
     return {

@@ -31,6 +31,9 @@ def plug_memory(
     machine = state.machine
     thp = machine.host_thp_size
     qtype = dev.qemu_type(device)
+    backend = dev.backend_error(device)
+    if backend:  # the backend object fails before the device exists
+        raise Refused(backend)
     if isinstance(device, HvBalloon):
         if not rules.has_hv_balloon:
             raise Refused("'hv-balloon' is not a valid device model name")

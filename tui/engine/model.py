@@ -25,17 +25,23 @@ from pydantic import (
     model_validator,
 )
 
-from .units import U32_MAX, U64_MAX, GiB, KiB, MiB, format_size, parse_size
+from .units import U32_MAX, U64_MAX, GiB, KiB, MiB, format_size, parse_mib_size, parse_size
 
 Size = Annotated[int, BeforeValidator(parse_size), PlainSerializer(format_size, when_used="json")]
 """Bytes; written as "64G" / "0x40000000" / 4096 in TOML, stored as an int."""
+
+RamSize = Annotated[
+    int, BeforeValidator(parse_mib_size), PlainSerializer(format_size, when_used="json")
+]
+"""`-m size=`: like Size, but a string without a unit is MiB, as QEMU reads `-m 4096`."""
 
 Count = Annotated[StrictInt, Field(ge=0, le=U32_MAX)]
 """A memslot or region count: QEMU keeps these in `unsigned int`."""
 
 INT_MAX = (1 << 31) - 1
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+# fullmatch and ASCII only: `$` would accept a trailing newline and `\d` any Unicode digit.
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*", re.ASCII)
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", re.ASCII)
 
 SCHEMA_VERSION = 1
 LATEST_QEMU = "10.1"
@@ -46,7 +52,7 @@ class _Frozen(BaseModel):
 
 
 def _check_id(value: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise ValueError(
             f"id {value!r} is not a valid QEMU id (a letter, then letters, digits, '-', '.', '_')"
         )
@@ -67,7 +73,8 @@ class Machine(_Frozen):
     kvm_memslots: Count = 32764
     """KVM_CAP_NR_MEMSLOTS of the host: 32764 on x86 since Linux 5.15-era, 509 on old kernels.
     0 means the kernel did not answer, and QEMU then assumes 32."""
-    ram: Size = 4 * GiB
+    ram: RamSize = 4 * GiB
+    """`-m size=`: a string without a unit is MiB, as in QEMU (`ram = \"4096\"` is 4G)."""
     maxmem: Size | None = None
     slots: Count = 0
     nvdimm: StrictBool = False
@@ -92,7 +99,7 @@ class Machine(_Frozen):
     @field_validator("qemu_version")
     @classmethod
     def _version(cls, value: str) -> str:
-        match = _VERSION.match(value)
+        match = _VERSION.fullmatch(value)
         if not match:
             raise ValueError(f"qemu_version {value!r} is not like '10.1' or '9.2.3'")
         if (int(match.group(1)), int(match.group(2))) < (6, 0):
@@ -106,18 +113,10 @@ class Machine(_Frozen):
             raise ValueError("ram must be larger than 0")
         return value
 
-    @model_validator(mode="after")
-    def _maxmem(self) -> Machine:
-        if self.maxmem is not None and self.maxmem < self.ram:
-            raise ValueError(
-                f"maxmem ({format_size(self.maxmem)}) is smaller than ram ({format_size(self.ram)})"
-            )
-        return self
-
     @property
     def version_tuple(self) -> tuple[int, int, int]:
         """(major, minor, micro) for comparisons."""
-        match = _VERSION.match(self.qemu_version)
+        match = _VERSION.fullmatch(self.qemu_version)
         assert match is not None
         return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 

@@ -21,6 +21,7 @@ import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.devices import BACKEND_TYPES
 from tui.engine.host import CPU_VENDOR_IDS
 from tui.engine.units import format_size, parse_size
 
@@ -41,11 +42,7 @@ BIG_BOOT_RAM = 8 << 30
 """From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
 _PCI_KINDS = {"virtio-pmem", "virtio-mem"}
-_BACKEND_TYPES = {
-    "ram": "memory-backend-ram",
-    "memfd": "memory-backend-memfd",
-    "file": "memory-backend-file",
-}
+_BACKEND_TYPES = BACKEND_TYPES
 _MEMORY_DRIVERS = {
     "pc-dimm": "pc-dimm",
     "nvdimm": "nvdimm",
