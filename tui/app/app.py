@@ -26,7 +26,8 @@ from textual.widgets import Footer, Header, Static
 from textual.widgets._help_panel import HelpPanel
 
 from tui.engine import replay
-from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
+from tui.engine.kinds import CONSUMER_KINDS
+from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
 
 from . import edits, integrations, view
@@ -331,8 +332,7 @@ class MemslotApp(App[int]):
                     default if isinstance(default, bool | str | None) else str(default)
                 )
         if item.group == "consumer":
-            kvm, kernel, user = CONSUMER_DEFAULTS[item.kind]
-            values |= {"kvm_slots": kvm, "vhost_kernel_regions": kernel, "vhost_user_regions": user}
+            values |= dict(CONSUMER_KINDS[item.kind].catalog[0].defaults)
         return values
 
     @on(FormRequested)

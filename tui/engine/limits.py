@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .report import Bytes, Count, Step, lazy
+from .report import Bytes, Count, RawStep, lazy
 from .units import U32_MAX
 
 SOFT_LIMIT = 256  # MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT
@@ -49,9 +49,9 @@ def _double_to_uint(value: float) -> int:
     return int(value) & UINT_MAX
 
 
-def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
+def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[RawStep, ...]]:
     """The limit handed to decide_memslots(), and the derivation behind it."""
-    steps: list[Step] = []
+    steps: list[RawStep] = []
     vmax = inputs.vhost_max
     vfree = inputs.vhost_free
     vhost_text = "no vhost device (UINT_MAX)" if vmax == UINT_MAX else f"vhost max {vmax}"

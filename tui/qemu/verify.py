@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tui.engine import replay
+from tui.engine.kinds import is_netdev
 from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 from tui.formats import qemu as qemu_format
@@ -786,7 +787,7 @@ def _run(
 
 
 def _is_netdev(device: Any) -> bool:
-    return device.kind in ("vhost-user", "vhost-kernel", "vhost-vdpa") and device.is_netdev
+    return device.kind in ("vhost-user", "vhost-kernel", "vhost-vdpa") and is_netdev(device)
 
 
 def _reached_before(config: Config, cold: list[int], failed_at: int) -> list[int]:
