@@ -194,4 +194,38 @@ CASES: dict[str, dict[str, Any]] = {
             "timeline": _events("cold:fs0", "hotplug:vm0", "unplug:vm0", "hotplug:vm0"),
         },
     },
+    # issue 11 item 3: QEMU's own answers where a schema error used to stand
+    "startup-maxmem-below-ram": {
+        "config": {
+            "machine": {"ram": "4G", "maxmem": "2G"},
+            "memory_devices": [_dimm("d0")],
+            "timeline": _events("hotplug:d0"),
+        },
+    },
+    "startup-maxmem-below-ram-with-slots": {
+        "config": {
+            "machine": {"ram": "4G", "maxmem": "3G", "slots": 2},
+            "memory_devices": [_dimm("d0")],
+            "timeline": _events("cold:d0"),
+        },
+    },
+    "size-zero-backends": {
+        "config": {
+            "machine": {"ram": "1G", "slots": 2, "maxmem": "4G"},
+            "memory_devices": [
+                _dimm("d0", "0"),
+                _svmem("vm0", "0", **MEMFD),
+                {"kind": "virtio-pmem", "id": "pm0", "size": "0", "backend": "file"},
+                _dimm("d1"),
+            ],
+            "timeline": _events("hotplug:d0", "hotplug:vm0", "hotplug:pm0", "hotplug:d1"),
+        },
+    },
+    "size-zero-cold-dimm": {
+        "config": {
+            "machine": {"ram": "1G", "slots": 2, "maxmem": "4G"},
+            "memory_devices": [_dimm("d0"), _dimm("d1", "0")],
+            "timeline": _events("cold:d0", "cold:d1"),
+        },
+    },
 }

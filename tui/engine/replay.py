@@ -32,7 +32,7 @@ from .refusals import hint as hint_for
 from .report import Counters, EventResult, Report, step
 from .state import KVM_ABORT, Abort, MachineState, Outcome, Refused, guest_plug, is_plugged
 from .units import human_size
-from .versions import rules_for
+from .versions import Rules, rules_for
 from .vhost import VhostState
 from .vhost_init import VHOST_USER_NET_HANG, plug_vhost, teardown
 
@@ -63,6 +63,8 @@ def replay(config: Config) -> Report:
     stop: _Stop | None = None
     if lay.startup_refusal is not None:
         stop = _Stop(lay.startup_refusal.text(rules), "start-up", lay.startup_refusal)
+    if stop is None:
+        stop = _cold_backends(config, devices, rules)
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
     boot_abort = state.machine.kvm_enabled and boot_slots > lay.kvm_max
     boot_counters = None
@@ -108,6 +110,18 @@ class _Stop:
     error: str
     where: str
     refusal: Refusal | None = None
+
+
+def _cold_backends(config: Config, devices: list[tuple[int, Event]], rules: Rules) -> _Stop | None:
+    """`-object memory-backend-*` are created before the machine and every -device: a backend
+    that refuses its properties (size 0) ends QEMU at start-up, before any device."""
+    for _index, event in devices:
+        device = config.device(event.device)
+        if isinstance(device, dev.MemoryDevice):
+            found = dev.backend_error(device)
+            if found is not None:
+                return _Stop(found.text(rules), "start-up", found)
+    return None
 
 
 def _play(
