@@ -724,14 +724,19 @@ def test_engine_matches_qemu(name: str, qemu_info) -> None:
     table = format_table(result)
     assert result.error is None, table
     start, events = _summary(result)
-    assert _matches(case.get("startup", "ok"), start or "?"), table
-    assert len(events) == len(case["qemu"]), table
-    for index, (want, got) in enumerate(zip(case["qemu"], events, strict=True), start=1):
-        assert _matches(want, got), f"event {index}: QEMU said {got!r}, case pins {want!r}\n{table}"
-    rows = [row for row in result.rows if row.index >= 0]
-    for number, prefix in case.get("warnings", {}).items():
-        qemu = rows[number - 1].qemu
-        assert qemu is not None and any(w.startswith(prefix) for w in qemu.warnings), table
+    # The pins are QEMU 8.2-10.0's answers; another QEMU (7.2, 10.1+) is still compared with
+    # the engine event by event (its own answers are recorded in tests/qemu/observed/).
+    if result.report is not None and result.report.rules == "8.2-10.0":
+        assert _matches(case.get("startup", "ok"), start or "?"), table
+        assert len(events) == len(case["qemu"]), table
+        for index, (want, got) in enumerate(zip(case["qemu"], events, strict=True), start=1):
+            assert _matches(want, got), (
+                f"event {index}: QEMU said {got!r}, pinned {want!r}\n{table}"
+            )
+        rows = [row for row in result.rows if row.index >= 0]
+        for number, prefix in case.get("warnings", {}).items():
+            qemu = rows[number - 1].qemu
+            assert qemu is not None and any(w.startswith(prefix) for w in qemu.warnings), table
     assert not result.mismatches, f"engine != QEMU (write it to docs/engine-requests.md)\n{table}"
 
 
@@ -747,7 +752,8 @@ def test_same_under_tcg(name: str, qemu_info) -> None:
     assert result.error is None and result.accel == "tcg"
     assert not result.mismatches, format_table(result)
     _start, events = _summary(result)
-    assert all(_matches(w, g) for w, g in zip(CASES[name]["qemu"], events, strict=True))
+    if result.report is not None and result.report.rules == "8.2-10.0":  # the pinned answers
+        assert all(_matches(w, g) for w, g in zip(CASES[name]["qemu"], events, strict=True))
 
 
 def test_unverifiable_devices_are_listed(qemu_info) -> None:
