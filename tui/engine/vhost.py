@@ -8,6 +8,7 @@ committed last and zeroed on teardown; 10.0.3/10.1 count per device. Both are mo
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -106,6 +107,7 @@ class VhostState:
     warned: bool = False
     _snapshot: tuple[tuple[str, str, str, int], ...] | None = None
     _limits: dict[VhostClass, int] | None = None
+    _sorted: dict[VhostClass, list[int]] | None = None
     ids: set[str] = field(default_factory=set)
     kinds: dict[str, int] = field(default_factory=dict)
     """How many registered devices of each kind (vhost-vdpa disables RAM discard)."""
@@ -124,6 +126,8 @@ class VhostState:
             self._snapshot = (*self._snapshot, entry)
         if self._limits is not None:
             self._limits[device.cls] = min(self._limits.get(device.cls, U32_MAX), device.limit)
+        if self._sorted is not None:
+            insort(self._sorted.setdefault(device.cls, []), device.limit)
 
     def unregister(self, device: Registered) -> None:
         """vhost_dev_cleanup(): unregistering the listener deletes all its regions, and the
@@ -132,7 +136,7 @@ class VhostState:
         self.ids.discard(device.id)
         self.kinds[device.kind] -= 1
         self.globals[device.cls] = 0
-        self._snapshot = self._limits = None
+        self._snapshot = self._limits = self._sorted = None
 
     def commit(self, cls: VhostClass, regions: int) -> None:
         """A device of class `cls` committed a changed region list (≤ 10.0.2 global write);
@@ -147,8 +151,9 @@ class VhostState:
     def commit_order(self) -> tuple[VhostClass, ...]:
         """Classes in the order their devices' listeners commit: registration order, so the
         class of the newest device writes last (it matters only for ≤ 8.1's single global)."""
-        last = {d.cls: i for i, d in enumerate(self.devices)}
-        return tuple(sorted(("shared", "private"), key=lambda c: last.get(c, -1)))
+        if self.rules.multi_memslot or not self.devices or self.devices[-1].cls == "private":
+            return ("shared", "private")
+        return ("private", "shared")
 
     def used_by_class(self, cls: VhostClass, regions: dict[VhostClass, int]) -> int:
         """The used count every device of a class is compared with (same for all of them):
@@ -179,21 +184,36 @@ class VhostState:
         free = U32_MAX
         warning = None
         wraps = self.rules.vhost_free_wraps
-        used = {cls: self.used_by_class(cls, regions) for cls in self._min_limits()}
-        for device in self.devices:
-            count = used[device.cls]
+        for cls, limits in self._sorted_limits().items():
+            used = self.used_by_class(cls, regions)
             if (
                 self.rules.per_device_vhost_count
-                and count > device.limit
+                and used > limits[0]
                 and not self.warned
                 and warning is None
             ):
                 warning = (
-                    f"used ({count}) vhost backend memory slots exceed the device "
-                    f"limit ({self._first_over(device.cls, count)})."
+                    f"used ({used}) vhost backend memory slots exceed the device "
+                    f"limit ({self._first_over(cls, used)})."
                 )
-            free = min(free, device_free(device.limit, count, wraps))
+            if wraps:
+                # min over devices of (limit - used) mod 2^32: the smallest limit ≥ used wins;
+                # only when every device is over its limit does a wrapped value remain
+                at = bisect_left(limits, used)
+                value = limits[at] - used if at < len(limits) else (limits[0] - used) & U32_MAX
+            else:
+                value = device_free(limits[0], used, False)
+            free = min(free, value)
         return free, warning
+
+    def _sorted_limits(self) -> dict[VhostClass, list[int]]:
+        """Each class's device limits, sorted (cached until a device registers or leaves)."""
+        if self._sorted is None:
+            limits: dict[VhostClass, list[int]] = {}
+            for device in self.devices:
+                limits.setdefault(device.cls, []).append(device.limit)
+            self._sorted = {cls: sorted(values) for cls, values in limits.items()}
+        return self._sorted
 
     def _first_over(self, cls: VhostClass, used: int) -> int:
         """The limit QEMU names: the first registered device of the class that is exceeded."""
