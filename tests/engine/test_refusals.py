@@ -255,6 +255,12 @@ CASES: list[tuple[Code, Facts, str | dict[str, str]]] = [
             "(6) and reserved (3) memory slots for memory devices.",
         },
     ),
+    (
+        Code.VHOST_USER_SLOTS_DECREASED,
+        Facts(limit=509, required=32),
+        "The backend specified a max ram slots limit of 32, when the prior validated limit was "
+        "509. This limit should never decrease.",
+    ),
     (Code.VHOST_NET_INIT_FAILED, Facts(), "vhost-net requested but could not be initialized"),
 ]
 

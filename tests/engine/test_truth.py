@@ -198,3 +198,93 @@ def test_a_saved_file_states_its_host_assumptions() -> None:
     for name in ASSUMED_MACHINE_FIELDS:
         assert f"\n{name} = " in text, name
     assert loads(text) == Config()
+
+
+# ---------------------------------------------------------------- vhost-user back-end restart
+
+
+def _restart_case(version: str, slots: int, timeline: list[tuple[str, ...]]) -> Config:
+    from tui.engine.model import Event
+
+    data = {
+        "machine": {
+            "ram": "1G",
+            "slots": 8,
+            "maxmem": "9G",
+            "memory_backend": "memfd",
+            "qemu_version": version,
+        },
+        "memory_devices": [dimm(f"d{i}", 1 * GiB, **MEMFD) for i in range(6)],
+        "vhost_devices": [_vu("blk0", slots, "blk")],
+        "timeline": [
+            Event(action=e[0], device=e[1], max_mem_slots=int(e[2]))
+            if len(e) > 2
+            else Event(action=e[0], device=e[1])
+            for e in timeline
+        ],
+    }
+    return Config.model_validate(data)
+
+
+def test_a_disconnected_back_end_limits_nothing_and_may_not_shrink() -> None:
+    """vhost-user-blk (limit 3) is torn down while its back-end is gone: DIMMs plug past its
+    limit; a restarted back-end offering fewer slots than validated before is refused (stderr
+    only) and the device stays disconnected."""
+    report = replay(
+        _restart_case(
+            "10.0.2",
+            3,
+            [
+                ("hotplug", "blk0"),
+                ("hotplug", "d0"),
+                ("hotplug", "d1"),
+                ("disconnect", "blk0"),
+                ("hotplug", "d2"),
+                ("reconnect", "blk0", "2"),
+                ("hotplug", "d3"),
+            ],
+        )
+    )
+    oks = [e.ok for e in report.events]
+    assert oks == [True, True, False, True, True, False, True]
+    assert report.events[5].error == (
+        "The backend specified a max ram slots limit of 2, when the prior validated limit was 3. "
+        "This limit should never decrease."
+    )
+    assert report.events[5].refusal is not None
+    assert any("stays disconnected" in w for w in report.events[5].warnings)
+
+
+def test_reconnect_reruns_the_init_checks() -> None:
+    """Back with the same limit 3 while 5 DIMM regions are in use: refused, stays down; an
+    upgraded back-end (64) is accepted and limits again."""
+    base = [
+        ("hotplug", "blk0"),
+        ("disconnect", "blk0"),
+        ("hotplug", "d0"),
+        ("hotplug", "d1"),
+        ("hotplug", "d2"),
+    ]
+    same = replay(_restart_case("10.1", 3, [*base, ("reconnect", "blk0")]))
+    assert same.events[-1].error == (
+        "vhost backend memory slots limit (3) is less than current number of used (5) and "
+        "reserved (0) memory slots for memory devices."
+    )
+    upgraded = replay(
+        _restart_case("10.1", 3, [*base, ("reconnect", "blk0", "64"), ("hotplug", "d3")])
+    )
+    assert [e.ok for e in upgraded.events[-2:]] == [True, True]
+    assert [line.limit for line in upgraded.events[-1].budget.vhost] == [64]
+
+
+@pytest.mark.parametrize(
+    ("events", "field"),
+    [
+        ([("reconnect", "blk0")], "timeline[0].device"),
+        ([("hotplug", "blk0"), ("reconnect", "blk0")], "is not disconnected"),
+        ([("hotplug", "d0"), ("disconnect", "d0")], "only vhost-user back-ends"),
+    ],
+)
+def test_restart_events_are_checked(events: list[tuple[str, ...]], field: str) -> None:
+    with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        _restart_case("10.1", 3, events)

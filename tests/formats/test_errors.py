@@ -135,7 +135,8 @@ CASES = [
         "bad-action",
         DIMM.format(id="d0", size="1G") + '[[timeline]]\naction = "plug"\ndevice = "d0"\n',
         "timeline[0].action",
-        "'plug' is not allowed (expected 'cold', 'hotplug', 'unplug' or 'resize')",
+        "'plug' is not allowed (expected 'cold', 'hotplug', 'unplug', 'resize', 'disconnect' "
+        "or 'reconnect')",
     ),
     ("bad-machine-type", '[machine]\ntype = "virt"\n', "machine.type", "'virt' is not allowed"),
     (

@@ -295,16 +295,20 @@ class Consumer(_Frozen):
 
 # --------------------------------------------------------------------------- timeline
 
-Action = Literal["cold", "hotplug", "unplug", "resize"]
+Action = Literal["cold", "hotplug", "unplug", "resize", "disconnect", "reconnect"]
 
 
 class Event(_Frozen):
     """One step: `cold` = on the command line; `hotplug`/`unplug` = device_add/device_del (or
-    netdev_add/netdev_del); `resize` = qom-set of virtio-mem's requested-size."""
+    netdev_add/netdev_del); `resize` = qom-set of virtio-mem's requested-size; `disconnect` /
+    `reconnect` = a vhost-user back-end restarting (e.g. a virtiofsd or DPDK upgrade), which
+    may come back with another memslot limit (`max_mem_slots`)."""
 
     action: Action
     device: DeviceId
     requested_size: Size | None = None
+    max_mem_slots: Annotated[StrictInt, Field(ge=0, le=U64_MAX)] | None = None
+    """reconnect: what the restarted back-end answers to GET_MAX_MEM_SLOTS (None: as before)."""
 
     @model_validator(mode="after")
     def _resize(self) -> Event:
@@ -312,6 +316,8 @@ class Event(_Frozen):
             raise ValueError("requested_size: a resize event needs the new requested_size")
         if self.action != "resize" and self.requested_size is not None:
             raise ValueError("requested_size: only a resize event takes requested_size")
+        if self.action != "reconnect" and self.max_mem_slots is not None:
+            raise ValueError("max_mem_slots: only a reconnect event takes max_mem_slots")
         return self
 
 
@@ -383,6 +389,7 @@ class Config(_Frozen):
         # Statically a device is plugged for sure ("yes"), never ("no"), or "maybe" after an
         # unplug that QEMU may refuse at run time; only sure mistakes are input errors.
         plugged: dict[str, str] = {}
+        disconnected: set[str] = set()
         seen_hot = False
         for index, event in enumerate(self.timeline):
             where = f"timeline[{index}]"
@@ -411,6 +418,24 @@ class Config(_Frozen):
                     raise ValueError(f"{where}.action: only virtio-mem devices can be resized")
                 if state == "no":
                     raise ValueError(f"{where}.device: {event.device!r} is not plugged")
+            else:  # a vhost-user back-end restarts: disconnect, later reconnect
+                if not isinstance(device, VhostUser):
+                    raise ValueError(
+                        f"{where}.action: only vhost-user back-ends disconnect and reconnect"
+                    )
+                if state == "no":
+                    raise ValueError(f"{where}.device: {event.device!r} is not plugged")
+                down = event.device in disconnected
+                if event.action == "disconnect" and down:
+                    raise ValueError(f"{where}.device: {event.device!r} is already disconnected")
+                if event.action == "reconnect" and not down:
+                    raise ValueError(f"{where}.device: {event.device!r} is not disconnected")
+                if down:
+                    disconnected.discard(event.device)
+                else:
+                    disconnected.add(event.device)
+            if event.action in ("cold", "hotplug", "unplug"):
+                disconnected.discard(event.device)
         return self
 
     def device(self, device_id: str) -> AnyDevice:

@@ -81,6 +81,8 @@ class Code(enum.Enum):
     VDPA_DISCARD = "vdpa-discard"
     VHOST_AFTER_AUTO_DECISION = "vhost-after-auto-decision"
     VHOST_LIMIT_BELOW_USED = "vhost-limit-below-used"
+    VHOST_USER_SLOTS_DECREASED = "vhost-user-slots-decreased"
+    """A reconnecting back-end offers fewer memslots than QEMU validated before (`limit`)."""
     VHOST_NET_INIT_FAILED = "vhost-net-init-failed"
     """tap's wrapper; `facts.cause` is vhost_dev_init()'s own refusal (printed on stderr)."""
 
@@ -312,6 +314,11 @@ def message(code: Code, f: Facts, rules: Rules) -> str:
             return f"'requested-size' has to be multiples of 'block-size' ({hx(_i(f.align))})"
         case Code.RESIZE_TOO_LARGE:
             return f"'requested-size' cannot exceed the memory backend size({hx(_i(f.size))})"
+        case Code.VHOST_USER_SLOTS_DECREASED:
+            return (
+                f"The backend specified a max ram slots limit of {f.required}, when the prior "
+                f"validated limit was {f.limit}. This limit should never decrease."
+            )
         case Code.VDPA_DISCARD:
             return "Cannot set discarding of RAM broken"
         case Code.VHOST_AFTER_AUTO_DECISION:

@@ -10,7 +10,7 @@ are reported as never reached.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import devices as dev
 from .kinds import is_netdev
@@ -33,7 +33,7 @@ from .report import Counters, EventResult, Report, step
 from .state import KVM_ABORT, Abort, MachineState, Outcome, Refused, guest_plug, is_plugged
 from .units import human_size
 from .versions import Rules, rules_for
-from .vhost import VhostState
+from .vhost import VhostState, memslots_limit
 from .vhost_init import VHOST_USER_NET_HANG, plug_vhost, teardown
 
 __all__ = ["KVM_ABORT", "replay"]
@@ -240,6 +240,12 @@ def _outcome(state: MachineState, device: object, event: Event, phase: str) -> O
             return _plug(state, device, phase)
         if event.action == "unplug":
             return _unplug(state, device)
+        if event.action == "disconnect":
+            assert isinstance(device, VhostUser)
+            return _disconnect(state, device)
+        if event.action == "reconnect":
+            assert isinstance(device, VhostUser)
+            return _reconnect(state, device, event.max_mem_slots)
         assert isinstance(device, VirtioMem) and event.requested_size is not None
         return _resize(state, device, event.requested_size)
     except Refused as refused:
@@ -319,6 +325,55 @@ def _not_found(device_id: str) -> Refused:
     return Refused(refusal(Code.DEVICE_NOT_FOUND, device=device_id))
 
 
+def _disconnect(state: MachineState, device: VhostUser) -> Outcome:
+    """The back-end went away: QEMU tears the vhost device down (before 10.1 that zeroes the
+    class's used count) and it limits nothing until it reconnects."""
+    registered = next((d for d in state.vhost.devices if d.id == device.id), None)
+    if registered is None:
+        raise _not_found(device.id)
+    state.remap(lambda: teardown(state, registered))
+    state.disconnected[device.id] = registered.limit
+    return Outcome(
+        steps=(
+            step(
+                rule="disconnect",
+                text=f"back-end gone: {device.id} is torn down and limits nothing until it "
+                "reconnects",
+            ),
+        )
+    )
+
+
+def _reconnect(state: MachineState, device: VhostUser, slots: int | None) -> Outcome:
+    """The back-end is back (maybe upgraded, with another limit): QEMU reruns every init check.
+    A failure is only printed on stderr; the device stays disconnected and QEMU runs on."""
+    prior = state.disconnected.get(device.id)
+    if prior is None:
+        raise _not_found(device.id)
+    if slots is not None:
+        device = device.model_copy(update={"max_mem_slots": slots})
+    if device.configure_mem_slots and device.max_mem_slots < prior:
+        found = refusal(
+            Code.VHOST_USER_SLOTS_DECREASED,
+            device=device.id,
+            limit=prior,
+            required=device.max_mem_slots,
+        )
+        return Outcome(refusal=found, warnings=(_STAYS_DOWN,))
+    outcome = plug_vhost(state, device, "reconnect")
+    if outcome.refusal is not None:
+        state.disconnected[device.id] = memslots_limit(device, state.rules)[0]
+        return replace(outcome, stops_qemu=None, warnings=(*outcome.warnings, _STAYS_DOWN))
+    del state.disconnected[device.id]
+    return outcome
+
+
+_STAYS_DOWN = (
+    "QEMU prints this on stderr and runs on; the device stays disconnected until its back-end "
+    "reconnects again"
+)
+
+
 def _pending(waits: str) -> Outcome:
     return Outcome(steps=(step(rule="unplug", text=f"pending: {waits}"),), pending=True)
 
@@ -328,6 +383,11 @@ def _unplug(state: MachineState, device: object) -> Outcome:
     (in which case the device keeps its memslots, reservation and vhost limit)."""
     if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
         registered = next((d for d in state.vhost.devices if d.id == device.id), None)
+        if registered is None and device.id in state.disconnected:
+            if _waits_for_guest(state, device, device.id):
+                return _pending(_waits_for_guest(state, device, device.id) or "")
+            del state.disconnected[device.id]  # nothing registered: nothing to tear down
+            return Outcome()
         if registered is None:
             raise _not_found(device.id)
         waits = _waits_for_guest(state, device, device.id)

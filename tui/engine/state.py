@@ -97,6 +97,8 @@ class MachineState:
     plugged_consumers: set[str] = field(default_factory=set)
     mapped_consumers: set[str] = field(default_factory=set)
     empty_balloons: set[str] = field(default_factory=set)
+    disconnected: dict[str, int] = field(default_factory=dict)
+    """vhost-user devices whose back-end is gone (id → the limit QEMU validated last)."""
     busy_slots: set[int | None] = field(default_factory=set)
     """DIMM slots taken by plugged pc-dimm / nvdimm devices."""
     lowest_free_slot: int = 0
@@ -276,6 +278,7 @@ def is_plugged(state: MachineState, device_id: str) -> bool:
         or device_id in state.plugged_consumers
         or device_id in state.empty_balloons
         or device_id in state.vhost.ids
+        or device_id in state.disconnected
     )
 
 

@@ -585,6 +585,8 @@ def _event_description(position: int, event: Event, alias: str, domain: str) -> 
             f"{step} (virsh detach-device {domain} {device}.xml --live, or "
             f"virsh detach-device-alias {domain} {alias} --live)"
         )
+    if event.action in ("disconnect", "reconnect"):
+        return f"{step} (the back-end restarts: nothing to send, QEMU reconnects by itself)"
     size = event.requested_size or 0
     amount = f"{size // KiB}KiB" if size % KiB == 0 else f"{size}B"
     return (
@@ -605,7 +607,8 @@ def _hot_events(
             continue
         device = config.device(event.device)
         requested = event.requested_size if event.action == "resize" else None
-        nodes, _ = _device_nodes(config, device, requested=requested)
+        restart = event.action in ("disconnect", "reconnect")
+        nodes = [] if restart else _device_nodes(config, device, requested=requested)[0]
         verdicts = (
             [_comment(text) for text in _verdict_texts(results[position])]
             if position in results

@@ -266,6 +266,11 @@ def _unverifiable(config: Config, info: QemuInfo, accel: str) -> dict[str, str]:
             reasons[vhost.id] = "vhost-vdpa needs a vDPA device (/dev/vhost-vdpa-0), absent here"
         elif vhost.kind == "vhost-user" and vhost.max_mem_slots > 2**31 - 1:
             reasons[vhost.id] = "max_mem_slots beyond what the test back-end can announce"
+    for event in config.timeline:
+        if event.action in ("disconnect", "reconnect"):
+            reasons[event.device] = (
+                "its back-end restarts (disconnect/reconnect), which verify does not drive"
+            )
     for consumer in config.consumers:
         reasons[consumer.id] = (
             f"consumer kind {consumer.kind!r} is an abstract slot consumer "
