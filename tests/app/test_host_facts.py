@@ -61,3 +61,24 @@ async def test_nothing_to_change_is_said(monkeypatch) -> None:
         await settle(pilot)
         assert app.config == start
         assert "already states this host's facts" in flat(shown(app, app.query_one("#status")))
+
+
+async def test_ram_field_reads_a_bare_number_as_mib_like_dash_m() -> None:
+    """Typing 4096 in the RAM field means `-m 4096`: 4 GiB (it used to become 4K)."""
+    from textual.widgets import Input
+
+    app = make_app(base_config())
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.query_one("#m-ram", Input)
+        field.focus()
+        await pilot.press("end", "ctrl+u")
+        field.insert_text_at_cursor("204")
+        await pilot.press("8", "enter")
+        await settle(pilot)
+        assert app.config.machine.ram == 2 << 30
+        field.focus()
+        await pilot.press("end", "ctrl+u")
+        field.insert_text_at_cursor("٤")
+        await pilot.press("G", "enter")
+        await settle(pilot)
+        assert field.has_class("-rejected") and app.config.machine.ram == 2 << 30
