@@ -288,3 +288,31 @@ def test_reconnect_reruns_the_init_checks() -> None:
 def test_restart_events_are_checked(events: list[tuple[str, ...]], field: str) -> None:
     with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
         _restart_case("10.1", 3, events)
+
+
+def test_virtio_balloon_takes_no_memslot_and_allows_one_balloon() -> None:
+    """QEMU 10.0.2: a second balloon (virtio or hv) is "Only one balloon device is supported";
+    a virtio-balloon maps nothing, so the KVM count is the same with or without it."""
+    cfg = config(
+        machine(ram=4 * GiB, maxmem=8 * GiB, boot_kvm_slots=None),
+        memory=[{"kind": "hv-balloon", "id": "hvb", "size": 2 * GiB}],
+        consumers=[
+            {"id": "bal0", "kind": "virtio-balloon"},
+            {"id": "bal1", "kind": "virtio-balloon"},
+        ],
+        timeline=[("cold", "bal0"), ("hotplug", "bal1")],
+    )
+    report = replay(cfg)
+    assert report.events[0].ok
+    assert report.events[1].error == "Only one balloon device is supported"
+    alone = replay(config(machine(ram=4 * GiB, boot_kvm_slots=None), timeline=[]))
+    assert report.final.kvm_used == alone.final.kvm_used
+    hv_after = replay(
+        config(
+            machine(ram=4 * GiB, maxmem=8 * GiB, boot_kvm_slots=None),
+            memory=[{"kind": "hv-balloon", "id": "hvb", "size": 2 * GiB}],
+            consumers=[{"id": "bal0", "kind": "virtio-balloon"}],
+            timeline=[("cold", "bal0"), ("cold", "hvb")],
+        )
+    )
+    assert hv_after.events[1].error == "Only one balloon device is supported"

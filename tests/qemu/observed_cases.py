@@ -228,4 +228,34 @@ CASES: dict[str, dict[str, Any]] = {
             "timeline": _events("cold:d0", "cold:d1"),
         },
     },
+    # issue 11 item 3: a plain virtio-balloon takes no memslot, and QEMU allows one balloon
+    "virtio-balloon-two-and-hot-unplug": {
+        "config": {
+            "machine": {"ram": "1G", "slots": 2, "maxmem": "4G"},
+            "memory_devices": [_dimm("d0")],
+            "consumers": [
+                {"id": "bal0", "kind": "virtio-balloon"},
+                {"id": "bal1", "kind": "virtio-balloon"},
+                {"id": "bal2", "kind": "virtio-balloon"},
+            ],
+            "timeline": _events(
+                "cold:bal0", "cold:d0", "hotplug:bal1", "unplug:bal0", "hotplug:bal2"
+            ),
+        },
+    },
+    "virtio-balloon-hot-then-unplug-then-again": {
+        "config": {
+            "machine": {"ram": "1G", "maxmem": "4G"},
+            "consumers": [{"id": "bal0", "kind": "virtio-balloon"}],
+            "timeline": _events("hotplug:bal0", "unplug:bal0", "hotplug:bal0"),
+        },
+    },
+    "hv-balloon-then-virtio-balloon": {
+        "config": {
+            "machine": {"ram": "4G", "maxmem": "8G"},
+            "memory_devices": [{"kind": "hv-balloon", "id": "hvb", "size": "2G"}],
+            "consumers": [{"id": "bal0", "kind": "virtio-balloon"}],
+            "timeline": _events("cold:hvb", "cold:bal0"),
+        },
+    },
 }

@@ -264,7 +264,9 @@ VHOST_DEVICE_KINDS: dict[str, type[VhostDeviceModel]] = {
 
 # --------------------------------------------------------------------------- other consumers
 
-ConsumerKindName = Literal["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"]
+ConsumerKindName = Literal[
+    "rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "virtio-balloon", "custom"
+]
 
 
 class Consumer(_Frozen):

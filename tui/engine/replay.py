@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from . import devices as dev
-from .kinds import is_netdev
+from .kinds import consumer_kind, is_netdev
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
@@ -279,6 +279,8 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
 
 def _plug_consumer(state: MachineState, consumer: Consumer, phase: str) -> Outcome:
     """A consumer's sections are mapped when it is hot-plugged, or at the first reset."""
+    if consumer_kind(consumer).balloon and state.balloons():
+        raise Refused(refusal(Code.ONE_BALLOON_ONLY, device=consumer.id))
     state.plugged_consumers.add(consumer.id)
     steps = (
         step(
@@ -399,6 +401,10 @@ def _unplug(state: MachineState, device: object) -> Outcome:
         consumer = device
         if consumer.id not in state.plugged_consumers:
             raise _not_found(consumer.id)
+        if consumer_kind(consumer).driver:  # a real PCI device (virtio-balloon)
+            waits = _waits_for_guest(state, consumer, consumer.id)
+            if waits:
+                return _pending(waits)
 
         def drop() -> None:
             state.plugged_consumers.discard(consumer.id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from . import devices as dev
 from .gaps import Gaps
+from .kinds import CONSUMER_KINDS
 from .layout import BootMemory, Layout
 from .model import Config, Consumer, Machine, VirtioMem
 from .refusals import Code, Refusal
@@ -178,9 +179,11 @@ class MachineState:
             self.mapped_consumers.discard(cid)
 
     def balloons(self) -> bool:
-        """A balloon device is plugged (QEMU allows only one)."""
-        return bool(self.empty_balloons) or any(
-            p.device.kind == "hv-balloon" for p in self.memory.values()
+        """A balloon device is plugged (QEMU allows only one: hv-balloon or virtio-balloon)."""
+        return (
+            bool(self.empty_balloons)
+            or any(p.device.kind == "hv-balloon" for p in self.memory.values())
+            or any(CONSUMER_KINDS[self.consumers[c].kind].balloon for c in self.plugged_consumers)
         )
 
     # ---------------------------------------------------------------- counters

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.devices import BACKEND_TYPES
 from tui.engine.host import CPU_VENDOR_IDS
+from tui.engine.kinds import CONSUMER_KINDS
+from tui.engine.model import Consumer
 from tui.engine.units import format_size, parse_size
 
 if TYPE_CHECKING:
@@ -109,8 +111,19 @@ def _opts(head: str, pairs: Iterable[tuple[str, object]]) -> str:
     return ",".join(parts)
 
 
+def _consumer_driver(device: Any) -> str | None:
+    """The -device driver of a consumer that is a real QEMU device (virtio-balloon), else None."""
+    kind = CONSUMER_KINDS.get(device.kind)
+    return kind.driver if kind is not None and isinstance(device, Consumer) else None
+
+
 def _is_pci(device: Any) -> bool:
-    return device.kind in (*_PCI_KINDS, "vhost-user", "vhost-kernel", "vhost-vdpa")
+    return device.kind in (
+        *_PCI_KINDS,
+        "vhost-user",
+        "vhost-kernel",
+        "vhost-vdpa",
+    ) or bool(_consumer_driver(device))
 
 
 def _needs_root_port(config: Config, device: Any) -> bool:
@@ -376,7 +389,10 @@ def command_line(
             argv += ["-device", _opts(_MEMORY_DRIVERS[kind], _memory_device_props(config, device))]
         elif kind in ("vhost-user", "vhost-kernel", "vhost-vdpa"):
             argv += _vhost_cli(config, device, socket_dir)
-        # consumers: no command-line form
+        elif _consumer_driver(device):
+            bus = [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
+            argv += ["-device", _opts(str(_consumer_driver(device)), [("id", device.id), *bus])]
+        # other consumers: no command-line form
     if qmp_socket is not None:
         argv += ["-qmp", f"unix:{qmp_socket},server=on,wait=off"]
     return argv
@@ -441,6 +457,8 @@ def _hotplug_commands(
 ) -> list[dict[str, object]]:
     kind = device.kind
     bus = {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
+    if _consumer_driver(device):
+        return [_qmp("device_add", {"driver": _consumer_driver(device), "id": device.id, **bus})]
     if kind in _MEMORY_DRIVERS:
         commands: list[dict[str, object]] = []
         if kind != "hv-balloon" or device.size is not None:
@@ -585,7 +603,8 @@ def event_commands(
     `headless` as in `command_line`: private memory backends get `reserve=off`.
     """
     device = config.device(event.device)
-    if device.kind not in (*_MEMORY_DRIVERS, "vhost-user", "vhost-kernel", "vhost-vdpa"):
+    known = (*_MEMORY_DRIVERS, "vhost-user", "vhost-kernel", "vhost-vdpa")
+    if device.kind not in known and not _consumer_driver(device):
         return []
     if event.action == "hotplug":
         return _hotplug_commands(config, device, socket_dir, file_dir, headless)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tui.engine import replay
-from tui.engine.kinds import is_netdev
+from tui.engine.kinds import consumer_kind, is_netdev
 from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 from tui.formats import qemu as qemu_format
@@ -272,6 +272,8 @@ def _unverifiable(config: Config, info: QemuInfo, accel: str) -> dict[str, str]:
                 "its back-end restarts (disconnect/reconnect), which verify does not drive"
             )
     for consumer in config.consumers:
+        if consumer_kind(consumer).driver:
+            continue  # a real QEMU device (virtio-balloon): verify plugs it
         reasons[consumer.id] = (
             f"consumer kind {consumer.kind!r} is an abstract slot consumer "
             "with no QEMU command-line form"
