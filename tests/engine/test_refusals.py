@@ -74,6 +74,16 @@ CASES: list[tuple[Code, Facts, str | dict[str, str]]] = [
         "'block-size' property has to be at least 0x100000",
     ),
     (
+        Code.BUSY_MEMDEV,
+        Facts(memdev="mem-d0", driver="pc-dimm"),
+        "can't use already busy memdev: mem-d0",
+    ),
+    (
+        Code.BUSY_MEMDEV,
+        Facts(memdev="mem-d0", driver="virtio-mem-pci"),
+        "'memdev' property specifies a busy memdev: mem-d0",
+    ),
+    (
         Code.BACKEND_SIZE_ZERO,
         Facts(driver="memory-backend-memfd", size=0),
         "property 'size' of memory-backend-memfd doesn't take value '0'",

@@ -316,3 +316,35 @@ def test_virtio_balloon_takes_no_memslot_and_allows_one_balloon() -> None:
         )
     )
     assert hv_after.events[1].error == "Only one balloon device is supported"
+
+
+def test_a_backend_backs_one_device() -> None:
+    """QEMU 10.0.2 and 7.2: the busy-memdev refusal in each kind's words, after the pre-plug
+    checks; a device naming a backend whose owner is not plugged finds no object."""
+    cfg = config(
+        machine(ram=1 * GiB, slots=4, maxmem=8 * GiB, boot_kvm_slots=None),
+        memory=[
+            dimm("d0", 2 * GiB, backend="memfd", share=True),
+            {"kind": "virtio-mem", "id": "vm0", "size": 1, "memdev": "d0"},
+            {"kind": "virtio-mem", "id": "vm1", "size": 1, "memdev": "d0"},
+            dimm("d1", 1, memdev="d0"),
+        ],
+        timeline=[("hotplug", "vm0"), ("hotplug", "d0"), ("hotplug", "vm1"), ("hotplug", "d1")],
+    )
+    assert cfg.memory_devices[1].size == 2 * GiB and cfg.memory_devices[1].backend == "memfd"
+    errors = [e.error for e in replay(cfg).events]
+    assert errors == [
+        "Device 'mem-d0' not found",
+        None,
+        "'memdev' property specifies a busy memdev: mem-d0",
+        "can't use already busy memdev: mem-d0",
+    ]
+
+
+def test_memdev_must_name_a_device_with_its_own_backend() -> None:
+    with pytest.raises(ValueError, match=r"memory_devices\[1\]\.memdev"):
+        config(
+            machine(),
+            memory=[dimm("d0", GiB), dimm("d1", GiB, memdev="nope")],
+            timeline=[],
+        )

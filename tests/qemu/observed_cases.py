@@ -258,4 +258,34 @@ CASES: dict[str, dict[str, Any]] = {
             "timeline": _events("cold:hvb", "cold:bal0"),
         },
     },
+    # issue 11 item 3: one memory backend, two devices (QEMU's busy-memdev errors)
+    "shared-backend-cold-dimms": {
+        "config": {
+            "machine": {"ram": "1G", "slots": 4, "maxmem": "8G"},
+            "memory_devices": [_dimm("d0"), _dimm("d1", memdev="d0")],
+            "timeline": _events("cold:d0", "cold:d1"),
+        },
+    },
+    "shared-backend-sharer-first-on-the-command-line": {
+        "config": {
+            "machine": {"ram": "1G", "slots": 4, "maxmem": "8G"},
+            "memory_devices": [_dimm("d0"), _dimm("d1", memdev="d0")],
+            "timeline": _events("cold:d1", "cold:d0"),
+        },
+    },
+    "shared-backend-hot-virtio-mem-and-pmem": {
+        "config": {
+            "machine": {"ram": "1G", "slots": 4, "maxmem": "8G"},
+            "memory_devices": [
+                _dimm("d0", "2G"),
+                _svmem("vm0", "2G", memdev="d0"),
+                _svmem("vm1", "2G", memdev="d0"),
+                {"kind": "virtio-pmem", "id": "pm1", "size": "2G", "memdev": "d0"},
+                _dimm("d2", memdev="d0"),
+            ],
+            "timeline": _events(
+                "hotplug:vm0", "hotplug:d0", "hotplug:vm1", "hotplug:pm1", "hotplug:d2"
+            ),
+        },
+    },
 }

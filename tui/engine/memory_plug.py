@@ -112,6 +112,9 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
     backend = dev.backend_error(device)
     if backend is not None:  # the backend object fails before the device exists
         raise Refused(backend)
+    if device.memdev is not None and device.memdev_id not in state.backends:
+        # the memdev link names an object that does not exist (its owner is not plugged)
+        raise Refused(refusal(Code.DEVICE_NOT_FOUND, device=device.memdev_id))
     if isinstance(device, HvBalloon):
         if not rules.has_hv_balloon:
             raise Refused(refusal(Code.NO_DEVICE_MODEL, device=device.id, driver=kind.driver))
@@ -345,6 +348,15 @@ def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, alig
 
 def realize(state: MachineState, device: dev.MemoryDevice) -> tuple[str, ...]:
     """The device's realize(): its own errors (raised) and warnings (returned)."""
+    if device.memdev_id in state.busy_memdevs:  # a backend backs one device (realize, first)
+        raise Refused(
+            refusal(
+                Code.BUSY_MEMDEV,
+                device=device.id,
+                memdev=device.memdev_id,
+                driver=dev.qemu_type(device),
+            )
+        )
     thp = state.machine.host_thp_size
     discard_disabled = state.vhost.discard_disabled()
     error = dev.realize_error(device, thp, discard_disabled)

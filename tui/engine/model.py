@@ -147,6 +147,10 @@ class _MemoryDeviceBase(_Frozen):
     readonly: StrictBool = False
     prealloc: StrictBool = False
     """`prealloc=on` on the memory backend."""
+    memdev: DeviceId | None = None
+    """Use the memory backend of another memory device (`memdev=mem-<that id>`) instead of one of
+    its own: QEMU lets one device use a backend at a time (the "busy memdev" errors). Its backend
+    fields are that device's (the configuration copies them)."""
 
     @model_validator(mode="after")
     def _backend(self) -> _MemoryDeviceBase:
@@ -163,7 +167,12 @@ class _MemoryDeviceBase(_Frozen):
         """The id of the `-object memory-backend-*` behind it (QEMU names it in messages).
 
         Every exporter and `verify` must name the backend exactly so, so that messages match."""
-        return f"mem-{self.id}"
+        return f"mem-{self.memdev or self.id}"
+
+    @property
+    def owns_backend(self) -> bool:
+        """Creates its own `-object memory-backend-*` (not a shared one, not an empty balloon)."""
+        return self.memdev is None and getattr(self, "size", None) is not None
 
     @property
     def fd_backed(self) -> bool:
@@ -349,6 +358,10 @@ class Expectation(_Frozen):
 AnyDevice = MemoryDeviceModel | VhostDeviceModel | Consumer
 
 
+_BACKEND_FIELDS = ("size", "backend", "share", "page_size", "readonly", "prealloc")
+"""The memory-backend fields a device sharing another's backend (`memdev`) takes from it."""
+
+
 class Config(_Frozen):
     """A machine and the ordered timeline of what gets plugged into it."""
 
@@ -361,6 +374,36 @@ class Config(_Frozen):
     consumers: tuple[Consumer, ...] = ()
     timeline: tuple[Event, ...] = ()
     expect: Expectation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_backends(cls, data: object) -> object:
+        """A device with `memdev = "X"` uses X's backend: its backend fields are X's."""
+        if not isinstance(data, dict) or not isinstance(data.get("memory_devices"), list | tuple):
+            return data
+        items = [d.model_dump() if isinstance(d, BaseModel) else d for d in data["memory_devices"]]
+        if not any(isinstance(d, dict) and d.get("memdev") is not None for d in items):
+            return data
+        owners = {d.get("id"): d for d in items if isinstance(d, dict)}
+        out = []
+        for index, item in enumerate(items):
+            target = item.get("memdev") if isinstance(item, dict) else None
+            if target is not None:
+                owner = owners.get(target)
+                if owner is None or target == item.get("id"):
+                    raise ValueError(
+                        f"memory_devices[{index}].memdev: no other memory device {target!r}"
+                    )
+                if owner.get("memdev") is not None or owner.get("size") is None:
+                    raise ValueError(
+                        f"memory_devices[{index}].memdev: {target!r} has no backend of its own"
+                    )
+                item = {**item, **{k: owner[k] for k in _BACKEND_FIELDS if k in owner}}
+                for key in _BACKEND_FIELDS:
+                    if key not in owner:
+                        item.pop(key, None)
+            out.append(item)
+        return {**data, "memory_devices": out}
 
     @model_validator(mode="before")
     @classmethod

@@ -35,6 +35,8 @@ class Code(enum.Enum):
     QOM_PATH_NOT_FOUND = "qom-path-not-found"
     NO_DEVICE_MODEL = "no-device-model"
     PROPERTY_NOT_FOUND = "property-not-found"
+    BUSY_MEMDEV = "busy-memdev"
+    """The memory backend already backs another device (`driver` picks QEMU's wording)."""
     BACKEND_SIZE_ZERO = "backend-size-zero"
     """The memory backend refuses size 0 (`driver` is its QOM type)."""
     BLOCK_SIZE_TOO_SMALL = "block-size-too-small"
@@ -195,6 +197,10 @@ def message(code: Code, f: Facts, rules: Rules) -> str:
             return f"'{f.driver}' is not a valid device model name"
         case Code.PROPERTY_NOT_FOUND:
             return f"Property '{f.driver}.{f.prop}' not found"
+        case Code.BUSY_MEMDEV:
+            if f.driver in ("virtio-mem-pci", "hv-balloon"):
+                return f"'memdev' property specifies a busy memdev: {f.memdev}"
+            return f"can't use already busy memdev: {f.memdev}"
         case Code.BACKEND_SIZE_ZERO:
             return f"property 'size' of {f.driver} doesn't take value '0'"
         case Code.BLOCK_SIZE_TOO_SMALL:

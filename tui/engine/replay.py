@@ -65,6 +65,12 @@ def replay(config: Config) -> Report:
         stop = _Stop(lay.startup_refusal.text(rules), "start-up", lay.startup_refusal)
     if stop is None:
         stop = _cold_backends(config, devices, rules)
+        state.backends.update(
+            config.device(e.device).memdev_id  # type: ignore[union-attr]
+            for _i, e in devices
+            if isinstance(config.device(e.device), dev.MemoryDevice)
+            and config.device(e.device).owns_backend  # type: ignore[union-attr]
+        )
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
     boot_abort = state.machine.kvm_enabled and boot_slots > lay.kvm_max
     boot_counters = None
@@ -262,7 +268,7 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
         assert isinstance(device, dev.MemoryDevice)
         device_id = device.id
     if is_plugged(state, device_id):
-        if isinstance(device, dev.MemoryDevice) and getattr(device, "size", None):
+        if isinstance(device, dev.MemoryDevice) and device.owns_backend:
             # object-add of its memory backend comes first, and fails first
             raise Refused(refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id))
         raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
@@ -271,7 +277,13 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
     if isinstance(device, Consumer):
         return _plug_consumer(state, device, phase)
     assert isinstance(device, dev.MemoryDevice)
-    return plug_memory(state, device, phase)
+    created = device.owns_backend and device.memdev_id not in state.backends
+    if created:
+        state.backends.add(device.memdev_id)  # object-add before device_add
+    outcome = plug_memory(state, device, phase)
+    if created and outcome.refusal is not None:
+        state.backends.discard(device.memdev_id)  # a refused event leaves no state
+    return outcome
 
 
 # ------------------------------------------------------------------ consumers

@@ -98,6 +98,10 @@ class MachineState:
     plugged_consumers: set[str] = field(default_factory=set)
     mapped_consumers: set[str] = field(default_factory=set)
     empty_balloons: set[str] = field(default_factory=set)
+    backends: set[str] = field(default_factory=set)
+    """Memory backend objects that exist (`-object` / object-add)."""
+    busy_memdevs: set[str] = field(default_factory=set)
+    """Backends a plugged memory device uses (QEMU: host_memory_backend_is_mapped)."""
     disconnected: dict[str, int] = field(default_factory=dict)
     """vhost-user devices whose back-end is gone (id → the limit QEMU validated last)."""
     busy_slots: set[int | None] = field(default_factory=set)
@@ -149,6 +153,7 @@ class MachineState:
             self.busy_slots.add(item.slot)
         self.gaps.take(item.address, item.size)
         self._account(item, 1)
+        self.busy_memdevs.add(item.device.memdev_id)
 
     def remove_memory(self, item: Plugged) -> None:
         """memory_device_unplug(): everything the device counted is given back."""
@@ -158,6 +163,9 @@ class MachineState:
         if item.slot is not None:
             self.lowest_free_slot = min(self.lowest_free_slot, item.slot)
         del self.memory[item.device.id]
+        self.busy_memdevs.discard(item.device.memdev_id)
+        if item.device.owns_backend:
+            self.backends.discard(item.device.memdev_id)  # object-del after device_del
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:
         """virtio-mem (de)activated memslots: used moves, required stays."""

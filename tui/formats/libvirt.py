@@ -365,6 +365,14 @@ def _device_nodes(
     kind = device.kind
     if kind in _MODELS:
         nodes = [_comment(note) for note in _memory_notes(config, device)]
+        if device.memdev is not None:
+            nodes.append(
+                _comment(
+                    f"{device.id} shares {device.memdev}'s memory backend in the model; libvirt "
+                    "gives every memory device its own backend, so QEMU's busy-memdev refusal "
+                    "does not happen here"
+                )
+            )
         return [*nodes, _memory_element(config, device, requested=requested)], True
     if kind == "hv-balloon":
         return [

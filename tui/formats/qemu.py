@@ -177,7 +177,7 @@ def _memory_device_props(config: Config, device: Any) -> list[tuple[str, object]
     props: list[tuple[str, object]] = [("id", device.id)]
     kind = device.kind
     if kind != "hv-balloon" or device.size is not None:
-        props.append(("memdev", backend_id(device.id)))
+        props.append(("memdev", device.memdev_id))  # its own, or the one it shares
     if kind in ("pc-dimm", "nvdimm"):
         props.append(("slot", device.slot))
         props.append(("addr", None if device.addr is None else hex(device.addr)))
@@ -375,7 +375,7 @@ def command_line(
         device = config.device(device_id)
         kind = device.kind
         if kind in _MEMORY_DRIVERS:
-            if kind != "hv-balloon" or device.size is not None:
+            if device.owns_backend:
                 argv += [
                     "-object",
                     _opts(
@@ -461,7 +461,7 @@ def _hotplug_commands(
         return [_qmp("device_add", {"driver": _consumer_driver(device), "id": device.id, **bus})]
     if kind in _MEMORY_DRIVERS:
         commands: list[dict[str, object]] = []
-        if kind != "hv-balloon" or device.size is not None:
+        if device.owns_backend:
             props = _json_props(
                 _backend_props(config, device, headless=headless, file_dir=file_dir), device
             )
@@ -578,7 +578,7 @@ def _unplug_commands(device: Any) -> list[dict[str, object]]:
     kind = device.kind
     commands = [_qmp("device_del", {"id": device.id})]
     if kind in _MEMORY_DRIVERS:
-        if kind != "hv-balloon" or device.size is not None:
+        if device.owns_backend:
             commands.append(_qmp("object-del", {"id": backend_id(device.id)}))
         return commands
     if getattr(device, "device", None) == "net":
