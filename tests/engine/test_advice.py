@@ -129,3 +129,30 @@ def test_raise_maxmem_fix_states_the_fixed_event_and_its_memslots() -> None:
     assert fix.changes[0] == "machine maxmem: '20G' → '24G'"
     [fixed] = fix.memslots
     assert fixed.device == "vmem0" and fixed.memslots == replay(fix.config).events[1].memslots
+
+
+def test_advice_reads_codes_and_facts_never_the_message_text(monkeypatch) -> None:
+    """With every QEMU message replaced by the same meaningless text, the fixes are the same."""
+    from tui.engine import refusals
+
+    cases = [
+        _fs_after_vmem(),
+        config(
+            machine(slots=1, maxmem=20 * GiB),
+            memory=[dimm("d0", 12 * GiB), vmem("vmem0", 8 * GiB)],
+            timeline=[("cold", "d0"), ("hotplug", "vmem0")],
+        ),
+        config(
+            machine(maxmem=36 * GiB), memory=[{"kind": "hv-balloon", "id": "hvb", "size": 32 * GiB}]
+        ),
+        config(
+            machine(ram=1 * GiB, maxmem=23 * GiB, slots=16, phys_bits=36, cpu_vendor="intel"),
+            memory=[dimm("d", 1 * GiB)],
+        ),
+    ]
+    before = [[(s.title, s.fixes, s.changes) for s in suggest(c)] for c in cases]
+    assert all(before)
+    monkeypatch.setattr(refusals, "message", lambda code, facts, rules: "refused")
+    assert replay(cases[0]).events[1].error == "refused"
+    after = [[(s.title, s.fixes, s.changes) for s in suggest(c)] for c in cases]
+    assert after == before

@@ -358,3 +358,26 @@ def test_startup_refusal_has_facts() -> None:
     facts = report.startup_refusal.facts
     assert facts.phys_bits == 36 and facts.max_phys == (1 << 36) - 1
     assert report.startup_error == report.startup_refusal.text(NEW)
+
+
+def test_qemus_warning_texts() -> None:
+    from tui.engine.refusals import (
+        warn_alignment,
+        warn_invalid_max_mem_regions,
+        warn_small_block_size,
+        warn_vhost_over_limit,
+    )
+
+    assert warn_alignment(0x800000000) == (
+        "the alignment (0x800000000) exceeds the expected maximum alignment, memory will get "
+        "fragmented and not all 'maxmem' might be usable for memory devices."
+    )
+    assert warn_vhost_over_limit(9, 8) == (
+        "used (9) vhost backend memory slots exceed the device limit (8)."
+    )
+    assert warn_invalid_max_mem_regions(0) == (
+        "ignoring invalid max_mem_regions value in vhost module: 0"
+    )
+    assert warn_small_block_size(32 << 20) == (
+        "'block-size' property is smaller than the default block size (20 MiB)"
+    )

@@ -11,8 +11,8 @@ from typing import assert_never
 
 from .kinds import memory_kind
 from .model import HvBalloon, MemoryDeviceModel, Nvdimm, PcDimm, VirtioMem, VirtioPmem
-from .refusals import Code, Refusal, refusal
-from .report import Bytes, RawStep, lazy, step
+from .refusals import Code, Refusal, refusal, warn_small_block_size
+from .report import RawStep, lazy, step
 from .units import GiB, KiB, MiB, align_down, align_up, human_size, is_aligned, is_power_of_2
 from .versions import Rules
 
@@ -26,7 +26,7 @@ NVDIMM_MIN_LABEL_SIZE = 128 * KiB
 HOST_PAGE_SIZE = 4 * KiB
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     """What a device decided: its memslots and the size of each (the last may be smaller)."""
 
@@ -126,7 +126,7 @@ def _virtio_mem_decide(device: VirtioMem, limit: int, thp_size: int) -> Decision
         return Decision(
             1,
             None,
-            (lazy("decide", 1, "limit {} ≤ 1 → 1 memslot covering all {}", limit, Bytes(size)),),
+            (lazy("decide", 1, "limit {} ≤ 1 → 1 memslot covering all {:bytes}", limit, size),),
         )
     block = block_size(device, thp_size)
     if block < device.page_size or not is_aligned(size, block):
@@ -151,16 +151,16 @@ def _virtio_mem_decide(device: VirtioMem, limit: int, thp_size: int) -> Decision
     why = lazy(
         "decide",
         memslots,
-        "memslot size = max(ALIGN_UP({} / {}, block {}) = {}, "
-        "max(block, 1 GiB) = {}) = {}; memslots = ⌈{} / {}⌉ = {}",
-        Bytes(size),
+        "memslot size = max(ALIGN_UP({:bytes} / {}, block {:bytes}) = {:bytes}, "
+        "max(block, 1 GiB) = {:bytes}) = {:bytes}; memslots = ⌈{:bytes} / {:bytes}⌉ = {}",
+        size,
         limit,
-        Bytes(block),
-        Bytes(raw),
-        Bytes(floor),
-        Bytes(memslot_size),
-        Bytes(size),
-        Bytes(memslot_size),
+        block,
+        raw,
+        floor,
+        memslot_size,
+        size,
+        memslot_size,
         memslots,
     )
     return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
@@ -174,12 +174,13 @@ def _hv_balloon_decide(device: HvBalloon, limit: int) -> Decision:
     why = lazy(
         "decide",
         memslots,
-        "memslot size = ALIGN_UP({} / {}, 128 MiB) = {}; memslots = ⌈{} / {}⌉ = {}",
-        Bytes(size),
+        "memslot size = ALIGN_UP({:bytes} / {}, 128 MiB) = {:bytes}; "
+        "memslots = ⌈{:bytes} / {:bytes}⌉ = {}",
+        size,
         limit,
-        Bytes(memslot_size),
-        Bytes(size),
-        Bytes(memslot_size),
+        memslot_size,
+        size,
+        memslot_size,
         memslots,
     )
     return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
@@ -301,10 +302,7 @@ def realize_warning(device: MemoryDevice, thp_size: int) -> str | None:
     if isinstance(device, VirtioMem) and device.block_size is not None:
         default = default_block_size(device, thp_size)
         if device.page_size <= device.block_size < default:
-            return (
-                "'block-size' property is smaller than the default block size "
-                f"({default // MiB:x} MiB)"
-            )
+            return warn_small_block_size(default)
     return None
 
 

@@ -12,11 +12,12 @@ Adding a kind: docs/architecture.md has the checklist.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .model import (
+    INT_MAX,
     Consumer,
     HvBalloon,
     MemoryDeviceModel,
@@ -29,6 +30,8 @@ from .model import (
     VirtioMem,
     VirtioPmem,
 )
+from .refusals import warn_invalid_max_mem_regions
+from .versions import Rules
 
 Bus = Literal["dimm", "pci", "vmbus"]
 """dimm: ACPI memory hotplug (pc_memory_pre_plug, DIMM slots); pci: a virtio PCI function;
@@ -223,6 +226,54 @@ class VhostFrontend:
     """The -device / device_add driver of the guest-visible device."""
 
 
+VhostLimit = Callable[[Any, Rules], tuple[int, str, str | None]]
+"""vhost_backend_memslots_limit() of a kind: (limit, how it was derived, QEMU's warning)."""
+
+VHOST_KERNEL_DEFAULT = 64
+VHOST_MEMORY_BASELINE_NREGIONS = 8
+
+
+def _kernel_limit(device: VhostKernel, rules: Rules) -> tuple[int, str, str | None]:
+    """The vhost module's max_mem_regions, or QEMU's fallback of 64."""
+    value = device.max_mem_regions
+    if 0 < value < INT_MAX:
+        return value, f"max_mem_regions of the vhost module = {value}", None
+    return (
+        VHOST_KERNEL_DEFAULT,
+        f"max_mem_regions {value} is invalid → QEMU falls back to {VHOST_KERNEL_DEFAULT}",
+        warn_invalid_max_mem_regions(value),
+    )
+
+
+def _user_limit(device: VhostUser, rules: Rules) -> tuple[int, str, str | None]:
+    """GET_MAX_MEM_SLOTS capped by VHOST_USER_MAX_RAM_SLOTS, or the baseline 8."""
+    if not device.configure_mem_slots:
+        return (
+            VHOST_MEMORY_BASELINE_NREGIONS,
+            "no VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS → "
+            f"VHOST_MEMORY_BASELINE_NREGIONS = {VHOST_MEMORY_BASELINE_NREGIONS}",
+            None,
+        )
+    if device.max_mem_slots == 0:
+        return (
+            VHOST_MEMORY_BASELINE_NREGIONS,
+            f"GET_MAX_MEM_SLOTS answered 0 → the baseline {VHOST_MEMORY_BASELINE_NREGIONS}",
+            None,
+        )
+    limit = min(device.max_mem_slots, rules.vhost_user_cap)
+    return (
+        limit,
+        f"min(GET_MAX_MEM_SLOTS {device.max_mem_slots}, VHOST_USER_MAX_RAM_SLOTS "
+        f"{rules.vhost_user_cap}) = {limit}",
+        None,
+    )
+
+
+def _vdpa_limit(device: VhostVdpa, rules: Rules) -> tuple[int, str, str | None]:
+    """vhost-vdpa has no memslot limit of its own."""
+    return INT_MAX, f"vhost-vdpa has no limit of its own (INT_MAX = {INT_MAX})", None
+
+
 @dataclass(frozen=True, slots=True)
 class VhostKind:
     """A vhost back-end kind (vhost-kernel, vhost-user, vhost-vdpa)."""
@@ -232,6 +283,10 @@ class VhostKind:
     vhost_class: VhostClass
     frontends: Mapping[str, VhostFrontend]
     """Per `device =`: netdev type and driver."""
+    limit: VhostLimit
+    """How QEMU derives the back-end's memslot limit."""
+    limit_label: Callable[[Any], str]
+    """The limit as the configuration states it, for tables ("64", "8 no CMS", "none")."""
     limit_fields: Mapping[str, object] | None
     """Fields that give the back-end a given memslot limit ("{limit}" marks the number);
     None: its limit is not configurable (vhost-vdpa has none)."""
@@ -264,6 +319,8 @@ VHOST_KINDS: dict[str, VhostKind] = {
                 "scsi": VhostFrontend(None, "vhost-scsi-pci"),
                 "vsock": VhostFrontend(None, "vhost-vsock-pci"),
             },
+            limit=_kernel_limit,
+            limit_label=lambda d: str(d.max_mem_regions),
             limit_fields={"max_mem_regions": "{limit}"},
             limit_how=(
                 "`options vhost max_mem_regions={limit}` in /etc/modprobe.d/vhost.conf, then "
@@ -296,6 +353,8 @@ VHOST_KINDS: dict[str, VhostKind] = {
                 "scsi": VhostFrontend(None, "vhost-user-scsi-pci"),
                 "vsock": VhostFrontend(None, "vhost-user-vsock-pci"),
             },
+            limit=_user_limit,
+            limit_label=lambda d: str(d.max_mem_slots) if d.configure_mem_slots else "8 no CMS",
             limit_fields={"configure_mem_slots": True, "max_mem_slots": "{limit}"},
             limit_how=(
                 "a back-end that offers CONFIGURE_MEM_SLOTS and answers {limit} to "
@@ -358,6 +417,8 @@ VHOST_KINDS: dict[str, VhostKind] = {
                 "net": VhostFrontend("vhost-vdpa", "virtio-net-pci"),
                 "blk": VhostFrontend(None, "virtio-blk-pci"),
             },
+            limit=_vdpa_limit,
+            limit_label=lambda d: "none",
             limit_fields=None,
             limit_how="",
             disables_discard=True,

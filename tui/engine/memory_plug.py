@@ -20,14 +20,14 @@ from dataclasses import dataclass, replace
 from . import devices as dev
 from .kinds import memory_kind
 from .limits import LimitInputs, decision_limit
-from .model import HvBalloon, Nvdimm, PcDimm, VirtioMem
-from .refusals import Code, Refusal, refusal
-from .report import Bytes, RawStep, lazy, step
+from .model import HvBalloon, Nvdimm, VirtioMem
+from .refusals import Code, Refusal, refusal, warn_alignment
+from .report import RawStep, lazy, step
 from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decided:
     """What memory_device_pre_plug() decided before its checks: the limit and the memslots."""
 
@@ -41,7 +41,7 @@ class Decided:
     warnings: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Checked:
     """memory_device_check_addable() and placement: the steps, and the refusal if any."""
 
@@ -141,17 +141,17 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
             )
         )
     # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
-    if isinstance(device, PcDimm | Nvdimm):
-        if isinstance(device, Nvdimm) and not state.machine.nvdimm:
-            raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
+    if isinstance(device, Nvdimm) and not state.machine.nvdimm:
+        raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
+    if kind.takes_dimm_slot:
         return _dimm_slot(state, device)
     return None
 
 
-def _dimm_slot(state: MachineState, device: PcDimm | Nvdimm) -> int:
+def _dimm_slot(state: MachineState, device: dev.MemoryDevice) -> int:
     """pc_dimm_get_free_slot(): the user's slot if valid and free, else the first free one."""
     slots = state.machine.slots
-    slot = device.slot
+    slot: int | None = getattr(device, "slot", None)
     if slot is not None and slot != -1 and (slot < 0 or slot >= slots):
         raise Refused(
             refusal(Code.DIMM_SLOT_OUT_OF_RANGE, device=device.id, slot=slot, slots=slots)
@@ -278,10 +278,10 @@ def check_addable(
         lazy(
             "space",
             space - used_region - size,
-            "space: {} used + {} ≤ maxmem − ram {}",
-            Bytes(used_region),
-            Bytes(size),
-            Bytes(space),
+            "space: {:bytes} used + {:bytes} ≤ maxmem − ram {:bytes}",
+            used_region,
+            size,
+            space,
         )
     )
     backend_align = device.backend_alignment
@@ -306,11 +306,7 @@ def _alignment_warning(state: MachineState, align: int) -> str | None:
     base = state.layout.device_memory_base
     if base is None or base % align == 0:
         return None
-    return (
-        f"the alignment (0x{align:x}) exceeds the expected maximum alignment, "
-        "memory will get fragmented and not all 'maxmem' might be usable for "
-        "memory devices."
-    )
+    return warn_alignment(align)
 
 
 def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, align: int) -> int:
@@ -320,26 +316,30 @@ def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, alig
     assert base is not None and region is not None
     end = base + region - 1
     hint = dev.address_hint(device)
-    where = {"device": device.id, "size": size, "align": align, "base": base, "region": region}
+
+    def refuse(code: Code, **facts: object) -> Refused:
+        where = {"device": device.id, "size": size, "align": align, "base": base, "region": region}
+        return Refused(refusal(code, **where, **facts))
+
     if hint is not None:
         if hint % align:
-            raise Refused(refusal(Code.ADDRESS_UNALIGNED, address=hint, **where))
+            raise refuse(Code.ADDRESS_UNALIGNED, address=hint)
         if size == 0 or hint + size - 1 > U64_MAX or hint < base or hint + size - 1 > end:
-            raise Refused(refusal(Code.ADDRESS_OUT_OF_RANGE, address=hint, **where))
+            raise refuse(Code.ADDRESS_OUT_OF_RANGE, address=hint)
         if not state.gaps.contains(hint, size):
             other = min(
                 (p.address, p.device.id)
                 for p in state.memory.values()
                 if p.address <= hint + size - 1 and hint <= p.address + p.size - 1
             )
-            raise Refused(refusal(Code.ADDRESS_CONFLICT, address=hint, other=other[1], **where))
+            raise refuse(Code.ADDRESS_CONFLICT, address=hint, other=other[1])
         return hint
     start = align_up(base, align)
     if size == 0 or start + size - 1 > U64_MAX:
-        raise Refused(refusal(Code.DEVICE_TOO_BIG, **where))
+        raise refuse(Code.DEVICE_TOO_BIG)
     found = state.gaps.first_fit(start, size, align)
     if found is None or found + size - 1 > end:
-        raise Refused(refusal(Code.NO_POSITION, **where))
+        raise refuse(Code.NO_POSITION)
     return found
 
 

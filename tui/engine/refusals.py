@@ -349,6 +349,33 @@ def message(code: Code, f: Facts, rules: Rules) -> str:
             assert_never(code)
 
 
+# --------------------------------------------------------------------------- warnings
+# warn_report() texts: QEMU goes on, but prints these (verbatim, on stderr).
+
+
+def warn_alignment(align: int) -> str:
+    """memory_device_get_free_addr(): the device-memory base is not aligned for the device."""
+    return (
+        f"the alignment ({hx(align)}) exceeds the expected maximum alignment, memory will get "
+        "fragmented and not all 'maxmem' might be usable for memory devices."
+    )
+
+
+def warn_vhost_over_limit(used: int, limit: int) -> str:
+    """vhost_get_free_memslots() (10.1+): a device already uses more than its limit."""
+    return f"used ({used}) vhost backend memory slots exceed the device limit ({limit})."
+
+
+def warn_invalid_max_mem_regions(value: int) -> str:
+    """vhost-kernel: the module parameter is out of range, QEMU falls back to 64."""
+    return f"ignoring invalid max_mem_regions value in vhost module: {value}"
+
+
+def warn_small_block_size(default: int) -> str:
+    """virtio-mem realize: a block size below the default (in MiB, hexadecimal)."""
+    return f"'block-size' property is smaller than the default block size ({default >> 20:x} MiB)"
+
+
 def _i(value: int | None) -> int:
     """A fact the code always sets (0 if a caller forgot, never a crash in a message)."""
     return value or 0

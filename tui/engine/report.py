@@ -11,8 +11,9 @@ devices must not pay for 1,000 budgets nobody looks at.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from .model import Action
 from .refusals import Code, Refusal
@@ -33,7 +34,22 @@ class Step:
     @property
     def text(self) -> str:
         """The step in words, with the numbers used."""
-        return self.template.format(*self.args) if self.args else self.template
+        return _FORMATTER.format(self.template, *self.args) if self.args else self.template
+
+
+class _StepFormatter(string.Formatter):
+    """str.format, plus `{:bytes}` (a human size, "64 GiB") and `{:count}` (an unsigned 32-bit
+    count, UINT_MAX by name): steps keep plain ints until someone reads their text."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "bytes":
+            return human_size(int(value))
+        if format_spec == "count":
+            return "UINT_MAX" if value == 0xFFFFFFFF else str(int(value))
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _StepFormatter()
 
 
 RawStep = tuple[str, "int | float | None", str, tuple[object, ...]]
@@ -48,24 +64,6 @@ def step(rule: str, text: str, value: int | float | None = None) -> RawStep:
 def lazy(rule: str, value: int | float | None, template: str, *args: object) -> RawStep:
     """A derivation step whose text is formatted only when read."""
     return (rule, value, template, args)
-
-
-class Bytes(int):
-    """A byte count that formats itself as a human size ("64 GiB") in a step's text."""
-
-    __slots__ = ()
-
-    def __format__(self, spec: str) -> str:
-        return human_size(int(self))
-
-
-class Count(int):
-    """An unsigned 32-bit count that formats UINT_MAX by name in a step's text."""
-
-    __slots__ = ()
-
-    def __format__(self, spec: str) -> str:
-        return "UINT_MAX" if self == 0xFFFFFFFF else str(int(self))
 
 
 @dataclass(frozen=True, slots=True)

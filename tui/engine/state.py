@@ -41,7 +41,7 @@ class Abort(Exception):
     refusal = Refusal(Code.KVM_NO_FREE_SLOT)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """What one plug, unplug or resize came to: QEMU's verdict, and what it decided on the way
     (a refused device still shows the limit and memslots decided before the refusal)."""
@@ -131,6 +131,9 @@ class MachineState:
     """kvm_enabled(): only then are KVM's memslots consulted."""
     memfd_boot: bool = field(init=False)
     """Boot RAM is fd-backed, so vhost-user maps its sections."""
+    _vhost_key: tuple[object, ...] = ()
+    """What the vhost part of the last counters was computed from (reused while unchanged)."""
+    _vhost_part: tuple[int | None, int | None, VhostSnapshot] | None = None
 
     def __post_init__(self) -> None:
         self.machine = self.config.machine
@@ -243,30 +246,47 @@ class MachineState:
 
     def counters(self) -> Counters:
         """The counters as they stand, for the report (a Budget is built from them on demand)."""
-        regions = self.regions()
         vhost = self.vhost
-        has_vhost = bool(vhost.devices)
+        sections = self.boot.ram_sections
+        shared = (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared
+        private = sections + self.cons_private + self.mem_private
+        key = (shared, private, vhost.globals["shared"], vhost.globals["private"], vhost.snapshot())
+        if key != self._vhost_key:
+            self._vhost_key = key
+            regions: dict[VhostClass, int] = {"shared": shared, "private": private}
+            has_vhost = bool(vhost.devices)
+            self._vhost_part = (
+                vhost.max() if has_vhost else None,
+                vhost.free(regions)[0] if has_vhost else None,
+                VhostSnapshot(
+                    key[4],
+                    vhost.used_by_class("shared", regions),
+                    vhost.used_by_class("private", regions),
+                    shared,
+                    private,
+                    self.rules.vhost_free_wraps,
+                ),
+            )
+        assert self._vhost_part is not None
+        vhost_max, vhost_free, snapshot = self._vhost_part
         kvm_max = self.layout.kvm_max
-        kvm_used = self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None
+        if self.kvm:
+            kvm_used: int | None = self.boot.kvm_slots + self.mem_mapped + self.cons_kvm
+            kvm_free: int | None = max(kvm_max - (kvm_used or 0), 0)
+        else:
+            kvm_used = kvm_free = None
         return Counters(
             kvm_max if self.kvm else None,
             kvm_used,
-            max(kvm_max - kvm_used, 0) if kvm_used is not None else None,
-            vhost.max() if has_vhost else None,
-            vhost.free(regions)[0] if has_vhost else None,
+            kvm_free,
+            vhost_max,
+            vhost_free,
             self.mem_size,
             self.layout.device_memory_space,
             self.mem_required,
             self.mem_mapped,
             self.auto_active,
-            VhostSnapshot(
-                vhost.snapshot(),
-                vhost.used_by_class("shared", regions),
-                vhost.used_by_class("private", regions),
-                regions["shared"],
-                regions["private"],
-                self.rules.vhost_free_wraps,
-            ),
+            snapshot,
         )
 
     # ---------------------------------------------------------------- mapping

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
-from typing import assert_never
 
 from .kinds import VHOST_KINDS, VhostClass, vhost_kind
-from .model import INT_MAX, VhostDeviceModel, VhostKernel, VhostUser, VhostVdpa
+from .model import VhostDeviceModel
+from .refusals import warn_vhost_over_limit
 from .units import U32_MAX
 from .versions import Rules
 
 __all__ = ["VhostClass", "VhostState", "device_free", "memslots_limit", "vhost_class"]
-
-VHOST_KERNEL_DEFAULT = 64
-VHOST_MEMORY_BASELINE_NREGIONS = 8
 
 
 def vhost_class(device: VhostDeviceModel) -> VhostClass:
@@ -29,53 +26,9 @@ def vhost_class(device: VhostDeviceModel) -> VhostClass:
 
 
 def memslots_limit(device: VhostDeviceModel, rules: Rules) -> tuple[int, str, str | None]:
-    """(limit, how it was derived, warning QEMU prints while deriving it): each back-end's
-    vhost_backend_memslots_limit()."""
-    match device:
-        case VhostKernel():
-            return _kernel_limit(device)
-        case VhostUser():
-            return _user_limit(device, rules)
-        case VhostVdpa():
-            return INT_MAX, f"vhost-vdpa has no limit of its own (INT_MAX = {INT_MAX})", None
-        case _:
-            assert_never(device)
-
-
-def _kernel_limit(device: VhostKernel) -> tuple[int, str, str | None]:
-    """The vhost module's max_mem_regions, or QEMU's fallback of 64."""
-    value = device.max_mem_regions
-    if 0 < value < INT_MAX:
-        return value, f"max_mem_regions of the vhost module = {value}", None
-    return (
-        VHOST_KERNEL_DEFAULT,
-        f"max_mem_regions {value} is invalid → QEMU falls back to {VHOST_KERNEL_DEFAULT}",
-        f"ignoring invalid max_mem_regions value in vhost module: {value}",
-    )
-
-
-def _user_limit(device: VhostUser, rules: Rules) -> tuple[int, str, str | None]:
-    """GET_MAX_MEM_SLOTS capped by VHOST_USER_MAX_RAM_SLOTS, or the baseline 8."""
-    if not device.configure_mem_slots:
-        return (
-            VHOST_MEMORY_BASELINE_NREGIONS,
-            "no VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS → "
-            f"VHOST_MEMORY_BASELINE_NREGIONS = {VHOST_MEMORY_BASELINE_NREGIONS}",
-            None,
-        )
-    if device.max_mem_slots == 0:
-        return (
-            VHOST_MEMORY_BASELINE_NREGIONS,
-            f"GET_MAX_MEM_SLOTS answered 0 → the baseline {VHOST_MEMORY_BASELINE_NREGIONS}",
-            None,
-        )
-    limit = min(device.max_mem_slots, rules.vhost_user_cap)
-    return (
-        limit,
-        f"min(GET_MAX_MEM_SLOTS {device.max_mem_slots}, VHOST_USER_MAX_RAM_SLOTS "
-        f"{rules.vhost_user_cap}) = {limit}",
-        None,
-    )
+    """(limit, how it was derived, warning QEMU prints while deriving it): the back-end's
+    vhost_backend_memslots_limit(), as its kind declares it (kinds.py)."""
+    return vhost_kind(device).limit(device, rules)
 
 
 def device_free(limit: int, used: int, wraps: bool) -> int:
@@ -192,10 +145,7 @@ class VhostState:
                 and not self.warned
                 and warning is None
             ):
-                warning = (
-                    f"used ({used}) vhost backend memory slots exceed the device "
-                    f"limit ({self._first_over(cls, used)})."
-                )
+                warning = warn_vhost_over_limit(used, self._first_over(cls, used))
             if wraps:
                 # min over devices of (limit - used) mod 2^32: the smallest limit ≥ used wins;
                 # only when every device is over its limit does a wrapped value remain
