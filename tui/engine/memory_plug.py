@@ -348,7 +348,8 @@ def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, alig
 
 def realize(state: MachineState, device: dev.MemoryDevice) -> tuple[str, ...]:
     """The device's realize(): its own errors (raised) and warnings (returned)."""
-    if device.memdev_id in state.busy_memdevs:  # a backend backs one device (realize, first)
+    if state.shares_backends and device.memdev_id in state.busy_memdevs:
+        # a backend backs one device: the first realize check
         raise Refused(
             refusal(
                 Code.BUSY_MEMDEV,

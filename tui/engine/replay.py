@@ -79,12 +79,11 @@ def _replay(config: Config) -> Report:
         stop = _Stop(lay.startup_refusal.text(rules), "start-up", lay.startup_refusal)
     if stop is None:
         stop = _cold_backends(config, devices, rules)
-        state.backends.update(
-            config.device(e.device).memdev_id  # type: ignore[union-attr]
-            for _i, e in devices
-            if isinstance(config.device(e.device), dev.MemoryDevice)
-            and config.device(e.device).owns_backend  # type: ignore[union-attr]
-        )
+        if state.shares_backends:  # every cold backend exists before the first -device
+            for _index, event in devices:
+                cold = config.device(event.device)
+                if isinstance(cold, dev.MemoryDevice) and cold.owns_backend:
+                    state.backends.add(cold.memdev_id)
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
     boot_abort = state.machine.kvm_enabled and boot_slots > lay.kvm_max
     boot_counters = None
@@ -291,7 +290,9 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
     if isinstance(device, Consumer):
         return _plug_consumer(state, device, phase)
     assert isinstance(device, dev.MemoryDevice)
-    created = device.owns_backend and device.memdev_id not in state.backends
+    created = (
+        state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
+    )
     if created:
         state.backends.add(device.memdev_id)  # object-add before device_add
     outcome = plug_memory(state, device, phase)

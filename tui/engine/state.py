@@ -131,6 +131,9 @@ class MachineState:
     """kvm_enabled(): only then are KVM's memslots consulted."""
     memfd_boot: bool = field(init=False)
     """Boot RAM is fd-backed, so vhost-user maps its sections."""
+    shares_backends: bool = field(init=False)
+    """Some memory device uses another's backend (`memdev`): only then can a backend be busy
+    or missing, so only then are `backends` and `busy_memdevs` kept."""
     _vhost_key: tuple[object, ...] = ()
     """What the vhost part of the last counters was computed from (reused while unchanged)."""
     _vhost_part: tuple[int | None, int | None, VhostSnapshot] | None = None
@@ -139,6 +142,7 @@ class MachineState:
         self.machine = self.config.machine
         self.kvm = self.machine.kvm_enabled
         self.memfd_boot = self.machine.memory_backend == "memfd"
+        self.shares_backends = any(d.memdev is not None for d in self.config.memory_devices)
 
     # ---------------------------------------------------------------- mutators
     def _account(self, item: Plugged, sign: int) -> None:
@@ -156,7 +160,8 @@ class MachineState:
             self.busy_slots.add(item.slot)
         self.gaps.take(item.address, item.size)
         self._account(item, 1)
-        self.busy_memdevs.add(item.device.memdev_id)
+        if self.shares_backends:
+            self.busy_memdevs.add(item.device.memdev_id)
 
     def remove_memory(self, item: Plugged) -> None:
         """memory_device_unplug(): everything the device counted is given back."""
@@ -166,9 +171,10 @@ class MachineState:
         if item.slot is not None:
             self.lowest_free_slot = min(self.lowest_free_slot, item.slot)
         del self.memory[item.device.id]
-        self.busy_memdevs.discard(item.device.memdev_id)
-        if item.device.owns_backend:
-            self.backends.discard(item.device.memdev_id)  # object-del after device_del
+        if self.shares_backends:
+            self.busy_memdevs.discard(item.device.memdev_id)
+            if item.device.owns_backend:
+                self.backends.discard(item.device.memdev_id)  # object-del after device_del
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:
         """virtio-mem (de)activated memslots: used moves, required stays."""

@@ -136,23 +136,25 @@ class VhostState:
         free count, so another device of the class with a larger limit decides."""
         free = U32_MAX
         warning = None
-        wraps = self.rules.vhost_free_wraps
+        rules = self.rules
+        if not rules.vhost_free_wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
+            per_device = rules.per_device_vhost_count
+            globals_ = self.globals
+            for cls, limit in self._min_limits().items():
+                used = regions[cls] if per_device else globals_[cls]
+                if used > limit:
+                    if per_device and not self.warned and warning is None:
+                        warning = warn_vhost_over_limit(used, self._first_over(cls, used))
+                    return 0, warning
+                if limit - used < free:
+                    free = limit - used
+            return free, warning
         for cls, limits in self._sorted_limits().items():
-            used = self.used_by_class(cls, regions)
-            if (
-                self.rules.per_device_vhost_count
-                and used > limits[0]
-                and not self.warned
-                and warning is None
-            ):
-                warning = warn_vhost_over_limit(used, self._first_over(cls, used))
-            if wraps:
-                # min over devices of (limit - used) mod 2^32: the smallest limit ≥ used wins;
-                # only when every device is over its limit does a wrapped value remain
-                at = bisect_left(limits, used)
-                value = limits[at] - used if at < len(limits) else (limits[0] - used) & U32_MAX
-            else:
-                value = device_free(limits[0], used, False)
+            used = self.globals[cls]
+            # min over devices of (limit - used) mod 2^32: the smallest limit ≥ used wins;
+            # only when every device is over its limit does a wrapped value remain
+            at = bisect_left(limits, used)
+            value = limits[at] - used if at < len(limits) else (limits[0] - used) & U32_MAX
             free = min(free, value)
         return free, warning
 
