@@ -82,3 +82,31 @@ async def test_ram_field_reads_a_bare_number_as_mib_like_dash_m() -> None:
         await pilot.press("G", "enter")
         await settle(pilot)
         assert field.has_class("-rejected") and app.config.machine.ram == 2 << 30
+
+
+async def test_a_back_end_restart_is_written_from_the_event_form() -> None:
+    """disconnect then reconnect with a smaller limit: the timeline shows QEMU's refusal."""
+    from textual.widgets import Input, Select
+
+    start = base_config(
+        vhost_devices=[{"kind": "vhost-user", "id": "blk0", "device": "blk", "max_mem_slots": 32}],
+        timeline=[{"action": "hotplug", "device": "blk0"}],
+    )
+    app = make_app(start)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_event_form(index=1, action="disconnect")
+        await settle(pilot)
+        await pilot.click("#ev-ok")
+        await settle(pilot)
+        assert [e.action for e in app.config.timeline] == ["hotplug", "disconnect"]
+        app.open_event_form(index=2, action="reconnect")
+        await settle(pilot)
+        app.screen.query_one("#ev-slots", Input).value = "8"
+        assert app.screen.query_one("#ev-action", Select).value == "reconnect"
+        await pilot.click("#ev-ok")
+        await settle(pilot)
+        assert app.config.timeline[-1].max_mem_slots == 8
+        assert app.report is not None
+        assert (app.report.events[-1].error or "").startswith(
+            "The backend specified a max ram slots limit of 8"
+        )

@@ -759,6 +759,11 @@ class MemslotApp(App[int]):
             "Timeline: insert unplug", "device_del", lambda: self.open_event_form(action="unplug")
         )
         yield SystemCommand(
+            "Timeline: insert back-end restart",
+            "a vhost-user back-end disconnects (then reconnects, maybe with another limit)",
+            lambda: self.open_event_form(action="disconnect"),
+        )
+        yield SystemCommand(
             "Timeline: insert resize",
             "qom-set requested-size",
             lambda: self.open_event_form(action="resize"),
