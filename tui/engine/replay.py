@@ -360,8 +360,10 @@ def _disconnect(state: MachineState, device: VhostUser) -> Outcome:
     registered = next((d for d in state.vhost.devices if d.id == device.id), None)
     if registered is None:
         raise _not_found(device.id)
-    state.remap(lambda: teardown(state, registered))
     state.disconnected[device.id] = registered.limit
+    if not state.rules.multi_memslot:
+        return Outcome(steps=(step(rule="disconnect", text=_OLD_RESTART),))
+    state.remap(lambda: teardown(state, registered))
     return Outcome(
         steps=(
             step(
@@ -379,6 +381,9 @@ def _reconnect(state: MachineState, device: VhostUser, slots: int | None) -> Out
     prior = state.disconnected.get(device.id)
     if prior is None:
         raise _not_found(device.id)
+    if not state.rules.multi_memslot:
+        del state.disconnected[device.id]
+        return Outcome(steps=(step(rule="reconnect", text=_OLD_RESTART),))
     if slots is not None:
         device = device.model_copy(update={"max_mem_slots": slots})
     if device.configure_mem_slots and device.max_mem_slots < prior:
@@ -397,6 +402,10 @@ def _reconnect(state: MachineState, device: VhostUser, slots: int | None) -> Out
     return outcome
 
 
+_OLD_RESTART = (
+    "QEMU ≤ 8.1 (seen on 7.2, no guest): the vhost device stays registered with its limit "
+    "while the back-end is gone, and the restarted back-end is not asked again"
+)
 _STAYS_DOWN = (
     "QEMU prints this on stderr and runs on; the device stays disconnected until its back-end "
     "reconnects again"
@@ -423,6 +432,7 @@ def _unplug(state: MachineState, device: object) -> Outcome:
         if waits:
             return _pending(waits)
         state.remap(lambda: teardown(state, registered))
+        state.disconnected.pop(device.id, None)  # ≤ 8.1 keeps a disconnected one registered
         return Outcome()
     if isinstance(device, Consumer):
         consumer = device
