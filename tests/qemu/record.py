@@ -3,7 +3,7 @@
 Why: the engine names three rule sets (≤ 8.1, 8.2–10.0, 10.1+); each is checked against a real
 QEMU of that range, and what QEMU said is kept under tests/qemu/observed/ so that every normal run
 checks the engine against it, even where that QEMU is not installed
-(tests/engine/test_observed.py). Usage, from the repository root:
+(tests/qemu/test_observed.py). Usage, from the repository root:
 
     python -m tests.qemu.record --qemu /path/to/qemu-system-x86_64 [--accel kvm] [CASE ...]
 
