@@ -681,10 +681,7 @@ class MemslotApp(App[int]):
         if not changes:
             self.set_status("✓ the configuration already states this host's facts")
             return
-        text = ", ".join(
-            f"{change.where.removeprefix('machine.')} {change.old} → {change.new}"
-            for change in changes
-        )
+        text = ", ".join(change.shown().removeprefix("machine.") for change in changes)
         self.commit(new, f"this host's facts: {text}")
 
     # ------------------------------------------------------------------ help, quit, palette

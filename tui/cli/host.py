@@ -74,7 +74,7 @@ def with_this_host(config: Any, source: str) -> Any:
     new, changes = apply_host(config, read_host())
     for change in changes:
         print(
-            f"{source}: {change.where}: {change.old} → {change.new} (this host: {change.why})",
+            f"{source}: {change.shown()} (this host: {change.why})",
             file=sys.stderr,
         )
     if not changes:

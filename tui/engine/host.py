@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .model import Config, Machine
+from .units import format_size
 
 CpuVendor = Literal["amd", "intel"]
 
@@ -89,6 +90,12 @@ class Change:
     old: object
     new: object
     why: str
+
+    def shown(self) -> str:
+        """ "machine.host_thp_size 2M → 1M": sizes in QEMU's units, the rest as they are."""
+        if self.where.endswith("_size") and isinstance(self.old, int) and isinstance(self.new, int):
+            return f"{self.where} {format_size(self.old)} → {format_size(self.new)}"
+        return f"{self.where} {self.old} → {self.new}"
 
 
 def machine_vendor(facts: HostFacts, accel: str) -> CpuVendor | None:
