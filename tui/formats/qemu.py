@@ -430,7 +430,10 @@ def command_line(
             argv += ["-device", _opts(str(_consumer_driver(device)), [("id", device.id), *bus])]
         # other consumers: no command-line form
     if qmp_socket is not None:
-        argv += ["-qmp", f"unix:{qmp_socket},server=on,wait=off"]
+        argv += [
+            "-qmp",
+            _opts(f"unix:{qmp_socket.replace(',', ',,')}", [("server", True), ("wait", False)]),
+        ]
     return argv
 
 
