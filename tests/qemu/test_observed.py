@@ -10,6 +10,7 @@ memslots, THP size, vendor, accelerator), so nothing here depends on the machine
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ FILES = sorted(OBSERVED.glob("qemu-*.json"))
 MIN_CASES = 30
 
 
+@functools.cache
 def _load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
