@@ -128,7 +128,11 @@ def test_check_startup_error_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtu
         ('[machine]\nram = "12Q"\n', ": machine.ram: size '12Q' has an unknown suffix 'Q'"),
         ('[machine]\nram = "-1G"\n', ": machine.ram: size '-1G' is negative"),
         ("[machine]\nmaxmem = 18446744073709551616\n", ": machine.maxmem: size "),
-        ('[machine]\nram = "8G"\nmaxmem = "4G"\n', ": machine.maxmem: maxmem (4G) is smaller"),
+        ('[machine]\nram = "4GiB"\n', ": machine.ram: size '4GiB' has an unknown suffix 'GiB'"),
+        (
+            '[[memory_devices]]\nid = "d\\n"\nkind = "pc-dimm"\nsize = "1G"\n',
+            ": memory_devices[0].id: id 'd\\n' is not a valid QEMU id",
+        ),
         ("colour = 1\n", ": colour: unknown key 'colour'"),
         (
             '[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n'

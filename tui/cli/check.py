@@ -41,18 +41,33 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the search for fixes (for CI: only the verdicts, the budget and headroom)",
     )
+    parser.add_argument(
+        "--host",
+        action="store_true",
+        help="replay with this machine's facts (see the host verb); the changes go to stderr",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point from the verb registry."""
     return guard(
-        lambda: run_check(args.file, as_json=args.json, suggestions=not args.no_suggestions)
+        lambda: run_check(
+            args.file,
+            as_json=args.json,
+            suggestions=not args.no_suggestions,
+            host=args.host,
+        )
     )
 
 
 def run_check(
-    path: Path, *, as_json: bool = False, out: TextIO | None = None, suggestions: bool = True
+    path: Path,
+    *,
+    as_json: bool = False,
+    out: TextIO | None = None,
+    suggestions: bool = True,
+    host: bool = False,
 ) -> int:
     """`check FILE`: load, replay, print; exit 0 when every event succeeds, 1 otherwise."""
     from tui.engine import replay
@@ -60,6 +75,10 @@ def run_check(
 
     stream = out if out is not None else sys.stdout
     config = load(path)
+    if host:
+        from tui.cli.host import with_this_host
+
+        config = with_this_host(config, str(path))
     report = replay(config)
     fixes, headroom, stopped = bounded_advice(config, report, search=suggestions)
     if as_json:

@@ -446,6 +446,11 @@ class ConsumerKind:
     """Sections vhost-kernel / vdpa map."""
     vhost_user_regions: int
     """Sections vhost-user maps (only fd-backed RAM)."""
+    driver: str | None = None
+    """A real QEMU device (`-device <driver>`, device_add) that exports and verify write; None:
+    an abstract slot consumer with no command-line form of its own."""
+    balloon: bool = False
+    """Registers QEMU's balloon handler: only one balloon device (virtio or hv) may exist."""
 
     @property
     def catalog(self) -> tuple[CatalogEntry, ...]:
@@ -477,6 +482,10 @@ CONSUMER_KINDS: dict[str, ConsumerKind] = {
         ConsumerKind("vga-vram", "VGA VRAM", 1, 1, 0),
         # each extra NUMA node's memdev is its own RAM section
         ConsumerKind("numa-memdev", "extra NUMA node memdev", 1, 1, 1),
+        # virtio-balloon maps no memory of its own: no memslot, but one balloon only
+        ConsumerKind(
+            "virtio-balloon", "virtio-balloon", 0, 0, 0, driver="virtio-balloon-pci", balloon=True
+        ),
         ConsumerKind("custom", "custom", 1, 1, 1),
     )
 }

@@ -96,7 +96,8 @@ class VhostSnapshot(NamedTuple):
     used_private: int
     regions_shared: int
     regions_private: int
-    per_device: bool
+    free_wraps: bool
+    """8.2 … 10.0.2: a device's free count wraps as unsigned 32 bits when over its limit."""
 
 
 class Counters(NamedTuple):
@@ -176,7 +177,7 @@ class Budget:
                     limit,
                     used,
                     state.regions_shared if shared else state.regions_private,
-                    device_free(limit, used, state.per_device),
+                    device_free(limit, used, state.free_wraps),
                 )
             )
         return tuple(lines)
