@@ -29,7 +29,7 @@ from tui.engine.model import Config
 from tui.engine.report import Report
 from tui.engine.units import GiB, KiB, MiB
 from tui.formats.qemu import _BACKEND_TYPES as BACKEND_TYPES
-from tui.qemu.launch import kvm_memslots, thp_size, vhost_max_mem_regions
+from tui.qemu.host import read_kvm_memslots, read_thp_size, read_vhost_max_mem_regions
 from tui.qemu.qmp import QmpClosed, QmpError, QmpTimeout
 from tui.qemu.readonly import (
     DEFAULT_TIMEOUT,
@@ -61,15 +61,8 @@ __all__ = [
 LIVE_EVENTS = ("DEVICE_DELETED", "MEMORY_DEVICE_SIZE_CHANGE")
 """QMP events after which the live view reads the VM again."""
 
-_MEMORY_TYPES = {
-    "dimm": "pc-dimm",
-    "nvdimm": "nvdimm",
-    "virtio-pmem": "virtio-pmem",
-    "virtio-mem": "virtio-mem",
-    "hv-balloon": "hv-balloon",
-}
+_MEMORY_TYPES = {kind.info_type: name for name, kind in MEMORY_KINDS.items()}
 """query-memory-devices' `type` (QAPI's MemoryDeviceInfoKind) → the configuration's kind."""
-assert set(_MEMORY_TYPES.values()) <= set(MEMORY_KINDS)
 _VHOST_DRIVERS = {
     frontend.driver: (kind.name, device)
     for kind in VHOST_KINDS.values()
@@ -320,17 +313,18 @@ async def _cpu(q: ReadOnly, warnings: list[str]) -> tuple[str, int]:
 
 
 def _host_facts(machine: dict[str, Any], accel: str, local: bool, assumed: list[str]) -> None:
-    """What QMP cannot show about the host: read here when the VM is local, else defaults."""
+    """What QMP cannot show about the host: read here (tui.qemu.host) when the VM is local."""
     if accel == "kvm":
-        slots = kvm_memslots() if local else None
-        if slots is not None:
-            machine["kvm_memslots"] = slots
-            assumed.append(f"KVM memslots {slots}: this host's KVM_CAP_NR_MEMSLOTS")
+        slots = read_kvm_memslots() if local else None
+        if slots is not None and isinstance(slots.value, int):
+            machine["kvm_memslots"] = slots.value
+            assumed.append(f"KVM memslots {slots.value}: this host's KVM_CAP_NR_MEMSLOTS")
         else:
-            assumed.append("KVM memslots: not readable here, the model's default is used")
-    thp = thp_size() if local else None
-    if thp:
-        machine["host_thp_size"] = thp
+            why = slots.reason if slots is not None else "the VM is not on this host"
+            assumed.append(f"KVM memslots: not readable ({why}), the model's default is used")
+    thp = read_thp_size() if local else None
+    if thp is not None and isinstance(thp.value, int) and thp.value:
+        machine["host_thp_size"] = thp.value
     else:
         assumed.append("THP size: not readable here, 2 MiB assumed")
 
@@ -538,7 +532,8 @@ async def _vhost_devices(
     models: list[dict[str, Any]] = []
     live: list[LiveVhost] = []
     hot: set[str] = set()
-    regions = vhost_max_mem_regions() if local else None
+    read = read_vhost_max_mem_regions() if local else None
+    regions = read.value if read is not None and isinstance(read.value, int) else None
     for container in ("/machine/peripheral", "/machine/peripheral-anon"):
         for child in await q.children(container):
             ctype = str(child.get("type", ""))
