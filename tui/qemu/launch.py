@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import functools
 import os
 import re
@@ -111,39 +110,32 @@ def parse_timeout(text: str) -> float:
 
 
 # --------------------------------------------------------------------------- host facts
-
-KVM_CHECK_EXTENSION = 0xAE03
-KVM_CAP_NR_MEMSLOTS = 10
+# Read by tui.qemu.host (one reader per fact); these give verify the plain values.
 
 
 def kvm_memslots() -> int | None:
-    """KVM_CAP_NR_MEMSLOTS of this host, or None when /dev/kvm cannot be opened."""
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        return int(fcntl.ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS))
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    """KVM_CAP_NR_MEMSLOTS of this host, or None when /dev/kvm cannot be used (the reading is
+    tui.qemu.host's; this is its value for verify)."""
+    from tui.qemu.host import read_kvm_memslots
+
+    value = read_kvm_memslots().value
+    return value if isinstance(value, int) else None
 
 
 def thp_size() -> int | None:
     """Transparent huge page size QEMU reads for virtio-mem's default block size."""
-    try:
-        return int(Path("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size").read_text())
-    except (OSError, ValueError):
-        return None
+    from tui.qemu.host import read_thp_size
+
+    value = read_thp_size().value
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def vhost_max_mem_regions() -> int | None:
     """The vhost module's max_mem_regions (None: module not loaded)."""
-    try:
-        return int(Path("/sys/module/vhost/parameters/max_mem_regions").read_text())
-    except (OSError, ValueError):
-        return None
+    from tui.qemu.host import read_vhost_max_mem_regions
+
+    value = read_vhost_max_mem_regions().value
+    return value if isinstance(value, int) else None
 
 
 def free_hugepages(page_size: int) -> int:
