@@ -15,7 +15,7 @@ from typing import Any
 
 from tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PROG
 
-SUMMARY = "inspect --qmp unix:PATH     a running VM's memslots, read-only (or --virsh DOMAIN)"
+SUMMARY = "inspect --qmp unix:PATH    a running VM's memslots, read-only (or --virsh DOMAIN)"
 JSON_SCHEMA = "memslot-explorer/inspect/1"
 DEFAULT_TIMEOUT = 10.0
 
