@@ -24,6 +24,9 @@ VERBS: dict[str, str] = {
     "check": "tui.cli.check",
     "export": "tui.cli.export",
     "verify": "tui.cli.verify",
+    "compare": "tui.cli.compare",
+    "sweep": "tui.cli.sweep",
+    "lesson": "tui.cli.lesson",
 }
 
 __all__ = ["JSON_SCHEMA", "VERBS", "main"]

@@ -18,6 +18,7 @@ from tui.lessons.model import Question
 from tui.params import ParamError, apply, parse_value
 
 NOTHING = "Change nothing"
+NO_START = "QEMU does not start"
 
 
 class QuestionError(ValueError):
@@ -107,8 +108,11 @@ def ask_question(question: Question, config: Config, report: Report) -> Asked:
     if question.ask == "first-failure":
         none = "none: every event succeeds"
         labels = [event_label(e) for e in report.events]
-        right = event_label(failure) if failure else none
-        choices = tuple(Choice(label, label == right) for label in [*labels, none])
+        if report.startup_error is not None and failure is None:
+            right = NO_START
+        else:
+            right = event_label(failure) if failure else none
+        choices = tuple(Choice(label, label == right) for label in [NO_START, *labels, none])
         prompt = "Which event does QEMU refuse first?"
         event = failure.index if failure else None
         return Asked(question.prompt or prompt, right, choices, event=event)
@@ -159,3 +163,40 @@ def _fixes(before: Report, after: Report, failure: EventResult) -> bool:
         elif row.a.outcome == "ok" and row.b is not None and row.b.outcome == "FAILED":
             return False
     return fixed
+
+
+@dataclass(frozen=True)
+class PreparedStep:
+    """A step ready to teach: its configuration, the engine's report, the question asked."""
+
+    number: int
+    """1-based."""
+    title: str
+    narrative: str
+    source: str
+    config: Config
+    report: Report
+    asked: Asked | None
+
+
+def prepare(
+    steps: tuple[object, ...], configs: tuple[Config, ...], sources: tuple[str, ...]
+) -> tuple[PreparedStep, ...]:
+    """Replay every step's configuration and ask its question (QuestionError names the step
+    as `steps[N].question.FIELD`)."""
+    from tui.lessons.model import LessonStep
+
+    prepared = []
+    for index, (step, config, source) in enumerate(zip(steps, configs, sources, strict=True)):
+        assert isinstance(step, LessonStep)
+        report = replay(config)
+        asked = None
+        if step.question is not None:
+            try:
+                asked = ask_question(step.question, config, report)
+            except QuestionError as exc:
+                raise QuestionError(f"steps[{index}].question.{exc}") from None
+        prepared.append(
+            PreparedStep(index + 1, step.title, step.narrative, source, config, report, asked)
+        )
+    return tuple(prepared)
