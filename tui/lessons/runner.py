@@ -125,7 +125,7 @@ def _ask_fix(
     """Choices: the engine's proven fixes, the author's distractors, and changing nothing;
     a choice is right when its replay makes the first failing event succeed and breaks no
     event that succeeded."""
-    if failure is None:
+    if failure is None and report.startup_error is None:
         raise QuestionError("ask: 'fix' needs a failing event, and every event succeeds")
     choices: list[Choice] = []
     for suggestion in suggest(config, report):
@@ -145,15 +145,20 @@ def _ask_fix(
     right_labels = [c.label for c in choices if c.correct]
     answer = " / ".join(right_labels) if right_labels else "none of these"
     return Asked(
-        question.prompt or "Which fix makes it work?", answer, tuple(choices), event=failure.index
+        question.prompt or "Which fix makes it work?",
+        answer,
+        tuple(choices),
+        event=failure.index if failure else None,
     )
 
 
-def _fixes(before: Report, after: Report, failure: EventResult) -> bool:
+def _fixes(before: Report, after: Report, failure: EventResult | None) -> bool:
     """The failing event now succeeds and no event that succeeded fails (events matched as
-    compare() matches them)."""
+    compare() matches them); for a QEMU that did not start: it starts and nothing fails."""
     if after.startup_error is not None:
         return False
+    if failure is None:
+        return not after.failures
     fixed = False
     for row in compare(before, after).rows:
         if row.a is None:
