@@ -21,6 +21,7 @@ from tui.lessons.runner import Asked, PreparedStep
 
 from .. import view
 from ..panels.explain import render_event
+from ..view import reflow
 
 ExportMarkdown = Callable[[], None]
 
@@ -54,21 +55,6 @@ def describe_config(config: Config) -> Content:
         size = f" → {format_size(event.requested_size)}" if event.requested_size else ""
         lines.append(Content(f"  {number}. {event.action} {event.device}{size}"))
     return Content("\n").join(lines)
-
-
-def reflow(text: str) -> str:
-    """Narratives are written wrapped in TOML: join the lines of each paragraph so the pane
-    wraps them at its own width (lines starting with a space or "-" stay lines)."""
-    paragraphs = []
-    for block in text.strip().split("\n\n"):
-        lines: list[str] = []
-        for line in block.splitlines():
-            if lines and not line.startswith((" ", "-", "*")):
-                lines[-1] += " " + line.strip()
-            else:
-                lines.append(line.rstrip())
-        paragraphs.append("\n".join(lines))
-    return "\n\n".join(paragraphs)
 
 
 class LessonScreen(Screen[None]):

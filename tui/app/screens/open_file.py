@@ -16,6 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..view import reflow
+
 Preview = Callable[[Path], str]
 """path → the engine's verdict for the preview pane (the app computes it)."""
 
@@ -141,7 +143,7 @@ class OpenScreen(ModalScreen[Path | None]):
             parts.append(Content.styled(f"✗ {error}", "$error"))
         description = (getattr(preset, "description", "") or "").strip()
         if description:
-            parts += [Content(""), Content(description)]
+            parts += [Content(""), Content(reflow(description))]
         verdict = self._previews[index]
         if verdict:
             style = "$error" if verdict.startswith("✗") else "$success"
