@@ -150,6 +150,8 @@ def _find(data: dict[str, Any], device_id: str) -> dict[str, Any] | None:
 
 def _set_dimms(data: dict[str, Any], count: int) -> None:
     """Keep the first `count` pc-dimms, or copy the last one (and its plug event) up to it."""
+    for key in ("memory_devices", "timeline"):
+        data[key] = list(data[key])  # model_dump gives tuples
     dimms = [d for d in data["memory_devices"] if d["kind"] == "pc-dimm"]
     if not dimms:
         raise ParamError(f"{DIMMS}: the configuration has no pc-dimm to vary")
