@@ -143,7 +143,7 @@ def test_bad_lesson_files_name_file_field_and_reason(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="either a preset or an inline"):
         parse_lesson({"steps": [{"narrative": "no config"}]}, "x.toml")
     (tmp_path / "syntax.toml").write_text("steps = [")
-    with pytest.raises(ConfigError, match="syntax.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"syntax\.toml: not valid TOML"):
         read_lesson(tmp_path / "syntax.toml")
     with pytest.raises(ConfigError, match="cannot read"):
         read_lesson(tmp_path / "missing.toml")
