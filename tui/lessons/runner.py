@@ -122,15 +122,14 @@ def ask_question(question: Question, config: Config, report: Report) -> Asked:
 def _ask_fix(
     question: Question, config: Config, report: Report, failure: EventResult | None
 ) -> Asked:
-    """Choices: the engine's proven fixes, the author's distractors, and changing nothing;
-    a choice is right when its replay makes the first failing event succeed and breaks no
-    event that succeeded."""
+    """Choices: the engine's fixes (each proven by advice.suggest's replay), the author's
+    distractors, and changing nothing; a distractor is right when its replay makes the first
+    failing event succeed (or removes it) and breaks no event that succeeded — advice's test."""
     if failure is None and report.startup_error is None:
         raise QuestionError("ask: 'fix' needs a failing event, and every event succeeds")
     choices: list[Choice] = []
-    for suggestion in suggest(config, report):
-        right = _fixes(report, replay(suggestion.config), failure)
-        choices.append(Choice(suggestion.title, right, suggestion.detail, suggestion.config))
+    for suggestion in suggest(config, report):  # each proven by the engine's own replay
+        choices.append(Choice(suggestion.title, True, suggestion.detail, suggestion.config))
     for distractor in question.distractors:
         changed = config
         try:
@@ -163,8 +162,8 @@ def _fixes(before: Report, after: Report, failure: EventResult | None) -> bool:
     for row in compare(before, after).rows:
         if row.a is None:
             continue
-        if row.a.number == failure.index + 1:
-            fixed = row.b is not None and row.b.outcome in ("ok", "pending")
+        if row.a.number == failure.index + 1:  # gone (device removed) or now accepted
+            fixed = row.b is None or row.b.outcome in ("ok", "pending")
         elif row.a.outcome == "ok" and row.b is not None and row.b.outcome == "FAILED":
             return False
     return fixed
