@@ -199,3 +199,21 @@ def test_ascii_bar() -> None:
     assert ascii_bar(5, 2, 10, 10) == "[#####++...]"
     assert ascii_bar(1, 1, 32764, 10) == "[#+........]"  # never hides a non-zero count
     assert ascii_bar(20, 0, 10, 10) == "[##########]"
+
+
+def test_docs_lessons_example_parses_and_runs() -> None:
+    """docs/lessons.md stays true: its example is a valid lesson the engine can answer."""
+    import re
+    import tomllib
+
+    doc = (repo_preset_dir().parent / "docs" / "lessons.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", doc, re.S)
+    assert example, "docs/lessons.md lost its TOML example"
+    lesson = parse_lesson(tomllib.loads(example.group(1)), "docs/lessons.md")
+    configs = tuple(
+        s.config if s.config is not None else load(repo_preset_dir() / s.preset)
+        for s in lesson.steps
+    )
+    steps = prepare(lesson.steps, configs, ("doc",) * len(configs))
+    assert steps[0].asked.number == 1
+    assert steps[2].asked.answer == NO_START
