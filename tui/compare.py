@@ -118,7 +118,7 @@ class Comparison:
 
 def _key_events(report: Report) -> list[tuple[tuple[str, str, int], EventResult]]:
     seen: dict[tuple[str, str], int] = {}
-    keyed = []
+    keyed: list[tuple[tuple[str, str, int], EventResult]] = []
     for result in report.events:
         kind = "plug" if result.action in ("cold", "hotplug") else result.action
         base = (kind, result.device)

@@ -398,7 +398,7 @@ def dumps(config: Config) -> str:
     order, and [expect] last.
     """
     data = to_dict(config)
-    head = {
+    head: dict[str, Any] = {
         key: data[key] for key in ("schema_version", "title", "description", "group") if key in data
     }
     if not data.get("timeline"):

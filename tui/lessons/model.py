@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from tui.engine.model import Config
 
-LESSON_SCHEMA_VERSION = 1
-
 Ask = Literal["memslots", "limit", "succeeds", "first-failure", "fix"]
 ASKS: tuple[Ask, ...] = ("memslots", "limit", "succeeds", "first-failure", "fix")
 """What a question can ask; the runner words each one and asks the engine for its answer."""
@@ -83,7 +81,7 @@ class LessonStep(_Frozen):
 class Lesson(_Frozen):
     """A titled, ordered list of steps."""
 
-    schema_version: Literal[1] = LESSON_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     title: str = ""
     description: str = ""
     steps: tuple[LessonStep, ...] = Field(min_length=1)
