@@ -291,3 +291,28 @@ async def test_sweep_screen_runs_off_the_ui_thread_and_plots() -> None:
         await pilot.click("#sweep-run")
         await settle(pilot)
         assert "not a valid value" in shown(app, screen.query_one("#sweep-summary"))
+
+
+async def test_hostile_lesson_text_is_shown_verbatim(tmp_path: Path) -> None:
+    """Titles, narratives and choice labels are text, never markup."""
+    lesson = tmp_path / "hostile.toml"
+    lesson.write_text(
+        'title = "[bold]x[/"\n'
+        "[[steps]]\n"
+        'title = "[red]step"\n'
+        'preset = "ex10a-virtiofsd-32-after-virtio-mem.toml"\n'
+        'narrative = "see [link=x]here[/link] and [/]"\n'
+        "[steps.question]\n"
+        'ask = "fix"\n'
+        'distractors = [{ label = "[b]maxmem[/b] 132G", set = { "machine.maxmem" = "132G" } }]\n'
+    )
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert training.open_lesson(app, lesson)
+        await pilot.pause()
+        screen = app.screen
+        assert "Lesson: [bold]x[/" in shown(app, screen.query_one("#lesson-progress"))
+        story = flat(shown(app, screen.query_one("#lesson-story")))
+        assert "Step 1: [red]step" in story and "see [link=x]here[/link] and [/]" in story
+        assert "[b]maxmem[/b] 132G" in shown(app, screen.query_one("#lesson-choices"))

@@ -217,3 +217,14 @@ def test_docs_lessons_example_parses_and_runs() -> None:
     steps = prepare(lesson.steps, configs, ("doc",) * len(configs))
     assert steps[0].asked.number == 1
     assert steps[2].asked.answer == NO_START
+
+
+def test_a_fifo_or_directory_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "lesson.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_lesson(fifo)
+    with pytest.raises(ConfigError, match="a directory"):
+        read_lesson(tmp_path)

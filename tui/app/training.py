@@ -6,6 +6,7 @@ report and opens a screen — the engine, the runner and the comparison do the w
 
 from __future__ import annotations
 
+import stat
 import tomllib
 import weakref
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from textual.app import SystemCommand
 
 from tui.compare import compare
 from tui.engine import replay
-from tui.formats.toml import ConfigError
+from tui.formats.toml import MAX_FILE_SIZE, ConfigError
 from tui.lessons.files import list_lessons, read_lesson, save_lesson, user_lesson_dir
 from tui.lessons.markdown import render_markdown
 from tui.lessons.model import Lesson, LessonStep
@@ -57,10 +58,13 @@ def library() -> list[PresetInfo]:
 
 
 def is_lesson(path: Path) -> bool:
-    """A TOML file with `steps` (a lesson), not a configuration."""
+    """A TOML file with `steps` (a lesson), not a configuration (only regular files are read:
+    anything else is for the configuration loader to refuse)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            data = tomllib.loads(handle.read(MAX_FILE_SIZE + 1).decode("utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return False
     return isinstance(data, dict) and "steps" in data

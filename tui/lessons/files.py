@@ -8,6 +8,7 @@ Every failure is a ConfigError naming the lesson file, the field and the reason.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ def read_lesson(path: Path | str) -> LoadedLesson:
     """Read a lesson file and load every step's configuration."""
     path = Path(path)
     source = str(path)
+    _regular(path, source)
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_SIZE + 1)
@@ -120,6 +122,17 @@ def read_lesson(path: Path | str) -> LoadedLesson:
         configs.append(load(preset))
         sources.append(str(preset))
     return LoadedLesson(path, lesson, tuple(configs), tuple(sources))
+
+
+def _regular(path: Path, source: str) -> None:
+    """Only regular files are read: a FIFO or a device would block or never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError(source, "", f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ConfigError(source, "", f"cannot read: {kind}")
 
 
 def find_preset(name: str, base: Path) -> Path | None:

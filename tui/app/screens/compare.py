@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
@@ -51,7 +52,7 @@ Below: the counters after the last event and B − A.
         """Events table, budget table, verdict."""
         with Vertical(id="compare-dialog", classes="dialog"):
             yield Label("Compare", classes="dialog-title")
-            yield Static(f"A: {self.a}\nB: {self.b}", id="compare-sides")
+            yield Static(Content(f"A: {self.a}\nB: {self.b}"), id="compare-sides")
             yield DataTable(id="compare-events", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="compare-budget", cursor_type="row")
             yield Static(id="compare-verdict")
@@ -101,7 +102,7 @@ Below: the counters after the last event and B − A.
             if self.comparison.same
             else f"{rows} event(s) and {counters} counter(s) differ."
         )
-        self.query_one("#compare-verdict", Static).update(verdict)
+        self.query_one("#compare-verdict", Static).update(Content(verdict))
 
     @on(Button.Pressed, "#compare-close")
     def action_close(self) -> None:

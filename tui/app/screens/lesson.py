@@ -162,7 +162,7 @@ ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown
             answer_box.display = not asked.choices
             choices.display = bool(asked.choices)
             choices.add_options(
-                [Option(c.label, id=f"choice-{i}") for i, c in enumerate(asked.choices)]
+                [Option(Content(c.label), id=f"choice-{i}") for i, c in enumerate(asked.choices)]
             )
             if asked.choices:
                 choices.highlighted = 0

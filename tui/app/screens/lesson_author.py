@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
@@ -106,11 +107,11 @@ class AddStepScreen(ModalScreen[LessonStep | None]):
         try:
             step = self.built()
         except ValueError as exc:
-            error.update(f"✗ {exc}")
+            error.update(Content(f"✗ {exc}"))
             return
         reason = self.check(step)
         if reason:
-            error.update(f"✗ {reason}")
+            error.update(Content(f"✗ {reason}"))
             return
         self.dismiss(step)
 

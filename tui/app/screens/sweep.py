@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 from textual_plotext import PlotextPlot
@@ -111,9 +112,9 @@ memslot limit and memslots at every value; ✗ marks values where QEMU refuses a
                 raise ParamError(f"steps: {steps_text!r} is not a whole number")
             points = values(start, stop, int(steps_text), is_size(path))
         except ParamError as exc:
-            summary.update(f"✗ {exc}")
+            summary.update(Content(f"✗ {exc}"))
             return
-        summary.update(f"sweeping {path} over {len(points)} values…")
+        summary.update(Content(f"sweeping {path} over {len(points)} values…"))
         self._sweep(path, points)
 
     @work(thread=True, exclusive=True, group="sweep", description="sweep")
@@ -121,7 +122,9 @@ memslot limit and memslots at every value; ✗ marks values where QEMU refuses a
         try:
             result = self.runner(self.config, path, points)
         except ParamError as exc:
-            self.app.call_from_thread(self.query_one("#sweep-summary", Static).update, f"✗ {exc}")
+            self.app.call_from_thread(
+                self.query_one("#sweep-summary", Static).update, Content(f"✗ {exc}")
+            )
             return
         self.app.call_from_thread(self.show_result, result)
 
@@ -149,7 +152,7 @@ memslot limit and memslots at every value; ✗ marks values where QEMU refuses a
         if failing:
             plt.scatter(failing, [0.0] * len(failing), label="QEMU refuses", marker="x")
         plot.refresh()
-        self.query_one("#sweep-summary", Static).update(summarise(result))
+        self.query_one("#sweep-summary", Static).update(Content(summarise(result)))
 
     @on(Button.Pressed, "#sweep-close")
     def action_close(self) -> None:
