@@ -37,6 +37,9 @@ _SIZE_FIELDS = frozenset(
 )
 
 
+_POWER_OF_TWO_FIELDS = frozenset({"block_size", "host_thp_size"})
+
+
 class ParamError(ValueError):
     """A parameter path that does not exist, or a value the configuration cannot take."""
 
@@ -54,6 +57,11 @@ class Param:
 def is_size(path: str) -> bool:
     """Whether values of `path` are byte sizes (parsed and printed with K/M/G suffixes)."""
     return path.rsplit(".", 1)[-1] in _SIZE_FIELDS
+
+
+def is_power_of_two(path: str) -> bool:
+    """Whether QEMU only takes powers of two for `path` (a sweep then steps by doubling)."""
+    return path.rsplit(".", 1)[-1] in _POWER_OF_TWO_FIELDS
 
 
 def parse_value(path: str, text: str) -> int:

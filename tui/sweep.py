@@ -54,13 +54,25 @@ class Sweep:
         return next((p for p in self.points if p.invalid is None and not p.ok), None)
 
 
-def values(start: int, stop: int, steps: int, size: bool) -> list[int]:
+def values(start: int, stop: int, steps: int, size: bool, doubling: bool = False) -> list[int]:
     """`steps` values from start to stop (both included), evenly spread, without repeats.
 
     Sizes are rounded to the largest power of two that divides both ends (a sweep from 4G to
-    1T moves in multiples of 4G), so intermediate points stay as aligned as the ends."""
+    1T moves in multiples of 4G), so intermediate points stay as aligned as the ends. With
+    `doubling` (a block size: QEMU takes powers of two only) the values are the powers of two
+    between the ends, at most `steps` of them, evenly spread."""
     if steps < 1 or steps > MAX_POINTS:
         raise ParamError(f"steps must be between 1 and {MAX_POINTS}, not {steps}")
+    if doubling:
+        low, high = sorted((start, stop))
+        powers = [1 << b for b in range(max(low, 1).bit_length() - 1, high.bit_length())]
+        powers = [p for p in powers if low <= p <= high] or [low]
+        if start > stop:
+            powers.reverse()
+        if len(powers) <= steps:
+            return powers
+        picked = [powers[(len(powers) - 1) * i // max(steps - 1, 1)] for i in range(steps)]
+        return list(dict.fromkeys(picked))
     if steps == 1 or start == stop:
         return [start]
     quantum = 1

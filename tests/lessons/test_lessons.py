@@ -228,3 +228,8 @@ def test_a_fifo_or_directory_is_refused_without_blocking(tmp_path: Path) -> None
         read_lesson(fifo)
     with pytest.raises(ConfigError, match="a directory"):
         read_lesson(tmp_path)
+
+
+def test_a_configuration_file_is_not_taken_for_a_lesson() -> None:
+    with pytest.raises(ConfigError, match="this is a configuration file, not a lesson"):
+        read_lesson(repo_preset_dir() / "ex01-virtio-mem-64-memslots.toml")

@@ -71,3 +71,19 @@ def test_invalid_values_are_points_with_a_reason() -> None:
     assert result.points[1].invalid is None and result.points[1].ok
     with pytest.raises(ParamError, match="no such parameter"):
         run_sweep(config, "machine.nothing", [1])
+
+
+def test_block_sizes_step_through_powers_of_two() -> None:
+    mib = 1 << 20
+    assert values(mib, 16 * mib, 50, True, doubling=True) == [
+        mib,
+        2 * mib,
+        4 * mib,
+        8 * mib,
+        16 * mib,
+    ]
+    assert values(mib, 1024 * mib, 3, True, doubling=True) == [mib, 32 * mib, 1024 * mib]
+    assert values(3 * mib, 5 * mib, 9, True, doubling=True) == [4 * mib]
+    config = load(repo_preset_dir() / "ex01-virtio-mem-64-memslots.toml")
+    result = run_sweep(config, "vmem0.block_size", values(mib, 1 << 30, 20, True, doubling=True))
+    assert all(p.ok for p in result.points)  # every power of two divides 64G

@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         "DEVICE.FIELD (a virtio-mem's size or block_size, a vhost back-end's "
         "max_mem_regions or max_mem_slots) or dimms (the number of pc-dimms). Sizes take "
         "QEMU's suffixes; intermediate sizes are rounded to the largest power of two that "
-        "divides both ends. Exit 0, or 2 on bad input.",
+        "divides both ends; block sizes step through the powers of two. Exit 0, or 2 on bad "
+        "input.",
     )
     parser.add_argument("file", type=Path, metavar="FILE")
     parser.add_argument("--param", required=True, metavar="PATH")
@@ -46,14 +47,14 @@ def run(args: argparse.Namespace) -> int:
 def run_sweep_cli(args: argparse.Namespace, out: TextIO) -> int:
     """Parse the range, sweep, print."""
     from tui.formats.toml import load
-    from tui.params import ParamError, is_size, parse_value
+    from tui.params import ParamError, is_power_of_two, is_size, parse_value
     from tui.sweep import run_sweep, values
 
     config = load(args.file)
     try:
         start = parse_value(args.param, args.start)
         stop = parse_value(args.param, args.stop)
-        points = values(start, stop, args.steps, is_size(args.param))
+        points = values(start, stop, args.steps, is_size(args.param), is_power_of_two(args.param))
         result = run_sweep(config, args.param, points)
     except ParamError as exc:
         print(f"{args.file}: --param {exc}", file=sys.stderr)

@@ -75,6 +75,13 @@ def parse_lesson(data: Any, source: str) -> Lesson:
     """Validate parsed TOML into a Lesson; problems become one ConfigError."""
     if not isinstance(data, dict):
         raise ConfigError(source, "", "a lesson must be a TOML table")
+    if "steps" not in data and {"machine", "memory_devices", "timeline"} & set(data):
+        raise ConfigError(
+            source,
+            "steps",
+            "this is a configuration file, not a lesson (a lesson has [[steps]]; "
+            "see docs/lessons.md)",
+        )
     try:
         return Lesson.model_validate(data)
     except ValidationError as exc:

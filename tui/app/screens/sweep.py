@@ -17,7 +17,7 @@ from textual_plotext import PlotextPlot
 
 from tui.engine.model import Config
 from tui.engine.units import GiB, format_size
-from tui.params import ParamError, is_size, parameters, parse_value
+from tui.params import ParamError, is_power_of_two, is_size, parameters, parse_value
 from tui.sweep import Sweep, run_sweep, values
 
 DEFAULT_STEPS = 50
@@ -110,7 +110,7 @@ memslot limit and memslots at every value; ✗ marks values where QEMU refuses a
             steps_text = self.query_one("#sweep-steps", Input).value.strip()
             if not steps_text.isdigit():
                 raise ParamError(f"steps: {steps_text!r} is not a whole number")
-            points = values(start, stop, int(steps_text), is_size(path))
+            points = values(start, stop, int(steps_text), is_size(path), is_power_of_two(path))
         except ParamError as exc:
             summary.update(Content(f"✗ {exc}"))
             return
