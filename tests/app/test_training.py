@@ -10,6 +10,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from tui.app import training
 from tui.app.app import make_app
 from tui.app.screens.compare import CompareScreen
+from tui.app.screens.dialogs import ConfirmScreen
 from tui.app.screens.lesson import LessonScreen
 from tui.app.screens.lesson_author import AddStepScreen, SaveLessonScreen
 from tui.app.screens.open_file import OpenScreen, SaveAsScreen
@@ -166,6 +167,20 @@ async def test_trainer_authors_a_three_step_lesson_saves_reopens_and_exports(
         await pilot.click("#lesson-save-ok")
         await settle(pilot)
         assert target.exists() and "saved lesson" in app.status_text
+        saved = target.read_text()
+        other = tmp_path / "other.toml"
+        other.write_text("# someone else's file\n")
+        training.save_draft(app)  # to another existing file: asked before overwriting
+        await pilot.pause()
+        assert app.screen.query_one("#lesson-save-path", Input).value == str(target)
+        app.screen.query_one("#lesson-save-path", Input).value = str(other)
+        await pilot.click("#lesson-save-ok")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert other.read_text() == "# someone else's file\n" and "not saved" in app.status_text
+        assert target.read_text() == saved
 
         await pilot.press("ctrl+o", "y")  # "discard unsaved changes?" (the config was edited)
         await settle(pilot)

@@ -25,6 +25,7 @@ from tui.lessons.runner import QuestionError, ask_question, prepare
 from tui.presets import LESSON_GROUP, PresetInfo, list_presets
 
 from .screens.compare import CompareScreen
+from .screens.dialogs import ConfirmScreen
 from .screens.lesson import LessonScreen
 from .screens.lesson_author import AddStepScreen, SaveLessonScreen
 from .screens.open_file import OpenScreen
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 _DRAFTS: weakref.WeakKeyDictionary[Any, list[LessonStep]] = weakref.WeakKeyDictionary()
 _TITLES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_PATHS: weakref.WeakKeyDictionary[Any, Path] = weakref.WeakKeyDictionary()
+"""Per app: the draft's title and the file it was last saved to (suggested next time)."""
 
 
 def draft(app: MemslotApp) -> list[LessonStep]:
@@ -155,21 +158,49 @@ def save_draft(app: MemslotApp) -> None:
         )
         return
 
-    def chosen(answer: tuple[str, Path] | None) -> None:
-        if answer is None:
-            return
-        title, path = answer
-        _TITLES[app] = title
+    def write(title: str, path: Path) -> None:
         try:
             save_lesson(Lesson(title=title, steps=tuple(steps)), path)
         except ConfigError as exc:
             app.set_status(f"✗ {exc}", error=True)
             return
+        _PATHS[app] = path
         app.set_status(f"✓ saved lesson {path} ({len(steps)} steps)")
 
+    def chosen(answer: tuple[str, Path] | None) -> None:
+        if answer is None:
+            return
+        title, path = answer
+        _TITLES[app] = title
+        if path.exists() and path != _PATHS.get(app):
+            app.push_screen(
+                ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"),
+                lambda ok: write(title, path) if ok else app.set_status("lesson not saved"),
+            )
+        else:
+            write(title, path)
+
     title = _TITLES.get(app, "")
+    suggested = _PATHS.get(app, user_lesson_dir() / "my-lesson.toml")
+    app.push_screen(SaveLessonScreen(title, suggested, len(steps)), chosen)
+
+
+def clear_draft(app: MemslotApp) -> None:
+    """Start a new lesson draft (asks first when it has steps)."""
+    steps = draft(app)
+    if not steps:
+        app.set_status("the lesson draft is already empty")
+        return
+
+    def answer(ok: bool | None) -> None:
+        if ok:
+            steps.clear()
+            _TITLES.pop(app, None)
+            _PATHS.pop(app, None)
+            app.set_status("✓ lesson draft cleared")
+
     app.push_screen(
-        SaveLessonScreen(title, user_lesson_dir() / "my-lesson.toml", len(steps)), chosen
+        ConfirmScreen(f"Forget the {len(steps)} steps of the lesson draft?", yes="Forget"), answer
     )
 
 
@@ -245,6 +276,7 @@ def commands(app: MemslotApp) -> Iterator[SystemCommand]:
         lambda: add_step(app),
     )
     yield SystemCommand("Lesson: save the draft…", "Title and file", lambda: save_draft(app))
+    yield SystemCommand("Lesson: new draft", "Forget the draft's steps", lambda: clear_draft(app))
     yield SystemCommand(
         "Compare with a preset or file…", "Side by side", lambda: compare_with_file(app)
     )
