@@ -1,8 +1,8 @@
 """The wheel carries the presets and lessons: build it, install it into a fresh venv (offline),
 and list them from outside the source tree.
 
-Marked `wheel` (CI runs it; `-m "not wheel"` skips it locally). About 20 s: one wheel build
-and one venv.
+Marked `wheel` (CI runs it; `-m "not wheel"` skips it locally). One wheel build (pip's
+isolated build environment) and one venv without pip of its own.
 """
 
 from __future__ import annotations
@@ -65,23 +65,23 @@ def test_installed_wheel_lists_presets_and_lessons(tmp_path: Path) -> None:
     )
     assert "tui/app/app.tcss" in names
 
-    venv = tmp_path / "venv"
-    assert (
-        _run(
-            [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], tmp_path
-        ).returncode
-        == 0
+    venv = tmp_path / "venv"  # no pip of its own: the outer pip installs into it (faster)
+    made = _run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        tmp_path,
     )
+    assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
     install = _run(
         [
-            str(python),
+            sys.executable,
             "-m",
             "pip",
+            "--python",
+            str(python),
             "install",
             "--no-deps",
             "--no-index",
-            "--force-reinstall",
             "--ignore-installed",
             str(wheel),
         ],
