@@ -25,6 +25,16 @@ LESSONS = sorted((repo_preset_dir() / "lessons").glob("*.toml"))
 SIZE = (120, 36)
 
 
+async def fixes_ready(pilot) -> None:
+    """The advisor starts after the first repaint, in a worker: wait until its fixes arrive."""
+    for _ in range(200):
+        await pilot.app.workers.wait_for_complete()
+        await settle(pilot)
+        if pilot.app.suggestions:
+            return
+    raise AssertionError("the advisor never delivered its fixes")
+
+
 async def _palette(pilot, text: str) -> None:
     await pilot.press("ctrl+p")
     await settle(pilot)
@@ -254,8 +264,7 @@ async def test_library_groups_search_preview_and_lessons() -> None:
 async def test_compare_before_and_after_a_fix_and_with_a_file() -> None:
     app = make_app(order_config())
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await fixes_ready(pilot)
         await _palette(pilot, "before / after the highlighted fix")
         screen = app.screen
         assert isinstance(screen, CompareScreen)

@@ -12,6 +12,7 @@ from tui.formats.toml import load
 from tui.presets import repo_preset_dir
 
 from .conftest import order_config, settle
+from .test_training import fixes_ready
 
 SIZE = (120, 36)
 
@@ -35,8 +36,7 @@ def test_lesson_screen_after_an_answer(snap_compare) -> None:
 
 def test_compare_screen_before_and_after_a_fix(snap_compare) -> None:
     async def run_before(pilot) -> None:
-        await pilot.app.workers.wait_for_complete()
-        await settle(pilot)
+        await fixes_ready(pilot)
         training.compare_fix(pilot.app)
         await settle(pilot)
 

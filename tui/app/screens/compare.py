@@ -93,7 +93,7 @@ Below: the counters after the last event and B − A.
                 line.name.replace("_", " "),
                 show(line.a),
                 show(line.b),
-                Text(delta_text if delta else "0", style=style),
+                Text(delta_text if delta != 0 else "0", style=style),
             )
         rows = sum(1 for r in self.comparison.rows if r.differs)
         counters = sum(1 for x in self.comparison.budget if x.a != x.b)

@@ -3,8 +3,8 @@ outcome and Explain's derivation — step by step, with progress, previous/next 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,9 +26,47 @@ from ..view import reflow
 ExportMarkdown = Callable[[], None]
 
 
+T = TypeVar("T")
+
+
+def runs(items: Sequence[T], key: Callable[[T], object]) -> list[list[T]]:
+    """Consecutive items with the same key, grouped: 70 DIMMs hotplugged alike are one line."""
+    groups: list[list[T]] = []
+    for item in items:
+        if groups and key(groups[-1][-1]) == key(item):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def _span(first: int, last: int) -> str:
+    return f"{first}" if first == last else f"{first}–{last}"
+
+
+def _ids(group: Sequence[Any]) -> str:
+    ids = [getattr(x, "id", None) or x.device for x in group]
+    return ids[0] if len(ids) == 1 else f"{ids[0]} … {ids[-1]} ({len(ids)})"
+
+
+def _device_text(device: Any) -> str:
+    extra = ""
+    size = getattr(device, "size", None)
+    if size:
+        extra += f" {format_size(size)}"
+    for name in ("max_mem_regions", "max_mem_slots"):
+        value = getattr(device, name, None)
+        if value is not None:
+            extra += f" {name}={value}"
+    if getattr(device, "dynamic_memslots", False):
+        extra += " dynamic-memslots=on"
+    return f"{device.kind}{extra}"
+
+
 def describe_config(config: Config) -> Content:
     """What the trainee sees before answering: the machine, devices and the timeline (without
-    the outcomes, which would give the answer away)."""
+    the outcomes, which would give the answer away); runs of alike devices and events are one
+    line each."""
     m = config.machine
     maxmem = format_size(m.maxmem) if m.maxmem is not None else "-"
     lines = [
@@ -38,22 +76,16 @@ def describe_config(config: Config) -> Content:
             f"KVM memslots {m.kvm_memslots}, QEMU {m.qemu_version}, phys-bits {m.phys_bits}"
         ),
     ]
-    for device in config.all_devices():
-        extra = ""
-        size = getattr(device, "size", None)
-        if size:
-            extra += f" {format_size(size)}"
-        for name in ("max_mem_regions", "max_mem_slots"):
-            value = getattr(device, name, None)
-            if value is not None:
-                extra += f" {name}={value}"
-        if getattr(device, "dynamic_memslots", False):
-            extra += " dynamic-memslots=on"
-        lines.append(Content(f"  {device.id}: {device.kind}{extra}"))
+    for group in runs(list(config.all_devices()), _device_text):
+        lines.append(Content(f"  {_ids(group)}: {_device_text(group[0])}"))
     lines.append(Content.styled("Timeline", "bold"))
-    for number, event in enumerate(config.timeline, 1):
+    numbered = list(enumerate(config.timeline, 1))
+    kinds = {d.id: d.kind for d in config.all_devices()}
+    for group in runs(numbered, lambda x: (x[1].action, kinds[x[1].device], x[1].requested_size)):
+        first, event = group[0]
         size = f" → {format_size(event.requested_size)}" if event.requested_size else ""
-        lines.append(Content(f"  {number}. {event.action} {event.device}{size}"))
+        names = _ids([e for _, e in group])
+        lines.append(Content(f"  {_span(first, group[-1][0])}. {event.action} {names}{size}"))
     return Content("\n").join(lines)
 
 
@@ -139,7 +171,11 @@ ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown
 
     def show_step(self, index: int) -> None:
         """Show a step: narrative and configuration; the question, or at once the reveal when
-        the step asks nothing (or was answered already)."""
+        the step asks nothing (or was answered already). One repaint for all of it."""
+        with self.app.batch_update():
+            self._show_step(index)
+
+    def _show_step(self, index: int) -> None:
         self.index = max(0, min(index, len(self.steps) - 1))
         step = self.step
         head = Content.styled(f"Step {step.number}: {step.title}".rstrip(": "), "bold")
@@ -230,12 +266,13 @@ ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown
                     (step.report.startup_error, "$error"),
                 )
             )
-        for result in step.report.events:
+        for group in runs(list(step.report.events), lambda r: (r.action, r.kind, view.outcome(r))):
+            result = group[0]
             mark = "$error" if not result.ok and not result.skipped else ""
+            span = _span(result.index + 1, group[-1].index + 1)
             parts.append(
                 Content.assemble(
-                    f"{result.index + 1:>2}. {result.action} {result.device}: ",
-                    (view.outcome(result), mark),
+                    f"{span:>2}. {result.action} {_ids(group)}: ", (view.outcome(result), mark)
                 )
             )
         event = asked.event if asked is not None else None

@@ -25,8 +25,20 @@ DEFAULT_STEPS = 50
 SweepRunner = Callable[[Config, str, list[int]], Sweep]
 
 
+LIMIT_RANGES = {
+    "max_mem_regions": (8, 1024),
+    "max_mem_slots": (8, 1024),
+    "kvm_memslots": (32, 1024),
+}
+"""Memslot limits sweep across QEMU's thresholds (256, 509) by default."""
+
+
 def default_range(path: str, current: int | None) -> tuple[int, int]:
-    """Half to twice the current value (counts from 1), a starting point the user edits."""
+    """A starting point the user edits: a memslot limit across 256 and 509, anything else
+    from half to twice its current value."""
+    field = path.rsplit(".", 1)[-1]
+    if field in LIMIT_RANGES:
+        return LIMIT_RANGES[field]
     base = current or (GiB if is_size(path) else 1)
     return max(base // 2, 1), base * 2
 
