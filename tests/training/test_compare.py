@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui.compare import compare
 from tui.engine import replay
@@ -48,3 +50,24 @@ def test_fixed_order_lines_up_with_the_refused_hotplug() -> None:
     order = [r.device for r in back.rows]
     assert order == ["fs0", "fs1", "vmem0"]  # fs1 follows fs0, as in ex10a's timeline
     assert back.rows[1].a is None and back.rows[1].b.outcome == "ok"
+
+
+REPORTS = {path.stem: replay(load(path)) for path in PRESETS}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(REPORTS)), st.sampled_from(sorted(REPORTS)))
+def test_every_event_of_both_sides_appears_once_in_order(a_name: str, b_name: str) -> None:
+    a, b = REPORTS[a_name], REPORTS[b_name]
+    result = compare(a, b)
+    a_side = [row.a.number for row in result.rows if row.a is not None]
+    b_side = [row.b.number for row in result.rows if row.b is not None]
+    assert a_side == list(range(1, len(a.events) + 1))  # A's order kept
+    assert sorted(b_side) == list(range(1, len(b.events) + 1))
+    for row in result.rows:
+        for side, report in ((row.a, a), (row.b, b)):
+            if side is not None:
+                event = report.events[side.number - 1]
+                assert event.device == row.device
+                assert (side.memslot_limit, side.memslots) == (event.memslot_limit, event.memslots)
+    assert compare(a, b).same == compare(b, a).same
