@@ -340,3 +340,16 @@ async def test_hostile_lesson_text_is_shown_verbatim(tmp_path: Path) -> None:
         story = flat(shown(app, screen.query_one("#lesson-story")))
         assert "Step 1: [red]step" in story and "see [link=x]here[/link] and [/]" in story
         assert "[b]maxmem[/b] 132G" in shown(app, screen.query_one("#lesson-choices"))
+
+
+async def test_lesson_app_starts_in_lesson_mode() -> None:
+    app = training.lesson_app(repo_preset_dir() / "lessons" / "phys-bits-address-space.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert "phys-bits and the address space" in shown(
+            app, app.screen.query_one("#lesson-progress")
+        )
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.query_one("#timeline")  # the explorer underneath

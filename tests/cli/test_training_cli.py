@@ -140,3 +140,15 @@ def test_lesson_list_shows_shipped_and_user_lessons(
     shipped = [line for line in lines if line.startswith("shipped")]
     assert len(shipped) >= 4 and any("vhost-ordering-509" in line for line in shipped)
     assert any(line.startswith("user") and "My lesson" in line for line in lines)
+
+
+def test_lesson_app_opens_lesson_mode_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.app.training as training
+
+    opened: list[Path] = []
+    monkeypatch.setattr(training, "run_lesson", lambda path: opened.append(path) or 0)
+    assert main(["lesson", "vhost-ordering-509", "--app"]) == 0
+    assert opened and opened[0].name == "vhost-ordering-509.toml"
+    opened.clear()
+    assert main(["lesson", "no-such-lesson", "--app"]) == 2  # checked before the app starts
+    assert opened == []

@@ -284,3 +284,19 @@ def commands(app: MemslotApp) -> Iterator[SystemCommand]:
         "Compare before / after the highlighted fix", "Side by side", lambda: compare_fix(app)
     )
     yield SystemCommand("Sweep a parameter…", "Chart what the engine decides", lambda: sweep(app))
+
+
+def lesson_app(path: Path) -> MemslotApp:
+    """The app that opens in lesson mode on `path` (the explorer is underneath)."""
+    from .app import MemslotApp
+
+    class LessonApp(MemslotApp):
+        def on_mount(self) -> None:  # runs after MemslotApp.on_mount (Textual calls both)
+            open_lesson(self, path)
+
+    return LessonApp()
+
+
+def run_lesson(path: Path) -> int:
+    """`memslot-explorer lesson FILE --app`: run the app in lesson mode; the exit code."""
+    return int(lesson_app(path).run() or 0)

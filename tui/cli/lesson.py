@@ -9,7 +9,7 @@ from typing import TextIO
 
 from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, PROG, guard
 
-SUMMARY = "lesson --list | FILE --to markdown   list lessons; print one for slides/handouts"
+SUMMARY = "lesson --list | FILE [--to markdown | --app]   list lessons; a handout; lesson mode"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", nargs="?", metavar="FILE", help="lesson file or name")
     parser.add_argument("--list", action="store_true", help="list shipped and user lessons")
     parser.add_argument("--to", choices=["markdown"], default="markdown", help="output format")
+    parser.add_argument("--app", action="store_true", help="open the lesson in the app instead")
     return parser
 
 
@@ -34,7 +35,20 @@ def run(args: argparse.Namespace) -> int:
     if not args.file:
         print(f"{PROG} lesson: give a lesson FILE or --list", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.app:
+        return guard(lambda: open_in_app(args.file))
     return guard(lambda: print_markdown(args.file, sys.stdout))
+
+
+def open_in_app(name: str) -> int:
+    """Check the lesson first (a broken one is exit 2 here, not a dialog), then run the app."""
+    from tui.lessons.files import read_lesson
+
+    path = resolve(name)
+    read_lesson(path)
+    from tui.app.training import run_lesson  # the app only when asked for
+
+    return run_lesson(path)
 
 
 def list_lessons_text(out: TextIO) -> int:
