@@ -7,11 +7,12 @@ author's distractors), so a lesson stays right when the engine or a preset chang
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from tui.compare import compare
 from tui.engine import replay
-from tui.engine.advice import suggest
+from tui.engine.advice import Bounds, suggest
 from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 from tui.lessons.model import Question
@@ -128,8 +129,15 @@ def _ask_fix(
     if failure is None and report.startup_error is None:
         raise QuestionError("ask: 'fix' needs a failing event, and every event succeeds")
     choices: list[Choice] = []
-    for suggestion in suggest(config, report):  # each proven by the engine's own replay
-        choices.append(Choice(suggestion.title, True, suggestion.detail, suggestion.config))
+    # Each proven by the engine's own replay. Bounded by replays only, never by wall time: the
+    # same lesson offers the same choices on every machine.
+    for suggestion in suggest(config, report, Bounds(max_seconds=math.inf)):
+        detail = suggestion.detail
+        remaining = getattr(suggestion, "remaining", ())
+        if remaining:
+            events = ", ".join(str(i + 1) for i in remaining)
+            detail += f" (partial: event {events} still fails)"
+        choices.append(Choice(suggestion.title, True, detail, suggestion.config))
     for distractor in question.distractors:
         changed = config
         try:
