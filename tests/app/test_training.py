@@ -265,7 +265,8 @@ async def test_compare_before_and_after_a_fix_and_with_a_file() -> None:
     app = make_app(order_config())
     async with app.run_test(size=SIZE) as pilot:
         await fixes_ready(pilot)
-        await _palette(pilot, "before / after the highlighted fix")
+        training.compare_fix(app)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CompareScreen)
         events = shown(app, screen.query_one("#compare-events"))

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.engine.model import Config
@@ -24,6 +24,21 @@ from ..panels.explain import render_event
 from ..view import reflow
 
 ExportMarkdown = Callable[[], None]
+KEYS = Content.assemble(
+    *(
+        part
+        for key, what in (
+            ("enter", "check"),
+            ("ctrl+n", "next"),
+            ("ctrl+b", "previous"),
+            ("ctrl+r", "restart"),
+            ("ctrl+t", "Markdown"),
+            ("esc", "close"),
+            ("f1", "help"),
+        )
+        for part in ((f" {key} ", "bold $accent"), f"{what} ")
+    )
+)
 
 
 T = TypeVar("T")
@@ -139,7 +154,9 @@ ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown
             yield Button("Restart", id="lesson-restart", compact=True)
             yield Button("Markdown…", id="lesson-markdown", compact=True)
             yield Button("Close", id="lesson-close", compact=True)
-        yield Footer()
+        # A fixed key line, not a Footer: a Footer rebuilds itself on every focus change
+        # (answer box ⇄ choices), which made each step three times slower to show.
+        yield Static(KEYS, id="lesson-keys")
 
     def on_mount(self) -> None:
         """Titles, then the first step."""
