@@ -51,3 +51,20 @@ def test_values_the_model_refuses_name_the_path() -> None:
         parse_value("machine.maxmem", "12Q")
     assert parse_value("machine.maxmem", "68G") == 68 * GiB
     assert parse_value("net0.max_mem_regions", "0x40") == 64
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ex05-soft-limit-exhaustion.toml",
+        "ex10a-virtiofsd-32-after-virtio-mem.toml",
+        "s04a-neonvm-1g-dimms-vhost-net-64.toml",
+        "vm01-virtio-mem-resize-and-unplug.toml",
+    ],
+)
+def test_setting_every_parameter_to_its_own_value_changes_nothing(name: str) -> None:
+    config = _preset(name)
+    for param in parameters(config):
+        if param.value is None:
+            continue
+        assert apply(config, param.path, param.value) == config, param.path
