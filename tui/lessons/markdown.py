@@ -78,7 +78,7 @@ def render_step(step: PreparedStep, total: int) -> list[str]:
         if asked.choices:
             out.append("")
             out += [f"- {_cell(choice.label)}" for choice in asked.choices]
-        out += ["", f"**Answer (the engine):** {asked.answer}", ""]  # after the slide break
+        out += ["", f"**Answer (the engine):** {asked.answer}", ""]
         if len(asked.choices) > 2:  # each choice with the engine's verdict, for the handout
             for choice in asked.choices:
                 out.append(f"- {'✓' if choice.correct else '✗'} {_cell(choice.label)}")
