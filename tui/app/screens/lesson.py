@@ -96,11 +96,11 @@ def describe_config(config: Config) -> Content:
     lines.append(Content.styled("Timeline", "bold"))
     numbered = list(enumerate(config.timeline, 1))
     kinds = {d.id: d.kind for d in config.all_devices()}
-    for group in runs(numbered, lambda x: (x[1].action, kinds[x[1].device], x[1].requested_size)):
-        first, event = group[0]
+    for alike in runs(numbered, lambda x: (x[1].action, kinds[x[1].device], x[1].requested_size)):
+        first, event = alike[0]
         size = f" → {format_size(event.requested_size)}" if event.requested_size else ""
-        names = _ids([e for _, e in group])
-        lines.append(Content(f"  {_span(first, group[-1][0])}. {event.action} {names}{size}"))
+        names = _ids([e for _, e in alike])
+        lines.append(Content(f"  {_span(first, alike[-1][0])}. {event.action} {names}{size}"))
     return Content("\n").join(lines)
 
 
