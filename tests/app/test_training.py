@@ -287,6 +287,19 @@ async def test_compare_before_and_after_a_fix_and_with_a_file() -> None:
         assert isinstance(app.screen, CompareScreen)
         assert app.screen.b.endswith("ex10b-virtiofsd-32-before-virtio-mem.toml")
         assert not app.screen.comparison.same
+        await pilot.press("escape")
+        await settle(pilot)
+        training.compare_two_files(app)  # two files, whatever is open
+        await pilot.pause()
+        for path in ("ex08-vhost-net-64-forces-limit-1.toml", "ex09-vhost-net-509-fedora.toml"):
+            app.screen.query_one("#open-path", Input).value = str(repo_preset_dir() / path)
+            await pilot.click("#open-ok")
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert screen.a.endswith("ex08-vhost-net-64-forces-limit-1.toml")
+        vmem = next(r for r in screen.comparison.rows if r.device == "vmem0")
+        assert (vmem.a.memslots, vmem.b.memslots) == (1, 64)  # the 509 threshold, side by side
 
 
 async def test_sweep_screen_runs_off_the_ui_thread_and_plots() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import stat
 import tomllib
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -236,6 +236,34 @@ def compare_with_file(app: MemslotApp) -> None:
     )
 
 
+def compare_two_files(app: MemslotApp) -> None:
+    """Two presets or files side by side (A, then B), whatever the app has open."""
+    from tui.formats.toml import load
+
+    def pick(title: str, then: Callable[[Path, Any], None]) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                config = load(path)
+            except ConfigError as exc:
+                app.show_load_error(exc)
+                return
+            then(path, config)
+
+        app.push_screen(OpenScreen(list_presets(), preview, title=title), chosen)
+
+    def second(a_path: Path, a_config: Any) -> None:
+        pick(
+            f"Compare {a_path.name} (A) with… (B)",
+            lambda b_path, b_config: show_compare(
+                app, a_config, b_config, str(a_path), str(b_path)
+            ),
+        )
+
+    pick("Compare two configurations: A is…", second)
+
+
 def compare_fix(app: MemslotApp) -> None:
     """The current configuration before (A) and after (B) the highlighted fix."""
     suggestions = app.suggestions
@@ -279,6 +307,9 @@ def commands(app: MemslotApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Lesson: new draft", "Forget the draft's steps", lambda: clear_draft(app))
     yield SystemCommand(
         "Compare with a preset or file…", "Side by side", lambda: compare_with_file(app)
+    )
+    yield SystemCommand(
+        "Compare two presets or files…", "Side by side", lambda: compare_two_files(app)
     )
     yield SystemCommand(
         "Compare before / after the highlighted fix", "Side by side", lambda: compare_fix(app)
