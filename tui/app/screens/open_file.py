@@ -55,12 +55,14 @@ class OpenScreen(ModalScreen[Path | None]):
         """Search, grouped list beside the preview, path input, buttons."""
         with Vertical(id="open-dialog", classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(placeholder="search titles and descriptions", id="open-search")
+            yield Input(
+                placeholder="search titles and descriptions", id="open-search", compact=True
+            )
             with Horizontal(id="open-library"):
                 yield OptionList(id="open-presets")
                 with VerticalScroll(id="open-preview-scroll"):
                     yield Static(id="open-preview")
-            yield Input(placeholder="or a path: ~/vm.toml", id="open-path")
+            yield Input(placeholder="or a path: ~/vm.toml", id="open-path", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Open", variant="primary", id="open-ok")
                 yield Button("Cancel", id="open-cancel")
