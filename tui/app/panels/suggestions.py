@@ -119,13 +119,18 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
             options.highlighted = self._fix_offset
         self.set_subtitle(f"{len(self.suggestions)} fixes" if self.suggestions else "")
 
-    def action_apply(self) -> None:
-        """Apply the highlighted fix (or the first one)."""
+    def highlighted_fix(self) -> int | None:
+        """Index of the highlighted fix (or the first one); None when there is none."""
         index = self.options.highlighted
         fix = (index - self._fix_offset) if index is not None else -1
         if not 0 <= fix < len(self.suggestions):
             fix = 0 if self.suggestions else -1
-        if fix >= 0:
+        return fix if fix >= 0 else None
+
+    def action_apply(self) -> None:
+        """Apply the highlighted fix (or the first one)."""
+        fix = self.highlighted_fix()
+        if fix is not None:
             self.post_message(SuggestionApplied(fix))
 
     @on(OptionList.OptionSelected)
