@@ -503,6 +503,7 @@ device = "vmem0"
     assert rows["d0"][-3:] == ["-", "1", "ok"]
     assert "Suggestions" not in out
     code, doc = _check_json(capsys, path)
+    assert doc["suggestions_stopped"] is None
     assert doc["events"][2]["code"] == "not-enough-space"
     assert doc["events"][2]["memslots"] == 8  # the JSON keeps the engine's decision
 
@@ -510,3 +511,6 @@ device = "vmem0"
 def test_no_suggestions_skips_the_search(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", str(FAILING_PRESET), "--no-suggestions")
     assert code == 1 and "Suggestions" not in out and "Result: FAILED" in out
+    code, out, _ = run(capsys, "check", str(FAILING_PRESET), "--no-suggestions", "--json")
+    doc = json.loads(out)
+    assert doc["suggestions"] == [] and doc["suggestions_stopped"] == "skipped"

@@ -532,15 +532,17 @@ class MemslotApp(App[int]):
 
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
-        items = integrations.presets().list_presets()
+        from . import training
+
+        items = training.library()
 
         def opened(path: Path | None) -> None:
             if path is not None:
-                self.load(path)
+                training.open_any(self, path)
 
         def open_screen(ok: bool | None = True) -> None:
             if ok:
-                self.push_screen(OpenScreen(items), opened)
+                self.push_screen(OpenScreen(items, training.preview), opened)
 
         if self.dirty:
             self.push_screen(
@@ -871,6 +873,9 @@ class MemslotApp(App[int]):
             "ctrl+r (live mode: inspect --qmp unix:PATH --app)",
             self.action_live_refresh,
         )
+        from . import training
+
+        yield from training.commands(self)
         yield SystemCommand("Help for the focused panel", "f1", self.action_help)
         for panel_id in (
             "machine",

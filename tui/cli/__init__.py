@@ -46,6 +46,9 @@ VERBS: dict[str, str] = {
     "host": "tui.cli.host",
     "verify": "tui.cli.verify",
     "inspect": "tui.cli.inspect",
+    "compare": "tui.cli.compare",
+    "sweep": "tui.cli.sweep",
+    "lesson": "tui.cli.lesson",
 }
 
 __all__ = ["JSON_SCHEMA", "VERBS", "main"]

@@ -79,8 +79,8 @@ class MemoryKind:
     unplug: Unplug
     libvirt_model: str | None
     """libvirt's <memory model=…>; None: libvirt has no memory device for it."""
-    backend_default: Literal["ram", "memfd", "file"]
-    """The backend most users pair it with (persistent memory wants a file)."""
+    info_type: str
+    """Its `type` in QMP's query-memory-devices (MemoryDeviceInfo): pc-dimm reports "dimm"."""
     catalog: tuple[CatalogEntry, ...]
 
     @property
@@ -108,7 +108,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="guest",
             libvirt_model="dimm",
-            backend_default="ram",
+            info_type="dimm",
             catalog=(
                 CatalogEntry(
                     "pc-dimm",
@@ -129,7 +129,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="refused",
             libvirt_model="nvdimm",
-            backend_default="file",
+            info_type="nvdimm",
             catalog=(
                 CatalogEntry(
                     "nvdimm",
@@ -150,7 +150,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="refused",
             libvirt_model="virtio-pmem",
-            backend_default="file",
+            info_type="virtio-pmem",
             catalog=(
                 CatalogEntry(
                     "virtio-pmem",
@@ -171,7 +171,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="guest",
             libvirt_model="virtio-mem",
-            backend_default="ram",
+            info_type="virtio-mem",
             catalog=(
                 CatalogEntry(
                     "virtio-mem",
@@ -198,7 +198,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=False,
             unplug="refused",
             libvirt_model=None,
-            backend_default="ram",
+            info_type="hv-balloon",
             catalog=(
                 CatalogEntry(
                     "hv-balloon",

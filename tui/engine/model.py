@@ -368,6 +368,9 @@ class Config(_Frozen):
     schema_version: Literal[1] = SCHEMA_VERSION
     title: str = ""
     description: str = ""
+    group: str = ""
+    """The preset library's group (worked-example, field-case, version-rule, device-rule);
+    no effect on the engine."""
     machine: Machine = Machine()
     memory_devices: tuple[MemoryDevice, ...] = ()
     vhost_devices: tuple[VhostDevice, ...] = ()

@@ -12,6 +12,7 @@ devices must not pay for 1,000 budgets nobody looks at.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -297,3 +298,16 @@ class Report:
     def failures(self) -> tuple[EventResult, ...]:
         """Events QEMU refused (not those never reached)."""
         return tuple(e for e in self.events if not e.ok and not e.skipped)
+
+
+def event_numbers(indexes: Sequence[int]) -> str:
+    """0-based event indexes as the 1-based numbers users read, runs compacted: "2, 5–9"."""
+    runs: list[list[int]] = []
+    for number in sorted(i + 1 for i in indexes):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(
+        str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in runs
+    )
