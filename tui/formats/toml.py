@@ -20,6 +20,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from tui.engine.host import ASSUMED_MACHINE_FIELDS
 from tui.engine.model import (
     MEMORY_DEVICE_KINDS,
     SCHEMA_VERSION,
@@ -356,7 +357,17 @@ def _allowed_keys(loc: tuple[int | str, ...], parent: Any) -> list[str]:
 
 # --------------------------------------------------------------------------- writing
 
-_ALWAYS = {"schema_version", "id", "kind", "action", "device", "event", "timeline"}
+_ALWAYS = {
+    "schema_version",
+    "id",
+    "kind",
+    "action",
+    "device",
+    "event",
+    "timeline",
+    "machine",
+    *ASSUMED_MACHINE_FIELDS,  # a file always states the host and QEMU it assumes
+}
 _FIRST = ("id", "kind")
 
 

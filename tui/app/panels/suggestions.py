@@ -142,14 +142,16 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
 
 def _fix_text(number: int, suggestion: Any) -> Content:
     """A fix as the CLI prints it: title, fixed events, why, other changes, what results."""
-    fixes = ", ".join(str(i + 1) for i in getattr(suggestion, "fixes", ()))
-    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    from tui.engine.report import event_numbers
+
+    fixes = event_numbers(getattr(suggestion, "fixes", ()))
+    remaining = tuple(getattr(suggestion, "remaining", ()))
     head = f" (fixes event {fixes})" if fixes else ""
     text = Content.assemble(
         (f"→ fix {number}: ", "bold $success"), (str(suggestion.title), "bold"), head
     )
     if remaining:
-        shown = ", ".join(remaining[:5]) + (" …" if len(remaining) > 5 else "")
+        shown = event_numbers(remaining)
         text = Content.assemble(text, (f" — partial: event {shown} still failing", "$warning"))
     lines = []
     if getattr(suggestion, "detail", ""):
