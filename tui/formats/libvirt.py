@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.devices import block_size as engine_block_size
 from tui.engine.units import MiB, format_size, qemu_hex
+from tui.formats.verdicts import event_results, verdict_lines
 
 if TYPE_CHECKING:
     from tui.engine.model import Config, Event
-    from tui.engine.report import EventResult, Report
+    from tui.engine.report import Report
 
 __all__ = [
     "DEFAULT_DOMAIN_NAME",
@@ -142,46 +143,6 @@ def _vdpa_paths(config: Config) -> dict[str, str]:
 def _wwpn(device_id: str) -> str:
     """A stable, well-formed NAA WWPN for a vhost-scsi target (placeholder)."""
     return f"naa.5001405{zlib.crc32(device_id.encode()):09x}"
-
-
-# --------------------------------------------------------------------------- engine verdicts
-
-
-def _event_results(config: Config, report: Report | None) -> dict[int, EventResult]:
-    """Timeline position → the engine's verdict (only when the report covers the timeline)."""
-    if report is None or len(report.events) != len(config.timeline):
-        return {}
-    return dict(enumerate(report.events))
-
-
-def _verdict_texts(result: EventResult) -> list[str]:
-    """The engine's verdict on one event as comment lines (numbers from the report only)."""
-    device = result.device
-    if result.skipped:
-        return [f"memslot-explorer: {device} is never reached (QEMU already stopped)"]
-    if not result.ok:
-        return [f"memslot-explorer: QEMU refuses {device}: {result.error}"]
-    texts: list[str] = []
-    if result.memslot_limit is not None and result.memslots is not None:
-        plural = "" if result.memslots == 1 else "s"
-        texts.append(
-            f"memslot-explorer: {device} decides {result.memslots} memslot{plural} "
-            f"(limit {result.memslot_limit})"
-        )
-    elif result.memslots is not None:
-        plural = "" if result.memslots == 1 else "s"
-        texts.append(f"memslot-explorer: {device} uses {result.memslots} memslot{plural}")
-    for vhost in result.budget.vhost:
-        if vhost.id == device:
-            texts.append(
-                f"memslot-explorer: {device} vhost limit {vhost.limit} memslots, {vhost.used} used"
-            )
-    if result.pending:
-        texts.append(f"memslot-explorer: unplug of {device} waits for the guest")
-    if not texts:
-        texts.append(f"memslot-explorer: {device} is accepted")
-    texts.extend(f"memslot-explorer: warning: {warning}" for warning in result.warnings)
-    return texts
 
 
 # --------------------------------------------------------------------------- memory devices
@@ -414,7 +375,7 @@ def _libvirt_order_note(config: Config) -> str | None:
 
 def _domain(config: Config, report: Report | None, name: str | None) -> ET.Element:
     machine = config.machine
-    results = _event_results(config, report)
+    results = event_results(config, report)
     cold = _cold_ids(config)
     cold_devices = [config.device(device_id) for device_id in cold]
     domain = ET.Element("domain", type="kvm" if machine.accel == "kvm" else "qemu")
@@ -518,7 +479,7 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
             continue
         device = config.device(event.device)
         if position in results:
-            for text in _verdict_texts(results[position]):
+            for text in verdict_lines(results[position]):
                 devices.append(_comment(text))
         nodes, _ = _device_nodes(config, device)
         devices.extend(nodes)
@@ -596,7 +557,7 @@ def _hot_events(
     config: Config, report: Report | None, domain: str
 ) -> list[tuple[int, Event, str, list[ET.Element]]]:
     """(position, event, description, comment and element nodes) for every hot event."""
-    results = _event_results(config, report)
+    results = event_results(config, report)
     events = []
     for position, event in enumerate(config.timeline):
         if event.action == "cold":
@@ -605,7 +566,7 @@ def _hot_events(
         requested = event.requested_size if event.action == "resize" else None
         nodes, _ = _device_nodes(config, device, requested=requested)
         verdicts = (
-            [_comment(text) for text in _verdict_texts(results[position])]
+            [_comment(text) for text in verdict_lines(results[position])]
             if position in results
             else []
         )
