@@ -154,7 +154,7 @@ async def test_export_preview_and_copy() -> None:
         assert app.screen.query_one("#export-text").read_only
         app.screen.query_one("#export-format").value = "qemu"
         await settle(pilot)
-        assert app.screen.text.startswith("qemu-system-x86_64")
+        assert "\nqemu-system-x86_64 \\\n" in app.screen.text
         await pilot.press("c")
         await settle(pilot)
         assert app.clipboard == app.screen.text

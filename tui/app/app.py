@@ -28,6 +28,7 @@ from textual.widgets._help_panel import HelpPanel
 from tui.engine import replay
 from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
+from tui.formats import registry as export_formats
 
 from . import edits, integrations, view
 from .catalog import TEMPLATES, Group, Template, template, template_for
@@ -546,7 +547,12 @@ class MemslotApp(App[int]):
         suggested = str(self.path) if self.path else "memslots.toml"
         self.ask_path(suggested, self.write_config)
 
-    def ask_path(self, suggested: str, write: Callable[[Path], object]) -> None:
+    def ask_path(
+        self,
+        suggested: str,
+        write: Callable[[Path], object],
+        what: str = "the configuration as TOML",
+    ) -> None:
         """Save-as dialog, then an overwrite confirmation when the file exists."""
 
         def chosen(path: Path | None) -> None:
@@ -560,7 +566,7 @@ class MemslotApp(App[int]):
             else:
                 write(path)
 
-        self.push_screen(SaveAsScreen(suggested), chosen)
+        self.push_screen(SaveAsScreen(suggested, what), chosen)
 
     def export_text(self, fmt: str) -> str:
         """The config as toml / qemu / qmp / libvirt text."""
@@ -573,9 +579,12 @@ class MemslotApp(App[int]):
             if fmt == "toml":
                 self.action_save_as()
                 return
-            suffix = {"qemu": "sh", "qmp": "qmp.json", "libvirt": "xml"}.get(fmt, "txt")
             stem = self.path.stem if self.path else "memslots"
-            self.ask_path(f"{stem}.{suffix}", lambda path: self.write_text(path, text))
+            self.ask_path(
+                export_formats.suggested_name(stem, fmt),
+                lambda path: self.write_text(path, text),
+                what=f"the {export_formats.get(fmt).title}",
+            )
 
         self.push_screen(ExportScreen(self.export_text, fmt, save))
 
@@ -738,13 +747,13 @@ class MemslotApp(App[int]):
         yield SystemCommand(
             "Preview TOML (read-only)", "ctrl+e", lambda: self.action_export("toml")
         )
-        for fmt, what in (
-            ("qemu", "QEMU command line"),
-            ("qmp", "QMP commands"),
-            ("libvirt", "libvirt domain XML"),
-        ):
+        for fmt in export_formats.FORMATS:
+            if fmt.name == "toml":
+                continue  # the preview above
             yield SystemCommand(
-                f"Export: {what}", "Preview, copy or save", lambda f=fmt: self.action_export(f)
+                f"Export: {fmt.title}",
+                "Preview, copy or save",
+                lambda f=fmt.name: self.action_export(f),
             )
         yield SystemCommand("Copy TOML to clipboard", "OSC 52", self.action_copy_toml)
         reason = self.qemu_unavailable()

@@ -68,3 +68,18 @@ def summary_lines(report: Report) -> list[str]:
     if failed:
         lines.append(f"{PREFIX} QEMU refuses event(s) {', '.join(map(str, failed))}")
     return lines
+
+
+def timeline_lines(
+    config: Config, report: Report | None, *, actions: set[str] | None = None
+) -> list[str]:
+    """`event N: ACTION DEVICE` then its verdict, for every event (or those of `actions`)."""
+    results = event_results(config, report)
+    lines: list[str] = []
+    for position, event in enumerate(config.timeline):
+        if actions is not None and event.action not in actions:
+            continue
+        lines.append(f"event {position + 1}: {event.action} {event.device}")
+        if position in results:
+            lines.extend(f"  {text}" for text in verdict_lines(results[position]))
+    return lines

@@ -1,4 +1,4 @@
-"""Read-only preview of the configuration as TOML, QEMU command line, QMP or libvirt XML."""
+"""Read-only preview of the configuration in every export format of tui.formats.registry."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, TextArea
 
-FORMATS = ("toml", "qemu", "qmp", "libvirt")
-LANGUAGE = {"toml": "toml", "qemu": "bash", "qmp": "json", "libvirt": "xml"}
+from tui.formats.registry import FORMATS, get
 
 Render = Callable[[str], str]
 """format → text (raises with the reason when a format is unavailable)."""
@@ -31,9 +30,10 @@ class ExportScreen(ModalScreen[None]):
     ]
     HELP = """\
 ## Export / preview
-The current configuration as **toml** (what ctrl+s writes), a **qemu** command line, **qmp**
-commands for the hotplugs, or **libvirt** XML. **c** copies it to the clipboard (OSC 52, works
-over SSH), **s** saves it to a file.
+The current configuration in any export format: **toml** (what ctrl+s writes), a **qemu**
+command line, **qmp** commands for the hotplugs, **libvirt** XML, a **kata** configuration
+snippet or a **kubevirt** memory stanza, with the engine's verdicts as comments. **c** copies it
+to the clipboard (OSC 52, works over SSH), **s** saves it to a file.
 """
 
     def __init__(
@@ -50,7 +50,7 @@ over SSH), **s** saves it to a file.
             with Horizontal(classes="field-row"):
                 yield Label("Export as", classes="field-label")
                 yield Select(
-                    [(f, f) for f in FORMATS],
+                    [(f.title, f.name) for f in FORMATS],
                     value=self.fmt,
                     allow_blank=False,
                     id="export-format",
@@ -75,7 +75,7 @@ over SSH), **s** saves it to a file.
             text = f"# {fmt} export is not available: {exc}"
         area.load_text(text)
         try:
-            area.language = LANGUAGE[fmt]
+            area.language = get(fmt).language
         except Exception:
             area.language = None
 

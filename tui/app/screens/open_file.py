@@ -82,14 +82,16 @@ class SaveAsScreen(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, suggested: str) -> None:
+    def __init__(self, suggested: str, what: str = "the configuration as TOML") -> None:
         super().__init__()
         self.suggested = suggested
+        self.what = what
+        """What is saved, for the title ("the QEMU command line", ...)."""
 
     def compose(self) -> ComposeResult:
         """Path input and buttons."""
         with Vertical(id="saveas-dialog", classes="dialog"):
-            yield Label("Save the configuration as TOML", classes="dialog-title")
+            yield Label(f"Save {self.what}", classes="dialog-title")
             yield Input(self.suggested, id="saveas-path")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="saveas-ok")
