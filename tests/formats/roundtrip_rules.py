@@ -82,3 +82,99 @@ def comparable(config: Config) -> dict[str, Any]:
         "consumers": list(data["consumers"]),
         "timeline": list(data["timeline"]),
     }
+
+
+LIBVIRT_ORDER = {"memory": 0, "disk": 1, "filesystem": 2, "interface": 3, "hostdev": 6, "vsock": 7}
+
+
+def _libvirt_element(device: Any) -> str | None:
+    """Which libvirt element the exporter writes for a device (None: only a comment)."""
+    kind = device.kind
+    if kind in ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem"):
+        return "memory"
+    what = getattr(device, "device", None)
+    table = {
+        ("vhost-kernel", "net"): "interface",
+        ("vhost-kernel", "scsi"): "hostdev",
+        ("vhost-kernel", "vsock"): "vsock",
+        ("vhost-user", "net"): "interface",
+        ("vhost-user", "fs"): "filesystem",
+        ("vhost-user", "blk"): "disk",
+        ("vhost-vdpa", "net"): "interface",
+        ("vhost-vdpa", "blk"): "disk",
+    }
+    return table.get((kind, what))
+
+
+def _libvirt_memory(config: Config, device: Any) -> dict[str, Any]:
+    from tui.engine.devices import block_size
+    from tui.engine.units import MiB, align_up
+
+    data = device.model_dump()
+    memfd_boot = config.machine.memory_backend == "memfd"
+    kind = device.kind
+    if kind in ("pc-dimm", "virtio-mem"):
+        data["size"] = align_up(device.size, 2 * MiB)  # libvirt rounds up
+    if kind in ("nvdimm", "virtio-pmem"):
+        data.update(backend="file", page_size=4 * KiB)  # libvirt: always a file; page from its fs
+    elif device.page_size > 4 * KiB:
+        data["backend"] = "memfd" if memfd_boot else "file"  # hugepages: from <memoryBacking>
+    else:
+        data["backend"] = "memfd" if memfd_boot else "ram"
+    if kind != "nvdimm":
+        data["readonly"] = False  # libvirt has no read-only backend but nvdimm's
+    if kind == "nvdimm":
+        data["unarmed"] = device.readonly  # libvirt sets unarmed exactly for <readonly/>
+    data["prealloc"] = False  # <allocation mode='immediate'> is domain-wide; not written
+    if kind == "virtio-mem":
+        data["block_size"] = block_size(device, config.machine.host_thp_size)  # <block> required
+        data["unplugged_inaccessible"] = True  # no libvirt syntax
+    data["id"] = _alias_id(device.id)
+    return data
+
+
+def _alias_id(device_id: str) -> str:
+    return device_id.replace(".", "_")  # libvirt aliases allow no '.'
+
+
+def expected_after_libvirt(config: Config) -> dict[str, Any]:
+    """libvirt can express memory devices and most vhost back-ends; not hv-balloon, vhost-user
+    SCSI / vsock or consumers (comments only), nor the per-device backend choices and the CPU
+    vendor override (comments). Cold plugs come back in libvirt's command-line order."""
+    kept = {d.id: d for d in config.all_devices() if _libvirt_element(d) is not None}
+    cold = [e.device for e in config.timeline if e.action == "cold" and e.device in kept]
+    cold.sort(key=lambda i: LIBVIRT_ORDER[_libvirt_element(kept[i]) or "memory"])
+    hot = [e for e in config.timeline if e.action != "cold" and e.device in kept]
+    plugged = set(cold) | {e.device for e in hot if e.action == "hotplug"}
+    memory = [d for d in config.memory_devices if d.id in plugged and d.id in kept]
+    vhost = [d for d in config.vhost_devices if d.id in plugged and d.id in kept]
+    order: dict[str, int] = {}
+    for device_id in [*cold, *(e.device for e in hot)]:
+        order.setdefault(device_id, len(order))
+    memory.sort(key=lambda d: order[d.id])
+    vhost.sort(key=lambda d: order[d.id])
+    cold_devices = [kept[i] for i in cold]
+    machine = _machine(
+        config,
+        cpu_vendor="amd",  # qemu64 with vendor=GenuineIntel is only a comment
+        nvdimm=any(d.kind == "nvdimm" for d in cold_devices),
+    )
+    if machine["maxmem"] is None:
+        machine["slots"] = 0  # slots live on <maxMemory>
+    return {
+        "machine": machine,
+        "memory_devices": [_libvirt_memory(config, d) for d in memory],
+        "vhost_devices": [{**_vhost(d), "id": _alias_id(d.id)} for d in vhost],
+        "consumers": [],
+        "timeline": [
+            *({"action": "cold", "device": _alias_id(i), "requested_size": None} for i in cold),
+            *(
+                {
+                    "action": e.action,
+                    "device": _alias_id(e.device),
+                    "requested_size": e.requested_size,
+                }
+                for e in hot
+            ),
+        ],
+    }

@@ -65,6 +65,8 @@ _ALIAS_PREFIX = "ua-"
 _ALIAS_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.+-]+")
 _NAME_MAX = 48
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot hold at all (control characters, surrogates, U+FFFE/F)."""
 
 ET.register_namespace("mse", TIMELINE_NS)
 
@@ -72,9 +74,14 @@ ET.register_namespace("mse", TIMELINE_NS)
 # --------------------------------------------------------------------------- small helpers
 
 
+def _xml_text(text: str) -> str:
+    """Text XML can hold: characters it cannot are replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _comment(text: str) -> ET.Element:
     """An XML comment; `--` is not allowed inside one, so it is broken up."""
-    safe = " ".join(text.split())
+    safe = _xml_text(" ".join(text.split()))
     while "--" in safe:
         safe = safe.replace("--", "- -")
     return ET.Comment(f" {safe} ")
@@ -395,9 +402,9 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
         domain.append(_comment(f"memslot-explorer: QEMU does not start: {report.startup_error}"))
     ET.SubElement(domain, "name").text = domain_name(config, name)
     if config.title:
-        ET.SubElement(domain, "title").text = " ".join(config.title.split())
+        ET.SubElement(domain, "title").text = _xml_text(" ".join(config.title.split()))
     if config.description:
-        ET.SubElement(domain, "description").text = config.description
+        ET.SubElement(domain, "description").text = _xml_text(config.description)
 
     memory_devices = [d for d in cold_devices if d.kind in _MODELS]
     if machine.maxmem is not None:
