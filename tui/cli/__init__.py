@@ -23,6 +23,7 @@ from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, PROG, guar
 VERBS: dict[str, str] = {
     "check": "tui.cli.check",
     "export": "tui.cli.export",
+    "import": "tui.cli.import_vm",
     "verify": "tui.cli.verify",
 }
 

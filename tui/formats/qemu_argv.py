@@ -93,7 +93,10 @@ def split_command_line(text: str) -> CommandLine:
             tokens.pop()
         if tokens and _BINARY.search(tokens[0]):
             return CommandLine(tuple(tokens[1:]), tokens[0], None)
-        return CommandLine(tuple(tokens), None, None)
+        if tokens and tokens[0].startswith("-"):
+            return CommandLine(tuple(tokens), None, None)
+        first = tokens[0][:60] if tokens else ""
+        raise ArgvError("argument 1", f"{first!r} is not a QEMU binary (qemu-system-*, qemu-kvm)")
     versions = _LIBVIRT_VERSION.findall(text)
     version = versions[-1] if versions else None
     lines = _logical_lines(text)

@@ -72,7 +72,7 @@ FLAGS = {
 }  # fmt: skip
 # Options that take an argument and do not change memslots.
 IRRELEVANT = {
-    "name", "uuid", "smp", "boot", "drive", "serial", "parallel", "display", "vga", "qmp",
+    "name", "uuid", "smp", "boot", "drive", "serial", "parallel", "display", "qmp",
     "qmp-pretty", "monitor", "mon", "pidfile", "rtc", "msg", "sandbox", "overcommit", "smbios",
     "bios", "kernel", "initrd", "append", "dtb", "nic", "net", "vnc", "spice", "audiodev",
     "audio", "k", "D", "d", "L", "incoming", "loadvm", "fsdev", "virtfs", "trace", "run-with",
@@ -177,6 +177,8 @@ class ParsedCommandLine:
     mem_path: str | None = None
     name: str | None = None
     nodefaults: bool = False
+    vga: str | None = None
+    binary: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -263,6 +265,8 @@ def _option(parsed: ParsedCommandLine, index: int, token: str, option: str, valu
                     _warn(parsed, f"-global {value}", "not DRIVER.PROPERTY=VALUE (ignored)")
                     continue
                 parsed.globals.append((driver, prop, item))
+    elif option == "vga":
+        parsed.vga = value
     elif option == "mem-path":
         parsed.mem_path = value
     elif option == "name":
@@ -407,7 +411,9 @@ def _machine(builder: _Builder) -> dict[str, object]:
     accels = [*parsed.accels]
     if "accel" in props:
         accels = [a for a in str(props["accel"]).split(":") if a] + accels
-    accel = accels[0] if accels else "tcg"
+    # QEMU's default: TCG, unless the program's name ends in "kvm" (qemu-kvm, Proxmox's kvm)
+    default = "kvm" if (parsed.binary or "").endswith("kvm") else "tcg"
+    accel = accels[0] if accels else default
     if accel not in ("kvm", "tcg"):
         builder.warn(f"accel {accel}", "not modelled; the hypervisor's memslots are not checked")
         accel = "tcg"
@@ -817,8 +823,8 @@ def _devices(builder: _Builder) -> None:
                 Assumption(
                     f"{consumer_id}.kvm_slots",
                     "the kind's default",
-                    f"{driver}: how many RAM BARs it maps is up to the device "
-                    "(a VFIO device: one per mmap'd BAR)",
+                    f"{driver} counted as one {kind}"
+                    + (": a VFIO device takes one per mmap'd BAR" if kind == "vfio-bar" else ""),
                 )
             )
         elif driver.startswith("vhost-user-") or driver.startswith("vhost-"):
@@ -850,6 +856,11 @@ def build_config(parsed: ParsedCommandLine, qemu_version: str | None = None) -> 
     machine = _machine(builder)
     _devices(builder)
     _leftover_objects(builder)
+    if parsed.vga is not None and parsed.vga not in ("none",):
+        consumer_id = builder.new_id(None, "vga")
+        builder.consumers.append(
+            (-1, {"id": consumer_id, "kind": "vga-vram", "note": f"-vga {parsed.vga}"})
+        )
     if not parsed.nodefaults:
         builder.warn(
             "-nodefaults",
@@ -878,10 +889,15 @@ def build_config(parsed: ParsedCommandLine, qemu_version: str | None = None) -> 
 
 
 def import_argv(
-    args: list[str] | tuple[str, ...], source: str = "<argv>", qemu_version: str | None = None
+    args: list[str] | tuple[str, ...],
+    source: str = "<argv>",
+    qemu_version: str | None = None,
+    binary: str | None = None,
 ) -> ImportResult:
-    """Import an argv (without the binary), e.g. a running VM's."""
-    return build_config(parse_args(tuple(args), source), qemu_version)
+    """Import an argv (without the binary, whose name may choose the accelerator)."""
+    parsed = parse_args(tuple(args), source)
+    parsed.binary = binary
+    return build_config(parsed, qemu_version)
 
 
 def import_command_line(text: str, source: str = "<text>") -> ImportResult:
@@ -892,4 +908,4 @@ def import_command_line(text: str, source: str = "<text>") -> ImportResult:
         raise ConfigError(source, exc.where, exc.reason) from None
     if not command.args:
         raise ConfigError(source, "", "no QEMU options found")
-    return import_argv(command.args, source, command.qemu_version)
+    return import_argv(command.args, source, command.qemu_version, command.binary)
