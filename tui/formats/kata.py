@@ -56,10 +56,16 @@ def kata_snippet(config: Config, report: Report | None = None) -> str:
     ram, note = _mib(machine.ram)
     lines.append(f"default_memory = {ram}  # MiB of boot RAM (-m size){note}")
     slots = machine.slots
-    lines.append(
-        f"memory_slots = {slots}  # -m slots: Kata hotplugs one pc-dimm per container "
-        f"(Kata's default is {KATA_DEFAULT_MEMORY_SLOTS})"
-    )
+    if slots:
+        lines.append(
+            f"memory_slots = {slots}  # -m slots: Kata hotplugs one pc-dimm per container "
+            f"(Kata's default is {KATA_DEFAULT_MEMORY_SLOTS})"
+        )
+    else:
+        lines.append(
+            f"# memory_slots: the model has no DIMM slots, but Kata reads 0 as its default "
+            f"({KATA_DEFAULT_MEMORY_SLOTS}); DIMM hotplug needs slots"
+        )
     offset = sum(d.size or 0 for d in memory if d.kind in ("nvdimm", "virtio-pmem"))
     if machine.maxmem is None:
         lines.append("default_maxmemory = 0  # 0 = host RAM; the model has no maxmem")
