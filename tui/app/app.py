@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -55,7 +56,8 @@ from .screens.device_form import DeviceFormScreen
 from .screens.dialogs import ConfirmScreen, MessageScreen
 from .screens.event_form import EventFormScreen
 from .screens.export import ExportScreen
-from .screens.open_file import OpenScreen, SaveAsScreen
+from .screens.open_file import PASTE, OpenScreen, SaveAsScreen
+from .screens.paste import PasteScreen
 
 GROUP_NAMES: dict[Group, str] = {
     "memory": "memory device",
@@ -80,7 +82,13 @@ class MemslotApp(App[int]):
         Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
         Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change"),
         Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo"),
-        Binding("ctrl+o", "open", "Open", id="open", tooltip="Open a preset or a TOML file"),
+        Binding(
+            "ctrl+o",
+            "open",
+            "Open",
+            id="open",
+            tooltip="Open a preset, a TOML file, or import a QEMU command line / libvirt XML",
+        ),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the TOML (asks for a path)"),
         Binding("f2", "save_as", "Save as", id="save_as", show=False),
         Binding(
@@ -483,8 +491,17 @@ class MemslotApp(App[int]):
         )
 
     def load(self, path: Path) -> bool:
-        """Open a TOML file; on failure report it and keep the current config."""
+        """Open a TOML file, or import any other file as a QEMU command line / libvirt XML;
+        on failure report it and keep the current config."""
         toml = integrations.toml()
+        if path.suffix.lower() != ".toml":
+            importing = integrations.importing()
+            try:
+                text = importing.read_source(path)
+            except toml.ConfigError as exc:
+                self.show_load_error(exc)
+                return False
+            return self.open_import(text, str(path))
         try:
             config = toml.load(path)
         except toml.ConfigError as exc:
@@ -501,12 +518,63 @@ class MemslotApp(App[int]):
         self.set_status(f"✓ opened {path}")
         return True
 
+    def open_import(self, text: str, source: str) -> bool:
+        """Import a QEMU command line or libvirt XML as a new, unsaved configuration (saving
+        asks for a TOML path: the source is never overwritten); report what was not
+        understood and what was assumed."""
+        toml = integrations.toml()
+        try:
+            result = integrations.importing().import_text(text, source)
+        except toml.ConfigError as exc:
+            self.show_load_error(exc)
+            return False
+        self._undo.append(self.config)
+        self._redo.clear()
+        self.path = None
+        self.saved = self.config  # not saved anywhere yet: "modified"
+        self.selected_event = None
+        self.config = result.config
+        self.set_status(f"✓ imported {source} ({result.format})")
+        what = "libvirt domain XML" if result.format == "libvirt" else "QEMU command line"
+        lines = [f"Imported {source} as a {what}."]
+        if result.assumed:
+            lines += ["", "Assumed (not in the source; check and edit):"]
+            lines += [f"  {a.field} = {a.value}: {a.why}" for a in result.assumed]
+        if result.warnings:
+            lines += ["", "Not imported:"]
+            lines += [f"  {w}" for w in result.warnings]
+        self.push_screen(MessageScreen("Imported", Content("\n".join(lines))))
+        return True
+
+    def action_paste_import(self) -> None:
+        """Paste a command line or XML and import it (asks first when there are unsaved
+        changes)."""
+
+        def pasted(text: str | None) -> None:
+            if text is not None:
+                self.open_import(text, "pasted text")
+
+        def paste_screen(ok: bool | None = True) -> None:
+            if ok:
+                self.push_screen(PasteScreen(), pasted)
+
+        if self.dirty:
+            self.push_screen(
+                ConfirmScreen("Discard unsaved changes and import?", yes="Discard"), paste_screen
+            )
+        else:
+            paste_screen()
+
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
         items = integrations.presets().list_presets()
 
-        def opened(path: Path | None) -> None:
-            if path is not None:
+        def opened(path: Path | str | None) -> None:
+            if path == PASTE:
+                self.push_screen(
+                    PasteScreen(), lambda text: text and self.open_import(text, "pasted text")
+                )
+            elif isinstance(path, Path):
                 self.load(path)
 
         def open_screen(ok: bool | None = True) -> None:
@@ -742,6 +810,11 @@ class MemslotApp(App[int]):
         yield SystemCommand("Undo", "ctrl+z", self.action_undo)
         yield SystemCommand("Redo", "ctrl+y", self.action_redo)
         yield SystemCommand("Open preset or file…", "ctrl+o", self.action_open)
+        yield SystemCommand(
+            "Import: paste a QEMU command line or libvirt XML…",
+            "Opens it as a new configuration",
+            self.action_paste_import,
+        )
         yield SystemCommand("Save", "ctrl+s", self.action_save)
         yield SystemCommand("Save as…", "f2", self.action_save_as)
         yield SystemCommand(

@@ -1,9 +1,10 @@
-"""Open a configuration: a preset (shipped or the user's) or any TOML path."""
+"""Open a configuration: a preset (shipped or the user's), a TOML path, or a QEMU command line /
+libvirt XML to import (a path, or pasted)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,8 +15,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+PASTE: Literal["paste"] = "paste"
+"""What OpenScreen returns when the user wants to paste a command line instead."""
 
-class OpenScreen(ModalScreen[Path | None]):
+
+class OpenScreen(ModalScreen[Path | Literal["paste"] | None]):
     """Pick a preset from the list or type a path; loading (and its errors) is the app's job."""
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
@@ -29,7 +33,10 @@ class OpenScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         """Preset list, path input, buttons."""
         with Vertical(id="open-dialog", classes="dialog"):
-            yield Label("Open a preset or a TOML file", classes="dialog-title")
+            yield Label(
+                "Open a preset, a TOML file, a QEMU command line or libvirt XML",
+                classes="dialog-title",
+            )
             options = []
             for index, preset in enumerate(self.presets):
                 title = getattr(preset, "title", "") or Path(preset.path).stem
@@ -48,9 +55,10 @@ class OpenScreen(ModalScreen[Path | None]):
             if not options:
                 options.append(Option("no presets found", disabled=True))
             yield OptionList(*options, id="open-presets")
-            yield Input(placeholder="or a path: ~/vm.toml", id="open-path")
+            yield Input(placeholder="or a path: ~/vm.toml, vm.xml, qemu-cmdline.sh", id="open-path")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Open", variant="primary", id="open-ok")
+                yield Button("Paste a command line…", id="open-paste")
                 yield Button("Cancel", id="open-cancel")
 
     @on(OptionList.OptionSelected)
@@ -68,6 +76,10 @@ class OpenScreen(ModalScreen[Path | None]):
         options = self.query_one(OptionList)
         if options.highlighted is not None:
             options.action_select()
+
+    @on(Button.Pressed, "#open-paste")
+    def _paste(self) -> None:
+        self.dismiss(PASTE)
 
     @on(Button.Pressed, "#open-cancel")
     def action_cancel(self) -> None:
