@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tui.engine.model import VhostUser
 from tui.engine.units import MiB, format_size
 from tui.formats.verdicts import summary_lines, timeline_lines
 
@@ -84,16 +85,16 @@ def kata_snippet(config: Config, report: Report | None = None) -> str:
     for device in virtio_mem:
         dynamic = ", dynamic-memslots=on (Kata does not set it)" if device.dynamic_memslots else ""
         lines.append(_comment(f"{device.id}: virtio-mem of {format_size(device.size)}{dynamic}"))
-    fs = [d for d in vhost if d.kind == "vhost-user" and d.device == "fs"]
+    fs = [d for d in vhost if isinstance(d, VhostUser) and d.device == "fs"]
     if fs:
         lines.append('shared_fs = "virtio-fs"')
         lines.append(f"virtio_fs_daemon = {_toml_string(VIRTIOFSD)}  # placeholder path")
         lines.append("virtio_fs_cache_size = 0  # no DAX window: no extra memslot")
-        for device in fs:
-            limit = device.max_mem_slots if device.configure_mem_slots else 8
+        for daemon in fs:
+            limit = daemon.max_mem_slots if daemon.configure_mem_slots else 8
             lines.append(
                 _comment(
-                    f"{device.id}: {device.backend_name or 'virtiofsd'} memslot limit {limit} "
+                    f"{daemon.id}: {daemon.backend_name or 'virtiofsd'} memslot limit {limit} "
                     f"(a back-end fact Kata cannot set)"
                 )
             )

@@ -656,7 +656,9 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
         reader.assumed.append(
             Assumption("machine.host_thp_size", "2M", "virtio-mem without <block>: QEMU's default")
         )
-    cold = [{"action": "cold", "device": device_id} for _, _, device_id in sorted(reader.cold)]
+    cold: list[dict[str, object]] = [
+        {"action": "cold", "device": device_id} for _, _, device_id in sorted(reader.cold)
+    ]
     order: dict[str, int] = {}
     for event in [*cold, *hot]:
         order.setdefault(str(event["device"]), len(order))
