@@ -416,7 +416,7 @@ def _memory_device(
         device["requested_size"] = requested or 0
         if target.get("dynamicMemslots") == "yes":
             device["dynamic_memslots"] = True
-        if reader.machine_version is not None and reader.machine_version <= (6, 1):
+        if reader.machine_version is not None and reader.machine_version <= (8, 0):
             device["unplugged_inaccessible"] = False
     return device
 

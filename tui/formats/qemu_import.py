@@ -685,8 +685,8 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
             result["unplugged_inaccessible"] = _get(
                 props, "unplugged-inaccessible", _bool, where, source
             )
-        elif builder.machine_version is not None and builder.machine_version <= (6, 1):
-            result["unplugged_inaccessible"] = False  # hw_compat_6_1: off for older machines
+        elif builder.machine_version is not None and builder.machine_version <= (8, 0):
+            result["unplugged_inaccessible"] = False  # measured: off on machine types up to 8.0
         if _get(props, "prealloc", _bool, where, source):
             builder.warn(f"{where} prealloc", "device-side preallocation is not modelled (ignored)")
         if block is None:
