@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from dataclasses import dataclass
 
 _BINARY = re.compile(r"(^|/)(qemu-system-[A-Za-z0-9_.-]+|qemu-kvm|kvm)$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_CANDIDATE = re.compile(r"(^|[\s/'\"])(qemu-system-[A-Za-z0-9_.-]+|qemu-kvm|kvm)([\s'\"]|$)")
 _LIBVIRT_VERSION = re.compile(r"qemu version: (\d+\.\d+(?:\.\d+)?)")
 MAX_JSON_DEPTH = 32
 """Deeper JSON option values are refused (libvirt writes at most 3 levels)."""
@@ -68,11 +68,40 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return lines
 
 
+_SHELL_PIECE = re.compile(
+    r"""(?P<space>\s+)|'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)"|\\(?P<escaped>.)"""
+    r"""|(?P<plain>[^\s'"\\]+)|(?P<open>['"\\])""",
+    re.S,
+)
+_DOUBLE_ESCAPE = re.compile(r'\\([$`"\\\n])')
+
+
 def _split(line: str, number: int) -> list[str]:
-    try:
-        return shlex.split(line, comments=True)
-    except ValueError as exc:  # "No closing quotation", "No escaped character"
-        raise ArgvError(f"line {number}", f"not valid shell text: {exc}") from None
+    """Shell words (POSIX quoting, `#` comments) in linear time: shlex grows each token one
+    character at a time, which is quadratic on a long argument."""
+    words: list[str] = []
+    current: list[str] | None = None
+    for match in _SHELL_PIECE.finditer(line):
+        kind = match.lastgroup
+        if kind == "space":
+            if current is not None:
+                words.append("".join(current))
+                current = None
+            continue
+        if kind == "open":
+            what = "escaped character" if match.group() == "\\" else "closing quotation"
+            raise ArgvError(f"line {number}", f"not valid shell text: No {what}")
+        if kind == "plain" and current is None and match.group().startswith("#"):
+            break  # a comment runs to the end of the line
+        if current is None:
+            current = []
+        text = match.group(kind or "plain")
+        if kind == "double":
+            text = _DOUBLE_ESCAPE.sub(r"\1", text)
+        current.append(text)
+    if current is not None:
+        words.append("".join(current))
+    return words
 
 
 def _binary_index(tokens: list[str]) -> int | None:
@@ -102,10 +131,12 @@ def split_command_line(text: str) -> CommandLine:
     lines = _logical_lines(text)
     if not lines:
         raise ArgvError("", "empty: no QEMU command line found")
-    # The last line that starts a QEMU command (a libvirt log holds one per start-up).
+    # The last line that starts a QEMU command (a libvirt log holds one per start-up): search
+    # from the end and split only the candidates, so a long log costs one shlex pass.
     found: tuple[int, int, list[str], int] | None = None
-    for position, (number, line) in enumerate(lines):
-        if not _BINARY.search(line.split(" ", 1)[0]) and "qemu" not in line and "kvm" not in line:
+    for position in range(len(lines) - 1, -1, -1):
+        number, line = lines[position]
+        if not _CANDIDATE.search(line):
             continue
         try:
             tokens = _split(line, number)
@@ -116,6 +147,7 @@ def split_command_line(text: str) -> CommandLine:
         index = _binary_index(tokens)
         if index is not None:
             found = (position, number, tokens, index)
+            break
     if found is not None:
         position, number, tokens, index = found
         rest = tokens[index + 1 :]
@@ -168,22 +200,8 @@ def parse_options(value: str, implied: str | None = None) -> dict[str, object]:
             raise ArgvError("", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         return data
     result: dict[str, object] = {}
-    parts: list[str] = []
-    current: list[str] = []
-    index = 0
-    while index < len(value):
-        char = value[index]
-        if char == ",":
-            if index + 1 < len(value) and value[index + 1] == ",":
-                current.append(",")
-                index += 2
-                continue
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-        index += 1
-    parts.append("".join(current))
+    # ",," is a literal comma; NUL cannot occur in an argument, so it can stand in for one
+    parts = [part.replace("\0", ",") for part in value.replace(",,", "\0").split(",")]
     for position, part in enumerate(parts):
         if "=" in part:
             key, _, item = part.partition("=")
