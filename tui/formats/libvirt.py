@@ -35,7 +35,6 @@ __all__ = [
     "domain_name",
     "domain_xml",
     "hotplug_snippets",
-    "parse_memory_devices",
 ]
 
 DEFAULT_DOMAIN_NAME = "memslot-explorer"
@@ -624,94 +623,3 @@ def _timeline_metadata(config: Config, report: Report | None, domain: str) -> ET
         item.set("description", description)
         item.extend(nodes)
     return metadata
-
-
-# --------------------------------------------------------------------------- parsing back
-
-_UNITS = {
-    "b": 1,
-    "bytes": 1,
-    "k": KiB,
-    "kib": KiB,
-    "kb": 1000,
-    "m": KiB**2,
-    "mib": KiB**2,
-    "mb": 1000**2,
-    "g": KiB**3,
-    "gib": KiB**3,
-    "gb": 1000**3,
-    "t": KiB**4,
-    "tib": KiB**4,
-    "tb": 1000**4,
-}
-
-
-def _bytes(element: ET.Element | None) -> int | None:
-    """A libvirt scaled integer in bytes (default unit KiB, as libvirt's memory elements)."""
-    if element is None or element.text is None:
-        return None
-    unit = element.get("unit", "KiB").lower()
-    if unit not in _UNITS:
-        raise ValueError(f"unknown libvirt unit {element.get('unit')!r}")
-    return int(element.text.strip()) * _UNITS[unit]
-
-
-def _int(text: str | None) -> int | None:
-    return None if text is None else int(text, 0)
-
-
-def parse_memory_devices(xml: str) -> list[dict[str, Any]]:
-    """The memory devices of a domain's <devices> (or of one snippet), as model field dicts.
-
-    Keys: kind, id (from the `ua-` alias), size and the optional page_size, share, slot, addr,
-    label_size, readonly, block_size, requested_size, dynamic_memslots, memaddr, node. Used to
-    check that the exporter says what the configuration says.
-    """
-    root = ET.fromstring(xml)
-    scope = root.find("devices") if root.tag == "domain" else root
-    devices: list[dict[str, Any]] = []
-    for element in [] if scope is None else scope.iter("memory"):
-        model = element.get("model")
-        if model is None:
-            continue
-        if model not in _KINDS:
-            raise ValueError(f"unknown libvirt memory model {model!r}")
-        alias = element.find("alias")
-        alias_name = alias.get("name", "") if alias is not None else ""
-        target = element.find("target")
-        if target is None:
-            raise ValueError(f"memory device {alias_name or model} has no <target>")
-        device: dict[str, Any] = {
-            "kind": _KINDS[model],
-            "id": alias_name.removeprefix(_ALIAS_PREFIX) or None,
-            "size": _bytes(target.find("size")),
-        }
-        access = element.get("access")
-        if access is not None:
-            device["share"] = access == "shared"
-        page = _bytes(element.find("source/pagesize"))
-        if page is not None:
-            device["page_size"] = page
-        node = target.find("node")
-        if node is not None and node.text:
-            device["node"] = int(node.text)
-        address = element.find("address")
-        if address is not None and address.get("type") == "dimm":
-            if address.get("slot") is not None:
-                device["slot"] = _int(address.get("slot"))
-            if address.get("base") is not None:
-                device["addr"] = _int(address.get("base"))
-        base = target.find("address")
-        if base is not None and base.get("base") is not None:
-            device["memaddr"] = _int(base.get("base"))
-        label = _bytes(target.find("label/size"))
-        if label is not None:
-            device["label_size"] = label
-        if target.find("readonly") is not None:
-            device["readonly"] = True
-        if model == "virtio-mem":
-            device["block_size"] = _bytes(target.find("block"))
-            device["requested_size"] = _bytes(target.find("requested"))
-            device["dynamic_memslots"] = target.get("dynamicMemslots") == "yes"
-        devices.append(device)
-    return devices
