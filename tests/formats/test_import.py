@@ -359,3 +359,33 @@ def test_read_source_refuses_special_and_huge_files(tmp_path: Path) -> None:
     junk.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ConfigError, match="not UTF-8"):
         read_source(junk)
+
+
+def test_shell_words_follow_posix_sh() -> None:
+    from tui.formats.qemu_argv import split_command_line
+
+    text = (
+        "LC_ALL=C PATH=/usr/bin \\\n  /usr/bin/qemu-system-x86_64 -name 'guest=a b' "
+        '-append "root=/dev/vda \\$HOME" -device a#b # a comment\n'
+    )
+    command = split_command_line(text)
+    assert command.binary == "/usr/bin/qemu-system-x86_64"
+    assert command.args == (
+        "-name",
+        "guest=a b",
+        "-append",
+        "root=/dev/vda $HOME",
+        "-device",
+        "a#b",
+    )
+
+
+def test_qemuopts_escaping() -> None:
+    from tui.formats.qemu_argv import parse_options
+
+    assert parse_options("pc-dimm,id=d,,x,flag", "driver") == {
+        "driver": "pc-dimm",
+        "id": "d,x",
+        "flag": "on",
+    }
+    assert parse_options('{"driver": "pc-dimm", "slot": 3}') == {"driver": "pc-dimm", "slot": 3}
