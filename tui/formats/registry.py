@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tui.engine.units import format_size
-
 if TYPE_CHECKING:
     from tui.engine.model import Config
     from tui.engine.report import Report
@@ -68,6 +66,7 @@ def _qemu(config: Config, name: str | None) -> str:
 def _qmp(config: Config, name: str | None) -> str:
     """One `# event N: ...` comment per hot event and the engine's verdict on it, then its QMP
     commands, one JSON object per line."""
+    from tui.engine.units import format_size
     from tui.formats.qemu import qmp_commands
     from tui.formats.verdicts import event_results, verdict_lines
 
