@@ -94,7 +94,7 @@ HARMLESS_DEVICES = {
     "e1000", "e1000e", "rtl8139", "vmxnet3", "i6300esb", "ib700", "pvpanic", "pvpanic-pci",
     "intel-iommu", "virtio-iommu-pci", "amd-iommu", "tpm-tis", "tpm-crb", "sga", "hda-duplex",
     "hda-output", "intel-hda", "ich9-intel-hda", "AC97", "ich9-ahci", "ahci", "nvme",
-    "nvme-ns", "isa-debugcon", "isa-debug-exit", "vhost-user-gpu-pci", "virtio-gpu-pci",
+    "nvme-ns", "isa-debugcon", "isa-debug-exit", "virtio-gpu-pci",
     "virtio-9p-pci", "floppy", "isa-fdc", "usb-ccid", "ccid-card-passthru", "hyperv-testdev",
     "kvm-pit", "dimm-placeholder", "virtio-crypto-pci", "vmcoreinfo", "pc-testdev",
 }  # fmt: skip
