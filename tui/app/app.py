@@ -96,7 +96,7 @@ class MemslotApp(App[int]):
             "export",
             "Export",
             id="export",
-            tooltip="Preview as TOML / QEMU / QMP / libvirt; copy or save",
+            tooltip="Preview in every export format; copy or save",
         ),
         Binding(
             "f5",

@@ -28,13 +28,14 @@ class ExportScreen(ModalScreen[None]):
         Binding("c", "copy", "Copy"),
         Binding("s", "save", "Save to file…"),
     ]
-    HELP = """\
-## Export / preview
-The current configuration in any export format: **toml** (what ctrl+s writes), a **qemu**
-command line, **qmp** commands for the hotplugs, **libvirt** XML, a **kata** configuration
-snippet or a **kubevirt** memory stanza, with the engine's verdicts as comments. **c** copies it
-to the clipboard (OSC 52, works over SSH), **s** saves it to a file.
-"""
+    HELP = (
+        "## Export / preview\n"
+        "The current configuration in any export format, with the engine's verdicts as "
+        "comments: "
+        + "; ".join(f"**{f.name}**: {f.title}" for f in FORMATS)
+        + ". **c** copies it to the clipboard (OSC 52, works over SSH), **s** saves it to a "
+        "file.\n"
+    )
 
     def __init__(
         self, render: Render, fmt: str = "toml", on_save: Callable[[str, str], None] | None = None
