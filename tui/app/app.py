@@ -25,9 +25,11 @@ from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.widgets._help_panel import HelpPanel
+from textual.worker import get_current_worker
 
 from tui.engine import replay
-from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
+from tui.engine.kinds import CONSUMER_KINDS
+from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
 from tui.formats import registry as export_formats
 
@@ -340,8 +342,7 @@ class MemslotApp(App[int]):
                     default if isinstance(default, bool | str | None) else str(default)
                 )
         if item.group == "consumer":
-            kvm, kernel, user = CONSUMER_DEFAULTS[item.kind]
-            values |= {"kvm_slots": kvm, "vhost_kernel_regions": kernel, "vhost_user_regions": user}
+            values |= dict(CONSUMER_KINDS[item.kind].catalog[0].defaults)
         return values
 
     @on(FormRequested)
@@ -456,12 +457,23 @@ class MemslotApp(App[int]):
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
     def _advise(self, config: Config, report: Report) -> None:
         advice = integrations.advice()
+        worker = get_current_worker()
+
+        def cancelled() -> bool:
+            """Polled by the advisor between replays: a newer edit or a new run stops it."""
+            return worker.is_cancelled or config is not self.config
+
         try:
-            suggestions = tuple(advice.suggest(config, report))
+            if hasattr(advice, "advise"):
+                found = advice.advise(config, report, advice.Bounds(cancelled=cancelled))
+                suggestions = tuple(found.suggestions)
+            else:
+                suggestions = tuple(advice.suggest(config, report))
             headroom = advice.headroom(config, report)
         except Exception as exc:
             suggestions, headroom = (), f"advisor error: {exc}"
-        self.call_from_thread(self._show_advice, config, suggestions, headroom)
+        if not cancelled():
+            self.call_from_thread(self._show_advice, config, suggestions, headroom)
 
     def _show_advice(self, config: Config, suggestions: tuple[Any, ...], headroom: Any) -> None:
         if config is not self.config:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tui.engine import replay
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS, is_netdev
 from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 from tui.formats import qemu as qemu_format
@@ -394,18 +395,16 @@ def _first_error_line(text: str) -> str | None:
     return None
 
 
-_MEMORY_KINDS = ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem", "hv-balloon")
+_MEMORY_KINDS = tuple(MEMORY_KINDS)
 
 
 def _observe(client: QmpClient, device: Any, timeout: float) -> Outcome:
     """What QEMU shows of a memory device it accepted: memslots (virtio-mem) and address."""
     address = None
-    prop = {
-        "pc-dimm": "addr",
-        "nvdimm": "addr",
-        "virtio-pmem": "memaddr",
-        "virtio-mem": "memaddr",
-    }.get(device.kind)
+    # the address property comes from the kinds registry (vhost devices have none);
+    # hv-balloon's is not read back
+    kind = MEMORY_KINDS.get(device.kind)
+    prop = kind.address_property if kind is not None and device.kind != "hv-balloon" else None
     if prop is not None:
         address = client.execute(
             "qom-get",
@@ -783,7 +782,7 @@ def _run(
 
 
 def _is_netdev(device: Any) -> bool:
-    return device.kind in ("vhost-user", "vhost-kernel", "vhost-vdpa") and device.is_netdev
+    return device.kind in VHOST_KINDS and is_netdev(device)
 
 
 def _reached_before(config: Config, cold: list[int], failed_at: int) -> list[int]:
