@@ -13,7 +13,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.formats.toml import MAX_FILE_SIZE, ConfigError, dumps
 
@@ -43,6 +43,28 @@ class ImportResult:
     format: str
     warnings: tuple[str, ...] = ()
     assumed: tuple[Assumption, ...] = ()
+
+
+def vhost_limit_assumption(device_id: str, kind: str, device: str, where: str) -> Assumption | None:
+    """A vhost back-end's memslot limit is its own (or the host's) answer, never in a VM's
+    definition: the model's default, naming the catalog's known back-ends of that kind and
+    what sets the limit on the host. None for kinds without a limit (vhost-vdpa)."""
+    from tui.engine.kinds import VHOST_KINDS
+
+    registry = VHOST_KINDS[kind]
+    if registry.limit_fields is None:
+        return None
+    defaults: Any = registry.model(id="x", device=device)  # type: ignore[call-arg]
+    *others, main = registry.limit_fields
+    known = [e.label for e in registry.catalog if e.defaults.get("device", device) == device]
+    also = "".join(f"with {name} = {str(getattr(defaults, name)).lower()}; " for name in others)
+    return Assumption(
+        f"{device_id}.{main}",
+        str(getattr(defaults, main)),
+        f"{also}a {kind} {device} back-end's memslot limit is not {where}"
+        + (f"; known: {'; '.join(known)}" if known else "")
+        + f"; set by {registry.limit_how.replace('{limit}', 'N')}",
+    )
 
 
 def guess_format(text: str, name: str = "") -> str:

@@ -25,7 +25,7 @@ import defusedxml.ElementTree as SafeET
 
 from tui.engine.model import LATEST_QEMU, Machine
 from tui.engine.units import MiB, align_up, format_size
-from tui.formats.importing import Assumption, ImportResult
+from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
 from tui.formats.libvirt import _ALIAS_BAD, _ALIAS_PREFIX, _KINDS, TIMELINE_NS
 from tui.formats.qemu_cpus import cpu_vendor
 from tui.formats.toml import ConfigError, from_dict
@@ -421,24 +421,10 @@ def _memory_device(
     return device
 
 
-def _vhost_user_assumed(reader: _Reader, device_id: str, what: str) -> None:
-    reader.assumed.append(
-        Assumption(
-            f"{device_id}.max_mem_slots",
-            "509 (configure_mem_slots = true)",
-            f"the vhost-user {what} back-end's own memslot limit is not in a domain XML",
-        )
-    )
-
-
-def _vhost_kernel_assumed(reader: _Reader, device_id: str) -> None:
-    reader.assumed.append(
-        Assumption(
-            f"{device_id}.max_mem_regions",
-            "64",
-            "the host's /sys/module/vhost/parameters/max_mem_regions",
-        )
-    )
+def _assume_limit(reader: _Reader, device_id: str, kind: str, device: str) -> None:
+    assumption = vhost_limit_assumption(device_id, kind, device, "in a domain XML")
+    if assumption is not None:
+        reader.assumed.append(assumption)
 
 
 def _device(
@@ -455,7 +441,7 @@ def _device(
         model_type = model.get("type", "") if model is not None else ""
         if kind == "vhostuser":
             device_id = reader.new_id(element, "net")
-            _vhost_user_assumed(reader, device_id, "net")
+            _assume_limit(reader, device_id, "vhost-user", "net")
             return "vhost", {"id": device_id, "kind": "vhost-user", "device": "net"}
         if kind == "vdpa":
             return "vhost", {
@@ -483,7 +469,7 @@ def _device(
                         "no <driver name>: libvirt uses vhost-net when /dev/vhost-net exists",
                     )
                 )
-            _vhost_kernel_assumed(reader, device_id)
+            _assume_limit(reader, device_id, "vhost-kernel", "net")
             queues = driver.get("queues") if driver is not None else None
             if queues not in (None, "1"):
                 reader.warn(
@@ -510,14 +496,14 @@ def _device(
         driver = element.find("driver")
         if driver is not None and driver.get("type") == "virtiofs":
             device_id = reader.new_id(element, "fs")
-            _vhost_user_assumed(reader, device_id, "fs")
+            _assume_limit(reader, device_id, "vhost-user", "fs")
             return "vhost", {"id": device_id, "kind": "vhost-user", "device": "fs"}
         return None
     if tag == "disk":
         kind = element.get("type", "")
         if kind == "vhostuser":
             device_id = reader.new_id(element, "blk")
-            _vhost_user_assumed(reader, device_id, "blk")
+            _assume_limit(reader, device_id, "vhost-user", "blk")
             return "vhost", {"id": device_id, "kind": "vhost-user", "device": "blk"}
         if kind == "vhostvdpa":
             return "vhost", {
@@ -531,7 +517,7 @@ def _device(
         source = element.find("source")
         if kind == "scsi_host" and source is not None and source.get("protocol") == "vhost":
             device_id = reader.new_id(element, "scsi")
-            _vhost_kernel_assumed(reader, device_id)
+            _assume_limit(reader, device_id, "vhost-kernel", "scsi")
             return "vhost", {"id": device_id, "kind": "vhost-kernel", "device": "scsi"}
         if kind in ("pci", "mdev"):
             device_id = reader.new_id(element, "hostdev")
@@ -546,7 +532,7 @@ def _device(
         return None
     if tag == "vsock":
         device_id = reader.new_id(element, "vsock")
-        _vhost_kernel_assumed(reader, device_id)
+        _assume_limit(reader, device_id, "vhost-kernel", "vsock")
         return "vhost", {"id": device_id, "kind": "vhost-kernel", "device": "vsock"}
     if tag == "video":
         model = element.find("model")

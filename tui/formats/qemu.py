@@ -53,8 +53,11 @@ DEFAULT_PHYS_BITS = 40
 BIG_BOOT_RAM = 8 << 30
 """From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
+VDPA_BLOCK_DRIVER = "virtio-blk-vhost-vdpa"
+"""The -blockdev driver behind a vhost-vdpa block device (its -device is a plain virtio-blk)."""
+
 _PCI_KINDS = {name for name, kind in MEMORY_KINDS.items() if kind.pci}
-_BACKEND_TYPES = {
+BACKEND_TYPES = {
     "ram": "memory-backend-ram",
     "memfd": "memory-backend-memfd",
     "file": "memory-backend-file",
@@ -298,7 +301,7 @@ def _vhost_vdpa_cli(device: VhostVdpa, bus: list[tuple[str, object]]) -> list[st
     return [
         "-blockdev",
         _opts(
-            "driver=virtio-blk-vhost-vdpa",
+            f"driver={VDPA_BLOCK_DRIVER}",
             [("node-name", device.id), ("path", vhostdev), ("cache.direct", True)],
         ),
         "-device",
@@ -417,7 +420,7 @@ def command_line(
                 argv += [
                     "-object",
                     _opts(
-                        _BACKEND_TYPES[device.backend],
+                        BACKEND_TYPES[device.backend],
                         _backend_props(config, device, headless=headless, file_dir=file_dir),
                     ),
                 ]
@@ -501,7 +504,7 @@ def _hotplug_commands(
                 _backend_props(config, device, headless=headless, file_dir=file_dir), device
             )
             commands.append(
-                _qmp("object-add", {"qom-type": _BACKEND_TYPES[device.backend], **props})
+                _qmp("object-add", {"qom-type": BACKEND_TYPES[device.backend], **props})
             )
         commands.append(
             _qmp(
@@ -619,7 +622,7 @@ def _vhost_vdpa_qmp(device: VhostVdpa, bus: dict[str, object]) -> list[dict[str,
         _qmp(
             "blockdev-add",
             {
-                "driver": "virtio-blk-vhost-vdpa",
+                "driver": VDPA_BLOCK_DRIVER,
                 "node-name": device.id,
                 "path": "/dev/vhost-vdpa-0",
                 "cache": {"direct": True},

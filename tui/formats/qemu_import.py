@@ -16,35 +16,56 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.engine.model import LATEST_QEMU, Machine, VhostKernel, VhostUser
+from tui.engine.kinds import MEMORY_KINDS as MEMORY_KIND_REGISTRY
+from tui.engine.kinds import VHOST_KINDS as VHOST_KIND_REGISTRY
+from tui.engine.model import LATEST_QEMU, Machine
 from tui.engine.units import MiB, SizeError, format_size, parse_size
-from tui.formats.importing import Assumption, ImportResult
-from tui.formats.qemu import (
-    _BACKEND_TYPES,
-    _MEMORY_DRIVERS,
-    _VHOST_KERNEL_DRIVERS,
-    _VHOST_USER_DRIVERS,
-)
+from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
+from tui.formats.qemu import BACKEND_TYPES, VDPA_BLOCK_DRIVER
 from tui.formats.qemu_argv import ArgvError, CommandLine, parse_options, split_command_line
 from tui.formats.qemu_cpus import cpu_vendor
 from tui.formats.toml import ConfigError, from_dict
 
-# Inverse of the exporter's tables: one source of driver names (tui/formats/qemu.py).
-MEMORY_KINDS = {driver: kind for kind, driver in _MEMORY_DRIVERS.items()}
-BACKEND_KINDS = {qom: backend for backend, qom in _BACKEND_TYPES.items()}
-VHOST_USER_KINDS = {driver: what for what, driver in _VHOST_USER_DRIVERS.items()}
-VHOST_KERNEL_KINDS = {driver: what for what, driver in _VHOST_KERNEL_DRIVERS.items()}
-# virtio devices also exist as `-device` (virtio-mmio) and `-non-transitional` PCI variants.
-for _table in (VHOST_USER_KINDS, VHOST_KERNEL_KINDS):
-    for _driver, _what in list(_table.items()):
-        _table[_driver.removesuffix("-pci") + "-device"] = _what
-        _table[_driver.removesuffix("-pci")] = _what
-        _table[_driver + "-non-transitional"] = _what
+
+def _variants(driver: str) -> tuple[str, ...]:
+    """A virtio PCI driver and the names QEMU also accepts for the same device: the
+    `-non-transitional` PCI variant, the virtio-mmio `-device` one and the bare type."""
+    if not driver.endswith("-pci"):
+        return (driver,)
+    base = driver.removesuffix("-pci")
+    return (driver, f"{driver}-non-transitional", f"{base}-device", base)
+
+
+# Every name below is derived from the engine's kinds registry (tui/engine/kinds.py).
+MEMORY_KINDS = {kind.driver: name for name, kind in MEMORY_KIND_REGISTRY.items()}
+BACKEND_KINDS = {qom: backend for backend, qom in BACKEND_TYPES.items()}
+NETDEV_KINDS = {
+    frontend.netdev: (name, device)
+    for name, kind in VHOST_KIND_REGISTRY.items()
+    for device, frontend in kind.frontends.items()
+    if frontend.netdev is not None
+}
+"""-netdev type → (vhost kind, device): tap (with vhost=on), vhost-user, vhost-vdpa."""
+NET_FRONTENDS = {
+    variant
+    for kind in VHOST_KIND_REGISTRY.values()
+    for frontend in kind.frontends.values()
+    if frontend.netdev is not None
+    for variant in _variants(frontend.driver)
+}
+"""The -device drivers that front a netdev (virtio-net-pci)."""
+DEVICE_KINDS = {
+    variant: (name, device)
+    for name, kind in VHOST_KIND_REGISTRY.items()
+    for device, frontend in kind.frontends.items()
+    if frontend.netdev is None
+    for variant in _variants(frontend.driver)
+}
+"""-device driver → (vhost kind, device) for back-ends that are part of a -device
+(vhost-user-fs-pci, vhost-scsi-pci, ...; virtio-blk-pci only on a vDPA block node)."""
 
 QEMU_DEFAULT_RAM = 128 * MiB
 """x86 machines' default_ram_size: `-m` absent."""
-VIRTIO_NET = ("virtio-net-pci", "virtio-net-pci-non-transitional", "virtio-net-device")
-VDPA_BLOCKDEV = "virtio-blk-vhost-vdpa"
 CONSUMER_DEVICES = {
     "vfio-pci": "vfio-bar",
     "vfio-pci-nohotplug": "vfio-bar",
@@ -704,28 +725,12 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
     builder.memory_devices.append((device.index, result))
 
 
-def _vhost_user_limit(builder: _Builder, device_id: str, what: str) -> dict[str, object]:
-    defaults = VhostUser(id="x")
-    offered = str(defaults.configure_mem_slots).lower()
-    builder.assumed.append(
-        Assumption(
-            f"{device_id}.max_mem_slots",
-            f"{defaults.max_mem_slots} (configure_mem_slots = {offered})",
-            f"the vhost-user {what} back-end's memslot limit is its own answer, not on the "
-            "command line (8 without CONFIGURE_MEM_SLOTS, 32 for older virtiofsd)",
-        )
-    )
-    return {}
-
-
-def _vhost_kernel_limit(builder: _Builder, device_id: str) -> None:
-    builder.assumed.append(
-        Assumption(
-            f"{device_id}.max_mem_regions",
-            str(VhostKernel(id="x").max_mem_regions),
-            "the host's /sys/module/vhost/parameters/max_mem_regions",
-        )
-    )
+def _add_vhost(builder: _Builder, index: int, wanted: str | None, kind: str, device: str) -> None:
+    device_id = builder.new_id(wanted, device)
+    builder.vhost_devices.append((index, {"id": device_id, "kind": kind, "device": device}))
+    assumption = vhost_limit_assumption(device_id, kind, device, "on a command line")
+    if assumption is not None:
+        builder.assumed.append(assumption)
 
 
 def _netdevs(builder: _Builder, frontends: dict[str, str]) -> None:
@@ -733,31 +738,16 @@ def _netdevs(builder: _Builder, frontends: dict[str, str]) -> None:
     source = builder.source
     for netdev_id, netdev in builder.parsed.netdevs.items():
         props = netdev.props
-        kind = str(props.get("type", ""))
+        netdev_type = str(props.get("type", ""))
         where = f"-netdev {netdev_id}"
-        wanted = frontends.get(netdev_id) or netdev_id
-        if kind == "tap":
+        if netdev_type not in NETDEV_KINDS:
+            continue  # user, socket, bridge, stream, passt, ...: no vhost
+        kind, device = NETDEV_KINDS[netdev_type]
+        if netdev_type == "tap":
             vhost = _get(props, "vhost", _bool, where, source)
             if not vhost and not props.get("vhostfd") and not props.get("vhostfds"):
-                continue  # plain tap: no vhost device
-            device_id = builder.new_id(wanted, "net")
-            builder.vhost_devices.append(
-                (netdev.index, {"id": device_id, "kind": "vhost-kernel", "device": "net"})
-            )
-            _vhost_kernel_limit(builder, device_id)
-        elif kind == "vhost-user":
-            device_id = builder.new_id(wanted, "net")
-            builder.vhost_devices.append(
-                (netdev.index, {"id": device_id, "kind": "vhost-user", "device": "net"})
-            )
-            _vhost_user_limit(builder, device_id, "net")
-        elif kind == "vhost-vdpa":
-            device_id = builder.new_id(wanted, "net")
-            builder.vhost_devices.append(
-                (netdev.index, {"id": device_id, "kind": "vhost-vdpa", "device": "net"})
-            )
-        else:
-            continue  # user, socket, bridge, stream, passt, ...: no vhost
+                continue  # a tap is vhost-net only with vhost=on (or vhost fds)
+        _add_vhost(builder, netdev.index, frontends.get(netdev_id) or netdev_id, kind, device)
         if netdev_id not in frontends:
             builder.warn(where, "no -device uses it; counted as a vhost device all the same")
         queues = props.get("queues")
@@ -773,44 +763,31 @@ def _devices(builder: _Builder) -> None:
     frontends: dict[str, str] = {}
     for device in parsed.devices:
         driver = str(device.props.get("driver", ""))
-        if driver in VIRTIO_NET and "netdev" in device.props:
+        if driver in NET_FRONTENDS and "netdev" in device.props:
             frontends[str(device.props["netdev"])] = str(device.props.get("id") or "")
     _netdevs(builder, frontends)
     for device in parsed.devices:
         props = device.props
         driver = str(props.get("driver", ""))
         option = f"-device {driver}"
+        wanted = str(props.get("id") or "") or None
         if driver in MEMORY_KINDS:
             _memory_device(builder, device, driver)
-        elif driver in VIRTIO_NET:
+        elif driver in NET_FRONTENDS and "netdev" in props:
             netdev = str(props.get("netdev", ""))
-            if netdev and netdev not in parsed.netdevs:
+            if netdev not in parsed.netdevs:
                 builder.warn(option, f"netdev {netdev} is not defined (ignored)")
-        elif driver in VHOST_USER_KINDS:
-            what = VHOST_USER_KINDS[driver]
-            chardev = str(props.get("chardev", ""))
-            if chardev not in parsed.chardevs:
-                builder.warn(option, f"chardev {chardev!r} is not defined")
-            device_id = builder.new_id(str(props.get("id") or ""), what)
-            builder.vhost_devices.append(
-                (device.index, {"id": device_id, "kind": "vhost-user", "device": what})
-            )
-            _vhost_user_limit(builder, device_id, what)
-        elif driver in VHOST_KERNEL_KINDS:
-            what = VHOST_KERNEL_KINDS[driver]
-            device_id = builder.new_id(str(props.get("id") or ""), what)
-            builder.vhost_devices.append(
-                (device.index, {"id": device_id, "kind": "vhost-kernel", "device": what})
-            )
-            _vhost_kernel_limit(builder, device_id)
-        elif driver in ("virtio-blk-pci", "virtio-blk-device") and _is_vdpa_drive(parsed, props):
-            device_id = builder.new_id(str(props.get("id") or ""), "blk")
-            builder.vhost_devices.append(
-                (device.index, {"id": device_id, "kind": "vhost-vdpa", "device": "blk"})
-            )
+        elif driver in DEVICE_KINDS and (
+            DEVICE_KINDS[driver][0] != "vhost-vdpa" or _is_vdpa_drive(parsed, props)
+        ):
+            kind, what = DEVICE_KINDS[driver]
+            if kind == "vhost-user":
+                chardev = str(props.get("chardev", ""))
+                if chardev not in parsed.chardevs:
+                    builder.warn(option, f"chardev {chardev!r} is not defined")
+            _add_vhost(builder, device.index, wanted, kind, what)
         elif driver in CONSUMER_DEVICES:
             kind = CONSUMER_DEVICES[driver]
-            wanted = str(props.get("id") or "")
             consumer_id = builder.new_id(wanted, kind.replace("-", ""))
             if driver.startswith("ivshmem") and "memdev" in props:
                 obj = parsed.objects.get(str(props["memdev"]))
@@ -829,7 +806,7 @@ def _devices(builder: _Builder) -> None:
             )
         elif driver.startswith("vhost-user-") or driver.startswith("vhost-"):
             builder.warn(option, "vhost back-end kind not modelled (ignored)")
-        elif driver in HARMLESS_DEVICES:
+        elif driver in HARMLESS_DEVICES or driver in NET_FRONTENDS:
             continue
         else:
             builder.warn(option, "not modelled (assumed to add no memslot)")
@@ -837,7 +814,7 @@ def _devices(builder: _Builder) -> None:
 
 def _is_vdpa_drive(parsed: ParsedCommandLine, props: Mapping[str, object]) -> bool:
     drive = parsed.blockdevs.get(str(props.get("drive", "")))
-    return drive is not None and drive.props.get("driver") == VDPA_BLOCKDEV
+    return drive is not None and drive.props.get("driver") == VDPA_BLOCK_DRIVER
 
 
 def _leftover_objects(builder: _Builder) -> None:
