@@ -19,6 +19,8 @@ _BINARY = re.compile(r"(^|/)(qemu-system-[A-Za-z0-9_.-]+|qemu-kvm|kvm)$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _CANDIDATE = re.compile(r"(^|[\s/'\"])(qemu-system-[A-Za-z0-9_.-]+|qemu-kvm|kvm)([\s'\"]|$)")
 _LIBVIRT_VERSION = re.compile(r"qemu version: (\d+\.\d+(?:\.\d+)?)")
+JSON_OPTIONS = ("-object", "-device", "-netdev", "-blockdev")
+"""The options QEMU also takes as JSON objects (as libvirt writes them)."""
 MAX_JSON_DEPTH = 32
 """Deeper JSON option values are refused (libvirt writes at most 3 levels)."""
 
@@ -180,13 +182,18 @@ def _depth(value: object, level: int = 0) -> int:
     return level
 
 
-def parse_options(value: str, implied: str | None = None) -> dict[str, object]:
+def parse_options(
+    value: str, implied: str | None = None, *, json_allowed: bool = True
+) -> dict[str, object]:
     """An option's value as a dict: JSON (`{...}`) keeps its types; QemuOpts text gives strings.
 
     QemuOpts: `a=1,b=x,,y` → {"a": "1", "b": "x,y"}; a first part without `=` is the value of
-    `implied` (`-device pc-dimm,...` → driver); a later bare `flag` means `flag=on`.
+    `implied` (`-device pc-dimm,...` → driver); a later bare `flag` means `flag=on`. QEMU takes
+    JSON only for some options (`json_allowed`); elsewhere `{` is an error, as in QEMU.
     """
     stripped = value.strip()
+    if stripped.startswith("{") and not json_allowed:
+        raise ArgvError("", f"QEMU takes JSON only for {', '.join(JSON_OPTIONS)}")
     if stripped.startswith("{"):
         try:
             data = json.loads(stripped)

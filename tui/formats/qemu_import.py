@@ -246,13 +246,13 @@ def parse_args(args: tuple[str, ...] | list[str], source: str = "<argv>") -> Par
 
 def _option(parsed: ParsedCommandLine, index: int, token: str, option: str, value: str) -> None:
     if option in ("machine", "M"):
-        parsed.machine.update(parse_options(value, "type"))
+        parsed.machine.update(parse_options(value, "type", json_allowed=False))
     elif option == "m":
-        parsed.memory.update(parse_options(value, "size"))
+        parsed.memory.update(parse_options(value, "size", json_allowed=False))
     elif option == "cpu":
-        parsed.cpu = parse_options(value, "model")
+        parsed.cpu = parse_options(value, "model", json_allowed=False)
     elif option == "accel":
-        props = parse_options(value, "accel")
+        props = parse_options(value, "accel", json_allowed=False)
         accel = str(props.get("accel", ""))
         parsed.accels.extend(a for a in accel.split(":") if a)
     elif option == "object":
@@ -266,15 +266,15 @@ def _option(parsed: ParsedCommandLine, index: int, token: str, option: str, valu
         props = parse_options(value, "type")
         parsed.netdevs[str(props.get("id", ""))] = _Object(index, token, props)
     elif option == "chardev":
-        props = parse_options(value, "backend")
+        props = parse_options(value, "backend", json_allowed=False)
         parsed.chardevs[str(props.get("id", ""))] = _Object(index, token, props)
     elif option == "blockdev":
         props = parse_options(value, "driver")
         parsed.blockdevs[str(props.get("node-name", ""))] = _Object(index, token, props)
     elif option == "numa":
-        parsed.numa.append(_Object(index, token, parse_options(value, "type")))
+        parsed.numa.append(_Object(index, token, parse_options(value, "type", json_allowed=False)))
     elif option == "global":
-        props = parse_options(value)
+        props = parse_options(value, json_allowed=False)
         if {"driver", "property"} <= set(props):
             parsed.globals.append(
                 (str(props["driver"]), str(props["property"]), props.get("value"))

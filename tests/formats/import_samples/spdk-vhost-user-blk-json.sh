@@ -1,8 +1,8 @@
-# JSON-style options as libvirt writes them (-object/-device/-netdev '{...}'), shaped like an
-# SPDK vhost-user-blk setup: memfd boot RAM (-machine memory-backend), a vhost-user-blk disk
+# JSON-style options as libvirt writes them (-object, -device, -netdev; QEMU takes no JSON
+# for -machine), shaped like an SPDK vhost-user-blk setup: memfd boot RAM (-machine memory-backend), a vhost-user-blk disk
 # and a vhost-user NIC (DPDK testpmd), DIMMs hotplugged later (here: two cold).
 qemu-system-x86_64 \
-  -machine '{"type":"pc-q35-8.2","memory-backend":"pc.ram","accel":"kvm"}' \
+  -machine pc-q35-8.2,memory-backend=pc.ram,accel=kvm \
   -cpu qemu64 \
   -m size=4G,slots=8,maxmem=12G \
   -object '{"qom-type":"memory-backend-memfd","id":"pc.ram","share":true,"size":4294967296}' \
