@@ -88,3 +88,12 @@ def test_unwritable_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
     target = tmp_path / "missing-dir" / "vm.toml"
     assert main(["import", str(SAMPLES / "kata-like.sh"), "-o", str(target)]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_never_writes_over_the_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "vm.xml"
+    text = (SAMPLES / "nvdimm-virtio-pmem.xml").read_text()
+    source.write_text(text)
+    assert main(["import", str(source), "-o", str(source)]) == 2
+    assert source.read_text() == text
+    assert "is the source" in capsys.readouterr().err

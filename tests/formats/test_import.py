@@ -272,7 +272,7 @@ BAD_QEMU = {
         "share",
     ),
     "empty": ("   \n# only a comment\n", "empty"),
-    "json machine": ("qemu-system-x86_64 -machine '{\"type\": \"q35\"}'", "JSON only for"),
+    "json machine": ('qemu-system-x86_64 -machine \'{"type": "q35"}\'', "JSON only for"),
     "binary junk": ("\x00\x01\x02garbage\x00", "not a QEMU binary"),
 }
 

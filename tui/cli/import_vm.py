@@ -66,6 +66,13 @@ def _run(args: argparse.Namespace) -> int:
     from tui.formats.export import write_atomic
     from tui.formats.importing import import_text, to_toml
 
+    if args.output is not None and args.source not in (None, "-") and str(args.output) != "-":
+        if Path(args.output).exists() and Path(args.output).samefile(args.source):
+            print(
+                f"{args.output}: is the source; write the configuration to another file",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
     text, source = _read(args)
     fmt = args.format or ("qemu" if args.pid is not None else None)
     result = import_text(text, source, fmt)
