@@ -290,12 +290,13 @@ def test_bad_command_lines_are_one_clear_error(case: str) -> None:
 def test_unknown_options_and_devices_are_warnings() -> None:
     text = (
         "qemu-system-x86_64 -frobnicate 3 -device fancy-thing,id=f -machine q35,zap=1 "
-        "-object made-up-object,id=o -m 1G"
+        "-object made-up-object,id=o -newflag -m 1G"
     )
     result = import_text(text)
     joined = "\n".join(result.warnings)
-    for needle in ("-frobnicate", "fancy-thing", "zap", "made-up-object"):
+    for needle in ("-frobnicate", "fancy-thing", "zap", "made-up-object", "-newflag"):
         assert needle in joined
+    assert result.config.machine.ram == 1 << 30  # the unknown flag did not eat -m
 
 
 BILLION_LAUGHS = """<?xml version="1.0"?>

@@ -103,6 +103,11 @@ IRRELEVANT = {
     "set", "semihosting-config", "plugin", "tb-size", "realtime", "mem-lock",
     "machine-help", "acpitable", "echr", "option-rom", "xen-domid", "chardev-help", "pflash",
 }  # fmt: skip
+HANDLED = {
+    "machine", "M", "m", "cpu", "accel", "object", "device", "netdev", "chardev", "blockdev",
+    "numa", "global", "vga", "mem-path", "name",
+}  # fmt: skip
+"""Options with a value that the importer reads."""
 HARMLESS_DEVICES = {
     "pcie-root-port", "pci-bridge", "pcie-pci-bridge", "pxb", "pxb-pcie", "ioh3420",
     "x3130-upstream", "xio3130-downstream", "vmbus-bridge", "virtio-blk-pci", "virtio-blk-device",
@@ -227,8 +232,14 @@ def parse_args(args: tuple[str, ...] | list[str], source: str = "<argv>") -> Par
                 parsed.accels.append("kvm")
             elif option == "nodefaults":
                 parsed.nodefaults = True
-            elif option == "no-hpet":
-                pass
+            index += 1
+            continue
+        if (
+            option not in HANDLED
+            and option not in IRRELEVANT
+            and (index + 1 >= len(args) or args[index + 1].startswith("-"))
+        ):
+            _warn(parsed, token, "not understood (ignored)")  # an unknown flag, no value
             index += 1
             continue
         if index + 1 >= len(args):
