@@ -139,12 +139,18 @@ IRRELEVANT_MACHINE_PROPS = {
     "kernel-irqchip", "kernel_irqchip", "smm", "suppress-vmdesc", "sata", "i8042", "acpi",
     "pit", "pic", "hmat", "dt-compatible", "firmware", "iommu", "igd-passthru",
     "default-bus-bypass-iommu", "x-oem-id", "x-oem-table-id",
-    "sgx-epc", "fd-bootchk", "boot", "smp", "dumpdtb", "phandle-start", "dtb", "append",
+    "fd-bootchk", "boot", "smp", "dumpdtb", "phandle-start", "dtb", "append",
     "kernel", "initrd", "confidential-guest-support", "pflash0", "pflash1", "bus-lock-ratelimit",
     "smbios-entry-point-type", "xen-version", "memory-encryption", "cxl", "pcspk-audiodev",
 }  # fmt: skip
 """-machine properties that do not change the memslots the engine models (`smm`: the engine
 uses measured boot counts; pflash: firmware is part of the measured boot slots)."""
+LAYOUT_MACHINE_PROPS = {
+    "max-ram-below-4g": "moves where boot RAM splits at 4 GiB; the model uses the machine's "
+    "default split (not modelled)",
+    "sgx-epc": "SGX EPC sections are RAM the model does not count (not modelled)",
+}
+"""-machine properties that change the boot memory layout the engine assumes."""
 MEMORY_DEVICE_PROPS = {
     "pc-dimm": {"id", "memdev", "slot", "addr", "node"},
     "nvdimm": {"id", "memdev", "slot", "addr", "node", "label-size", "unarmed", "uuid"},
@@ -438,7 +444,9 @@ def _machine(builder: _Builder) -> dict[str, object]:
         major, minor = (g for g in match.groups() if g is not None)
         builder.machine_version = (int(major), int(minor))
     for key in props:
-        if key not in IRRELEVANT_MACHINE_PROPS | {"nvdimm", "memory-backend"}:
+        if key in LAYOUT_MACHINE_PROPS:
+            builder.warn(f"-machine {key}", LAYOUT_MACHINE_PROPS[key])
+        elif key not in IRRELEVANT_MACHINE_PROPS | {"nvdimm", "memory-backend"}:
             builder.warn(f"-machine {key}", "property not understood (ignored)")
     accels = [*parsed.accels]
     if "accel" in props:
