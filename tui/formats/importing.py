@@ -54,7 +54,7 @@ def vhost_limit_assumption(device_id: str, kind: str, device: str, where: str) -
     registry = VHOST_KINDS[kind]
     if registry.limit_fields is None:
         return None
-    defaults: Any = registry.model(id="x", device=device)  # type: ignore[call-arg]
+    defaults: Any = registry.model.model_validate({"id": "x", "device": device})
     *others, main = registry.limit_fields
     known = [e.label for e in registry.catalog if e.defaults.get("device", device) == device]
     also = "".join(f"with {name} = {str(getattr(defaults, name)).lower()}; " for name in others)
