@@ -391,3 +391,28 @@ def test_qemuopts_escaping() -> None:
         "flag": "on",
     }
     assert parse_options('{"driver": "pc-dimm", "slot": 3}') == {"driver": "pc-dimm", "slot": 3}
+
+
+def test_libvirt_qemu_commandline_devices_are_cold_plugs_after_libvirts() -> None:
+    """libvirt appends <qemu:commandline> to its command line: hv-balloon has no libvirt
+    model, so this is how a Windows domain gets one."""
+    xml = """<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+      <memory unit='GiB'>10</memory><maxMemory slots='4' unit='GiB'>72</maxMemory>
+      <os><type machine='pc-q35-9.2'>hvm</type></os>
+      <devices><memory model='dimm'><target><size unit='GiB'>2</size></target></memory>
+      </devices>
+      <qemu:commandline>
+        <qemu:arg value='-object'/><qemu:arg value='memory-backend-ram,id=hm,size=32G'/>
+        <qemu:arg value='-device'/><qemu:arg value='vmbus-bridge'/>
+        <qemu:arg value='-device'/><qemu:arg value='hv-balloon,id=dimm0,memdev=hm'/>
+        <qemu:arg value='-global'/><qemu:arg value='kvm-pit.lost_tick_policy=delay'/>
+      </qemu:commandline></domain>"""
+    result = import_text(xml, "win.xml")
+    config = result.config
+    assert config.machine.ram == 8 << 30  # <memory> counts libvirt's devices only
+    assert [(d.id, d.kind) for d in config.memory_devices] == [
+        ("dimm0", "pc-dimm"),
+        ("dimm0-1", "hv-balloon"),
+    ]
+    assert [e.device for e in config.timeline] == ["dimm0", "dimm0-1"]
+    assert any("-global" in w and "not applied" in w for w in result.warnings)

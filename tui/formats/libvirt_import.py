@@ -600,13 +600,44 @@ def _hot_events(
     return events
 
 
+def _pass_through(reader: _Reader, args: list[str], known: dict[str, str]) -> None:
+    """<qemu:commandline> arguments: libvirt appends them to its command line, so their
+    devices are cold plugs after every libvirt device."""
+    from tui.formats.qemu_import import extra_devices
+
+    where = "<qemu:commandline>"
+    try:
+        devices, warnings, assumed = extra_devices(args, f"{reader.source} {where}", reader.ids)
+    except ConfigError as exc:
+        reader.warn(where, f"not imported: {'; '.join(r for _, r in exc.problems)}")
+        return
+    reader.warnings += [f"{where} {warning}" for warning in warnings]
+    reader.assumed += assumed
+    lists = {
+        "memory_devices": reader.memory,
+        "vhost_devices": reader.vhost,
+        "consumers": reader.consumers,
+    }
+    for position, (group, fields) in enumerate(devices):
+        lists[group].append(fields)
+        device_id = str(fields["id"])
+        reader.ids.add(device_id)
+        known[device_id] = "pass-through"
+        reader.cold.append((len(ORDER) + 1, position, device_id))
+
+
 def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
     """The configuration a libvirt domain XML describes (see the module docstring)."""
     root = _parse(text, source)
     reader = _Reader(source, root)
+    pass_through: list[str] = []
     for child in root:
         tag = _tag(child)
-        if tag.startswith(f"{{{_QEMU_NS}}}"):
+        if tag == f"{{{_QEMU_NS}}}commandline":
+            for arg in child:
+                if _tag(arg) == f"{{{_QEMU_NS}}}arg":
+                    pass_through.append(arg.get("value", ""))
+        elif tag.startswith(f"{{{_QEMU_NS}}}"):
             reader.warn(f"<qemu:{tag.split('}')[1]}>", "QEMU pass-through is not imported")
         elif tag and tag not in TOP_LEVEL:
             reader.warn(f"<{tag}>", "not understood (ignored)")
@@ -636,6 +667,8 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
         if group == "memory":
             cold_memory += int(fields["size"])  # type: ignore[call-overload]
             nvdimm = nvdimm or fields["kind"] == "nvdimm"
+    if pass_through:  # libvirt does not count these devices in <memory>
+        _pass_through(reader, pass_through, known)
     machine = _machine(reader, cold_memory, nvdimm)
     hot = _hot_events(reader, backing, known)
     if any(d.get("kind") == "virtio-mem" and "block_size" not in d for d in reader.memory):

@@ -846,6 +846,42 @@ def _leftover_objects(builder: _Builder) -> None:
             builder.warn(f"-object {qom}", "not modelled (ignored)")
 
 
+MACHINE_WIDE = {
+    "machine": "-machine",
+    "memory": "-m",
+    "cpu": "-cpu",
+    "accels": "-accel",
+    "numa": "-numa",
+    "globals": "-global",
+}
+"""ParsedCommandLine fields that set the machine, not a device (and their options)."""
+
+
+def extra_devices(
+    args: list[str] | tuple[str, ...], source: str, taken: set[str]
+) -> tuple[list[tuple[str, dict[str, object]]], list[str], list[Assumption]]:
+    """The devices an argv adds on top of a VM defined elsewhere (libvirt's
+    <qemu:commandline>, which libvirt appends to its command line): (group, fields) in argv
+    order, warnings and assumptions. Machine-wide options are not applied, and say so."""
+    parsed = parse_args(tuple(args), source)
+    builder = _Builder(parsed, None)
+    builder.ids |= taken
+    for name, option in MACHINE_WIDE.items():
+        if getattr(parsed, name):
+            builder.warn(option, "machine-wide option in a pass-through: not applied")
+    _devices(builder)
+    _leftover_objects(builder)
+    ordered = sorted(
+        [
+            *((i, "memory_devices", d) for i, d in builder.memory_devices),
+            *((i, "vhost_devices", d) for i, d in builder.vhost_devices),
+            *((i, "consumers", d) for i, d in builder.consumers),
+        ],
+        key=lambda item: item[0],
+    )
+    return [(group, fields) for _, group, fields in ordered], parsed.warnings, builder.assumed
+
+
 def build_config(parsed: ParsedCommandLine, qemu_version: str | None = None) -> ImportResult:
     """The configuration a parsed command line describes (cold plugs in argv order)."""
     builder = _Builder(parsed, qemu_version)
