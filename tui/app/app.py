@@ -108,6 +108,14 @@ class MemslotApp(App[int]):
             show=False,
             tooltip="Run the configuration in a real QEMU",
         ),
+        Binding(
+            "ctrl+r",
+            "live_refresh",
+            "Refresh VM",
+            id="live_refresh",
+            show=False,
+            tooltip="Live mode: read the running VM again",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -116,9 +124,17 @@ class MemslotApp(App[int]):
     reactive would repaint the whole screen on every edit; the panels repaint what changed."""
 
     def __init__(
-        self, config: Config | None = None, path: Path | None = None, load_error: Any = None
+        self,
+        config: Config | None = None,
+        path: Path | None = None,
+        load_error: Any = None,
+        live: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
+        self._live_factory = live
+        """Live mode: makes the tui.qemu.inspect.LiveSession the app follows."""
+        self._live: Any = None
+        self._live_base: Config | None = None
         self._initial = config if config is not None else default_config()
         self.path = path
         self.saved: Config = self._initial
@@ -167,6 +183,8 @@ class MemslotApp(App[int]):
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
         if self.load_error is not None:
             self.show_load_error(self.load_error)
+        if self._live_factory is not None:
+            self.follow_live(self._live_factory)
 
     def _theme_changed(self, _theme: object) -> None:
         """Table cells carry theme colours (errors): redraw them in the new theme."""
@@ -732,6 +750,50 @@ class MemslotApp(App[int]):
             text = f"verification failed: {type(exc).__name__}: {exc}"
         self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
 
+    # ------------------------------------------------------------------ live mode
+
+    def follow_live(self, session_factory: Callable[[], Any]) -> None:
+        """Follow a running VM (tui.app.live): read it now, again on ctrl+r and on QMP events."""
+        from tui.app.live import LiveFollower
+
+        self._live = LiveFollower(session_factory, self.show_live, self._live_failed)
+        self._live_base = None
+        self.set_status("live: reading the VM…")
+        self.run_worker(self._live.run(), group="live", exclusive=True, description="live VM")
+
+    def show_live(self, state: Any, reason: str) -> None:
+        """A new reading: the VM's configuration, the user's what-ifs kept after it."""
+        from tui.app.live import merge_what_ifs
+
+        config, dropped = merge_what_ifs(state.config, self._live_base, self.config)
+        self._live_base = state.config
+        self.path = None
+        self.saved = state.config
+        changed = self.commit(config, f"live: {reason}")
+        differs = (
+            f"engine differs: {'; '.join(state.disagreements)}"
+            if state.disagreements
+            else "engine agrees with QEMU"
+        )
+        extra = f"; {dropped} what-if event(s) no longer apply" if dropped else ""
+        self.set_status(
+            f"✓ live {state.source} ({reason}{'' if changed else ', unchanged'}): {differs}{extra}"
+        )
+        self.update_title()
+
+    def _live_failed(self, text: str) -> None:
+        self.set_status(f"✗ live: {text} (ctrl+r to try again)", error=True)
+
+    def action_live_refresh(self) -> None:
+        """Read the running VM again (live mode only)."""
+        if self._live is None:
+            self.set_status(
+                "not following a VM: start with memslot-explorer inspect --qmp unix:PATH --app"
+            )
+            return
+        self.set_status("live: reading the VM…")
+        self._live.refresh()
+
     # ------------------------------------------------------------------ help, quit, palette
 
     def action_help(self) -> None:
@@ -847,6 +909,11 @@ class MemslotApp(App[int]):
             "Run it in a real QEMU",
             self.action_verify,
         )
+        yield SystemCommand(
+            "Live: read the VM again",
+            "ctrl+r (live mode: inspect --qmp unix:PATH --app)",
+            self.action_live_refresh,
+        )
         yield SystemCommand("Help for the focused panel", "f1", self.action_help)
         for panel_id in (
             "machine",
@@ -876,7 +943,11 @@ def _describe_result(result: Any, verify: Any) -> str:
         return "\n".join(parts)
 
 
-def make_app(config: Config | None = None, path: Path | None = None) -> MemslotApp:
+def make_app(
+    config: Config | None = None,
+    path: Path | None = None,
+    live: Callable[[], Any] | None = None,
+) -> MemslotApp:
     """The app on `config`, or on the file at `path`, or on the built-in default.
 
     A file that fails to load does not stop the app: it opens on the default configuration
@@ -890,11 +961,12 @@ def make_app(config: Config | None = None, path: Path | None = None) -> MemslotA
         except toml.ConfigError as exc:
             load_error = exc
             path = None
-    return MemslotApp(config=config, path=path, load_error=load_error)
+    return MemslotApp(config=config, path=path, load_error=load_error, live=live)
 
 
-def run_app(path: Path | None = None) -> int:
-    """`memslot-explorer [FILE]`: run the app; the exit code for the shell."""
-    app = make_app(path=path)
+def run_app(path: Path | None = None, live: Callable[[], Any] | None = None) -> int:
+    """`memslot-explorer [FILE]`: run the app; the exit code for the shell. `live`: follow a
+    running VM (`inspect ... --app`)."""
+    app = make_app(path=path, live=live)
     result = app.run()
     return int(result or 0)

@@ -432,7 +432,10 @@ def command_line(
             argv += _vhost_cli(config, device, socket_dir)
         # consumers: no command-line form
     if qmp_socket is not None:
-        argv += ["-qmp", f"unix:{qmp_socket},server=on,wait=off"]
+        argv += [
+            "-qmp",
+            _opts(f"unix:{qmp_socket.replace(',', ',,')}", [("server", True), ("wait", False)]),
+        ]
     return argv
 
 
