@@ -118,7 +118,7 @@ SAMPLE_FACTS: dict[str, dict] = {
     },
     "libvirt-per-domain.log": {
         "machine": {"type": "q35", "accel": "kvm", "ram": 8 << 30, "maxmem": 136 << 30,
-                    "cpu_vendor": "intel", "phys_bits": 46, "qemu_version": "9.1.2",
+                    "phys_bits": 46, "qemu_version": "9.1.2",
                     "memory_backend": "memfd"},
         "kinds": ["virtio-mem", "vhost-kernel", "vhost-user"],
         "warns": ["prealloc"],
@@ -157,12 +157,11 @@ SAMPLE_FACTS: dict[str, dict] = {
         "warns": ["queues=2", "rounds"],
     },
     "nvdimm-virtio-pmem.xml": {
-        "machine": {"type": "q35", "ram": 4 << 30, "nvdimm": True, "cpu_vendor": "amd",
-                    "phys_bits": 42},
+        "machine": {"type": "q35", "ram": 4 << 30, "nvdimm": True, "phys_bits": 42},
         "kinds": ["nvdimm", "nvdimm", "virtio-pmem"],
     },
     "vdpa-vfio-vsock.xml": {
-        "machine": {"type": "q35", "ram": 8 << 30, "cpu_vendor": "intel"},
+        "machine": {"type": "q35", "ram": 8 << 30},
         "kinds": ["vhost-vdpa", "vhost-vdpa", "pci-ram-bar", "vhost-kernel", "vfio-bar",
                   "vhost-kernel"],
         "warns": ["<foo>", "<gizmo>"],
@@ -416,3 +415,27 @@ def test_libvirt_qemu_commandline_devices_are_cold_plugs_after_libvirts() -> Non
     ]
     assert [e.device for e in config.timeline] == ["dimm0", "dimm0-1"]
     assert any("-global" in w and "not applied" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("accel", "cpu", "vendor"),
+    [
+        ("tcg", "Skylake-Server", "intel"),
+        ("tcg", "EPYC", "amd"),
+        ("tcg", "qemu64", "amd"),
+        ("kvm", "qemu64,vendor=GenuineIntel", "intel"),
+        ("kvm", "Skylake-Server,vendor=AuthenticAMD", "amd"),
+        ("kvm", "EPYC", None),  # the host's: assumed
+        ("kvm", "qemu64", None),
+    ],
+)
+def test_cpu_vendor_as_qemu_reports_it(accel: str, cpu: str, vendor: str | None) -> None:
+    """Measured on QEMU 10.0.2 (qom-get vendor on an Intel host): under KVM every model
+    reports the host's vendor unless vendor= is given; under TCG the model's own."""
+    result = import_text(f"qemu-system-x86_64 -accel {accel} -cpu {cpu} -m 1G")
+    assumed = {a.field for a in result.assumed}
+    if vendor is None:
+        assert "machine.cpu_vendor" in assumed
+    else:
+        assert result.config.machine.cpu_vendor == vendor
+        assert "machine.cpu_vendor" not in assumed

@@ -279,8 +279,8 @@ def _cpu(reader: _Reader, machine: dict[str, object]) -> None:
     model_element = cpu.find("model") if cpu is not None else None
     model = (model_element.text or "").strip() if model_element is not None else ""
     vendor: str | None
-    if mode in ("host-passthrough", "host-model", "maximum"):
-        vendor = None
+    if mode in ("host-passthrough", "host-model", "maximum") or machine["accel"] == "kvm":
+        vendor = None  # under KVM QEMU gives every CPU model the host's vendor
     else:
         vendor = cpu_vendor(model or "qemu64")
         if vendor is None and cpu is not None and cpu.find("vendor") is not None:
@@ -292,7 +292,8 @@ def _cpu(reader: _Reader, machine: dict[str, object]) -> None:
             Assumption(
                 "machine.cpu_vendor",
                 vendor,
-                f"<cpu mode='{mode}'>{' ' + model if model else ''}: the host's vendor",
+                f"<cpu mode='{mode}'>{' ' + model if model else ''}: the host's vendor"
+                + (" (KVM gives every CPU model the host's)" if machine["accel"] == "kvm" else ""),
             )
         )
     machine["cpu_vendor"] = vendor
