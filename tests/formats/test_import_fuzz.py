@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tui.formats.importing import import_text
 from tui.formats.toml import ConfigError
 
-_FUZZ = settings(max_examples=150, suppress_health_check=list(HealthCheck), deadline=None)
+_FUZZ = settings(max_examples=100, suppress_health_check=list(HealthCheck), deadline=None)
 
 OPTIONS = [
     "-machine", "-M", "-m", "-cpu", "-accel", "-object", "-device", "-netdev", "-chardev",
