@@ -439,3 +439,15 @@ def test_cpu_vendor_as_qemu_reports_it(accel: str, cpu: str, vendor: str | None)
     else:
         assert result.config.machine.cpu_vendor == vendor
         assert "machine.cpu_vendor" not in assumed
+
+
+def test_uefi_flash_is_named() -> None:
+    qemu = import_text(
+        "qemu-system-x86_64 -m 1G -drive if=pflash,format=raw,readonly=on,file=OVMF_CODE.fd"
+    )
+    assert any("UEFI firmware" in w for w in qemu.warnings)
+    xml = import_text(
+        "<domain type='kvm'><memory unit='GiB'>1</memory><os firmware='efi'>"
+        "<type machine='q35'>hvm</type></os></domain>"
+    )
+    assert any("UEFI firmware" in w for w in xml.warnings)

@@ -28,6 +28,7 @@ from tui.engine.units import MiB, align_up, format_size
 from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
 from tui.formats.libvirt import _ALIAS_BAD, _ALIAS_PREFIX, _KINDS, TIMELINE_NS
 from tui.formats.qemu_cpus import cpu_vendor
+from tui.formats.qemu_import import FIRMWARE_FLASH, extra_devices
 from tui.formats.toml import ConfigError, from_dict
 
 LIBVIRT_SIZE_ALIGN = 2 * MiB
@@ -604,8 +605,6 @@ def _hot_events(
 def _pass_through(reader: _Reader, args: list[str], known: dict[str, str]) -> None:
     """<qemu:commandline> arguments: libvirt appends them to its command line, so their
     devices are cold plugs after every libvirt device."""
-    from tui.formats.qemu_import import extra_devices
-
     where = "<qemu:commandline>"
     try:
         devices, warnings, assumed = extra_devices(args, f"{reader.source} {where}", reader.ids)
@@ -670,6 +669,12 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
             nvdimm = nvdimm or fields["kind"] == "nvdimm"
     if pass_through:  # libvirt does not count these devices in <memory>
         _pass_through(reader, pass_through, known)
+    os_element = root.find("os")
+    loader = root.find("os/loader")
+    if (os_element is not None and os_element.get("firmware") == "efi") or (
+        loader is not None and loader.get("type") == "pflash"
+    ):
+        reader.warn("<os> firmware", FIRMWARE_FLASH)
     machine = _machine(reader, cold_memory, nvdimm)
     hot = _hot_events(reader, backing, known)
     if any(d.get("kind") == "virtio-mem" and "block_size" not in d for d in reader.memory):

@@ -65,6 +65,10 @@ DEVICE_KINDS = {
 (vhost-user-fs-pci, vhost-scsi-pci, ...; virtio-blk-pci only on a vDPA block node)."""
 
 QEMU_DEFAULT_RAM = 128 * MiB
+FIRMWARE_FLASH = (
+    "UEFI firmware in flash: its KVM slots are not the measured (SeaBIOS) boot count; set "
+    "machine.boot_kvm_slots if you measured it"
+)
 """x86 machines' default_ram_size: `-m` absent."""
 CONSUMER_DEVICES = {
     "vfio-pci": "vfio-bar",
@@ -210,6 +214,7 @@ class ParsedCommandLine:
     name: str | None = None
     nodefaults: bool = False
     vga: str | None = None
+    pflash: bool = False
     binary: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -303,6 +308,8 @@ def _option(parsed: ParsedCommandLine, index: int, token: str, option: str, valu
                     _warn(parsed, f"-global {value}", "not DRIVER.PROPERTY=VALUE (ignored)")
                     continue
                 parsed.globals.append((driver, prop, item))
+    elif option == "drive" and "if=pflash" in value:
+        parsed.pflash = True
     elif option == "vga":
         parsed.vga = value
     elif option == "mem-path":
@@ -897,6 +904,8 @@ def build_config(parsed: ParsedCommandLine, qemu_version: str | None = None) -> 
         builder.consumers.append(
             (-1, {"id": consumer_id, "kind": "vga-vram", "note": f"-vga {parsed.vga}"})
         )
+    if parsed.pflash or {"pflash0", "pflash1"} & set(parsed.machine):
+        builder.warn("pflash", FIRMWARE_FLASH)
     if not parsed.nodefaults:
         builder.warn(
             "-nodefaults",
