@@ -28,7 +28,7 @@ from tui.engine.units import MiB, align_up, format_size
 from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
 from tui.formats.libvirt import _ALIAS_BAD, _ALIAS_PREFIX, _KINDS, TIMELINE_NS
 from tui.formats.qemu_cpus import cpu_vendor
-from tui.formats.qemu_import import FIRMWARE_FLASH, extra_devices
+from tui.formats.qemu_import import extra_devices, firmware_flash_consumer
 from tui.formats.toml import ConfigError, from_dict
 
 LIBVIRT_SIZE_ALIGN = 2 * MiB
@@ -672,9 +672,12 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
     os_element = root.find("os")
     loader = root.find("os/loader")
     if (os_element is not None and os_element.get("firmware") == "efi") or (
-        loader is not None and loader.get("type") == "pflash"
+        loader is not None and loader.get("type") == "pflash" and loader.get("stateless") != "yes"
     ):
-        reader.warn("<os> firmware", FIRMWARE_FLASH)
+        # libvirt gives UEFI a code flash and a variable store (<nvram>)
+        flash = firmware_flash_consumer(reader.new_id(os_element or root, "pflash"))
+        reader.consumers.append(flash)
+        reader.cold.append((-1, -1, str(flash["id"])))
     machine = _machine(reader, cold_memory, nvdimm)
     hot = _hot_events(reader, backing, known)
     if any(d.get("kind") == "virtio-mem" and "block_size" not in d for d in reader.memory):
