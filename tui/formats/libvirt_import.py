@@ -675,7 +675,7 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
         loader is not None and loader.get("type") == "pflash" and loader.get("stateless") != "yes"
     ):
         # libvirt gives UEFI a code flash and a variable store (<nvram>)
-        flash = firmware_flash_consumer(reader.new_id(os_element or root, "pflash"))
+        flash = firmware_flash_consumer(reader.new_id(root, "pflash"))
         reader.consumers.append(flash)
         reader.cold.append((-1, -1, str(flash["id"])))
     machine = _machine(reader, cold_memory, nvdimm)
