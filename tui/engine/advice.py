@@ -624,17 +624,25 @@ def _fewer_dimms(config: Config) -> Iterator[Candidate]:
 
 
 def _larger_dimms(search: _Search, config: Config) -> Iterator[Candidate]:
-    """The most DIMMs (fewer than now, each larger) that carry the same memory and all plug,
-    found by bisection on the count (fewer DIMMs take fewer memslots)."""
+    """The most DIMMs (fewer than now, each larger) that carry the same memory and all plug.
+
+    Arithmetic first: equal DIMMs rounded up to 128 MiB must fit the device-memory space left
+    by the other memory devices, which rules out many counts. Among the counts that fit, fewer
+    DIMMs take fewer memslots: try the few just below the current count, then bisect."""
     dimms = [d for d in config.memory_devices if d.kind == "pc-dimm"]
     if len(dimms) < 2:
         return
     total = sum(d.size for d in dimms)
     ids = [d.id for d in dimms]
     all_ids = set(ids)
+    others = sum(d.size or 0 for d in config.memory_devices if d.id not in all_ids)
+    space = config.machine.maxram - config.machine.ram - others
+
+    def size_for(count: int) -> int:
+        return align_up(-(-total // count), 128 * MiB)
 
     def change_for(count: int) -> Change:
-        size = align_up(-(-total // count), 128 * MiB)
+        size = size_for(count)
         keep = set(ids[:count])
 
         def change(data: Data) -> None:
@@ -649,26 +657,25 @@ def _larger_dimms(search: _Search, config: Config) -> Iterator[Candidate]:
 
         return change
 
-    def works(count: int) -> bool:
-        candidate = search.apply(config, change_for(count))
+    fitting = [c for c in range(1, len(dimms)) if c * size_for(c) <= space]
+
+    def works(at: int) -> bool:
+        candidate = search.apply(config, change_for(fitting[at]))
         return candidate is not None and search.run(candidate).ok
 
-    # Rounding each DIMM up to 128 MiB makes "it plugs" not quite monotonic in the count: try
-    # the few counts just below the current one first, then bisect the rest.
-    top = len(dimms) - 1
-    near = range(top, max(top - LINEAR_DIMM_COUNTS, 0), -1)
-    found = next((count for count in near if works(count)), None)
+    top = len(fitting) - 1
+    near = range(top, max(top - LINEAR_DIMM_COUNTS, -1), -1)
+    found = next((at for at in near if works(at)), None)
     if found is None:
-        found = _highest(works, 1, top - LINEAR_DIMM_COUNTS)
+        found = _highest(works, 0, top - LINEAR_DIMM_COUNTS)
     if found is None:
         return
-    lo = found
-    size = align_up(-(-total // lo), 128 * MiB)
+    count = fitting[found]
     yield (
-        f"Use {lo} DIMMs of {format_size(size)} instead of {len(dimms)}",
+        f"Use {count} DIMMs of {format_size(size_for(count))} instead of {len(dimms)}",
         "Each DIMM takes one memslot in KVM and in every vhost back-end, whatever its "
         "size: fewer, larger DIMMs carry at least the same memory with fewer memslots.",
-        change_for(lo),
+        change_for(count),
     )
 
 

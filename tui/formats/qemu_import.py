@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.engine.devices import BACKEND_TYPES
 from tui.engine.kinds import MEMORY_KINDS as MEMORY_KIND_REGISTRY
 from tui.engine.kinds import VHOST_KINDS as VHOST_KIND_REGISTRY
 from tui.engine.model import LATEST_QEMU, Machine
 from tui.engine.units import MiB, SizeError, format_size, parse_size
 from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
-from tui.formats.qemu import BACKEND_TYPES, VDPA_BLOCK_DRIVER
+from tui.formats.qemu import VDPA_BLOCK_DRIVER
 from tui.formats.qemu_argv import ArgvError, CommandLine, parse_options, split_command_line
 from tui.formats.qemu_cpus import cpu_vendor
 from tui.formats.toml import ConfigError, from_dict

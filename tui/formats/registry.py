@@ -87,7 +87,12 @@ def _qmp(config: Config, name: str | None) -> str:
         lines.append(f"# event {position + 1}: {event.action} {event.device}{extra}")
         if position in results:
             lines += [f"# {' '.join(text.split())}" for text in verdict_lines(results[position])]
-        if not commands:
+        if not commands and event.action in ("disconnect", "reconnect"):
+            lines.append(
+                f"# the back-end of {event.device} restarts: nothing to send, QEMU "
+                "reconnects by itself"
+            )
+        elif not commands:
             lines.append(f"# {event.device} has no QMP form (not a QEMU device of its own)")
         for index, command in enumerate(commands):
             lines.append(json.dumps(command, separators=(", ", ": ")))
