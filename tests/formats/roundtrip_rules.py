@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.engine.model import Config, Machine, VhostKernel, VhostUser
+from tui.engine.model import Config, Event, Machine, VhostKernel, VhostUser
 from tui.engine.units import KiB
 
 HOST_FACTS = (
@@ -63,7 +63,7 @@ def expected_after_qemu(config: Config) -> dict[str, Any]:
         "memory_devices": [_memory(d) for d in _order(config.memory_devices, kept)],
         "vhost_devices": [_vhost(d) for d in _order(config.vhost_devices, kept)],
         "consumers": [],
-        "timeline": [{"action": "cold", "device": d, "requested_size": None} for d in kept],
+        "timeline": [Event(action="cold", device=d).model_dump() for d in kept],
     }
 
 
@@ -168,14 +168,7 @@ def expected_after_libvirt(config: Config) -> dict[str, Any]:
         "vhost_devices": [{**_vhost(d), "id": _alias_id(d.id)} for d in vhost],
         "consumers": [],
         "timeline": [
-            *({"action": "cold", "device": _alias_id(i), "requested_size": None} for i in cold),
-            *(
-                {
-                    "action": e.action,
-                    "device": _alias_id(e.device),
-                    "requested_size": e.requested_size,
-                }
-                for e in hot
-            ),
+            *(Event(action="cold", device=_alias_id(i)).model_dump() for i in cold),
+            *(e.model_copy(update={"device": _alias_id(e.device)}).model_dump() for e in hot),
         ],
     }

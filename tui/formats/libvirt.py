@@ -636,6 +636,8 @@ def _timeline_metadata(config: Config, report: Report | None, domain: str) -> ET
         )
         if event.requested_size is not None:
             item.set("requested", str(event.requested_size))
+        if event.max_mem_slots is not None:
+            item.set("max_mem_slots", str(event.max_mem_slots))
         item.set("description", description)
         item.extend(nodes)
     return metadata

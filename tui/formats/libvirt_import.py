@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from tui.engine.model import LATEST_QEMU, Machine
+from tui.engine.model import LATEST_QEMU, Action, Machine
 from tui.engine.units import MiB, align_up, format_size
 from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
 from tui.formats.libvirt import _ALIAS_BAD, _ALIAS_PREFIX, _KINDS, TIMELINE_NS
@@ -57,6 +57,8 @@ VRAM_VIDEO = {"vga", "cirrus", "qxl", "bochs", "vmvga", "virtio"}
 ORDER = ("memory", "disk", "filesystem", "interface", "video", "shmem", "hostdev", "vsock")
 """libvirt's order on the QEMU command line (qemuBuildCommandLine), by device element."""
 _QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+HOT_ACTIONS = tuple(a for a in get_args(Action) if a != "cold")
+"""The timeline actions the export's <metadata> can hold (from the model's Action)."""
 _MACHINE_VERSION = re.compile(r"^pc-(?:q35|i440fx)-(\d+)\.(\d+)$")
 _ID_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
 
@@ -578,12 +580,14 @@ def _hot_events(
         if device not in known:
             device = _ALIAS_BAD.sub("_", device)  # as the device's alias spells it
         where = f"<metadata> event {item.get('index', '?')}"
-        if action not in ("hotplug", "unplug", "resize"):
+        if action not in HOT_ACTIONS:
             reader.warn(where, f"unknown action {action!r} (ignored)")
             continue
         event: dict[str, object] = {"action": action, "device": device}
         if action == "resize":
             event["requested_size"] = reader.integer(item.get("requested"), f"{where} requested")
+        if action == "reconnect" and item.get("max_mem_slots") is not None:
+            event["max_mem_slots"] = reader.integer(item.get("max_mem_slots"), f"{where} slots")
         if action == "hotplug" and device not in known:
             elements = [child for child in item if _tag(child)]
             parsed = _device(reader, elements[0], backing) if elements else None
