@@ -23,12 +23,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from tui.engine import replay
+from tui.engine.host import vendor_from_id
 from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
 from tui.engine.layout import layout
 from tui.engine.model import Config
 from tui.engine.report import Report
 from tui.engine.units import GiB, KiB, MiB
-from tui.formats.qemu import _BACKEND_TYPES as BACKEND_TYPES
+from tui.formats.qemu import BACKEND_TYPES
 from tui.qemu.host import read_kvm_memslots, read_thp_size, read_vhost_max_mem_regions
 from tui.qemu.qmp import QmpClosed, QmpError, QmpTimeout
 from tui.qemu.readonly import (
@@ -300,7 +301,7 @@ async def _cpu(q: ReadOnly, warnings: list[str]) -> tuple[str, int]:
     cpus = await q.query("query-cpus-fast") or []
     path = cpus[0].get("qom-path") if cpus and isinstance(cpus[0], dict) else None
     vendor_text = str(await q.get(path, "vendor", "")) if path else ""
-    vendor = {"GenuineIntel": "intel", "AuthenticAMD": "amd"}.get(vendor_text)
+    vendor: str | None = vendor_from_id(vendor_text)
     if vendor is None:
         warnings.append(
             f"vCPU vendor {vendor_text or '(unreadable)'!r} is neither Intel nor AMD: "

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from tui.qemu import host
+
 MIN_VERSION = (7, 2)
 """The oldest QEMU checked for real (docs/rules.md: 7.2, 10.0.2, 10.2.2)."""
 QEMU_NAME = "qemu-system-x86_64"
@@ -110,31 +112,25 @@ def parse_timeout(text: str) -> float:
 
 
 # --------------------------------------------------------------------------- host facts
-# Read by tui.qemu.host (one reader per fact); these give verify the plain values.
 
 
 def kvm_memslots() -> int | None:
-    """KVM_CAP_NR_MEMSLOTS of this host, or None when /dev/kvm cannot be used (the reading is
-    tui.qemu.host's; this is its value for verify)."""
-    from tui.qemu.host import read_kvm_memslots
-
-    value = read_kvm_memslots().value
-    return value if isinstance(value, int) else None
+    """KVM_CAP_NR_MEMSLOTS of this host, or None when /dev/kvm cannot be opened
+    (tui.qemu.host reads it, with the reason)."""
+    return _int(host.read_kvm_memslots().value)
 
 
 def thp_size() -> int | None:
     """Transparent huge page size QEMU reads for virtio-mem's default block size."""
-    from tui.qemu.host import read_thp_size
-
-    value = read_thp_size().value
-    return value if isinstance(value, int) and value > 0 else None
+    return _int(host.read_thp_size().value)
 
 
 def vhost_max_mem_regions() -> int | None:
     """The vhost module's max_mem_regions (None: module not loaded)."""
-    from tui.qemu.host import read_vhost_max_mem_regions
+    return _int(host.read_vhost_max_mem_regions().value)
 
-    value = read_vhost_max_mem_regions().value
+
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
