@@ -687,8 +687,11 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
     source = builder.source
     props = {**builder.globals_for(driver), **device.props}
     option = f"-device {driver}"
+    # a kind without its own list (a new one in the registry) still imports: id, memdev and
+    # its address property; anything else is reported as not understood
+    known = {"id", "memdev", MEMORY_KIND_REGISTRY[kind].address_property}
     allowed = (
-        MEMORY_DEVICE_PROPS[kind]
+        MEMORY_DEVICE_PROPS.get(kind, known)
         | {"driver"}
         | (PCI_PROPS - {"addr"} if "-pci" in driver else set())
     )
