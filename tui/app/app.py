@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -30,6 +31,7 @@ from tui.engine import replay
 from tui.engine.kinds import CONSUMER_KINDS
 from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
+from tui.formats import registry as export_formats
 
 from . import edits, integrations, view
 from .catalog import TEMPLATES, Group, Template, template, template_for
@@ -56,7 +58,8 @@ from .screens.device_form import DeviceFormScreen
 from .screens.dialogs import ConfirmScreen, MessageScreen
 from .screens.event_form import EventFormScreen
 from .screens.export import ExportScreen
-from .screens.open_file import OpenScreen, SaveAsScreen
+from .screens.open_file import PASTE, OpenScreen, SaveAsScreen
+from .screens.paste import PasteScreen
 
 GROUP_NAMES: dict[Group, str] = {
     "memory": "memory device",
@@ -81,7 +84,13 @@ class MemslotApp(App[int]):
         Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
         Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change"),
         Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo"),
-        Binding("ctrl+o", "open", "Open", id="open", tooltip="Open a preset or a TOML file"),
+        Binding(
+            "ctrl+o",
+            "open",
+            "Open",
+            id="open",
+            tooltip="Open a preset, a TOML file, or import a QEMU command line / libvirt XML",
+        ),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the TOML (asks for a path)"),
         Binding("f2", "save_as", "Save as", id="save_as", show=False),
         Binding(
@@ -89,7 +98,7 @@ class MemslotApp(App[int]):
             "export",
             "Export",
             id="export",
-            tooltip="Preview as TOML / QEMU / QMP / libvirt; copy or save",
+            tooltip="Preview in every export format; copy or save",
         ),
         Binding(
             "f5",
@@ -512,8 +521,17 @@ class MemslotApp(App[int]):
         )
 
     def load(self, path: Path) -> bool:
-        """Open a TOML file; on failure report it and keep the current config."""
+        """Open a TOML file, or import any other file as a QEMU command line / libvirt XML;
+        on failure report it and keep the current config."""
         toml = integrations.toml()
+        if path.suffix.lower() != ".toml":
+            importing = integrations.importing()
+            try:
+                text = importing.read_source(path)
+            except toml.ConfigError as exc:
+                self.show_load_error(exc)
+                return False
+            return self.open_import(text, str(path))
         try:
             config = toml.load(path)
         except toml.ConfigError as exc:
@@ -530,15 +548,66 @@ class MemslotApp(App[int]):
         self.set_status(f"✓ opened {path}")
         return True
 
+    def open_import(self, text: str, source: str) -> bool:
+        """Import a QEMU command line or libvirt XML as a new, unsaved configuration (saving
+        asks for a TOML path: the source is never overwritten); report what was not
+        understood and what was assumed."""
+        toml = integrations.toml()
+        try:
+            result = integrations.importing().import_text(text, source)
+        except toml.ConfigError as exc:
+            self.show_load_error(exc)
+            return False
+        self._undo.append(self.config)
+        self._redo.clear()
+        self.path = None
+        self.saved = self.config  # not saved anywhere yet: "modified"
+        self.selected_event = None
+        self.config = result.config
+        self.set_status(f"✓ imported {source} ({result.format})")
+        what = "libvirt domain XML" if result.format == "libvirt" else "QEMU command line"
+        lines = [f"Imported {source} as a {what}."]
+        if result.assumed:
+            lines += ["", "Assumed (not in the source; check and edit):"]
+            lines += [f"  {a.field} = {a.value}: {a.why}" for a in result.assumed]
+        if result.warnings:
+            lines += ["", "Not imported:"]
+            lines += [f"  {w}" for w in result.warnings]
+        self.push_screen(MessageScreen("Imported", Content("\n".join(lines))))
+        return True
+
+    def action_paste_import(self) -> None:
+        """Paste a command line or XML and import it (asks first when there are unsaved
+        changes)."""
+
+        def pasted(text: str | None) -> None:
+            if text is not None:
+                self.open_import(text, "pasted text")
+
+        def paste_screen(ok: bool | None = True) -> None:
+            if ok:
+                self.push_screen(PasteScreen(), pasted)
+
+        if self.dirty:
+            self.push_screen(
+                ConfirmScreen("Discard unsaved changes and import?", yes="Discard"), paste_screen
+            )
+        else:
+            paste_screen()
+
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
         from . import training
 
         items = training.library()
 
-        def opened(path: Path | None) -> None:
-            if path is not None:
-                training.open_any(self, path)
+        def opened(path: Path | str | None) -> None:
+            if path == PASTE:
+                self.push_screen(
+                    PasteScreen(), lambda text: text and self.open_import(text, "pasted text")
+                )
+            elif isinstance(path, Path):
+                training.open_any(self, path)  # a lesson, a TOML file, or an import
 
         def open_screen(ok: bool | None = True) -> None:
             if ok:
@@ -578,7 +647,12 @@ class MemslotApp(App[int]):
         suggested = str(self.path) if self.path else "memslots.toml"
         self.ask_path(suggested, self.write_config)
 
-    def ask_path(self, suggested: str, write: Callable[[Path], object]) -> None:
+    def ask_path(
+        self,
+        suggested: str,
+        write: Callable[[Path], object],
+        what: str = "the configuration as TOML",
+    ) -> None:
         """Save-as dialog, then an overwrite confirmation when the file exists."""
 
         def chosen(path: Path | None) -> None:
@@ -592,7 +666,7 @@ class MemslotApp(App[int]):
             else:
                 write(path)
 
-        self.push_screen(SaveAsScreen(suggested), chosen)
+        self.push_screen(SaveAsScreen(suggested, what), chosen)
 
     def export_text(self, fmt: str) -> str:
         """The config as toml / qemu / qmp / libvirt text."""
@@ -605,9 +679,12 @@ class MemslotApp(App[int]):
             if fmt == "toml":
                 self.action_save_as()
                 return
-            suffix = {"qemu": "sh", "qmp": "qmp.json", "libvirt": "xml"}.get(fmt, "txt")
             stem = self.path.stem if self.path else "memslots"
-            self.ask_path(f"{stem}.{suffix}", lambda path: self.write_text(path, text))
+            self.ask_path(
+                export_formats.suggested_name(stem, fmt),
+                lambda path: self.write_text(path, text),
+                what=f"the {export_formats.get(fmt).title}",
+            )
 
         self.push_screen(ExportScreen(self.export_text, fmt, save))
 
@@ -848,18 +925,23 @@ class MemslotApp(App[int]):
         yield SystemCommand("Undo", "ctrl+z", self.action_undo)
         yield SystemCommand("Redo", "ctrl+y", self.action_redo)
         yield SystemCommand("Open preset or file…", "ctrl+o", self.action_open)
+        yield SystemCommand(
+            "Import: paste a QEMU command line or libvirt XML…",
+            "Opens it as a new configuration",
+            self.action_paste_import,
+        )
         yield SystemCommand("Save", "ctrl+s", self.action_save)
         yield SystemCommand("Save as…", "f2", self.action_save_as)
         yield SystemCommand(
             "Preview TOML (read-only)", "ctrl+e", lambda: self.action_export("toml")
         )
-        for fmt, what in (
-            ("qemu", "QEMU command line"),
-            ("qmp", "QMP commands"),
-            ("libvirt", "libvirt domain XML"),
-        ):
+        for fmt in export_formats.FORMATS:
+            if fmt.name == "toml":
+                continue  # the preview above
             yield SystemCommand(
-                f"Export: {what}", "Preview, copy or save", lambda f=fmt: self.action_export(f)
+                f"Export: {fmt.title}",
+                "Preview, copy or save",
+                lambda f=fmt.name: self.action_export(f),
             )
         yield SystemCommand("Copy TOML to clipboard", "OSC 52", self.action_copy_toml)
         reason = self.qemu_unavailable()
