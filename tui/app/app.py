@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from pydantic_core import PydanticUndefined
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.screen import Screen
@@ -29,7 +28,7 @@ from tui.engine import replay
 from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
 
-from . import edits, integrations, view
+from . import actions, edits, integrations, view
 from .catalog import TEMPLATES, Group, Template, template, template_for
 from .messages import (
     DeviceSelected,
@@ -40,7 +39,7 @@ from .messages import (
     MachineFieldEdited,
     SuggestionApplied,
 )
-from .panels.base import update_static
+from .panels.base import Panel, update_static
 from .panels.budget import BudgetPanel
 from .panels.consumers import ConsumersPanel
 from .panels.explain import ExplainPanel
@@ -75,30 +74,7 @@ class MemslotApp(App[int]):
     TITLE = "memslot-explorer"
     AUTO_FOCUS = "#timeline-table"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
-    BINDINGS: ClassVar = [
-        Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
-        Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change"),
-        Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo"),
-        Binding("ctrl+o", "open", "Open", id="open", tooltip="Open a preset or a TOML file"),
-        Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the TOML (asks for a path)"),
-        Binding("f2", "save_as", "Save as", id="save_as", show=False),
-        Binding(
-            "ctrl+e",
-            "export",
-            "Export",
-            id="export",
-            tooltip="Preview as TOML / QEMU / QMP / libvirt; copy or save",
-        ),
-        Binding(
-            "f5",
-            "verify",
-            "Verify",
-            id="verify",
-            show=False,
-            tooltip="Run the configuration in a real QEMU",
-        ),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-    ]
+    BINDINGS: ClassVar = actions.bindings("app")
 
     config: reactive[Config] = var(Config, init=False)
     """The one source of truth; replaced (never mutated) on every edit. A `var`: a plain
@@ -143,7 +119,7 @@ class MemslotApp(App[int]):
                 yield BudgetPanel(id="budget", classes="panel")
                 yield SuggestionsPanel(id="suggestions", classes="panel")
         yield Static(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # room for every app key at 120 columns
 
     def on_mount(self) -> None:
         """Replay the starting config; show a load error from the command line, if any."""
@@ -672,6 +648,40 @@ class MemslotApp(App[int]):
             answer,
         )
 
+    def action_insert_event(self, action: str = "hotplug") -> None:
+        """Insert an event of this kind after the highlighted one (palette)."""
+        self.open_event_form(action=action)
+
+    def action_maximize(self) -> None:
+        """Maximize the panel that has focus, or restore it (escape restores too)."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = screen.focused
+        panel = (
+            next((w for w in focused.ancestors_with_self if isinstance(w, Panel)), None)
+            if focused
+            else None
+        )
+        if panel is None:
+            self.set_status("✗ focus a panel to maximize it", error=True)
+            return
+        screen.maximize(panel, container=False)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen in the current directory and say where (or why not)."""
+        directory = Path(path or ".")
+        try:
+            saved = self.save_screenshot(filename, str(directory))
+        except OSError as exc:
+            self.set_status(
+                f"✗ screenshot not saved in {directory.resolve()}: {exc.strerror or exc}",
+                error=True,
+            )
+            return
+        self.set_status(f"✓ screenshot saved to {Path(saved).resolve()}")
+
     def action_focus_panel(self, panel_id: str) -> None:
         """Focus a panel's main widget (palette)."""
         panel = self.query_one(f"#{panel_id}")
@@ -679,9 +689,10 @@ class MemslotApp(App[int]):
         (focusable[0] if focusable else panel).focus()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every action is in the command palette."""
-        yield from super().get_system_commands(screen)
-        timeline = self.query_one(TimelinePanel)
+        """Every action of the registry, add-by-kind, the exports and the panels."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Screenshot", "Maximize", "Minimize"):
+                yield command  # ours say where the file went, and maximize whole panels
         for group in ("memory", "vhost", "consumer"):
             for item in TEMPLATES[group]:  # type: ignore[index]
                 yield SystemCommand(
@@ -689,55 +700,20 @@ class MemslotApp(App[int]):
                     f"Open the add form for {item.key}",
                     lambda g=group, k=item.key: self.open_form(g, None, k),
                 )
-        for group, panel in (
+        lists: tuple[tuple[Group, type[Panel]], ...] = (
             ("memory", MemoryPanel),
             ("vhost", VhostPanel),
             ("consumer", ConsumersPanel),
-        ):
-            p = self.query_one(panel)
-            yield SystemCommand(
-                f"Edit selected {GROUP_NAMES[group]}", "Open the edit form", p.action_edit
-            )
-            yield SystemCommand(
-                f"Duplicate selected {GROUP_NAMES[group]}", "Copy with a new id", p.action_duplicate
-            )
-            yield SystemCommand(
-                f"Remove selected {GROUP_NAMES[group]}", "Remove it and its events", p.action_remove
-            )
-        yield SystemCommand(
-            "Timeline: move event up", "Plug earlier", lambda: timeline.action_move(-1)
         )
-        yield SystemCommand(
-            "Timeline: move event down", "Plug later", lambda: timeline.action_move(1)
-        )
-        yield SystemCommand("Timeline: insert hotplug", "device_add", self.open_event_form)
-        yield SystemCommand(
-            "Timeline: insert unplug", "device_del", lambda: self.open_event_form(action="unplug")
-        )
-        yield SystemCommand(
-            "Timeline: insert resize",
-            "qom-set requested-size",
-            lambda: self.open_event_form(action="resize"),
-        )
-        yield SystemCommand(
-            "Timeline: switch cold plug / hotplug",
-            "Command line or device_add",
-            timeline.action_toggle,
-        )
-        yield SystemCommand("Timeline: remove event", "The device stays", timeline.action_remove)
-        yield SystemCommand(
-            "Apply highlighted fix",
-            "Replace the config with the verified fix",
-            self.query_one(SuggestionsPanel).action_apply,
-        )
-        yield SystemCommand("Undo", "ctrl+z", self.action_undo)
-        yield SystemCommand("Redo", "ctrl+y", self.action_redo)
-        yield SystemCommand("Open preset or file…", "ctrl+o", self.action_open)
-        yield SystemCommand("Save", "ctrl+s", self.action_save)
-        yield SystemCommand("Save as…", "f2", self.action_save_as)
-        yield SystemCommand(
-            "Preview TOML (read-only)", "ctrl+e", lambda: self.action_export("toml")
-        )
+        for action in actions.in_palette("devices"):
+            for group, panel_type in lists:
+                yield self._command(action, self.query_one(panel_type), what=GROUP_NAMES[group])
+        for action in actions.in_palette("timeline"):
+            yield self._command(action, self.query_one(TimelinePanel))
+        for action in actions.in_palette("suggestions"):
+            yield self._command(action, self.query_one(SuggestionsPanel))
+        for action in actions.in_palette("app"):
+            yield self._command(action, self)
         for fmt, what in (
             ("qemu", "QEMU command line"),
             ("qmp", "QMP commands"),
@@ -746,14 +722,6 @@ class MemslotApp(App[int]):
             yield SystemCommand(
                 f"Export: {what}", "Preview, copy or save", lambda f=fmt: self.action_export(f)
             )
-        yield SystemCommand("Copy TOML to clipboard", "OSC 52", self.action_copy_toml)
-        reason = self.qemu_unavailable()
-        yield SystemCommand(
-            "Verify in QEMU" + (f" (disabled: {reason})" if reason else ""),
-            "Run it in a real QEMU",
-            self.action_verify,
-        )
-        yield SystemCommand("Help for the focused panel", "f1", self.action_help)
         for panel_id in (
             "machine",
             "memory",
@@ -769,6 +737,22 @@ class MemslotApp(App[int]):
                 "Jump to the panel",
                 lambda p=panel_id: self.action_focus_panel(p),
             )
+
+    def _command(self, action: actions.Action, target: Any, what: str = "") -> SystemCommand:
+        """A palette entry that runs a registry action on its widget."""
+        title = (action.palette or action.description).format(what=what)
+        help_text = action.help
+        if action.keys:
+            help_text = f"{actions.key_label(action.keys)}: {help_text}"
+        if action.id == "verify":
+            reason = self.qemu_unavailable()
+            if reason:
+                title += f" (disabled: {reason})"
+
+        async def run() -> None:
+            await self.run_action(action.action, target)
+
+        return SystemCommand(title, help_text, run)
 
 
 def _describe_result(result: Any, verify: Any) -> str:

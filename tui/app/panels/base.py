@@ -24,6 +24,8 @@ class Panel(Vertical):
 
     TITLE: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
+    ALLOW_MAXIMIZE: ClassVar[bool | None] = True
+    """Any panel can fill the screen (m), to read a long derivation or every fix."""
 
     def on_mount(self) -> None:
         """Title in the border, so stacked panels stay recognisable at 80x24."""

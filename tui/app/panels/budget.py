@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -126,8 +127,10 @@ vhost limit is below **509**, auto-deciding devices (virtio-mem, hv-balloon) get
 """
 
     def compose(self) -> ComposeResult:
-        """One Static: a single repaint per edit."""
-        yield Static(id="budget-body")
+        """One Static (a single repaint per edit) in a focusable scroll, so the panel can be
+        focused, scrolled and maximized like the others."""
+        with VerticalScroll(id="budget-scroll"):
+            yield Static(id="budget-body")
 
     def show(self, config: Config, report: Report | None) -> None:
         """Render the final budget."""

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -15,6 +14,7 @@ from textual.widgets.option_list import Option
 from tui.engine.model import Config
 from tui.engine.report import Report
 
+from ..actions import bindings
 from ..messages import SuggestionApplied
 from .base import Panel, update_static
 
@@ -24,9 +24,7 @@ class SuggestionsPanel(Panel):
 
     TITLE = "Suggestions"
     BINDING_GROUP_TITLE = "Suggestions"
-    BINDINGS: ClassVar = [
-        Binding("f", "apply", "Apply fix", tooltip="Replace the configuration with this fix"),
-    ]
+    BINDINGS: ClassVar = bindings("suggestions")
     HELP = """\
 ## Suggestions
 **✗** QEMU's errors, **⚠** warnings, then **fixes**: each fix is a changed configuration the

@@ -11,18 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellKey, RowKey
+
+from ..actions import bindings
 
 
 class MemslotTable(DataTable[Any]):
     """DataTable with width changes that always reach the screen, and j/k like arrows."""
 
-    BINDINGS: ClassVar = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS: ClassVar = bindings("lists")
 
     def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
         super()._update_column_widths(updated_cells)

@@ -7,7 +7,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable
 
@@ -16,6 +15,7 @@ from tui.engine.report import Report
 from tui.engine.units import format_size
 
 from .. import edits, view
+from ..actions import bindings
 from ..messages import EditRequested, EventFormRequested, EventSelected
 from .base import Panel, Row, sync_table
 from .table import MemslotTable
@@ -26,13 +26,7 @@ class TimelinePanel(Panel):
 
     TITLE = "Timeline"
     BINDING_GROUP_TITLE = "Timeline"
-    BINDINGS: ClassVar = [
-        Binding("K,shift+up", "move(-1)", "Move up", tooltip="Plug this event earlier"),
-        Binding("J,shift+down", "move(1)", "Move down", tooltip="Plug this event later"),
-        Binding("i,insert", "insert", "Insert", tooltip="Insert a hotplug / unplug / resize"),
-        Binding("t", "toggle", "Cold⇄hot", tooltip="Switch between command line and hotplug"),
-        Binding("d,delete", "remove", "Remove", tooltip="Remove the event (the device stays)"),
-    ]
+    BINDINGS: ClassVar = bindings("timeline")
     HELP = """\
 ## Timeline
 The events QEMU sees, in order: **cold** plugs (the command line) first, then **hotplug**,

@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -15,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui.engine.model import Config
 
+from ..actions import bindings
 from ..catalog import Template
 from ..edits import EditError, Plug
 
@@ -33,10 +33,7 @@ class DeviceFormScreen(ModalScreen[Config | None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "ok", "OK", priority=True),
-    ]
+    BINDINGS: ClassVar = [*bindings("dialogs"), *bindings("form")]
     HELP = """\
 ## Device form
 Pick the kind (for vhost: a real back-end with its memslot limit), adjust the fields and press

@@ -7,10 +7,11 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, TextArea
+
+from ..actions import bindings
 
 FORMATS = ("toml", "qemu", "qmp", "libvirt")
 LANGUAGE = {"toml": "toml", "qemu": "bash", "qmp": "json", "libvirt": "xml"}
@@ -24,11 +25,7 @@ class ExportScreen(ModalScreen[None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [
-        Binding("escape", "close", "Close"),
-        Binding("c", "copy", "Copy"),
-        Binding("s", "save", "Save to file…"),
-    ]
+    BINDINGS: ClassVar = bindings("export")
     HELP = """\
 ## Export / preview
 The current configuration as **toml** (what ctrl+s writes), a **qemu** command line, **qmp**

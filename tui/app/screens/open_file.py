@@ -7,12 +7,13 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from ..actions import bindings
 
 
 class OpenScreen(ModalScreen[Path | None]):
@@ -20,7 +21,7 @@ class OpenScreen(ModalScreen[Path | None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def __init__(self, presets: list[Any]) -> None:
         super().__init__()
@@ -80,7 +81,7 @@ class SaveAsScreen(ModalScreen[Path | None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def __init__(self, suggested: str) -> None:
         super().__init__()
