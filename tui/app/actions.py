@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 Scope = Literal[
     "app",
@@ -177,7 +177,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "event-toggle",
         "t",
-        "toggle",
+        "toggle_plug",
         "timeline",
         "Cold⇄hot",
         "switch between cold plug (command line) and hotplug",
@@ -319,7 +319,7 @@ BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
 """Actions by id (ids are unique: a test checks it)."""
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, with ids (for key maps) and tooltips."""
     return [
         Binding(

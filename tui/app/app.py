@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive, var
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.widgets._help_panel import HelpPanel
@@ -42,6 +42,7 @@ from .messages import (
 from .panels.base import Panel, update_static
 from .panels.budget import BudgetPanel
 from .panels.consumers import ConsumersPanel
+from .panels.device_list import DeviceListPanel
 from .panels.explain import ExplainPanel
 from .panels.machine import MachinePanel
 from .panels.memory import MemoryPanel
@@ -73,10 +74,11 @@ class MemslotApp(App[int]):
     CSS_PATH: ClassVar = ["app.tcss"]
     TITLE = "memslot-explorer"
     AUTO_FOCUS = "#timeline-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
+    # an instance attribute in App (ClassVar would contradict it for mypy)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar = actions.bindings("app")
 
-    config: reactive[Config] = var(Config, init=False)
+    config: var[Config] = var[Config](Config, init=False)
     """The one source of truth; replaced (never mutated) on every edit. A `var`: a plain
     reactive would repaint the whole screen on every edit; the panels repaint what changed."""
 
@@ -373,7 +375,7 @@ class MemslotApp(App[int]):
             done,
         )
 
-    def panel_for(self, group: Group) -> MemoryPanel | VhostPanel | ConsumersPanel:
+    def panel_for(self, group: Group) -> DeviceListPanel:
         """The list panel of a group."""
         return {
             "memory": self.query_one(MemoryPanel),
@@ -529,9 +531,15 @@ class MemslotApp(App[int]):
             if path is None:
                 return
             if path.exists() and path != self.path:
+
+                def overwrite(ok: bool | None) -> None:
+                    if ok:
+                        write(path)
+                    else:
+                        self.set_status("not saved")
+
                 self.push_screen(
-                    ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"),
-                    lambda ok: write(path) if ok else self.set_status("not saved"),
+                    ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"), overwrite
                 )
             else:
                 write(path)

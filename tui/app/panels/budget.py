@@ -64,7 +64,7 @@ def render_budget(budget: Budget, report: Report) -> Content:
             )
         )
     for vhost in budget.vhost:
-        low = f"  limit < {budget.safe_max}" if vhost.limit < budget.safe_max else ""
+        below = f"  limit < {budget.safe_max}" if vhost.limit < budget.safe_max else ""
         lines.append(
             _line(
                 f"{vhost.id} {vhost.kind.removeprefix('vhost-')}",
@@ -72,7 +72,7 @@ def render_budget(budget: Budget, report: Report) -> Content:
                 reserved,
                 vhost.free,
                 vhost.limit,
-                low,
+                below,
             )
         )
     lines.append(

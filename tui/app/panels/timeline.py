@@ -66,7 +66,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         rows: list[Row] = []
         for index, event in enumerate(config.timeline):
             result = results.get(index)
-            action = event.action
+            action: str = event.action
             if event.requested_size is not None:
                 action = f"resize→{format_size(event.requested_size)}"
             text = view.outcome(result)
@@ -112,7 +112,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         """Insert an event after the highlighted one."""
         self.post_message(EventFormRequested(self.cursor + 1 if self.table.row_count else 0))
 
-    def action_toggle(self) -> None:
+    def action_toggle_plug(self) -> None:
         """Cold plug ⇄ hotplug."""
         index = self.cursor
         if self.table.row_count:
@@ -137,7 +137,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
             "up": lambda: self.action_move(-1),
             "down": lambda: self.action_move(1),
             "insert": self.action_insert,
-            "toggle": self.action_toggle,
+            "toggle": self.action_toggle_plug,
             "remove": self.action_remove,
         }[action]()
 
