@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from tui.engine.model import Config, Machine
+from tui.formats.problems import format_problem, validation_problems
 
 from .catalog import FormField, Group, Template
 
@@ -32,35 +33,12 @@ def rebuild(config: Config, **changes: Any) -> Config:
     return Config.model_validate(config.model_dump() | changes)
 
 
-def describe(exc: Exception) -> str:
-    """One or two readable lines for a pydantic or edit error (field: reason)."""
+def describe(exc: Exception, data: dict[str, Any] | None = None) -> str:
+    """Readable "field: reason" text for a pydantic or edit error: the same renderer as the
+    CLI's "FILE: FIELD: REASON" lines, joined on one line for the status bar and forms."""
     if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"] if not _is_tag(p))
-            msg = err["msg"].removeprefix("Value error, ")
-            parts.append(f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg)
-        return "; ".join(parts)
+        return "; ".join(format_problem(p) for p in validation_problems(exc, data))
     return str(exc)
-
-
-_TAGS = frozenset(
-    {
-        "pc-dimm",
-        "nvdimm",
-        "virtio-pmem",
-        "virtio-mem",
-        "hv-balloon",
-        "vhost-kernel",
-        "vhost-user",
-        "vhost-vdpa",
-    }
-)
-
-
-def _is_tag(part: object) -> bool:
-    """Discriminator tags and validator names pydantic puts in error locations."""
-    return isinstance(part, str) and (part in _TAGS or part.startswith("function-"))
 
 
 # --------------------------------------------------------------------------- machine
@@ -261,4 +239,4 @@ def _validate(data: dict[str, Any]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise EditError(describe(exc)) from None
+        raise EditError(describe(exc, data)) from None
