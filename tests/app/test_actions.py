@@ -45,7 +45,7 @@ def test_ids_are_unique_and_every_scope_has_a_where() -> None:
 
 def test_readme_key_table_is_the_registry() -> None:
     assert actions.key_table() in README.read_text(encoding="utf-8"), (
-        "README key table differs from tui/app/actions.py; paste actions.key_table() into it"
+        "README key table differs from tui/app/actions.py: paste `python -m tui.app.actions`"
     )
 
 

@@ -92,6 +92,8 @@ ACTIONS: tuple[Action, ...] = (
         "cursor-down", "j", "cursor_down", "lists", "Down", "move the highlight down", show=False
     ),
     Action("cursor-up", "k", "cursor_up", "lists", "Up", "move the highlight up", show=False),
+    Action("first-row", "home", "first_row", "lists", "First", "highlight row 1", show=False),
+    Action("last-row", "end", "last_row", "lists", "Last", "highlight the last row", show=False),
     Action(
         "device-add",
         "a,insert",
@@ -361,3 +363,7 @@ def key_table() -> str:
         if action.keys:
             rows.append(f"| {key_label(action.keys)} | {WHERE[action.scope]} | {action.help} |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m tui.app.actions: the table to paste into README.md
+    print(key_table())

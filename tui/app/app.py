@@ -135,6 +135,13 @@ class MemslotApp(App[int]):
         if self.load_error is not None:
             self.show_load_error(self.load_error)
 
+    def on_resize(self) -> None:
+        """After a resize keep the focused widget in view (a panel whose size changed does the
+        same once its new layout is known: Panel.on_resize)."""
+        focused = self.screen.focused
+        if focused is not None:
+            self.call_after_refresh(self.screen.scroll_to_widget, focused, animate=False)
+
     def _theme_changed(self, _theme: object) -> None:
         """Table cells carry theme colours (errors): redraw them in the new theme."""
         for table in self.query(MemslotTable):
@@ -240,9 +247,14 @@ class MemslotApp(App[int]):
         select = None
         if isinstance(result, tuple):
             result, select = result
-        self.commit(result, message.label)
+        before = {d.id for d in self.config.all_devices()}
+        if not self.commit(result, message.label):
+            return
         if select is not None:
             self.select_event(select)
+        added = [d.id for d in result.all_devices() if d.id not in before]
+        if len(added) == 1:  # a duplicate: the copy is highlighted, so d removes the copy
+            self.panel_for(edits.group_of(result, added[0])).select(added[0])
 
     @on(MachineFieldEdited)
     def _machine(self, message: MachineFieldEdited) -> None:
@@ -473,6 +485,8 @@ class MemslotApp(App[int]):
         self.saved = config
         self.selected_event = None
         self.config = config
+        # the previous file's fixes must not stay on screen while this file's are computed
+        self.query_one(SuggestionsPanel).show_advice((), None)
         if config == self._undo[-1]:
             self.recompute(config)  # same content: still refresh the title
         self.set_status(f"✓ opened {path}")
@@ -577,14 +591,14 @@ class MemslotApp(App[int]):
         return True
 
     def action_copy_toml(self) -> None:
-        """Copy the TOML to the clipboard (OSC 52: works over SSH)."""
+        """Send the TOML to the terminal's clipboard (OSC 52: works over SSH where allowed)."""
         try:
             text = self.export_text("toml")
         except RuntimeError as exc:
             self.set_status(f"✗ {exc}", error=True)
             return
         self.copy_to_clipboard(text)
-        self.set_status("✓ TOML copied to the clipboard")
+        self.set_status(f"TOML {view.CLIPBOARD_NOTE}")
 
     # ------------------------------------------------------------------ verify
 
@@ -622,10 +636,21 @@ class MemslotApp(App[int]):
 
         try:
             result = verify.verify(config, progress=progress, cancel=cancel)
-            text = _describe_result(result, verify)
+            text = _describe_result(result, verify, self.verify_table_width())
         except Exception as exc:
             text = f"verification failed: {type(exc).__name__}: {exc}"
-        self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
+        self.call_from_thread(self._show_verify_result, text)
+
+    def verify_table_width(self) -> int:
+        """Columns the wide result dialog has for text (see `.dialog.-wide` in app.tcss)."""
+        return min(self.size.width * 96 // 100, 200) - 8
+
+    def _show_verify_result(self, text: str) -> None:
+        """The result in a wide dialog; the progress line goes when the dialog closes."""
+        self.set_status("verify in QEMU: finished")
+        self.push_screen(
+            MessageScreen("Verify in QEMU", text, wide=True), lambda _: self.set_status("")
+        )
 
     # ------------------------------------------------------------------ help, quit, palette
 
@@ -763,15 +788,29 @@ class MemslotApp(App[int]):
         return SystemCommand(title, help_text, run)
 
 
-def _describe_result(result: Any, verify: Any) -> str:
-    """The verifier's own table (it includes its error and notes); the bare error and notes
-    only if the table cannot be drawn."""
+def _describe_result(result: Any, verify: Any, available: int = 80) -> str:
+    """The verifier's own table (it includes its error and notes), with its cells as wide as
+    fits `available` columns so each row stays on one line; the bare error and notes only if
+    the table cannot be drawn."""
     try:
-        return str(verify.format_table(result, width=80))
+        return _fit_table(lambda width: str(verify.format_table(result, width=width)), available)
     except Exception:  # an unexpected result shape still shows something useful
         parts = [f"✗ {result.error}"] if getattr(result, "error", None) else [str(result)]
         parts.extend(f"note: {note}" for note in getattr(result, "notes", ()) or ())
         return "\n".join(parts)
+
+
+def _fit_table(render: Callable[[int], str], available: int) -> str:
+    """The widest rendering whose table rows (header to the first blank line) fit."""
+    text = ""
+    for width in range(max(available // 2, 16), 15, -4):
+        text = render(width)
+        lines = text.splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("#")), 0)
+        end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+        if all(len(line) <= available for line in lines[start:end]):
+            return text
+    return text
 
 
 def make_app(config: Config | None = None, path: Path | None = None) -> MemslotApp:

@@ -44,6 +44,8 @@ def describe(exc: Exception, data: dict[str, Any] | None = None) -> str:
 # --------------------------------------------------------------------------- machine
 
 _OPTIONAL_MACHINE = {"maxmem", "boot_kvm_slots", "boot_ram_sections"}
+AUTO_MACHINE = frozenset({"boot_kvm_slots", "boot_ram_sections"})
+"""Fields whose empty value shows as "auto" (the measured default): typing auto means that."""
 _INT_MACHINE = {"kvm_memslots", "slots", "phys_bits", "boot_kvm_slots", "boot_ram_sections"}
 
 
@@ -53,6 +55,8 @@ def machine_value(name: str, value: str | bool) -> object:
         return value
     text = value.strip()
     if name in _OPTIONAL_MACHINE and text == "":
+        return None
+    if name in AUTO_MACHINE and text.lower() == "auto":
         return None
     if name in _INT_MACHINE:
         try:

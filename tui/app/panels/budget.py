@@ -10,6 +10,7 @@ from textual.widgets import Static
 from tui.engine.model import Config
 from tui.engine.report import Budget, Report
 
+from .. import view
 from .base import Panel, update_static
 
 BAR = 12
@@ -108,7 +109,8 @@ def render_budget(budget: Budget, report: Report) -> Content:
     lines.append(
         Content.assemble(
             ("auto-deciding".ljust(LABEL), "bold"),
-            f" {budget.auto_decision_active} device(s) use > 1 memslot",
+            f" {view.plural(budget.auto_decision_active, 'device')}"
+            f" use{'s' if budget.auto_decision_active == 1 else ''} > 1 memslot",
         )
     )
     return Content("\n").join(lines)

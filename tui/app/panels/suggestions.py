@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 from tui.engine.model import Config
 from tui.engine.report import Report
 
+from .. import view
 from ..actions import bindings
 from ..messages import SuggestionApplied
 from .base import Panel, update_static
@@ -120,7 +121,9 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
             options.highlighted = highlighted
         elif self.suggestions:
             options.highlighted = self._fix_offset
-        self.set_subtitle(f"{len(self.suggestions)} fixes" if self.suggestions else "")
+        self.set_subtitle(
+            view.plural(len(self.suggestions), "fix", "fixes") if self.suggestions else ""
+        )
 
     def action_apply(self) -> None:
         """Apply the highlighted fix (or the first one)."""

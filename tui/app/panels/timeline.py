@@ -89,7 +89,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         sync_table(self.table, self.rows(config, report))
         failed = len(report.failures) if report else 0
         self.set_subtitle(
-            f"{len(config.timeline)} events" + (f" · {failed} rejected" if failed else "")
+            view.plural(len(config.timeline), "event") + (f" · {failed} rejected" if failed else "")
         )
 
     def select(self, index: int) -> None:

@@ -55,15 +55,19 @@ class MessageScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar = bindings("message")
 
-    def __init__(self, title: str, body: str | Content, error: bool = False) -> None:
+    def __init__(
+        self, title: str, body: str | Content, error: bool = False, wide: bool = False
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
         self.error = error
+        self.wide = wide
+        """Tables (verify results): the dialog takes the terminal's width, rows do not wrap."""
 
     def compose(self) -> ComposeResult:
         """Title, scrollable body, close button."""
-        with Vertical(id="message-dialog", classes="dialog"):
+        with Vertical(id="message-dialog", classes="dialog -wide" if self.wide else "dialog"):
             yield Label(self.title_text, classes="dialog-title" + (" -error" if self.error else ""))
             with VerticalScroll():
                 yield Static(self.body, id="message-body")

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, TextArea
 
 from ..actions import bindings
+from ..view import CLIPBOARD_NOTE
 
 FORMATS = ("toml", "qemu", "qmp", "libvirt")
 LANGUAGE = {"toml": "toml", "qemu": "bash", "qmp": "json", "libvirt": "xml"}
@@ -29,8 +30,9 @@ class ExportScreen(ModalScreen[None]):
     HELP = """\
 ## Export / preview
 The current configuration as **toml** (what ctrl+s writes), a **qemu** command line, **qmp**
-commands for the hotplugs, or **libvirt** XML. **c** copies it to the clipboard (OSC 52, works
-over SSH), **s** saves it to a file.
+commands for the hotplugs, or **libvirt** XML. **c** sends it to the clipboard (OSC 52: works
+over SSH when the terminal allows it; the app cannot tell, so check by pasting), **s** saves
+it to a file.
 """
 
     def __init__(
@@ -87,9 +89,9 @@ over SSH), **s** saves it to a file.
 
     @on(Button.Pressed, "#export-copy")
     def action_copy(self) -> None:
-        """Copy to the clipboard."""
+        """Send to the terminal's clipboard; whether the terminal took it cannot be known."""
         self.app.copy_to_clipboard(self.text)
-        self.notify(f"{self.fmt} copied to the clipboard")
+        self.notify(f"{self.fmt} {CLIPBOARD_NOTE}", markup=False, timeout=8)
 
     @on(Button.Pressed, "#export-save")
     def action_save(self) -> None:
