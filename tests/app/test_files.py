@@ -166,7 +166,7 @@ async def test_export_preview_and_copy() -> None:
 
 
 async def test_opening_a_file_changes_nothing(tmp_path: Path) -> None:
-    """Regression (docs/app-issues.md 1): a Select's mount-time Changed overwrote memfd."""
+    """Regression: a Select's mount-time Changed event overwrote a loaded memfd backend."""
     from tui.formats.toml import save
 
     path = tmp_path / "memfd.toml"

@@ -25,7 +25,7 @@ from tui.presets import (
 
 PRESETS = sorted(repo_preset_dir().glob("*.toml"))
 
-# Presets whose expectation the engine does not meet yet (docs/engine-requests.md). strict:
+# Presets whose expectation the engine does not meet yet (each with the reason). strict:
 # when the engine is fixed the test fails until the entry is removed.
 KNOWN_ENGINE_GAPS: dict[str, str] = {}
 
