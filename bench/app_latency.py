@@ -1,4 +1,4 @@
-"""App latency: edit → recompute → repaint at 10 and 256 devices, and cold start to first paint.
+"""App latency: edit → recompute → repaint at 10 and 256 devices (cold start: app_startup.py).
 
 Not a test (timings depend on the machine); prints medians. Run from the repo root:
     python bench/app_latency.py [--repeat 15]
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -96,38 +95,6 @@ async def edit_latency(devices: int, repeat: int) -> dict[str, float]:
     }
 
 
-_FIRST_PAINT = """
-import sys, time
-start = float(sys.argv[1])
-{setup}
-async def auto_pilot(pilot):
-    await pilot.pause()
-    pilot.app.screen._compositor.render_update(full=True)
-    print(time.time() - start)
-    pilot.app.exit()
-app.run(headless=True, size=(160, 50), auto_pilot=auto_pilot)
-"""
-_EMPTY = "from textual.app import App\napp = App()"
-_OURS = "from tui.app.app import make_app\napp = make_app()"
-
-
-def first_paint(setup: str, repeat: int) -> float:
-    """Median seconds from process start to the first full paint (headless)."""
-    times = []
-    code = _FIRST_PAINT.format(setup=setup)
-    root = Path(__file__).resolve().parent.parent
-    for _ in range(repeat):
-        out = subprocess.run(
-            [sys.executable, "-c", code, repr(time.time())],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(times)
-
-
 def main() -> int:
     """Print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -143,12 +110,6 @@ def main() -> int:
             f"{result['replay']:5.1f} ms; suggestions shown after {result['advice']:6.1f} ms)"
             f"  {verdict}"
         )
-    runs = max(3, args.repeat // 3)
-    empty = first_paint(_EMPTY, runs)
-    ours = first_paint(_OURS, runs)
-    print(f"cold start to first paint (median of {runs}, process start → first full paint)")
-    print(f"  empty Textual app: {empty * 1000:6.0f} ms")
-    print(f"  memslot-explorer:  {ours * 1000:6.0f} ms  (+{(ours - empty) * 1000:.0f} ms)")
     return 0
 
 

@@ -22,7 +22,6 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.widgets._help_panel import HelpPanel
 
 from tui.engine import replay
 from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
@@ -107,6 +106,13 @@ class MemslotApp(App[int]):
     def compose(self) -> ComposeResult:
         """Three columns at ≥ 160 columns, two columns over budget+suggestions at ≥ 120,
         stacked (scrolling) below."""
+        # the layout class for the terminal's width, before the panels are styled: applying it
+        # later (on the first Resize) would restyle every widget once more before the first paint
+        width = self.size.width
+        for breakpoint, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True):
+            if width >= breakpoint:
+                self.screen.add_class(name)
+                break
         yield Header(show_clock=False, icon="▦")
         with Horizontal(id="main"):
             with Vertical(id="col-left", classes="column"):
@@ -656,6 +662,10 @@ class MemslotApp(App[int]):
 
     def action_help(self) -> None:
         """Toggle the help for the focused panel (its HELP text and keys)."""
+        # imported here: the help panel's Markdown costs ~80 ms of start-up the first screen
+        # does not need
+        from textual.widgets._help_panel import HelpPanel
+
         if self.screen.query(HelpPanel):
             self.action_hide_help_panel()
         else:
