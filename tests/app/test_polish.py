@@ -37,32 +37,28 @@ async def test_footer_keeps_save_as_export_and_verify_at_120_columns() -> None:
                 assert f"{key} " in footer, (panel.__name__, footer)
 
 
-@pytest.mark.parametrize(
-    "panel_id, panel_type",
-    [
-        ("explain", ExplainPanel),
-        ("suggestions", SuggestionsPanel),
-        ("budget", BudgetPanel),
-        ("timeline", TimelinePanel),
-    ],
-)
-async def test_every_panel_can_be_maximized_and_restored(panel_id: str, panel_type: type) -> None:
+async def test_every_panel_can_be_maximized_and_restored() -> None:
     app = make_app(order_config())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.action_focus_panel(panel_id)
-        await settle(pilot)
-        panel = app.query_one(panel_type)
-        before = panel.region.height
-        await pilot.press("m")
-        await settle(pilot)
-        assert app.screen.maximized is panel
-        assert panel.region.height > before
-        assert panel.region.height >= 36
-        await pilot.press("escape")
-        await settle(pilot)
-        assert app.screen.maximized is None
-        assert panel.region.height == before
+        for panel_id, panel_type in (
+            ("explain", ExplainPanel),
+            ("suggestions", SuggestionsPanel),
+            ("budget", BudgetPanel),
+            ("timeline", TimelinePanel),
+        ):
+            app.action_focus_panel(panel_id)
+            await settle(pilot)
+            panel = app.query_one(panel_type)
+            before = panel.region.height
+            await pilot.press("m")
+            await settle(pilot)
+            assert app.screen.maximized is panel, panel_id
+            assert panel.region.height >= 36, panel_id
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen.maximized is None
+            assert panel.region.height == before, panel_id
 
 
 async def test_palette_screenshot_says_where_it_went_or_why_not(
@@ -106,7 +102,7 @@ async def test_column_widths_shrink_again_after_a_long_id_is_undone() -> None:
         assert "outcome" in shown(app, vhost)
 
 
-async def test_switches_say_on_or_off_in_words() -> None:
+async def test_switches_say_on_or_off_and_tab_selects_a_field() -> None:
     app = make_app(order_config())
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
@@ -126,73 +122,19 @@ async def test_switches_say_on_or_off_in_words() -> None:
         await settle(pilot)
         form = app.screen
         assert isinstance(form, DeviceFormScreen)
+        # tabbing into a field selects its text: typing replaces it (not "1G512G")
+        await pilot.press("tab")
+        await settle(pilot)
+        size = form.focused
+        assert isinstance(size, Input) and size.id == "f-size" and size.value
+        await pilot.press(*"512G")
+        assert size.value == "512G"
         share = form.query_one("#f-share", Checkbox)
         assert str(share.label) == ("on" if share.value else "off")
         share.focus()
         await pilot.press("space")
         await settle(pilot)
         assert str(share.label) == ("on" if share.value else "off")
-
-
-async def test_tabbing_into_a_form_field_selects_it_so_typing_replaces() -> None:
-    app = make_app(order_config())
-    async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        app.open_form("memory", None, "pc-dimm")
-        await settle(pilot)
-        await pilot.press("tab")
-        await settle(pilot)
-        size = app.screen.focused
-        assert isinstance(size, Input) and size.id == "f-size" and size.value
-        await pilot.press(*"512G")
-        assert size.value == "512G"
-
-
-async def test_after_duplicate_d_removes_the_copy() -> None:
-    app = make_app(order_config())
-    async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        app.query_one(MemoryPanel).table.focus()
-        await pilot.press("c")
-        await settle(pilot)
-        assert [d.id for d in app.config.memory_devices] == ["vmem0", "vmem1"]
-        assert app.query_one(MemoryPanel).selected == "vmem1"
-        await pilot.press("d")
-        await settle(pilot)
-        assert [d.id for d in app.config.memory_devices] == ["vmem0"]
-
-
-async def test_home_in_the_timeline_moves_to_row_1_and_explain_follows() -> None:
-    app = make_app(order_config())
-    async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        timeline = app.query_one(TimelinePanel)
-        timeline.table.focus()
-        await pilot.press("end")
-        await settle(pilot)
-        assert timeline.cursor == 1
-        await pilot.press("home")
-        await settle(pilot)
-        assert timeline.cursor == 0
-        assert app.query_one(ExplainPanel).border_subtitle == "event 1"
-
-
-async def test_auto_can_be_typed_where_it_is_displayed() -> None:
-    app = make_app(order_config())
-    async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        field = app.query_one("#m-boot_kvm_slots", Input)
-        assert field.placeholder == "auto"
-        field.focus()
-        field.value = "5"
-        await pilot.press("enter")
-        await settle(pilot)
-        assert app.config.machine.boot_kvm_slots == 5
-        field.value = "auto"
-        await pilot.press("enter")
-        await settle(pilot)
-        assert app.config.machine.boot_kvm_slots is None
-        assert app.query_one(MachinePanel).errors == {}
 
 
 async def test_counts_are_english() -> None:
@@ -294,10 +236,45 @@ async def test_verify_rows_stay_on_one_line_and_the_status_clears_on_close(
         assert app.status_text == ""
 
 
-async def test_copy_does_not_claim_the_terminal_took_it() -> None:
+async def test_lists_and_fields_behave() -> None:
+    """Duplicate selects the copy (d removes it); Home/End move the cursor; `auto` can be
+    typed where it is shown; copying does not claim the terminal took it."""
     app = make_app(order_config())
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
+        memory = app.query_one(MemoryPanel)
+        memory.table.focus()
+        await pilot.press("c")
+        await settle(pilot)
+        assert [d.id for d in app.config.memory_devices] == ["vmem0", "vmem1"]
+        assert memory.selected == "vmem1"
+        await pilot.press("d")
+        await settle(pilot)
+        assert [d.id for d in app.config.memory_devices] == ["vmem0"]
+
+        timeline = app.query_one(TimelinePanel)
+        timeline.table.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        assert timeline.cursor == 1
+        await pilot.press("home")
+        await settle(pilot)
+        assert timeline.cursor == 0
+        assert app.query_one(ExplainPanel).border_subtitle == "event 1"
+
+        field = app.query_one("#m-boot_kvm_slots", Input)
+        assert field.placeholder == "auto"
+        field.focus()
+        field.value = "5"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.config.machine.boot_kvm_slots == 5
+        field.value = "auto"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.config.machine.boot_kvm_slots is None
+        assert app.query_one(MachinePanel).errors == {}
+
         app.action_copy_toml()
         assert "copied" not in app.status_text
         assert "OSC 52" in app.status_text and "if pasting gives something else" in app.status_text

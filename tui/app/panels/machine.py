@@ -85,16 +85,16 @@ class MachinePanel(Panel):
     TITLE = "Machine"
     HELP = """\
 ## Machine
-Type a value and press **enter** (leaving the field applies it too). Sizes: `4G`, `512M`, hex.
+Type a value, **enter** applies it (so does leaving the field); sizes as `4G`, `512M` or hex.
 A value QEMU refuses is marked with the reason and not applied.
 
-- **KVM memslots**: the host's KVM_CAP_NR_MEMSLOTS (32764; 509 on old kernels).
+- **KVM memslots**: host KVM_CAP_NR_MEMSLOTS (509 on old kernels).
 - **QEMU**: the rules modelled (8.1, 8.2–10.0, 10.1).
-- **boot KVM**: KVM memslots boot RAM and firmware take; *auto* = measured default.
-- **boot vhost**: boot RAM sections each vhost back-end maps; *auto* = measured default.
-- **guest plugs**: a guest driver plugs virtio-mem memory; *off* (as under verify) maps none.
+- **boot KVM**: KVM memslots boot RAM and firmware take (*auto*: measured).
+- **boot vhost**: boot RAM sections a vhost back-end maps (*auto*: measured).
+- **guest plugs**: a guest plugs virtio-mem memory; *off* (verify) maps none.
 - **host THP**: the host's THP size, virtio-mem's default block size.
-- **CPU vendor**: *amd* (QEMU's default qemu64) moves RAM above the 1 TiB hole.
+- **CPU vendor**: *amd* (qemu64's default) moves RAM above the 1 TiB hole.
 """
 
     def __init__(self, machine: Machine | None = None, **kwargs: Any) -> None:
