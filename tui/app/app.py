@@ -707,10 +707,10 @@ class MemslotApp(App[int]):
             if focused
             else None
         )
-        if panel is None:
-            self.set_status("✗ focus a panel to maximize it", error=True)
-            return
-        screen.maximize(panel, container=False)
+        if panel is not None:
+            screen.maximize(panel, container=False)
+        elif focused is not None and not screen.maximize(focused):  # in a dialog: the widget
+            self.set_status("nothing to maximize here: focus a panel first")
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """Save an SVG of the screen in the current directory and say where (or why not)."""
