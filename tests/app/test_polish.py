@@ -278,3 +278,22 @@ async def test_lists_and_fields_behave() -> None:
         app.action_copy_toml()
         assert "copied" not in app.status_text
         assert "OSC 52" in app.status_text and "if pasting gives something else" in app.status_text
+
+
+async def test_suggestions_start_only_after_the_first_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = integrations.advice
+    seen: list[bool] = []
+
+    def advice() -> object:
+        seen.append(app._first_frame_shown)
+        return real()
+
+    monkeypatch.setattr(integrations, "advice", advice)
+    app = make_app(order_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert seen and all(seen)  # the advisor ran, and never before the first frame
+        assert app.query_one(SuggestionsPanel).suggestions

@@ -99,6 +99,8 @@ class MemslotApp(App[int]):
         self._undo: list[Config] = []
         self._redo: list[Config] = []
         self._qemu_reason: str | None = None
+        self._first_frame_shown = False
+        """Until the first frame is on screen the advisor waits: its replays would delay it."""
         self._verify_cancel = threading.Event()
 
     # ------------------------------------------------------------------ layout
@@ -433,8 +435,16 @@ class MemslotApp(App[int]):
         if report is None:
             panel.show_advice((), None)
             return
-        # after the repaint: the advisor's replays would compete with it for the GIL
-        self.call_after_refresh(self._start_advice_worker, config, report)
+        # after the repaint (at start-up: after the first frame, see on_ready): the advisor's
+        # replays would compete with it for the GIL
+        if self._first_frame_shown:
+            self.call_after_refresh(self._start_advice_worker, config, report)
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now compute the fixes for the starting config."""
+        self._first_frame_shown = True
+        if self.report is not None:
+            self.call_after_refresh(self._start_advice_worker, self.config, self.report)
 
     def _start_advice_worker(self, config: Config, report: Report) -> None:
         if config is self.config:  # a newer edit will start its own
