@@ -476,11 +476,9 @@ class MemslotApp(App[int]):
         problems = getattr(error, "problems", None) or [
             (getattr(error, "field", ""), getattr(error, "reason", str(error)))
         ]
-        lines = [f"file:   {file}"]
-        for field, reason in problems:
-            lines.append(f"field:  {field or '—'}")
-            lines.append(f"reason: {reason}")
-        lines.append("")
+        from tui.formats.problems import format_problem  # the CLI's renderer: same lines
+
+        lines = [f"file: {file}", "", *(format_problem(problem) for problem in problems), ""]
         lines.append("The app keeps the configuration it had.")
         self.set_status(f"✗ could not load {file}", error=True)
         self.push_screen(
