@@ -297,3 +297,12 @@ async def test_suggestions_start_only_after_the_first_frame(
         await settle(pilot)
         assert seen and all(seen)  # the advisor ran, and never before the first frame
         assert app.query_one(SuggestionsPanel).suggestions
+
+
+async def test_fixes_arriving_while_the_app_closes_are_dropped() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        await app.query_one(SuggestionsPanel).remove()  # as when the screen is torn down
+        app._show_advice(app.config, (), "late headroom")  # must not raise NoMatches

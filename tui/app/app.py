@@ -19,6 +19,7 @@ from pydantic_core import PydanticUndefined
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -463,10 +464,14 @@ class MemslotApp(App[int]):
     def _show_advice(self, config: Config, suggestions: tuple[Any, ...], headroom: Any) -> None:
         if config is not self.config:
             return  # a newer edit superseded this computation
+        try:
+            panel = self.query_one(SuggestionsPanel)
+        except NoMatches:
+            return  # the app is closing: its screen is already gone
         self.suggestions = suggestions
         self.headroom = headroom
         text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
-        self.query_one(SuggestionsPanel).show_advice(suggestions, text)
+        panel.show_advice(suggestions, text)
 
     # ------------------------------------------------------------------ files
 
