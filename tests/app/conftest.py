@@ -64,6 +64,14 @@ async def wait_for(
         await pilot.pause(0.02)
 
 
+async def advised(pilot: Pilot[object]) -> None:
+    """Wait until the fixes for the current configuration are on screen (the advisor starts
+    after the first frame and after each edit, in a worker)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.advised is app.config)  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
 def screen_lines(app: App[object]) -> list[str]:
     """The screen as the user sees it, one string per row."""
     return [strip.text for strip in app.screen._compositor.render_strips()]

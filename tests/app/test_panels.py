@@ -11,14 +11,13 @@ from tui.app.panels.suggestions import SuggestionsPanel
 from tui.app.panels.timeline import TimelinePanel
 from tui.app.screens.device_form import DeviceFormScreen
 
-from .conftest import SIZE, flat, order_config, settle, shown, wait_for
+from .conftest import SIZE, advised, flat, order_config, settle, shown, wait_for
 
 
 async def test_apply_a_suggestion_with_one_key() -> None:
     app = make_app(order_config())
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await advised(pilot)
         panel = app.query_one(SuggestionsPanel)
         text = flat(shown(app, panel))
         assert "✗ event 2 hotplug fs0" in text
@@ -27,8 +26,7 @@ async def test_apply_a_suggestion_with_one_key() -> None:
         assert title in text
         panel.options.focus()
         await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await advised(pilot)
         assert app.report is not None and app.report.ok
         timeline = shown(app, app.query_one(TimelinePanel))
         assert "✗" not in timeline

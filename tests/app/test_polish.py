@@ -22,7 +22,16 @@ from tui.app.screens.device_form import DeviceFormScreen
 from tui.app.screens.dialogs import MessageScreen
 from tui.formats import toml
 
-from .conftest import base_config, flat, order_config, screen_lines, settle, shown, wait_for
+from .conftest import (
+    advised,
+    base_config,
+    flat,
+    order_config,
+    screen_lines,
+    settle,
+    shown,
+    wait_for,
+)
 
 
 async def test_footer_keeps_save_as_export_and_verify_at_120_columns() -> None:
@@ -171,8 +180,7 @@ async def test_suggestions_never_show_the_previous_files_fixes(tmp_path: Path) -
     good.write_text(toml.dumps(order_config(vhost_first=True)), encoding="utf-8")
     app = make_app(order_config())
     async with app.run_test(size=(160, 50)) as pilot:
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await advised(pilot)
         panel = app.query_one(SuggestionsPanel)
         assert panel.suggestions  # the failing file has fixes on screen
         assert app.load(good)
@@ -293,8 +301,7 @@ async def test_suggestions_start_only_after_the_first_frame(
     monkeypatch.setattr(integrations, "advice", advice)
     app = make_app(order_config())
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await advised(pilot)
         assert seen and all(seen)  # the advisor ran, and never before the first frame
         assert app.query_one(SuggestionsPanel).suggestions
 
@@ -302,7 +309,6 @@ async def test_suggestions_start_only_after_the_first_frame(
 async def test_fixes_arriving_while_the_app_closes_are_dropped() -> None:
     app = make_app(order_config())
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await advised(pilot)
         await app.query_one(SuggestionsPanel).remove()  # as when the screen is torn down
         app._show_advice(app.config, (), "late headroom")  # must not raise NoMatches

@@ -100,6 +100,8 @@ class MemslotApp(App[int]):
         self._undo: list[Config] = []
         self._redo: list[Config] = []
         self._qemu_reason: str | None = None
+        self.advised: Config | None = None
+        """The configuration whose fixes the Suggestions panel shows (None: none yet)."""
         self._first_frame_shown = False
         """Until the first frame is on screen the advisor waits: its replays would delay it."""
         self._verify_cancel = threading.Event()
@@ -435,6 +437,7 @@ class MemslotApp(App[int]):
         self.suggestions = ()  # nothing to apply until the fixes for this config arrive
         if report is None:
             panel.show_advice((), None)
+            self.advised = config
             return
         # after the repaint (at start-up: after the first frame, see on_ready): the advisor's
         # replays would compete with it for the GIL
@@ -472,6 +475,7 @@ class MemslotApp(App[int]):
         self.headroom = headroom
         text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
         panel.show_advice(suggestions, text)
+        self.advised = config
 
     # ------------------------------------------------------------------ files
 
