@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.widgets._help_panel import HelpPanel
 
 from tui.app import actions
 from tui.app.app import MemslotApp, make_app
@@ -19,7 +20,7 @@ from tui.app.screens.event_form import EventFormScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.open_file import OpenScreen, SaveAsScreen
 
-from .conftest import SIZE, order_config, settle
+from .conftest import SIZE, flat, order_config, settle, shown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -79,3 +80,11 @@ async def test_palette_offers_every_palette_action() -> None:
             else:
                 assert any(t.startswith(action.palette) for t in titles), action.palette
         assert titles.count("Screenshot") == 1  # ours replaces Textual's
+
+        # F1 lists the focused panel's keys with the registry's help lines
+        app.query_one(TimelinePanel).table.focus()
+        await pilot.press("f1")
+        await settle(pilot)
+        keys = flat(shown(app, app.screen.query_one(HelpPanel)))
+        for action_id in ("event-up", "event-toggle", "event-remove", "maximize"):
+            assert actions.BY_ID[action_id].help in keys, action_id
