@@ -280,6 +280,16 @@ ACTIONS: tuple[Action, ...] = (
         palette="Verify in QEMU",
     ),
     Action(
+        "live-refresh",
+        "ctrl+r",
+        "live_refresh",
+        "app",
+        "Refresh VM",
+        "live mode: read the running VM again (inspect --qmp unix:PATH --app)",
+        palette="Live: read the VM again",
+        show=False,
+    ),
+    Action(
         "screenshot",
         "",
         "screenshot",

@@ -23,9 +23,11 @@ from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
 
 from tui.engine import replay
-from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
+from tui.engine.kinds import CONSUMER_KINDS
+from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
 
 from . import actions, edits, integrations, view
@@ -83,9 +85,17 @@ class MemslotApp(App[int]):
     reactive would repaint the whole screen on every edit; the panels repaint what changed."""
 
     def __init__(
-        self, config: Config | None = None, path: Path | None = None, load_error: Any = None
+        self,
+        config: Config | None = None,
+        path: Path | None = None,
+        load_error: Any = None,
+        live: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
+        self._live_factory = live
+        """Live mode: makes the tui.qemu.inspect.LiveSession the app follows."""
+        self._live: Any = None
+        self._live_base: Config | None = None
         self._initial = config if config is not None else default_config()
         self.path = path
         self.saved: Config = self._initial
@@ -145,6 +155,8 @@ class MemslotApp(App[int]):
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
         if self.load_error is not None:
             self.show_load_error(self.load_error)
+        if self._live_factory is not None:
+            self.follow_live(self._live_factory)
 
     def on_resize(self) -> None:
         """After a resize keep the focused widget in view (a panel whose size changed does the
@@ -332,8 +344,7 @@ class MemslotApp(App[int]):
                     default if isinstance(default, bool | str | None) else str(default)
                 )
         if item.group == "consumer":
-            kvm, kernel, user = CONSUMER_DEFAULTS[item.kind]
-            values |= {"kvm_slots": kvm, "vhost_kernel_regions": kernel, "vhost_user_regions": user}
+            values |= dict(CONSUMER_KINDS[item.kind].catalog[0].defaults)
         return values
 
     @on(FormRequested)
@@ -457,12 +468,23 @@ class MemslotApp(App[int]):
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
     def _advise(self, config: Config, report: Report) -> None:
         advice = integrations.advice()
+        worker = get_current_worker()
+
+        def cancelled() -> bool:
+            """Polled by the advisor between replays: a newer edit or a new run stops it."""
+            return worker.is_cancelled or config is not self.config
+
         try:
-            suggestions = tuple(advice.suggest(config, report))
+            if hasattr(advice, "advise"):
+                found = advice.advise(config, report, advice.Bounds(cancelled=cancelled))
+                suggestions = tuple(found.suggestions)
+            else:
+                suggestions = tuple(advice.suggest(config, report))
             headroom = advice.headroom(config, report)
         except Exception as exc:
             suggestions, headroom = (), f"advisor error: {exc}"
-        self.call_from_thread(self._show_advice, config, suggestions, headroom)
+        if not cancelled():
+            self.call_from_thread(self._show_advice, config, suggestions, headroom)
 
     def _show_advice(self, config: Config, suggestions: tuple[Any, ...], headroom: Any) -> None:
         if config is not self.config:
@@ -675,6 +697,50 @@ class MemslotApp(App[int]):
             MessageScreen("Verify in QEMU", text, wide=True), lambda _: self.set_status("")
         )
 
+    # ------------------------------------------------------------------ live mode
+
+    def follow_live(self, session_factory: Callable[[], Any]) -> None:
+        """Follow a running VM (tui.app.live): read it now, again on ctrl+r and on QMP events."""
+        from tui.app.live import LiveFollower
+
+        self._live = LiveFollower(session_factory, self.show_live, self._live_failed)
+        self._live_base = None
+        self.set_status("live: reading the VM…")
+        self.run_worker(self._live.run(), group="live", exclusive=True, description="live VM")
+
+    def show_live(self, state: Any, reason: str) -> None:
+        """A new reading: the VM's configuration, the user's what-ifs kept after it."""
+        from tui.app.live import merge_what_ifs
+
+        config, dropped = merge_what_ifs(state.config, self._live_base, self.config)
+        self._live_base = state.config
+        self.path = None
+        self.saved = state.config
+        changed = self.commit(config, f"live: {reason}")
+        differs = (
+            f"engine differs: {'; '.join(state.disagreements)}"
+            if state.disagreements
+            else "engine agrees with QEMU"
+        )
+        extra = f"; {dropped} what-if event(s) no longer apply" if dropped else ""
+        self.set_status(
+            f"✓ live {state.source} ({reason}{'' if changed else ', unchanged'}): {differs}{extra}"
+        )
+        self.update_title()
+
+    def _live_failed(self, text: str) -> None:
+        self.set_status(f"✗ live: {text} (ctrl+r to try again)", error=True)
+
+    def action_live_refresh(self) -> None:
+        """Read the running VM again (live mode only)."""
+        if self._live is None:
+            self.set_status(
+                "not following a VM: start with memslot-explorer inspect --qmp unix:PATH --app"
+            )
+            return
+        self.set_status("live: reading the VM…")
+        self._live.refresh()
+
     # ------------------------------------------------------------------ help, quit, palette
 
     def action_help(self) -> None:
@@ -840,7 +906,11 @@ def _fit_table(render: Callable[[int], str], available: int) -> str:
     return text
 
 
-def make_app(config: Config | None = None, path: Path | None = None) -> MemslotApp:
+def make_app(
+    config: Config | None = None,
+    path: Path | None = None,
+    live: Callable[[], Any] | None = None,
+) -> MemslotApp:
     """The app on `config`, or on the file at `path`, or on the built-in default.
 
     A file that fails to load does not stop the app: it opens on the default configuration
@@ -854,11 +924,12 @@ def make_app(config: Config | None = None, path: Path | None = None) -> MemslotA
         except toml.ConfigError as exc:
             load_error = exc
             path = None
-    return MemslotApp(config=config, path=path, load_error=load_error)
+    return MemslotApp(config=config, path=path, load_error=load_error, live=live)
 
 
-def run_app(path: Path | None = None) -> int:
-    """`memslot-explorer [FILE]`: run the app; the exit code for the shell."""
-    app = make_app(path=path)
+def run_app(path: Path | None = None, live: Callable[[], Any] | None = None) -> int:
+    """`memslot-explorer [FILE]`: run the app; the exit code for the shell. `live`: follow a
+    running VM (`inspect ... --app`)."""
+    app = make_app(path=path, live=live)
     result = app.run()
     return int(result or 0)

@@ -36,15 +36,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"print a {JSON_SCHEMA} JSON document (see docs/schema.md)",
     )
+    parser.add_argument(
+        "--no-suggestions",
+        action="store_true",
+        help="skip the search for fixes (for CI: only the verdicts, the budget and headroom)",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point from the verb registry."""
-    return guard(lambda: run_check(args.file, as_json=args.json))
+    return guard(
+        lambda: run_check(args.file, as_json=args.json, suggestions=not args.no_suggestions)
+    )
 
 
-def run_check(path: Path, *, as_json: bool = False, out: TextIO | None = None) -> int:
+def run_check(
+    path: Path, *, as_json: bool = False, out: TextIO | None = None, suggestions: bool = True
+) -> int:
     """`check FILE`: load, replay, print; exit 0 when every event succeeds, 1 otherwise."""
     from tui.engine import replay
     from tui.formats.toml import load
@@ -52,25 +61,41 @@ def run_check(path: Path, *, as_json: bool = False, out: TextIO | None = None) -
     stream = out if out is not None else sys.stdout
     config = load(path)
     report = replay(config)
-    suggestions, headroom = _advice(config, report)
+    fixes, headroom, stopped = _advice(config, report, search=suggestions)
     if as_json:
-        document = check_document(config, report, suggestions, headroom, source=str(path))
+        document = check_document(
+            config, report, fixes, headroom, source=str(path), stopped=stopped
+        )
         stream.write(json.dumps(document, indent=2) + "\n")
     else:
-        stream.write(render_check(config, report, suggestions, headroom, source=str(path)))
+        text = render_check(config, report, fixes, headroom, source=str(path))
+        if stopped:
+            text = text.replace(
+                "\nResult: ",
+                f"\nSuggestions: the search stopped early ({stopped}); more fixes may exist.\n"
+                "\nResult: ",
+                1,
+            )
+        stream.write(text)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
-    """Suggestions and headroom from tui.engine.advice, when that module exists and works."""
+def _advice(
+    config: Any, report: Any, *, search: bool = True
+) -> tuple[tuple[Any, ...], Any, str | None]:
+    """Suggestions (bounded: advice.Bounds), headroom, and why the search stopped early."""
     try:
         advice = importlib.import_module("tui.engine.advice")
     except ImportError:
-        return (), None
+        return (), None, None
     suggestions: tuple[Any, ...] = ()
     headroom = None
+    stopped = None
     try:
-        if not report.ok and hasattr(advice, "suggest"):
+        if search and not report.ok and hasattr(advice, "advise"):
+            found = advice.advise(config, report)
+            suggestions, stopped = tuple(found.suggestions), found.stopped_by
+        elif search and not report.ok and hasattr(advice, "suggest"):
             suggestions = tuple(advice.suggest(config, report))
     except Exception as exc:  # advice is optional; never let it hide the verdict
         print(f"{PROG}: warning: suggestions unavailable: {exc}", file=sys.stderr)
@@ -79,15 +104,21 @@ def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
             headroom = advice.headroom(config, report)
     except Exception as exc:
         print(f"{PROG}: warning: headroom unavailable: {exc}", file=sys.stderr)
-    return suggestions, headroom
+    return suggestions, headroom, stopped
 
 
 def _budget_dict(budget: Any) -> dict[str, Any]:
-    return budget.model_dump(mode="json")
+    return dict(budget.as_dict())
 
 
 def check_document(
-    config: Any, report: Any, suggestions: Sequence[Any], headroom: Any, *, source: str
+    config: Any,
+    report: Any,
+    suggestions: Sequence[Any],
+    headroom: Any,
+    *,
+    source: str,
+    stopped: str | None = None,
 ) -> dict[str, Any]:
     """The stable `--json` document (schema memslot-explorer/check/1, docs/schema.md)."""
     events = []
@@ -105,6 +136,7 @@ def check_document(
                 "skipped": result.skipped,
                 "pending": result.pending,
                 "error": result.error,
+                "code": _code(result),
                 "hint": result.hint,
                 "warnings": list(result.warnings),
                 "memslot_limit": result.memslot_limit,
@@ -121,15 +153,45 @@ def check_document(
         "qemu_version": report.qemu_version,
         "rules": report.rules,
         "startup_error": report.startup_error,
+        "startup_code": _code_of(getattr(report, "startup_refusal", None)),
         "ok": report.ok,
         "warnings": list(report.warnings),
         "events": events,
         "totals": _budget_dict(report.final),
-        "suggestions": [
-            {"title": s.title, "detail": s.detail, "fixes": [i + 1 for i in s.fixes]}
-            for s in suggestions
-        ],
+        "suggestions": [_suggestion_dict(s) for s in suggestions],
+        "suggestions_stopped": stopped,
         "headroom": _headroom_dict(headroom),
+    }
+
+
+def _code(result: Any) -> str | None:
+    """The refusal code of an event (stable, see docs/schema.md), None when it succeeded."""
+    return _code_of(getattr(result, "refusal", None))
+
+
+def _code_of(refusal: Any) -> str | None:
+    return None if refusal is None else str(refusal.code.value)
+
+
+def _suggestion_dict(suggestion: Any) -> dict[str, Any]:
+    """A fix as JSON: event numbers are 1-based, as in the text output."""
+    return {
+        "title": suggestion.title,
+        "detail": suggestion.detail,
+        "fixes": [i + 1 for i in suggestion.fixes],
+        "changes": list(getattr(suggestion, "changes", ())),
+        "memslots": [
+            {
+                "event": m.event + 1,
+                "id": m.device,
+                "memslots": m.memslots,
+                "memslot_limit": m.memslot_limit,
+            }
+            for m in getattr(suggestion, "memslots", ())
+        ],
+        "required_memslots": getattr(suggestion, "required_memslots", None),
+        "partial": bool(getattr(suggestion, "partial", False)),
+        "still_failing": [i + 1 for i in getattr(suggestion, "remaining", ())],
     }
 
 
@@ -179,6 +241,7 @@ def render_check(
             verdict = "pending" if result.pending else "ok"
         else:
             verdict = "FAILED"
+        shows = _shows_memslots(config, result)
         rows.append(
             (
                 str(number),
@@ -186,13 +249,13 @@ def render_check(
                 result.action,
                 result.device,
                 result.kind,
-                _dash(result.memslot_limit),
-                _dash(result.memslots),
+                _dash(result.memslot_limit if shows else None),
+                _dash(result.memslots if shows else None),
                 verdict,
             )
         )
         extra = []
-        if result.memslot_size is not None and result.memslots and result.memslots > 1:
+        if shows and result.memslot_size is not None and result.memslots and result.memslots > 1:
             extra.append(f"memslot size {format_size(result.memslot_size)}")
         if result.error:
             extra.append(f"error: {result.error}")
@@ -220,10 +283,7 @@ def render_check(
         lines.append("")
         lines.append("Suggestions (each proven by replaying the changed configuration):")
         for suggestion in suggestions[:MAX_TEXT_SUGGESTIONS]:
-            fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
-            lines.append(f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else ""))
-            if suggestion.detail:
-                lines.append(f"    {suggestion.detail}")
+            lines.extend(_render_suggestion(suggestion))
         if len(suggestions) > MAX_TEXT_SUGGESTIONS:
             lines.append(
                 f"  … and {len(suggestions) - MAX_TEXT_SUGGESTIONS} more (--json lists them all)"
@@ -243,6 +303,44 @@ def render_check(
             f"{'fails' if len(failed) == 1 else 'fail'}."
         )
     return "\n".join(lines) + "\n"
+
+
+def _shows_memslots(config: Any, result: Any) -> bool:
+    """A FAILED event and a memory device of size 0 (no memdev) hold no memslots: print none."""
+    if not result.ok or result.skipped:
+        return False
+    device = config.device(result.device)
+    return getattr(device, "size", 1) not in (0, None)
+
+
+def _render_suggestion(suggestion: Any) -> list[str]:
+    """A fix: its title and the events it fixes, why, what else it changes, the memslots."""
+    fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
+    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    head = f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else "")
+    if remaining:
+        head += f" — partial: event {', '.join(remaining[:5])}"
+        head += " …" if len(remaining) > 5 else ""
+        head += " still fail" + ("s" if len(remaining) == 1 else "")
+    lines = [head]
+    if suggestion.detail:
+        lines.append(f"    {suggestion.detail}")
+    changes = list(getattr(suggestion, "changes", ()))
+    if changes:
+        lines.append(f"    changes: {'; '.join(changes[:6])}" + (" …" if len(changes) > 6 else ""))
+    memslots = [
+        f"{m.device} {m.memslots} memslot(s)"
+        + (f" (limit {m.memslot_limit})" if m.memslot_limit is not None else "")
+        for m in getattr(suggestion, "memslots", ())
+    ]
+    if len(memslots) > 6:
+        memslots = [*memslots[:6], "…"]
+    required = getattr(suggestion, "required_memslots", None)
+    if required is not None:
+        memslots.append(f"memory devices require {required} memslot(s) in all")
+    if memslots:
+        lines.append(f"    then: {'; '.join(memslots)}")
+    return lines
 
 
 def _render_budget(budget: Any) -> list[str]:
