@@ -310,5 +310,8 @@ async def test_fixes_arriving_while_the_app_closes_are_dropped() -> None:
     app = make_app(order_config())
     async with app.run_test(size=(120, 40)) as pilot:
         await advised(pilot)
-        await app.query_one(SuggestionsPanel).remove()  # as when the screen is torn down
+        panel = app.query_one(SuggestionsPanel)
+        await panel.query_one("#headroom").remove()  # as when the screen is torn down
         app._show_advice(app.config, (), "late headroom")  # must not raise NoMatches
+        await panel.remove()
+        app._show_advice(app.config, (), "later still")

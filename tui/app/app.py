@@ -489,14 +489,13 @@ class MemslotApp(App[int]):
     def _show_advice(self, config: Config, suggestions: tuple[Any, ...], headroom: Any) -> None:
         if config is not self.config:
             return  # a newer edit superseded this computation
+        text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
         try:
-            panel = self.query_one(SuggestionsPanel)
+            self.query_one(SuggestionsPanel).show_advice(suggestions, text)
         except NoMatches:
-            return  # the app is closing: its screen is already gone
+            return  # the app is closing: the panel (or its children) is already gone
         self.suggestions = suggestions
         self.headroom = headroom
-        text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
-        panel.show_advice(suggestions, text)
         self.advised = config
 
     # ------------------------------------------------------------------ files
