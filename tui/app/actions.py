@@ -20,7 +20,6 @@ Scope = Literal[
     "devices",
     "timeline",
     "suggestions",
-    "panels",
     "lists",
     "machine",
     "form",
@@ -32,7 +31,6 @@ Scope = Literal[
 
 WHERE: dict[Scope, str] = {
     "app": "everywhere",
-    "panels": "panels",
     "lists": "lists, timeline",
     "devices": "device lists",
     "timeline": "timeline",
