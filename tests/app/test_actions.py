@@ -86,5 +86,5 @@ async def test_palette_offers_every_palette_action() -> None:
         await pilot.press("f1")
         await settle(pilot)
         keys = flat(shown(app, app.screen.query_one(HelpPanel)))
-        for action_id in ("event-up", "event-toggle", "event-remove", "maximize"):
+        for action_id in ("event_up", "event_toggle", "event_remove", "maximize"):
             assert actions.BY_ID[action_id].help in keys, action_id

@@ -69,7 +69,7 @@ class Action:
 
 ACTIONS: tuple[Action, ...] = (
     Action(
-        "focus-next",
+        "focus_next",
         "tab,shift+tab",
         "",
         "app",
@@ -87,13 +87,13 @@ ACTIONS: tuple[Action, ...] = (
         bound=False,
     ),
     Action(
-        "cursor-down", "j", "cursor_down", "lists", "Down", "move the highlight down", show=False
+        "cursor_down", "j", "cursor_down", "lists", "Down", "move the highlight down", show=False
     ),
-    Action("cursor-up", "k", "cursor_up", "lists", "Up", "move the highlight up", show=False),
-    Action("first-row", "home", "first_row", "lists", "First", "highlight row 1", show=False),
-    Action("last-row", "end", "last_row", "lists", "Last", "highlight the last row", show=False),
+    Action("cursor_up", "k", "cursor_up", "lists", "Up", "move the highlight up", show=False),
+    Action("first_row", "home", "first_row", "lists", "First", "highlight row 1", show=False),
+    Action("last_row", "end", "last_row", "lists", "Last", "highlight the last row", show=False),
     Action(
-        "device-add",
+        "device_add",
         "a,insert",
         "add",
         "devices",
@@ -103,7 +103,7 @@ ACTIONS: tuple[Action, ...] = (
         "qemu-storage-daemon = 509, vhost-vdpa)",
     ),
     Action(
-        "device-edit",
+        "device_edit",
         "e",
         "edit",
         "devices",
@@ -112,7 +112,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Edit selected {what}",
     ),
     Action(
-        "device-duplicate",
+        "device_duplicate",
         "c",
         "duplicate",
         "devices",
@@ -121,7 +121,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Duplicate selected {what}",
     ),
     Action(
-        "device-remove",
+        "device_remove",
         "d,delete",
         "remove",
         "devices",
@@ -130,7 +130,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Remove selected {what}",
     ),
     Action(
-        "event-up",
+        "event_up",
         "K,shift+up",
         "move(-1)",
         "timeline",
@@ -139,7 +139,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: move event up",
     ),
     Action(
-        "event-down",
+        "event_down",
         "J,shift+down",
         "move(1)",
         "timeline",
@@ -148,7 +148,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: move event down",
     ),
     Action(
-        "event-insert",
+        "event_insert",
         "i,insert",
         "insert",
         "timeline",
@@ -157,7 +157,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: insert hotplug",
     ),
     Action(
-        "event-insert-unplug",
+        "event_insert_unplug",
         "",
         "insert_event('unplug')",
         "app",
@@ -166,7 +166,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: insert unplug",
     ),
     Action(
-        "event-insert-resize",
+        "event_insert_resize",
         "",
         "insert_event('resize')",
         "app",
@@ -175,7 +175,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: insert resize",
     ),
     Action(
-        "event-toggle",
+        "event_toggle",
         "t",
         "toggle_plug",
         "timeline",
@@ -184,7 +184,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: switch cold plug / hotplug",
     ),
     Action(
-        "event-remove",
+        "event_remove",
         "d,delete",
         "remove",
         "timeline",
@@ -193,7 +193,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: remove event",
     ),
     Action(
-        "fix-apply",
+        "fix_apply",
         "f",
         "apply",
         "suggestions",
@@ -202,7 +202,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Apply highlighted fix",
     ),
     Action(
-        "machine-apply",
+        "machine_apply",
         "enter",
         "",
         "machine",
@@ -242,7 +242,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Save",
     ),
     Action(
-        "save-as",
+        "save_as",
         "f2",
         "save_as",
         "app",
@@ -260,7 +260,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Preview TOML (read-only)",
     ),
     Action(
-        "copy-toml",
+        "copy_toml",
         "",
         "copy_toml",
         "app",
@@ -278,7 +278,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Verify in QEMU",
     ),
     Action(
-        "live-refresh",
+        "live_refresh",
         "ctrl+r",
         "live_refresh",
         "app",
@@ -315,14 +315,14 @@ ACTIONS: tuple[Action, ...] = (
         priority=True,
         show=False,  # Textual's usual quit key; the footer keeps room for f2, ctrl+e, f5
     ),
-    Action("form-ok", "ctrl+s", "ok", "form", "OK", "apply the form", priority=True),
-    Action("export-copy", "c", "copy", "export", "Copy", "copy the previewed text"),
-    Action("export-save", "s", "save", "export", "Save to file…", "save the previewed text"),
-    Action("confirm-yes", "y", "answer(True)", "confirm", "Yes", "answer yes"),
-    Action("confirm-no", "escape,n", "answer(False)", "confirm", "No", "answer no"),
-    Action("message-close", "escape,enter", "close", "message", "Close", "close the message"),
-    Action("export-close", "escape", "close", "export", "Close", "close the preview"),
-    Action("dialog-cancel", "escape", "cancel", "dialogs", "Cancel", "cancel a form or picker"),
+    Action("form_ok", "ctrl+s", "ok", "form", "OK", "apply the form", priority=True),
+    Action("export_copy", "c", "copy", "export", "Copy", "copy the previewed text"),
+    Action("export_save", "s", "save", "export", "Save to file…", "save the previewed text"),
+    Action("confirm_yes", "y", "answer(True)", "confirm", "Yes", "answer yes"),
+    Action("confirm_no", "escape,n", "answer(False)", "confirm", "No", "answer no"),
+    Action("message_close", "escape,enter", "close", "message", "Close", "close the message"),
+    Action("export_close", "escape", "close", "export", "Close", "close the preview"),
+    Action("dialog_cancel", "escape", "cancel", "dialogs", "Cancel", "cancel a form or picker"),
 )
 
 BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
