@@ -14,11 +14,15 @@ from tui.app.panels.device_list import DeviceListPanel
 from tui.app.panels.suggestions import SuggestionsPanel
 from tui.app.panels.table import MemslotTable
 from tui.app.panels.timeline import TimelinePanel
+from tui.app.screens.compare import CompareScreen
 from tui.app.screens.device_form import DeviceFormScreen
 from tui.app.screens.dialogs import ConfirmScreen, MessageScreen
 from tui.app.screens.event_form import EventFormScreen
 from tui.app.screens.export import ExportScreen
+from tui.app.screens.lesson import LessonScreen
+from tui.app.screens.lesson_author import AddStepScreen, SaveLessonScreen
 from tui.app.screens.open_file import OpenScreen, SaveAsScreen
+from tui.app.screens.sweep import SweepScreen
 
 from .conftest import SIZE, flat, order_config, settle, shown
 
@@ -31,7 +35,16 @@ OWNERS: dict[str, tuple[type[DOMNode], ...]] = {
     "suggestions": (SuggestionsPanel,),
     "lists": (MemslotTable,),
     "form": (DeviceFormScreen,),
-    "dialogs": (DeviceFormScreen, EventFormScreen, OpenScreen, SaveAsScreen),
+    "dialogs": (
+        DeviceFormScreen,
+        EventFormScreen,
+        OpenScreen,
+        SaveAsScreen,
+        AddStepScreen,
+        SaveLessonScreen,
+    ),
+    "views": (CompareScreen, SweepScreen),
+    "lesson": (LessonScreen,),
     "export": (ExportScreen,),
     "confirm": (ConfirmScreen,),
     "message": (MessageScreen,),

@@ -27,6 +27,8 @@ Scope = Literal[
     "confirm",
     "message",
     "dialogs",
+    "views",
+    "lesson",
 ]
 
 WHERE: dict[Scope, str] = {
@@ -41,6 +43,8 @@ WHERE: dict[Scope, str] = {
     "confirm": "questions",
     "message": "messages",
     "dialogs": "dialogs",
+    "views": "compare, sweep",
+    "lesson": "lesson mode",
 }
 """The README's "Where" column per scope."""
 
@@ -175,6 +179,15 @@ ACTIONS: tuple[Action, ...] = (
         palette="Timeline: insert resize",
     ),
     Action(
+        "event_insert_restart",
+        "",
+        "insert_event('disconnect')",
+        "app",
+        "Insert back-end restart",
+        "insert a vhost-user back-end disconnect (then a reconnect, maybe with another limit)",
+        palette="Timeline: insert back-end restart",
+    ),
+    Action(
         "event_toggle",
         "t",
         "toggle_plug",
@@ -219,6 +232,16 @@ ACTIONS: tuple[Action, ...] = (
         "maximize the focused panel, or restore it (escape restores too)",
         palette="Maximize or restore the focused panel",
         show=False,
+    ),
+    Action(
+        "use_host",
+        "",
+        "use_host",
+        "app",
+        "Use this host",
+        "KVM memslots, THP size, CPU vendor, QEMU version, vhost regions of this machine "
+        "(one undoable edit)",
+        palette="Use this host's facts",
     ),
     Action("help", "f1", "help", "app", "Help", "help for the focused panel", palette="Help"),
     Action("undo", "ctrl+z", "undo", "app", "Undo", "undo the last change", palette="Undo"),
@@ -323,6 +346,21 @@ ACTIONS: tuple[Action, ...] = (
     Action("message_close", "escape,enter", "close", "message", "Close", "close the message"),
     Action("export_close", "escape", "close", "export", "Close", "close the preview"),
     Action("dialog_cancel", "escape", "cancel", "dialogs", "Cancel", "cancel a form or picker"),
+    Action("view_close", "escape", "close", "views", "Close", "close the comparison or sweep"),
+    Action(
+        "lesson_check",
+        "enter",
+        "check",
+        "lesson",
+        "check",
+        "check the answer: the engine's answer, QEMU's verdict, the derivation",
+        bound=False,
+    ),
+    Action("lesson_next", "ctrl+n", "next", "lesson", "next", "next step"),
+    Action("lesson_previous", "ctrl+b", "previous", "lesson", "previous", "previous step"),
+    Action("lesson_restart", "ctrl+r", "restart", "lesson", "restart", "start the lesson again"),
+    Action("lesson_markdown", "ctrl+t", "markdown", "lesson", "Markdown", "save as Markdown"),
+    Action("lesson_close", "escape", "close", "lesson", "close", "close the lesson"),
 )
 
 BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
@@ -344,6 +382,13 @@ def bindings(scope: Scope) -> list[BindingType]:
         for a in ACTIONS
         if a.scope == scope and a.bound and a.keys
     ]
+
+
+def key_hints(scope: Scope, *also: str) -> list[tuple[str, str]]:
+    """(first key, description) of a scope's keys and of the actions named in `also`: for a
+    fixed key line where a Footer would cost too much."""
+    chosen = [a for a in ACTIONS if a.scope == scope and a.keys] + [BY_ID[i] for i in also]
+    return [(key_label(a.keys.split(",")[0]), a.description) for a in chosen]
 
 
 def in_palette(scope: Scope) -> list[Action]:

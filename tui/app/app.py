@@ -538,15 +538,17 @@ class MemslotApp(App[int]):
 
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
-        items = integrations.presets().list_presets()
+        from . import training
+
+        items = training.library()
 
         def opened(path: Path | None) -> None:
             if path is not None:
-                self.load(path)
+                training.open_any(self, path)
 
         def open_screen(ok: bool | None = True) -> None:
             if ok:
-                self.push_screen(OpenScreen(items), opened)
+                self.push_screen(OpenScreen(items, training.preview), opened)
 
         if self.dirty:
             self.push_screen(
@@ -695,6 +697,35 @@ class MemslotApp(App[int]):
         self.push_screen(
             MessageScreen("Verify in QEMU", text, wide=True), lambda _: self.set_status("")
         )
+
+    # ------------------------------------------------------------------ host facts
+
+    def action_use_host(self) -> None:
+        """Put this machine's facts into the configuration as one undoable edit (read in a
+        thread: it runs `qemu-system-x86_64 --version`)."""
+        self.set_status("reading this host's facts…")
+        self._read_host()
+
+    @work(thread=True, exclusive=True, group="host", description="read this host's facts")
+    def _read_host(self) -> None:
+        try:
+            facts = integrations.host().read_host()
+        except Exception as exc:
+            self.call_from_thread(
+                self.set_status, f"✗ this host's facts: {type(exc).__name__}: {exc}", True
+            )
+            return
+        self.call_from_thread(self._use_host, facts)
+
+    def _use_host(self, facts: Any) -> None:
+        from tui.engine.host import apply_host
+
+        new, changes = apply_host(self.config, facts)
+        if not changes:
+            self.set_status("✓ the configuration already states this host's facts")
+            return
+        text = ", ".join(change.shown().removeprefix("machine.") for change in changes)
+        self.commit(new, f"this host's facts: {text}")
 
     # ------------------------------------------------------------------ live mode
 
@@ -847,6 +878,9 @@ class MemslotApp(App[int]):
             yield SystemCommand(
                 f"Export: {what}", "Preview, copy or save", lambda f=fmt: self.action_export(f)
             )
+        from . import training
+
+        yield from training.commands(self)
         for panel_id in (
             "machine",
             "memory",

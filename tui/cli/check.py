@@ -41,18 +41,33 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the search for fixes (for CI: only the verdicts, the budget and headroom)",
     )
+    parser.add_argument(
+        "--host",
+        action="store_true",
+        help="replay with this machine's facts (see the host verb); the changes go to stderr",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point from the verb registry."""
     return guard(
-        lambda: run_check(args.file, as_json=args.json, suggestions=not args.no_suggestions)
+        lambda: run_check(
+            args.file,
+            as_json=args.json,
+            suggestions=not args.no_suggestions,
+            host=args.host,
+        )
     )
 
 
 def run_check(
-    path: Path, *, as_json: bool = False, out: TextIO | None = None, suggestions: bool = True
+    path: Path,
+    *,
+    as_json: bool = False,
+    out: TextIO | None = None,
+    suggestions: bool = True,
+    host: bool = False,
 ) -> int:
     """`check FILE`: load, replay, print; exit 0 when every event succeeds, 1 otherwise."""
     from tui.engine import replay
@@ -60,8 +75,12 @@ def run_check(
 
     stream = out if out is not None else sys.stdout
     config = load(path)
+    if host:
+        from tui.cli.host import with_this_host
+
+        config = with_this_host(config, str(path))
     report = replay(config)
-    fixes, headroom, stopped = _advice(config, report, search=suggestions)
+    fixes, headroom, stopped = bounded_advice(config, report, search=suggestions)
     if as_json:
         document = check_document(
             config, report, fixes, headroom, source=str(path), stopped=stopped
@@ -69,7 +88,7 @@ def run_check(
         stream.write(json.dumps(document, indent=2) + "\n")
     else:
         text = render_check(config, report, fixes, headroom, source=str(path))
-        if stopped:
+        if stopped and stopped != "skipped":
             text = text.replace(
                 "\nResult: ",
                 f"\nSuggestions: the search stopped early ({stopped}); more fixes may exist.\n"
@@ -80,7 +99,13 @@ def run_check(
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _advice(
+def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
+    """Suggestions and headroom (other verbs print them the way `check` does)."""
+    suggestions, headroom, _ = bounded_advice(config, report)
+    return suggestions, headroom
+
+
+def bounded_advice(
     config: Any, report: Any, *, search: bool = True
 ) -> tuple[tuple[Any, ...], Any, str | None]:
     """Suggestions (bounded: advice.Bounds), headroom, and why the search stopped early."""
@@ -90,7 +115,7 @@ def _advice(
         return (), None, None
     suggestions: tuple[Any, ...] = ()
     headroom = None
-    stopped = None
+    stopped = "skipped" if not search and not report.ok else None
     try:
         if search and not report.ok and hasattr(advice, "advise"):
             found = advice.advise(config, report)
@@ -315,13 +340,14 @@ def _shows_memslots(config: Any, result: Any) -> bool:
 
 def _render_suggestion(suggestion: Any) -> list[str]:
     """A fix: its title and the events it fixes, why, what else it changes, the memslots."""
-    fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
-    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    from tui.engine.report import event_numbers
+
+    fixes = event_numbers(suggestion.fixes)  # engine: 0-based
+    remaining = tuple(getattr(suggestion, "remaining", ()))
     head = f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else "")
     if remaining:
-        head += f" — partial: event {', '.join(remaining[:5])}"
-        head += " …" if len(remaining) > 5 else ""
-        head += " still fail" + ("s" if len(remaining) == 1 else "")
+        head += f" — partial: event {event_numbers(remaining)} still fail"
+        head += "s" if len(remaining) == 1 else ""
     lines = [head]
     if suggestion.detail:
         lines.append(f"    {suggestion.detail}")
