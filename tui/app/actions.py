@@ -252,8 +252,18 @@ ACTIONS: tuple[Action, ...] = (
         "open",
         "app",
         "Open",
-        "open a preset or a TOML file",
+        "open a preset or a TOML file, or import a QEMU command line / libvirt XML (file or "
+        "pasted)",
         palette="Open preset or file…",
+    ),
+    Action(
+        "paste_import",
+        "",
+        "paste_import",
+        "app",
+        "Paste",
+        "import a pasted QEMU command line or libvirt XML as a new configuration",
+        palette="Import: paste a QEMU command line or libvirt XML…",
     ),
     Action(
         "save",
@@ -279,7 +289,7 @@ ACTIONS: tuple[Action, ...] = (
         "export",
         "app",
         "Export",
-        "read-only preview as TOML, QEMU command line, QMP or libvirt XML; copy or save",
+        "read-only preview in every export format (**c** copies, **s** saves)",
         palette="Preview TOML (read-only)",
     ),
     Action(

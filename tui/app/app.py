@@ -19,6 +19,7 @@ from pydantic_core import PydanticUndefined
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.screen import Screen
@@ -29,6 +30,7 @@ from tui.engine import replay
 from tui.engine.kinds import CONSUMER_KINDS
 from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
+from tui.formats import registry as export_formats
 
 from . import actions, edits, integrations, view
 from .catalog import TEMPLATES, Group, Template, template, template_for
@@ -56,7 +58,8 @@ from .screens.device_form import DeviceFormScreen
 from .screens.dialogs import ConfirmScreen, MessageScreen
 from .screens.event_form import EventFormScreen
 from .screens.export import ExportScreen
-from .screens.open_file import OpenScreen, SaveAsScreen
+from .screens.open_file import PASTE, OpenScreen, SaveAsScreen
+from .screens.paste import PasteScreen
 
 GROUP_NAMES: dict[Group, str] = {
     "memory": "memory device",
@@ -516,8 +519,17 @@ class MemslotApp(App[int]):
         )
 
     def load(self, path: Path) -> bool:
-        """Open a TOML file; on failure report it and keep the current config."""
+        """Open a TOML file, or import any other file as a QEMU command line / libvirt XML;
+        on failure report it and keep the current config."""
         toml = integrations.toml()
+        if path.suffix.lower() != ".toml":
+            importing = integrations.importing()
+            try:
+                text = importing.read_source(path)
+            except toml.ConfigError as exc:
+                self.show_load_error(exc)
+                return False
+            return self.open_import(text, str(path))
         try:
             config = toml.load(path)
         except toml.ConfigError as exc:
@@ -536,15 +548,68 @@ class MemslotApp(App[int]):
         self.set_status(f"✓ opened {path}")
         return True
 
+    def open_import(self, text: str, source: str) -> bool:
+        """Import a QEMU command line or libvirt XML as a new, unsaved configuration (saving
+        asks for a TOML path: the source is never overwritten); report what was not
+        understood and what was assumed."""
+        toml = integrations.toml()
+        try:
+            result = integrations.importing().import_text(text, source)
+        except toml.ConfigError as exc:
+            self.show_load_error(exc)
+            return False
+        self._undo.append(self.config)
+        self._redo.clear()
+        self.path = None
+        self.saved = self.config  # not saved anywhere yet: "modified"
+        self.selected_event = None
+        self.config = result.config
+        self.set_status(f"✓ imported {source} ({result.format})")
+        what = "libvirt domain XML" if result.format == "libvirt" else "QEMU command line"
+        lines = [f"Imported {source} as a {what}."]
+        if result.assumed:
+            lines += ["", "Assumed (not in the source; check and edit):"]
+            lines += [f"  {a.field} = {a.value}: {a.why}" for a in result.assumed]
+        if result.warnings:
+            lines += ["", "Not imported:"]
+            lines += [f"  {w}" for w in result.warnings]
+        self.push_screen(MessageScreen("Imported", Content("\n".join(lines))))
+        return True
+
+    def action_paste_import(self) -> None:
+        """Paste a command line or XML and import it (asks first when there are unsaved
+        changes)."""
+
+        def pasted(text: str | None) -> None:
+            if text is not None:
+                self.open_import(text, "pasted text")
+
+        def paste_screen(ok: bool | None = True) -> None:
+            if ok:
+                self.push_screen(PasteScreen(), pasted)
+
+        if self.dirty:
+            self.push_screen(
+                ConfirmScreen("Discard unsaved changes and import?", yes="Discard"), paste_screen
+            )
+        else:
+            paste_screen()
+
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
         from . import training
 
         items = training.library()
 
-        def opened(path: Path | None) -> None:
-            if path is not None:
-                training.open_any(self, path)
+        def pasted(text: str | None) -> None:
+            if text:
+                self.open_import(text, "pasted text")
+
+        def opened(path: Path | str | None) -> None:
+            if path == PASTE:
+                self.push_screen(PasteScreen(), pasted)
+            elif isinstance(path, Path):
+                training.open_any(self, path)  # a lesson, a TOML file, or an import
 
         def open_screen(ok: bool | None = True) -> None:
             if ok:
@@ -584,7 +649,12 @@ class MemslotApp(App[int]):
         suggested = str(self.path) if self.path else "memslots.toml"
         self.ask_path(suggested, self.write_config)
 
-    def ask_path(self, suggested: str, write: Callable[[Path], object]) -> None:
+    def ask_path(
+        self,
+        suggested: str,
+        write: Callable[[Path], object],
+        what: str = "the configuration as TOML",
+    ) -> None:
         """Save-as dialog, then an overwrite confirmation when the file exists."""
 
         def chosen(path: Path | None) -> None:
@@ -604,7 +674,7 @@ class MemslotApp(App[int]):
             else:
                 write(path)
 
-        self.push_screen(SaveAsScreen(suggested), chosen)
+        self.push_screen(SaveAsScreen(suggested, what), chosen)
 
     def export_text(self, fmt: str) -> str:
         """The config as toml / qemu / qmp / libvirt text."""
@@ -617,9 +687,12 @@ class MemslotApp(App[int]):
             if fmt == "toml":
                 self.action_save_as()
                 return
-            suffix = {"qemu": "sh", "qmp": "qmp.json", "libvirt": "xml"}.get(fmt, "txt")
             stem = self.path.stem if self.path else "memslots"
-            self.ask_path(f"{stem}.{suffix}", lambda path: self.write_text(path, text))
+            self.ask_path(
+                export_formats.suggested_name(stem, fmt),
+                lambda path: self.write_text(path, text),
+                what=f"the {export_formats.get(fmt).title}",
+            )
 
         self.push_screen(ExportScreen(self.export_text, fmt, save))
 
@@ -870,13 +943,13 @@ class MemslotApp(App[int]):
             yield self._command(action, self.query_one(SuggestionsPanel))
         for action in actions.in_palette("app"):
             yield self._command(action, self)
-        for fmt, what in (
-            ("qemu", "QEMU command line"),
-            ("qmp", "QMP commands"),
-            ("libvirt", "libvirt domain XML"),
-        ):
+        for fmt in export_formats.FORMATS:
+            if fmt.name == "toml":
+                continue  # the registry's "Preview TOML (read-only)" (ctrl+e)
             yield SystemCommand(
-                f"Export: {what}", "Preview, copy or save", lambda f=fmt: self.action_export(f)
+                f"Export: {fmt.title}",
+                "Preview, copy or save",
+                lambda f=fmt.name: self.action_export(f),
             )
         from . import training
 

@@ -1,4 +1,4 @@
-"""Read-only preview of the configuration as TOML, QEMU command line, QMP or libvirt XML."""
+"""Read-only preview of the configuration in every export format of tui.formats.registry."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, TextArea
 
+from tui.formats.registry import FORMATS, get
+
 from ..actions import bindings
 from ..view import CLIPBOARD_NOTE
-
-FORMATS = ("toml", "qemu", "qmp", "libvirt")
-LANGUAGE = {"toml": "toml", "qemu": "bash", "qmp": "json", "libvirt": "xml"}
 
 Render = Callable[[str], str]
 """format → text (raises with the reason when a format is unavailable)."""
@@ -27,13 +26,14 @@ class ExportScreen(ModalScreen[None]):
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
     BINDINGS: ClassVar = bindings("export")
-    HELP = """\
-## Export / preview
-The current configuration as **toml** (what ctrl+s writes), a **qemu** command line, **qmp**
-commands for the hotplugs, or **libvirt** XML. **c** sends it to the clipboard (OSC 52: works
-over SSH when the terminal allows it; the app cannot tell, so check by pasting), **s** saves
-it to a file.
-"""
+    HELP = (
+        "## Export / preview\n"
+        "The current configuration in any export format, with the engine's verdicts as "
+        "comments: "
+        + "; ".join(f"**{f.name}**: {f.title}" for f in FORMATS)
+        + ". **c** sends it to the clipboard (OSC 52: works over SSH when the terminal allows "
+        "it; the app cannot tell, so check by pasting), **s** saves it to a file.\n"
+    )
 
     def __init__(
         self, render: Render, fmt: str = "toml", on_save: Callable[[str, str], None] | None = None
@@ -49,7 +49,7 @@ it to a file.
             with Horizontal(classes="field-row"):
                 yield Label("Export as", classes="field-label")
                 yield Select(
-                    [(f, f) for f in FORMATS],
+                    [(f.title, f.name) for f in FORMATS],
                     value=self.fmt,
                     allow_blank=False,
                     id="export-format",
@@ -74,7 +74,7 @@ it to a file.
             text = f"# {fmt} export is not available: {exc}"
         area.load_text(text)
         try:
-            area.language = LANGUAGE[fmt]
+            area.language = get(fmt).language
         except Exception:
             area.language = None
 
