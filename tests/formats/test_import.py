@@ -458,3 +458,14 @@ def test_uefi_variable_flash_is_one_more_kvm_slot() -> None:
         "<type machine='q35'>hvm</type></os></domain>"
     ).config
     assert [c.kind for c in xml.consumers] == ["rom"]
+
+
+def test_default_huge_pages_are_assumed() -> None:
+    xml = (
+        "<domain type='kvm'><memory unit='GiB'>5</memory><maxMemory slots='2' unit='GiB'>9"
+        "</maxMemory><memoryBacking><hugepages/></memoryBacking><devices><memory model='dimm'>"
+        "<target><size unit='GiB'>1</size></target></memory></devices></domain>"
+    )
+    result = import_text(xml)
+    assert result.config.memory_devices[0].page_size == 2 << 20
+    assert any("<hugepages> without <page size>" in a.why for a in result.assumed)

@@ -646,6 +646,15 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
         elif tag and tag not in TOP_LEVEL:
             reader.warn(f"<{tag}>", "not understood (ignored)")
     backing = _backing(root)
+    hugepages = root.find("memoryBacking/hugepages")
+    if hugepages is not None and hugepages.find("page") is None:
+        reader.assumed.append(
+            Assumption(
+                "memory devices' page_size",
+                "2M",
+                "<hugepages> without <page size>: the host's default huge page size",
+            )
+        )
     os_type = root.find("os/type")
     match = _MACHINE_VERSION.match(os_type.get("machine", "") if os_type is not None else "")
     if match:
