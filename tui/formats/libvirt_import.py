@@ -117,9 +117,11 @@ class _Reader:
     machine_version: tuple[int, int] | None = None
 
     def fail(self, where: str, reason: str) -> ConfigError:
+        """The error for a value that makes the domain unusable."""
         return ConfigError(self.source, where, reason)
 
     def warn(self, where: str, reason: str) -> None:
+        """An element not understood or not modelled: named, never silently dropped."""
         self.warnings.append(f"{where}: {reason}")
 
     def new_id(self, element: ET.Element, base: str) -> str:
@@ -148,12 +150,14 @@ class _Reader:
         return candidate
 
     def size(self, element: ET.Element | None, where: str) -> int | None:
+        """A scaled size in bytes, or None when absent; a bad one is an error naming it."""
         try:
             return _bytes(element)
         except _Bad as exc:
             raise self.fail(where, str(exc)) from None
 
     def integer(self, text: str | None, where: str) -> int | None:
+        """An integer attribute (decimal or 0x hex), or None when absent."""
         try:
             return _int(text)
         except _Bad as exc:

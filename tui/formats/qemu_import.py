@@ -411,9 +411,11 @@ class _Builder:
 
     @property
     def source(self) -> str:
+        """The name errors and warnings give the input."""
         return self.parsed.source
 
     def warn(self, option: str, reason: str) -> None:
+        """Something not understood or not modelled: named, never silently dropped."""
         _warn(self.parsed, option, reason)
 
     def new_id(self, wanted: str | None, base: str) -> str:
@@ -440,6 +442,7 @@ class _Builder:
         return candidate
 
     def globals_for(self, driver: str) -> dict[str, object]:
+        """-global defaults that apply to a -device of `driver` (its own properties win)."""
         names = {driver, *GLOBAL_PARENTS.get(driver, ())}
         return {prop: value for d, prop, value in self.parsed.globals if d in names}
 
