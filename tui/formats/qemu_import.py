@@ -690,13 +690,9 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
     source = builder.source
     props = {**builder.globals_for(driver), **device.props}
     option = f"-device {driver}"
-    allowed = (
-        MEMORY_DEVICE_PROPS[kind]
-        | {"driver"}
-        | (PCI_PROPS - {"addr"} if "-pci" in driver else set())
-    )
-    if "-pci" in driver:
-        allowed = allowed | {"addr"}
+    # a kind the importer has no property list for still gets its common fields
+    own = MEMORY_DEVICE_PROPS.get(kind, {"id", "memdev"})
+    allowed = own | {"driver"} | (PCI_PROPS if MEMORY_KIND_REGISTRY[kind].pci else set())
     for key in props:
         if key not in allowed:
             builder.warn(f"{option} {key}", "property not understood (ignored)")
