@@ -408,6 +408,8 @@ class _Builder:
     ids: set[str] = field(default_factory=set)
     counters: dict[str, int] = field(default_factory=dict)
     machine_version: tuple[int, int] | None = None
+    renamed_backends: list[str] = field(default_factory=list)
+    """Memory backends whose id is not the model's `mem-<device id>`."""
 
     @property
     def source(self) -> str:
@@ -714,6 +716,8 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
         return
     result["id"] = builder.new_id(str(wanted) if wanted else None, kind.replace("-", ""))
     result.update(fields)
+    if str(memdev) != f"mem-{result['id']}":
+        builder.renamed_backends.append(f"{memdev} → mem-{result['id']}")
     where = f"{option} {result['id']}"
     if kind in ("pc-dimm", "nvdimm"):
         slot = _get(props, "slot", _int, where, source)
@@ -892,6 +896,10 @@ def extra_devices(
             builder.warn(option, "machine-wide option in a pass-through: not applied")
     _devices(builder)
     _leftover_objects(builder)
+    if builder.renamed_backends:
+        builder.warn(
+            "memory backend ids", "renamed mem-<id>: " + ", ".join(builder.renamed_backends)
+        )
     ordered = sorted(
         [
             *((i, "memory_devices", d) for i, d in builder.memory_devices),
@@ -917,6 +925,12 @@ def build_config(parsed: ParsedCommandLine, qemu_version: str | None = None) -> 
     flashes = max(parsed.pflash, len({"pflash0", "pflash1"} & set(parsed.machine)))
     if flashes > 1:
         builder.consumers.append((-1, firmware_flash_consumer(builder.new_id("pflash1", "rom"))))
+    if builder.renamed_backends:
+        builder.warn(
+            "memory backend ids",
+            "the model names a device's backend mem-<id> (as QEMU messages will then say): "
+            + ", ".join(builder.renamed_backends),
+        )
     if not parsed.nodefaults:
         builder.warn(
             "-nodefaults",
