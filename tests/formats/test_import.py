@@ -480,3 +480,14 @@ def test_a_memory_kind_without_its_own_property_list_still_imports(
     [dimm] = result.config.memory_devices
     assert (dimm.kind, dimm.id, dimm.size) == ("pc-dimm", "d0", 1 << 30)
     assert any("slot" in w and "not understood" in w for w in result.warnings)
+
+
+def test_default_huge_pages_are_assumed() -> None:
+    xml = (
+        "<domain type='kvm'><memory unit='GiB'>5</memory><maxMemory slots='2' unit='GiB'>9"
+        "</maxMemory><memoryBacking><hugepages/></memoryBacking><devices><memory model='dimm'>"
+        "<target><size unit='GiB'>1</size></target></memory></devices></domain>"
+    )
+    result = import_text(xml)
+    assert result.config.memory_devices[0].page_size == 2 << 20
+    assert any("<hugepages> without <page size>" in a.why for a in result.assumed)

@@ -118,9 +118,11 @@ class _Reader:
     machine_version: tuple[int, int] | None = None
 
     def fail(self, where: str, reason: str) -> ConfigError:
+        """The error for a value that makes the domain unusable."""
         return ConfigError(self.source, where, reason)
 
     def warn(self, where: str, reason: str) -> None:
+        """An element not understood or not modelled: named, never silently dropped."""
         self.warnings.append(f"{where}: {reason}")
 
     def new_id(self, element: ET.Element, base: str) -> str:
@@ -149,12 +151,14 @@ class _Reader:
         return candidate
 
     def size(self, element: ET.Element | None, where: str) -> int | None:
+        """A scaled size in bytes, or None when absent; a bad one is an error naming it."""
         try:
             return _bytes(element)
         except _Bad as exc:
             raise self.fail(where, str(exc)) from None
 
     def integer(self, text: str | None, where: str) -> int | None:
+        """An integer attribute (decimal or 0x hex), or None when absent."""
         try:
             return _int(text)
         except _Bad as exc:
@@ -650,6 +654,15 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
         elif tag and tag not in TOP_LEVEL:
             reader.warn(f"<{tag}>", "not understood (ignored)")
     backing = _backing(root)
+    hugepages = root.find("memoryBacking/hugepages")
+    if hugepages is not None and hugepages.find("page") is None:
+        reader.assumed.append(
+            Assumption(
+                "memory devices' page_size",
+                "2M",
+                "<hugepages> without <page size>: the host's default huge page size",
+            )
+        )
     os_type = root.find("os/type")
     match = _MACHINE_VERSION.match(os_type.get("machine", "") if os_type is not None else "")
     if match:
