@@ -133,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from tui.cli.check import _advice, check_document, render_check
+    from tui.cli.check import bounded_advice, check_document, render_check
     from tui.engine import replay
     from tui.formats.toml import save, to_dict
     from tui.qemu.inspect import (
@@ -180,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
             )
             return EXIT_BAD_INPUT
     report = replay(config) if args.hotplug else state.report
-    suggestions, headroom = _advice(config, report)
+    suggestions, headroom, _stopped = bounded_advice(config, report)
     if args.output is not None:
         save(config, args.output)
     if args.json:

@@ -52,9 +52,7 @@ class OpenScreen(ModalScreen[Path | Literal["paste"] | None]):
         super().__init__()
         self.presets = presets
         self.preview = preview
-        self.title_text = title or (
-            "Open a preset, a lesson, a TOML file, a QEMU command line or libvirt XML"
-        )
+        self.title_text = title or "Open a preset, lesson, TOML file, command line or XML"
         self._previews: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
