@@ -507,3 +507,25 @@ def test_host_facts_fill_only_what_was_assumed() -> None:
         import_text("qemu-system-x86_64 -accel kvm -cpu qemu64,vendor=GenuineIntel -m 1G"), facts
     )
     assert pinned.config.machine.cpu_vendor == "intel"
+
+
+def test_a_memory_kind_without_its_own_property_list_still_imports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kind added to the engine's registry but not to the importer's tables imports with its
+    id, memdev and address property; its other properties are reported, never a KeyError."""
+    from tui.formats import qemu_import
+
+    monkeypatch.setattr(
+        qemu_import,
+        "MEMORY_DEVICE_PROPS",
+        {k: v for k, v in qemu_import.MEMORY_DEVICE_PROPS.items() if k != "pc-dimm"},
+    )
+    result = qemu_import.import_command_line(
+        "qemu-system-x86_64 -machine q35 -m 4G,slots=2,maxmem=8G "
+        "-object memory-backend-ram,id=mem-d0,size=1G "
+        "-device pc-dimm,id=d0,memdev=mem-d0,slot=1"
+    )
+    [dimm] = result.config.memory_devices
+    assert (dimm.kind, dimm.id, dimm.size) == ("pc-dimm", "d0", 1 << 30)
+    assert any("slot" in w and "not understood" in w for w in result.warnings)

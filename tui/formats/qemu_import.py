@@ -692,8 +692,10 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
     source = builder.source
     props = {**builder.globals_for(driver), **device.props}
     option = f"-device {driver}"
-    # a kind the importer has no property list for still gets its common fields
-    own = MEMORY_DEVICE_PROPS.get(kind, {"id", "memdev"})
+    # a kind without its own list (a new one in the registry) still imports: id, memdev and
+    # its address property; anything else is reported as not understood
+    known = {"id", "memdev", MEMORY_KIND_REGISTRY[kind].address_property}
+    own = MEMORY_DEVICE_PROPS.get(kind, known)
     allowed = own | {"driver"} | (PCI_PROPS if MEMORY_KIND_REGISTRY[kind].pci else set())
     for key in props:
         if key not in allowed:
