@@ -170,10 +170,12 @@ def _run(args: argparse.Namespace) -> int:
         try:
             config = with_hotplug(config, spec)
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem.get("loc", ()))
+            from tui.formats.problems import render, validation_problems
+
             print(
-                f"{PROG} inspect: --hotplug {spec.get('kind')}: {where}: {problem.get('msg')}",
+                render(
+                    validation_problems(exc), prefix=f"{PROG} inspect: --hotplug {spec.get('kind')}"
+                ),
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT

@@ -23,6 +23,7 @@ from typing import Any, get_args
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from tui.engine.host import vendor_from_id
 from tui.engine.model import LATEST_QEMU, Action, Machine
 from tui.engine.units import MiB, align_up, format_size
 from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
@@ -286,7 +287,10 @@ def _cpu(reader: _Reader, machine: dict[str, object]) -> None:
     model_element = cpu.find("model") if cpu is not None else None
     model = (model_element.text or "").strip() if model_element is not None else ""
     vendor: str | None
-    if mode in ("host-passthrough", "host-model", "maximum") or machine["accel"] == "kvm":
+    vendor_id = model_element.get("vendor_id") if model_element is not None else None
+    if vendor_id:  # <model vendor_id=...> pins it, as -cpu ...,vendor= does (our exports write it)
+        vendor = vendor_from_id(vendor_id) or ("amd" if vendor_id == "HygonGenuine" else None)
+    elif mode in ("host-passthrough", "host-model", "maximum") or machine["accel"] == "kvm":
         vendor = None  # under KVM QEMU gives every CPU model the host's vendor
     else:
         vendor = cpu_vendor(model or "qemu64")

@@ -694,8 +694,9 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
     option = f"-device {driver}"
     # a kind without its own list (a new one in the registry) still imports: id, memdev and
     # its address property; anything else is reported as not understood
-    known = {"id", "memdev", MEMORY_KIND_REGISTRY[kind].address_property}
-    own = MEMORY_DEVICE_PROPS.get(kind, known)
+    own = MEMORY_DEVICE_PROPS.get(
+        kind, {"id", "memdev", MEMORY_KIND_REGISTRY[kind].address_property}
+    )
     allowed = own | {"driver"} | (PCI_PROPS if MEMORY_KIND_REGISTRY[kind].pci else set())
     for key in props:
         if key not in allowed:

@@ -1,4 +1,4 @@
-"""Compare what a preset promises (`[expect]`) with what the engine replayed.
+"""Compare what a preset promises (`[expect]`) with what the engine replayed (a test helper).
 
 Pure: no I/O. Presets carry outcomes computed by hand from QEMU's rules, so this comparison is
 the acceptance test of the engine; every mismatch becomes one human-readable line.
@@ -6,8 +6,8 @@ the acceptance test of the engine; every mismatch becomes one human-readable lin
 
 from __future__ import annotations
 
-from .model import Config, ExpectedEvent
-from .report import EventResult, Report
+from tui.engine.model import Config, ExpectedEvent
+from tui.engine.report import EventResult, Report
 
 _EVENT_FIELDS = ("ok", "skipped", "memslot_limit", "memslots", "error")
 _TOTALS = ("required_memslots", "used_memslots", "reserved_memslots")
