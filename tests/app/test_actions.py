@@ -21,6 +21,7 @@ from tui.app.screens.event_form import EventFormScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.lesson import LessonScreen
 from tui.app.screens.lesson_author import AddStepScreen, SaveLessonScreen
+from tui.app.screens.live import LiveAddressScreen
 from tui.app.screens.open_file import OpenScreen, SaveAsScreen
 from tui.app.screens.paste import PasteScreen
 from tui.app.screens.sweep import SweepScreen
@@ -44,6 +45,7 @@ OWNERS: dict[str, tuple[type[DOMNode], ...]] = {
         AddStepScreen,
         SaveLessonScreen,
         PasteScreen,
+        LiveAddressScreen,
     ),
     "paste": (PasteScreen,),
     "views": (CompareScreen, SweepScreen),

@@ -6,17 +6,18 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
+
+from ..actions import bindings
 
 
 class LiveAddressScreen(ModalScreen[str | None]):
     """The address of a running VM; the app reads it (query commands only) and follows it."""
 
     AUTO_FOCUS = "*"
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def compose(self) -> ComposeResult:
         """Address input and buttons."""
