@@ -65,6 +65,20 @@ def repo_preset_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "presets"
 
 
+def shipped_preset_dirs() -> list[Path]:
+    """Directories of the presets that ship with memslot-explorer (read-only in the app)."""
+    return [repo_preset_dir()]
+
+
+def is_shipped(path: Path) -> bool:
+    """Whether `path` is (or resolves into) a shipped preset directory."""
+    try:
+        resolved = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return False
+    return any(resolved.is_relative_to(d.resolve()) for d in shipped_preset_dirs())
+
+
 def user_preset_dir() -> Path:
     """The user's own presets: platformdirs' user data dir for memslot-explorer, + presets/."""
     try:

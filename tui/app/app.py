@@ -2,15 +2,16 @@
 
 Data flows one way: a panel posts a message → the app builds a new, validated Config → the
 engine's `replay` → every panel renders the Report. Panels never compute memslots. Undo and
-redo are stacks of whole (immutable) configurations.
+redo (history.py) restore whole documents: configuration, save target and saved state. File
+flows live in files.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +21,8 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.css.query import NoMatches
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -29,8 +32,10 @@ from tui.engine import replay
 from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
 
-from . import edits, integrations, view
+from . import edits, files, integrations, view
+from .advisor import Advice, Advisor
 from .catalog import TEMPLATES, Group, Template, template, template_for
+from .history import Document, History
 from .messages import (
     DeviceSelected,
     EditRequested,
@@ -54,7 +59,6 @@ from .screens.device_form import DeviceFormScreen
 from .screens.dialogs import ConfirmScreen, MessageScreen
 from .screens.event_form import EventFormScreen
 from .screens.export import ExportScreen
-from .screens.open_file import OpenScreen, SaveAsScreen
 
 GROUP_NAMES: dict[Group, str] = {
     "memory": "memory device",
@@ -105,13 +109,24 @@ class MemslotApp(App[int]):
     reactive would repaint the whole screen on every edit; the panels repaint what changed."""
 
     def __init__(
-        self, config: Config | None = None, path: Path | None = None, load_error: Any = None
+        self,
+        config: Config | None = None,
+        path: Path | None = None,
+        load_error: Any = None,
+        *,
+        new_file: bool = False,
     ) -> None:
         super().__init__()
         self._initial = config if config is not None else default_config()
         self.path = path
-        self.saved: Config = self._initial
-        """The configuration as last loaded or saved: "modified" means different from it."""
+        self.saved: Config | None = None if new_file else self._initial
+        """The configuration as last loaded or saved: "modified" means different from it
+        (None: a new file, never saved)."""
+        self.read_only = path is not None and files.is_shipped(path)
+        """A shipped preset: ctrl+s asks for a new name in the user preset directory."""
+        self.history: History[Document] = History()
+        """Undo/redo of whole documents: configuration, save target, saved state."""
+        self.files = files.FileFlows(self)
         self.load_error = load_error
         self.report: Report | None = None
         self.engine_error: str | None = None
@@ -119,10 +134,9 @@ class MemslotApp(App[int]):
         self.headroom: Any = None
         self.selected_event: int | None = None
         self.status_text = ""
-        self._undo: list[Config] = []
-        self._redo: list[Config] = []
         self._qemu_reason: str | None = None
         self._verify_cancel = threading.Event()
+        self.advisor = Advisor()
 
     # ------------------------------------------------------------------ layout
 
@@ -148,7 +162,10 @@ class MemslotApp(App[int]):
     def on_mount(self) -> None:
         """Replay the starting config; show a load error from the command line, if any."""
         self.config = self._initial
-        self.set_status(self._initial.title or "new configuration")
+        if self.path is not None and self.saved is None:
+            self.set_status(f"new file {self.path}: ctrl+s saves it there")
+        else:
+            self.set_status(self._initial.title or "new configuration")
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         table = self.query_one(TimelinePanel).table
         table.focus()
@@ -156,6 +173,10 @@ class MemslotApp(App[int]):
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
         if self.load_error is not None:
             self.show_load_error(self.load_error)
+
+    def on_unmount(self) -> None:
+        """No advisor process outlives the app."""
+        self.advisor.cancel()
 
     def _theme_changed(self, _theme: object) -> None:
         """Table cells carry theme colours (errors): redraw them in the new theme."""
@@ -203,12 +224,33 @@ class MemslotApp(App[int]):
     @property
     def dirty(self) -> bool:
         """Changed since the last save or load."""
-        return self.config != self.saved
+        return self.document().modified
+
+    def document(self) -> Document:
+        """The current document: what undo records and restores."""
+        return Document(self.config, self.path, self.saved, self.read_only)
+
+    def record(self) -> None:
+        """The current document is about to change: make the change undoable."""
+        self.history.record(self.document())
+
+    def restore(self, document: Document) -> None:
+        """Make `document` current: configuration, save target and saved state together."""
+        self.path = document.path
+        self.saved = document.saved
+        self.read_only = document.read_only
+        if document.config == self.config:
+            self.update_title()  # same configuration (another file): the title still changes
+        self.config = document.config
 
     def update_title(self) -> None:
-        """File name, modified marker, modelled QEMU rules."""
+        """File name, modified / new / read-only marker, modelled QEMU rules."""
         name = self.path.name if self.path else "untitled"
         marker = " • modified" if self.dirty else ""
+        if self.path is not None and self.saved is None:
+            marker = " • new file"
+        elif self.read_only:
+            marker += " • read-only preset"
         report = self.report
         rules = f" — QEMU {report.qemu_version} rules {report.rules}" if report else ""
         self.sub_title = f"{name}{marker}{rules}"
@@ -217,8 +259,7 @@ class MemslotApp(App[int]):
         """Make `config` current (undoable). False if nothing changed."""
         if config == self.config:
             return False
-        self._undo.append(self.config)
-        self._redo.clear()
+        self.record()
         self.config = config
         self.set_status(f"✓ {label}")
         return True
@@ -227,27 +268,27 @@ class MemslotApp(App[int]):
         """The one-line status above the footer (also what tests read)."""
         self.status_text = text
         status = self.query_one("#status", Static)
-        update_static(status, text, fixed=True)
+        update_static(status, Content(text), fixed=True)
         status.set_class(error, "-error")
         if error:
-            self.notify(text, severity="error", timeout=6)
+            self.notify(text, severity="error", timeout=6, markup=False)
 
     def action_undo(self) -> None:
         """Back to the previous configuration."""
-        if not self._undo:
+        previous = self.history.undo(self.document())
+        if previous is None:
             self.set_status("nothing to undo")
             return
-        self._redo.append(self.config)
-        self.config = self._undo.pop()
+        self.restore(previous)
         self.set_status("✓ undo")
 
     def action_redo(self) -> None:
         """Forward again."""
-        if not self._redo:
+        following = self.history.redo(self.document())
+        if following is None:
             self.set_status("nothing to redo")
             return
-        self._undo.append(self.config)
-        self.config = self._redo.pop()
+        self.restore(following)
         self.set_status("✓ redo")
 
     # ------------------------------------------------------------------ panel messages
@@ -431,136 +472,60 @@ class MemslotApp(App[int]):
     # ------------------------------------------------------------------ advice
 
     def start_advice(self, config: Config, report: Report | None) -> None:
-        """Fixes are proven by replays, which can take a while: compute them off the UI thread."""
+        """Fixes are proven by replays, which can take seconds: they run in another process
+        (advisor.py), so typing never waits for them; a newer edit kills the running run."""
         panel = self.query_one(SuggestionsPanel)
         self.suggestions = ()  # nothing to apply until the fixes for this config arrive
+        self.advisor.cancel()
         if report is None:
             panel.show_advice((), None)
             return
-        # after the repaint: the advisor's replays would compete with it for the GIL
-        self.call_after_refresh(self._start_advice_worker, config, report)
+        # after the repaint: starting the run (pickling the config) must not delay it
+        self.call_after_refresh(self._start_advice_worker, config)
 
-    def _start_advice_worker(self, config: Config, report: Report) -> None:
+    def _start_advice_worker(self, config: Config) -> None:
         if config is self.config:  # a newer edit will start its own
-            self._advise(config, report)
+            self._advise(config)
 
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
-    def _advise(self, config: Config, report: Report) -> None:
-        advice = integrations.advice()
-        try:
-            suggestions = tuple(advice.suggest(config, report))
-            headroom = advice.headroom(config, report)
-        except Exception as exc:
-            suggestions, headroom = (), f"advisor error: {exc}"
-        self.call_from_thread(self._show_advice, config, suggestions, headroom)
+    def _advise(self, config: Config) -> None:
+        result = self.advisor.run(
+            config, cancelled=lambda: config is not self.config or not self.is_running
+        )
+        if result is not None and self.is_running:
+            self.call_from_thread(self._show_advice, config, result)
 
-    def _show_advice(self, config: Config, suggestions: tuple[Any, ...], headroom: Any) -> None:
-        if config is not self.config:
-            return  # a newer edit superseded this computation
+    def _show_advice(self, config: Config, result: Advice) -> None:
+        if config is not self.config or not self.is_running:
+            return  # a newer edit superseded this computation, or the app is closing
+        suggestions, headroom = result.suggestions, result.error or result.headroom
         self.suggestions = suggestions
         self.headroom = headroom
         text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
-        self.query_one(SuggestionsPanel).show_advice(suggestions, text)
+        with contextlib.suppress(NoMatches):
+            self.query_one(SuggestionsPanel).show_advice(suggestions, text)
 
     # ------------------------------------------------------------------ files
 
     def show_load_error(self, error: Any) -> None:
         """File, field and reason of a TOML that did not load; the current config stays."""
-        file = getattr(error, "file", "")
-        problems = getattr(error, "problems", None) or [
-            (getattr(error, "field", ""), getattr(error, "reason", str(error)))
-        ]
-        lines = [f"file:   {file}"]
-        for field, reason in problems:
-            lines.append(f"field:  {field or '—'}")
-            lines.append(f"reason: {reason}")
-        lines.append("")
-        lines.append("The app keeps the configuration it had.")
-        self.set_status(f"✗ could not load {file}", error=True)
-        self.push_screen(
-            MessageScreen("Could not load the configuration", "\n".join(lines), error=True)
-        )
+        self.files.show_load_error(error)
 
     def load(self, path: Path) -> bool:
-        """Open a TOML file; on failure report it and keep the current config."""
-        toml = integrations.toml()
-        try:
-            config = toml.load(path)
-        except toml.ConfigError as exc:
-            self.show_load_error(exc)
-            return False
-        self._undo.append(self.config)
-        self._redo.clear()
-        self.path = path
-        self.saved = config
-        self.selected_event = None
-        self.config = config
-        if config == self._undo[-1]:
-            self.recompute(config)  # same content: still refresh the title
-        self.set_status(f"✓ opened {path}")
-        return True
+        """Open a TOML file now (tests, scripts); the UI opens files off its thread."""
+        return self.files.load(path)
 
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
-        items = integrations.presets().list_presets()
-
-        def opened(path: Path | None) -> None:
-            if path is not None:
-                self.load(path)
-
-        def open_screen(ok: bool | None = True) -> None:
-            if ok:
-                self.push_screen(OpenScreen(items), opened)
-
-        if self.dirty:
-            self.push_screen(
-                ConfirmScreen("Discard unsaved changes and open another file?", yes="Discard"),
-                open_screen,
-            )
-        else:
-            open_screen()
-
-    def write_config(self, path: Path) -> bool:
-        """Save atomically (the formats module writes a temp file and renames it)."""
-        try:
-            integrations.toml().save(self.config, path)
-        except (OSError, ValueError) as exc:
-            self.set_status(f"✗ could not save {path}: {exc}", error=True)
-            return False
-        self.path = path
-        self.saved = self.config
-        self.update_title()
-        self.set_status(f"✓ saved {path}")
-        self.notify(f"Saved {path}")
-        return True
+        self.files.open()
 
     def action_save(self) -> None:
-        """Save to the current file, or ask for one."""
-        if self.path is None:
-            self.action_save_as()
-        else:
-            self.write_config(self.path)
+        """Save to the current file, or ask for one (always for a shipped preset)."""
+        self.files.save()
 
     def action_save_as(self) -> None:
         """Ask for a path; confirm before overwriting another file."""
-        suggested = str(self.path) if self.path else "memslots.toml"
-        self.ask_path(suggested, self.write_config)
-
-    def ask_path(self, suggested: str, write: Callable[[Path], object]) -> None:
-        """Save-as dialog, then an overwrite confirmation when the file exists."""
-
-        def chosen(path: Path | None) -> None:
-            if path is None:
-                return
-            if path.exists() and path != self.path:
-                self.push_screen(
-                    ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"),
-                    lambda ok: write(path) if ok else self.set_status("not saved"),
-                )
-            else:
-                write(path)
-
-        self.push_screen(SaveAsScreen(suggested), chosen)
+        self.files.save_as()
 
     def export_text(self, fmt: str) -> str:
         """The config as toml / qemu / qmp / libvirt text."""
@@ -575,22 +540,11 @@ class MemslotApp(App[int]):
                 return
             suffix = {"qemu": "sh", "qmp": "qmp.json", "libvirt": "xml"}.get(fmt, "txt")
             stem = self.path.stem if self.path else "memslots"
-            self.ask_path(f"{stem}.{suffix}", lambda path: self.write_text(path, text))
+            self.files.ask_path(
+                f"{stem}.{suffix}", lambda path: self.files.write_export(path, text)
+            )
 
         self.push_screen(ExportScreen(self.export_text, fmt, save))
-
-    def write_text(self, path: Path, text: str) -> bool:
-        """Atomic write of an export (temp file in the same directory, then rename)."""
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except OSError as exc:
-            self.set_status(f"✗ could not write {path}: {exc}", error=True)
-            return False
-        self.set_status(f"✓ exported {path}")
-        return True
 
     def action_copy_toml(self) -> None:
         """Copy the TOML to the clipboard (OSC 52: works over SSH)."""
@@ -655,6 +609,7 @@ class MemslotApp(App[int]):
     def _leave(self) -> None:
         """Exit; a running QEMU verification stops at its next event."""
         self._verify_cancel.set()
+        self.advisor.cancel()
         self.exit(0)
 
     async def action_quit(self) -> None:
@@ -786,17 +741,22 @@ def make_app(config: Config | None = None, path: Path | None = None) -> MemslotA
     """The app on `config`, or on the file at `path`, or on the built-in default.
 
     A file that fails to load does not stop the app: it opens on the default configuration
-    and shows the file, field and reason.
+    and shows the file, field and reason. A path that does not exist yet starts a new
+    configuration (the default one) whose save target is that path.
     """
     load_error = None
+    new_file = False
     if path is not None and config is None:
         toml = integrations.toml()
-        try:
-            config = toml.load(path)
-        except toml.ConfigError as exc:
-            load_error = exc
-            path = None
-    return MemslotApp(config=config, path=path, load_error=load_error)
+        if not os.path.lexists(path):
+            new_file = True  # `memslot-explorer new.toml`: a new configuration saved there
+        else:
+            try:
+                config = toml.load(path)
+            except toml.ConfigError as exc:
+                load_error = exc
+                path = None
+    return MemslotApp(config=config, path=path, load_error=load_error, new_file=new_file)
 
 
 def run_app(path: Path | None = None) -> int:

@@ -6,7 +6,7 @@ the acceptance test of the engine; every mismatch becomes one human-readable lin
 
 from __future__ import annotations
 
-from .model import Config, ExpectedEvent
+from .model import Config, Expectation, ExpectedEvent
 from .report import EventResult, Report
 
 _EVENT_FIELDS = ("ok", "skipped", "memslot_limit", "memslots", "error")
@@ -63,3 +63,30 @@ def _compare_event(expected: ExpectedEvent, got: EventResult, config: Config) ->
             else:
                 lines.append(f"{label}: {name}: expected {wanted}, got {value}")
     return lines
+
+
+def record_expectation(config: Config, report: Report) -> Expectation:
+    """The `[expect]` block that `report` satisfies: every event's outcome as the engine
+    decided it (a preset saved with it re-checks those outcomes on every `check`)."""
+    events = []
+    for number, result in enumerate(report.events, start=1):
+        if number > len(config.timeline):
+            break
+        events.append(
+            ExpectedEvent(
+                event=number,
+                ok=result.ok,
+                skipped=result.skipped or None,
+                error=result.error,
+                memslot_limit=result.memslot_limit if result.ok else None,
+                memslots=result.memslots if result.ok else None,
+            )
+        )
+    final = report.final
+    return Expectation(
+        events=tuple(events),
+        startup_error=report.startup_error,
+        required_memslots=final.required_memslots,
+        used_memslots=final.used_memslots,
+        reserved_memslots=final.reserved_memslots,
+    )
