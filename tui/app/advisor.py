@@ -133,10 +133,16 @@ class Advisor:
             self._kill_locked()
             self._generation += 1
             generation = self._generation
-            process = _context().Process(
-                target=_child, args=(send, config), daemon=True, name="memslot-advisor"
-            )
-            process.start()
+            try:
+                process = _context().Process(
+                    target=_child, args=(send, config), daemon=True, name="memslot-advisor"
+                )
+                process.start()
+            except (OSError, ValueError, RuntimeError):  # no processes here: compute in place
+                self.in_process = True
+                send.close()
+                receive.close()
+                return compute(config)
             self._process = process
         send.close()
         try:

@@ -30,7 +30,7 @@ from tui.engine.model import (
 )
 from tui.fileio import FileAccessError, read_bytes, write_text
 
-__all__ = ["SCHEMA_VERSION", "ConfigError", "dumps", "load", "loads", "save"]
+__all__ = ["SCHEMA_VERSION", "ConfigError", "dumps", "load", "loads", "printable", "save"]
 
 _KIND_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory_devices": ("memory device", tuple(MEMORY_DEVICE_KINDS)),
@@ -92,8 +92,11 @@ class ConfigError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
+        file = printable(self.file)
         return "\n".join(
-            f"{self.file}: {field}: {reason}" if field else f"{self.file}: {reason}"
+            f"{file}: {printable(field)}: {printable(reason)}"
+            if field
+            else f"{file}: {printable(reason)}"
             for field, reason in self.problems
         )
 
@@ -102,6 +105,32 @@ class ConfigError(Exception):
         """One error carrying several problems (the first is the headline)."""
         field, reason = problems[0]
         return cls(file, field, reason, problems)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` safe for one terminal line: control characters (newlines, escape sequences)
+    become visible escapes like \\n and \\x1b, so no file can forge a line or drive the
+    terminal."""
+    return _CONTROL.sub(_escape_control, text)
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(char, f"\\x{ord(char):02x}")
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(part: str) -> str:
+    """A key as TOML writes it: bare when it can be, else quoted (the empty key is \"\")."""
+    if _BARE_KEY.fullmatch(part):
+        return part
+    return '"' + printable(part.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 # --------------------------------------------------------------------------- reading
@@ -113,7 +142,57 @@ def loads(text: str, source: str = "<string>") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(source, exc) from None
-    return from_dict(data, source)
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(
+            source, _deepest_line(text), "nested too deeply (arrays or inline tables)"
+        ) from None
+    try:
+        return from_dict(data, source)
+    except RecursionError:
+        raise ConfigError(source, _deepest_key(data), "nested too deeply") from None
+
+
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}\n]',
+    re.S,
+)
+
+
+def _deepest_line(text: str) -> str:
+    """ "line N" of the deepest nesting (strings and comments skipped), for the error."""
+    depth = deepest = 0
+    line = where = 1
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token == "\n":
+            line += 1
+        elif token in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif token in "]}":
+            depth = max(0, depth - 1)
+        else:
+            line += token.count("\n")
+    return f"line {where}"
+
+
+def _deepest_key(data: Mapping[str, Any]) -> str:
+    """The top-level key holding the deepest value (the field of a nesting error)."""
+
+    def depth(value: Any) -> int:
+        level = 0
+        stack = [(value, 1)]
+        while stack:
+            node, d = stack.pop()
+            level = max(level, d)
+            if isinstance(node, Mapping):
+                stack.extend((v, d + 1) for v in node.values())
+            elif isinstance(node, list):
+                stack.extend((v, d + 1) for v in node)
+        return level
+
+    return max(data, key=lambda key: depth(data[key]), default="")
 
 
 def load(path: Path | str) -> Config:
@@ -210,7 +289,7 @@ def _format_loc(loc: Iterable[int | str]) -> str:
             previous_index = False  # the discriminated union's tag, not a key of the file
             continue
         previous_index = False
-        out += f".{part}" if out else part
+        out += f".{_key(part)}" if out else _key(part)
     return out
 
 
