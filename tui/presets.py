@@ -80,7 +80,13 @@ def is_shipped(path: Path) -> bool:
 
 
 def user_preset_dir() -> Path:
-    """The user's own presets: platformdirs' user data dir for memslot-explorer, + presets/."""
+    """The user's own presets: `user_preset_dir` of the settings file, else platformdirs'
+    user data dir for memslot-explorer, + presets/."""
+    from tui.settings import load_settings
+
+    configured = load_settings().user_preset_dir
+    if configured is not None:
+        return configured
     try:
         from platformdirs import user_data_dir
     except ImportError:  # platformdirs comes with textual; fall back to the XDG default

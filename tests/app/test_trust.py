@@ -210,3 +210,40 @@ async def test_markup_like_user_text_is_shown_as_plain_text(tmp_path: Path, text
         await settle(pilot)
         assert app.is_running and app.config.title == "unsaved edit"
         assert "could not load" in shown(app, app.query_one("#status"))
+
+
+async def test_settings_apply_and_bad_ones_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        'theme = "nord"\nlayout = "narrow"\n[machine]\nkvm_memslots = 509\n'
+        'cpu_vendor = "intel"\n[keys]\nsave = "f10"\nno_such_action = "f11"\n'
+    )
+    monkeypatch.setenv("MEMSLOT_EXPLORER_SETTINGS", str(settings))
+    target = tmp_path / "new.toml"
+    app = make_app(path=target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "nord"
+        assert app.screen.has_class("-narrow")  # 160 columns, but the layout is fixed
+        assert app.config.machine.kvm_memslots == 509
+        assert app.config.machine.cpu_vendor == "intel"
+        status = shown(app, app.query_one("#status"))
+        assert "keys.no_such_action: no binding has this id" in " ".join(status.split())
+        await pilot.press("f10")  # remapped save: the new file is written
+        await settle(pilot)
+        assert target.exists()
+
+
+async def test_broken_settings_file_never_stops_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text('theme = "[/]"\n[machine\n')
+    monkeypatch.setenv("MEMSLOT_EXPLORER_SETTINGS", str(settings))
+    app = make_app(base_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running and app.theme == "textual-dark"
+        assert "invalid TOML" in app.status_text and str(settings) in app.status_text

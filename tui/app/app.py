@@ -31,6 +31,7 @@ from textual.widgets._help_panel import HelpPanel
 from tui.engine import replay
 from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
+from tui.settings import Settings, load_settings
 
 from . import edits, files, integrations, view
 from .advisor import Advice, Advisor
@@ -67,9 +68,22 @@ GROUP_NAMES: dict[Group, str] = {
 }
 
 
-def default_config() -> Config:
-    """The presets module's instructive default."""
-    return integrations.presets().default_config()  # type: ignore[no-any-return]
+def default_config(settings: Settings | None = None) -> Config:
+    """The presets module's instructive default, with the settings file's machine defaults
+    (QEMU version, host facts); a default the model refuses is reported, not applied."""
+    config: Config = integrations.presets().default_config()
+    machine = settings.machine if settings is not None else {}
+    if not machine:
+        return config
+    try:
+        return config.model_validate(
+            config.model_dump() | {"machine": config.machine.model_dump() | machine}
+        )
+    except ValidationError as exc:
+        settings.problems.append(  # type: ignore[union-attr]
+            f"{settings.path}: machine: {exc.errors()[0]['msg']} (defaults used)"  # type: ignore[union-attr]
+        )
+        return config
 
 
 class MemslotApp(App[int]):
@@ -115,9 +129,13 @@ class MemslotApp(App[int]):
         load_error: Any = None,
         *,
         new_file: bool = False,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
-        self._initial = config if config is not None else default_config()
+        self.settings = settings if settings is not None else load_settings()
+        if self.settings.layout != "auto":  # a fixed layout whatever the terminal width
+            self.HORIZONTAL_BREAKPOINTS = [(0, f"-{self.settings.layout}")]
+        self._initial = config if config is not None else default_config(self.settings)
         self.path = path
         self.saved: Config | None = None if new_file else self._initial
         """The configuration as last loaded or saved: "modified" means different from it
@@ -171,8 +189,41 @@ class MemslotApp(App[int]):
         table.focus()
         # stacked panels (narrow terminal): bring the timeline into view once laid out
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
+        self.apply_settings()
         if self.load_error is not None:
             self.show_load_error(self.load_error)
+
+    def apply_settings(self) -> None:
+        """Theme and key remapping from the settings file; every problem is reported (file,
+        field, reason) and its default kept — bad settings never stop the app."""
+        problems = list(self.settings.problems)
+        source = str(self.settings.path)
+        theme = self.settings.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            problems.append(f"{source}: theme: unknown theme {theme!r} (default used)")
+        keymap = self.settings.keymap
+        if keymap:
+            known = self.binding_ids()
+            for binding in sorted(set(keymap) - known):
+                problems.append(
+                    f"{source}: keys.{binding}: no binding has this id "
+                    f"(ids: {', '.join(sorted(known))})"
+                )
+                del keymap[binding]
+            self.set_keymap(keymap)
+        if problems:
+            self.set_status(f"✗ settings: {problems[0]}", error=True)
+            for problem in problems[1:]:
+                self.notify(problem, severity="error", timeout=8, markup=False)
+
+    def binding_ids(self) -> set[str]:
+        """Every binding id of the app and its widgets (what [keys] in settings can remap)."""
+        ids = {b.id for _, b in self._bindings if b.id}
+        for node in self.screen.walk_children(with_self=True):
+            ids.update(b.id for _, b in node._bindings if b.id)
+        return ids
 
     def on_unmount(self) -> None:
         """No advisor process outlives the app."""
