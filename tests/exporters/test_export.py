@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.exporters.cases import CASES
-from tui.formats import toml
 from tui.fileio import write_text as write_atomic
+from tui.formats import toml
 from tui.formats.export import FORMATS, export_text, run_export_cli
 from tui.formats.libvirt import TIMELINE_NS, domain_name, parse_memory_devices
 
