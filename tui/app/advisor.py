@@ -2,11 +2,13 @@
 
 Fixes are proven by replaying changed configurations; at 1,000 devices on a failing
 configuration that takes seconds. A thread would hold the GIL against the UI (3 s per key
-press was measured), so each run is a process forked from a `forkserver` that has the engine
-imported already (a run starts in milliseconds). A newer edit cancels the running one: its
-process is killed, not left to finish. A run that exceeds its time budget is killed too, so
-suggestions are bounded. Process hygiene: a run dies with the app (the forkserver exits when
-the app goes away, and each run asks the kernel to kill it when its parent dies).
+press was measured), so each run is a separate process. A newer edit cancels the running
+one: its process is killed, not left to finish. A run that exceeds its time budget is killed
+too, so suggestions are bounded. Each run is a fresh
+`python -m tui.app.advisor` (pickled config in on stdin, pickled Advice out on stdout); a
+warm spare is started after each run, so the next one does not wait for Python to start.
+Process hygiene: a run asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and
+the app kills its runs and the spare when it exits.
 
 Pure of Textual: the app calls `Advisor.run` from a worker thread, which only waits.
 """
@@ -14,14 +16,17 @@ Pure of Textual: the app calls `Advisor.run` from a worker thread, which only wa
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
+import pickle
+import select
 import signal
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from tui.engine.model import Config
@@ -59,57 +64,38 @@ def _die_with_parent() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before prctl: go now
+            os._exit(1)
 
 
-def _child(connection: Connection, config: Config) -> None:
+def serve() -> None:
+    """The child: one config in (stdin), its Advice out (stdout), then exit."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's, not the advisor's
+    import tui.engine.advice  # noqa: F401  (warm: imported before the request arrives)
+
+    config = pickle.load(sys.stdin.buffer)
+    result = compute(config)
     try:
-        result = compute(config)
-        try:
-            connection.send(result)
-        except Exception as exc:  # e.g. an unpicklable result: say so instead of hanging
-            connection.send(Advice((), None, f"advisor error: {type(exc).__name__}: {exc}"))
-    finally:
-        connection.close()
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # an unpicklable result: say so instead of hanging
+        data = pickle.dumps(Advice((), None, f"advisor error: {type(exc).__name__}: {exc}"))
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
-def _context() -> Any:
-    """forkserver where available (no fork of a threaded app), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    method = "forkserver" if "forkserver" in methods else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(["tui.app.advisor", "tui.engine.advice"])
-        with _SERVERS_LOCK:
-            _start_servers()
-    return context
-
-
-_SERVERS_LOCK = threading.Lock()
-
-
-def _start_servers() -> None:
-    """Start the forkserver and resource tracker with the real stderr: inside a running
-    Textual app sys.stderr is a capture object without a file descriptor, which
-    multiprocessing would try to hand to them."""
-    from multiprocessing import forkserver, resource_tracker
-
-    saved = sys.stderr
-    try:
-        if _broken_fileno(sys.stderr):
-            sys.stderr = sys.__stderr__ if not _broken_fileno(sys.__stderr__) else saved
-        resource_tracker.ensure_running()
-        forkserver.ensure_running()
-    finally:
-        sys.stderr = saved
-
-
-def _broken_fileno(stream: Any) -> bool:
-    try:
-        return bool(stream is None or stream.fileno() < 0)
-    except Exception:
-        return True
+def _spawn() -> subprocess.Popen[bytes]:
+    root = str(Path(__file__).resolve().parents[2])  # the tree this module runs from
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui.app.advisor"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        close_fds=True,
+    )
 
 
 class Advisor:
@@ -118,75 +104,112 @@ class Advisor:
     def __init__(self, budget: float = TIME_BUDGET, in_process: bool = False) -> None:
         self.budget = budget
         self.in_process = in_process
-        """Compute in the calling thread (tests that replace the engine's advice)."""
+        """Compute in the calling thread (the old way; the bench's baseline)."""
         self._lock = threading.Lock()
-        self._process: BaseProcess | None = None
+        self._running: subprocess.Popen[bytes] | None = None
+        self._spare: subprocess.Popen[bytes] | None = None
         self._generation = 0
+        self._closed = False
 
     def run(self, config: Config, cancelled: Callable[[], bool] = lambda: False) -> Advice | None:
         """Advice for `config`, or None when cancelled (by `cancel`, a newer run or
         `cancelled()`). Blocks the calling thread (never the UI thread) while it waits."""
         if self.in_process:
             return compute(config)
-        receive, send = multiprocessing.Pipe(duplex=False)
         with self._lock:
-            self._kill_locked()
+            if self._closed:
+                return None
+            _stop(self._running)
             self._generation += 1
             generation = self._generation
             try:
-                process = _context().Process(
-                    target=_child, args=(send, config), daemon=True, name="memslot-advisor"
-                )
-                process.start()
-            except (OSError, ValueError, RuntimeError):  # no processes here: compute in place
+                process = self._spare if _alive(self._spare) else _spawn()
+                self._spare = _spawn()  # warm for the next run
+            except OSError:  # cannot start processes here: compute in place
                 self.in_process = True
-                send.close()
-                receive.close()
                 return compute(config)
-            self._process = process
-        send.close()
+            self._running = process
         try:
-            waited = 0.0
-            while not receive.poll(0.05):
-                waited += 0.05
-                if cancelled() or generation != self._generation or not process.is_alive():
-                    if receive.poll(0):  # it finished just now
-                        break
-                    return None
-                if waited >= self.budget:
-                    self._kill(process)
-                    return Advice((), None, f"suggestions stopped after {self.budget:g} s")
-            try:
-                result: Advice = receive.recv()
-            except (EOFError, OSError):
-                return None  # killed
-            return result
+            return self._exchange(process, config, generation, cancelled)
         finally:
-            receive.close()
-            self._kill(process)
+            with self._lock:
+                if self._running is process:
+                    self._running = None
+            _stop(process)
 
-    def _kill(self, process: BaseProcess) -> None:
-        with self._lock:
-            if self._process is process:
-                self._kill_locked()
-            else:
-                _stop(process)
-
-    def _kill_locked(self) -> None:
-        if self._process is not None:
-            _stop(self._process)
-            self._process = None
+    def _exchange(
+        self,
+        process: subprocess.Popen[bytes],
+        config: Config,
+        generation: int,
+        cancelled: Callable[[], bool],
+    ) -> Advice | None:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL))
+            process.stdin.close()
+        except (BrokenPipeError, OSError):
+            return None  # killed (cancelled) before it read the request
+        chunks: list[bytes] = []
+        deadline = time.monotonic() + self.budget
+        fd = process.stdout.fileno()
+        while True:
+            if cancelled() or generation != self._generation:
+                return None
+            if time.monotonic() > deadline:
+                return Advice((), None, f"suggestions stopped after {self.budget:g} s")
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        if not chunks:
+            return None  # killed
+        try:
+            result = pickle.loads(b"".join(chunks))
+        except Exception:
+            return None
+        return result if isinstance(result, Advice) else None
 
     def cancel(self) -> None:
         """Stop the running advice, if any (its `run` returns None)."""
         with self._lock:
             self._generation += 1
-            self._kill_locked()
+            _stop(self._running)
+            self._running = None
+
+    def close(self) -> None:
+        """Stop everything (app exit): the running advice and the warm spare."""
+        with self._lock:
+            self._closed = True
+            self._generation += 1
+            _stop(self._running)
+            _stop(self._spare)
+            self._running = self._spare = None
 
 
-def _stop(process: BaseProcess) -> None:
-    with contextlib.suppress(ValueError):  # ValueError: already closed
-        if process.is_alive():
+def _alive(process: subprocess.Popen[bytes] | None) -> bool:
+    return process is not None and process.poll() is None
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None:
+        return
+    if process.poll() is None:
+        with contextlib.suppress(OSError):
             process.kill()
-        process.join(2)
-        process.close()
+    with contextlib.suppress(Exception):
+        process.wait(2)
+    for stream in (process.stdin, process.stdout):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.close()
+
+
+if __name__ == "__main__":
+    # run as tui.app.advisor, not __main__: the pickled Advice must name its real module
+    from tui.app.advisor import serve as _serve
+
+    _serve()

@@ -227,7 +227,7 @@ class MemslotApp(App[int]):
 
     def on_unmount(self) -> None:
         """No advisor process outlives the app."""
-        self.advisor.cancel()
+        self.advisor.close()
 
     def _theme_changed(self, _theme: object) -> None:
         """Table cells carry theme colours (errors): redraw them in the new theme."""
@@ -660,7 +660,7 @@ class MemslotApp(App[int]):
     def _leave(self) -> None:
         """Exit; a running QEMU verification stops at its next event."""
         self._verify_cancel.set()
-        self.advisor.cancel()
+        self.advisor.close()
         self.exit(0)
 
     async def action_quit(self) -> None:
