@@ -247,3 +247,24 @@ async def test_broken_settings_file_never_stops_the_app(
         await settle(pilot)
         assert app.is_running and app.theme == "textual-dark"
         assert "invalid TOML" in app.status_text and str(settings) in app.status_text
+
+
+async def test_markup_like_names_in_a_loaded_config_render_as_text() -> None:
+    config = base_config(
+        title="[/] [link=x]",
+        vhost_devices=[
+            {
+                "kind": "vhost-user",
+                "id": "fs0",
+                "device": "fs",
+                "backend_name": "[/]virtiofsd[bold]",
+                "max_mem_slots": 32,
+            }
+        ],
+    )
+    app = make_app(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        assert app.status_text == "[/] [link=x]"
+        assert "[/] [link=x]" in shown(app, app.query_one("#status"))
