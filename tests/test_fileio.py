@@ -206,3 +206,25 @@ def test_cli_export_to_dev_stdout_into_a_pipe(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert 'title = "piped"' in proc.stdout
+
+
+def test_cli_export_over_the_file_size_limit_names_the_file(tmp_path: Path) -> None:
+    """Issue 8 item 11: "File too large" came without the file."""
+    source = tmp_path / "vm.toml"
+    source.write_text('title = "' + "x" * 400 + '"\n')
+    out = tmp_path / "out.toml"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "export", str(source), "--to", "toml", "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (f"memslot-explorer export: error: {out}: cannot write: File too large\n")
+    assert not out.exists() and _leftovers(tmp_path) == []
