@@ -178,14 +178,14 @@ def _signals_unwind() -> Iterator[None]:
     try:
         yield
     except _Interrupted as exc:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+        for number, handler in previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
         previous.clear()
         os.kill(os.getpid(), exc.signum)
         raise KeyboardInterrupt from None  # a handler that returned: stop as Ctrl-C would
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+        for number, handler in previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
 
 
 def write_text(path: Path | str, text: str) -> None:

@@ -123,7 +123,8 @@ class Advisor:
             self._generation += 1
             generation = self._generation
             try:
-                process = self._spare if _alive(self._spare) else _spawn()
+                spare = self._spare
+                process = spare if spare is not None and spare.poll() is None else _spawn()
                 self._spare = _spawn()  # warm for the next run
             except OSError:  # cannot start processes here: compute in place
                 self.in_process = True
@@ -188,10 +189,6 @@ class Advisor:
             _stop(self._running)
             _stop(self._spare)
             self._running = self._spare = None
-
-
-def _alive(process: subprocess.Popen[bytes] | None) -> bool:
-    return process is not None and process.poll() is None
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:

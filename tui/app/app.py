@@ -134,7 +134,7 @@ class MemslotApp(App[int]):
         super().__init__()
         self.settings = settings if settings is not None else load_settings()
         if self.settings.layout != "auto":  # a fixed layout whatever the terminal width
-            self.HORIZONTAL_BREAKPOINTS = [(0, f"-{self.settings.layout}")]
+            self.HORIZONTAL_BREAKPOINTS = [(0, f"-{self.settings.layout}")]  # type: ignore[misc]
         self._initial = config if config is not None else default_config(self.settings)
         self.path = path
         self.saved: Config | None = None if new_file else self._initial

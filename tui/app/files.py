@@ -181,9 +181,15 @@ class FileFlows:
             if path is None:
                 return
             if path.exists() and path != app.path:
+
+                def answered(ok: bool | None) -> None:
+                    if ok:
+                        write(path)
+                    else:
+                        app.set_status("not saved")
+
                 app.push_screen(
-                    ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"),
-                    lambda ok: write(path) if ok else app.set_status("not saved"),
+                    ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"), answered
                 )
             else:
                 write(path)
@@ -216,9 +222,16 @@ class FileFlows:
                 self.write_config(path)
 
             if request.path.exists():
+
+                def answered(ok: bool | None) -> None:
+                    if ok:
+                        write(request.path)
+                    else:
+                        app.set_status("not saved")
+
                 app.push_screen(
                     ConfirmScreen(f"{request.path} exists. Overwrite it?", yes="Overwrite"),
-                    lambda ok: write(request.path) if ok else app.set_status("not saved"),
+                    answered,
                 )
             else:
                 write(request.path)
