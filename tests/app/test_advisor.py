@@ -65,6 +65,18 @@ def test_advice_arrives_from_the_process() -> None:
     assert advisor_children() == []
 
 
+def test_an_idle_process_is_reused() -> None:
+    advisor = Advisor()
+    try:
+        assert advisor.run(load(FAILING)) is not None
+        first = advisor._process
+        assert advisor.run(load(FAILING)) is not None
+        assert advisor._process is first and first is not None and first.poll() is None
+    finally:
+        advisor.close()
+    assert advisor_children() == []
+
+
 def test_cancel_kills_the_running_process() -> None:
     advisor = Advisor()
     results: list[object] = []

@@ -184,69 +184,32 @@ async def test_export_save_keeps_an_existing_files_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        '"[/]" = 1\n',
-        '[[memory_devices]]\nkind = "[/]"\nid = "x"\n',
-        '"[link=https://example.com]" = 1\n',
-        'title = "[/]"\n[machine]\nram = "[bold]"\n',
-    ],
-)
-async def test_markup_like_user_text_is_shown_as_plain_text(tmp_path: Path, text: str) -> None:
+MARKUP_FILES = [
+    '"[/]" = 1\n',
+    '[[memory_devices]]\nkind = "[/]"\nid = "x"\n',
+    '"[link=https://example.com]" = 1\n',
+    'title = "[/]"\n[machine]\nram = "[bold]"\n',
+]
+
+
+async def test_markup_like_user_text_is_shown_as_plain_text(tmp_path: Path) -> None:
     """Issue 8 item 7: these crashed the app with MarkupError (edits lost, exit 0)."""
-    bad = tmp_path / "markup.toml"
-    bad.write_text(text)
     app = make_app(base_config())
     async with app.run_test(size=SIZE) as pilot:
         app.commit(base_config(title="unsaved edit"), "edit")
-        assert not app.load(bad)
-        await settle(pilot)
-        assert isinstance(app.screen, MessageScreen)
-        body = shown(app, app.screen.query_one("#message-body"))
-        assert str(bad) in body
-        assert "[/]" in body or "[link=" in body or "[bold]" in body
-        await pilot.press("escape")
-        await settle(pilot)
-        assert app.is_running and app.config.title == "unsaved edit"
-        assert "could not load" in shown(app, app.query_one("#status"))
-
-
-async def test_settings_apply_and_bad_ones_are_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = tmp_path / "settings.toml"
-    settings.write_text(
-        'theme = "nord"\nlayout = "narrow"\n[machine]\nkvm_memslots = 509\n'
-        'cpu_vendor = "intel"\n[keys]\nsave = "f10"\nno_such_action = "f11"\n'
-    )
-    monkeypatch.setenv("MEMSLOT_EXPLORER_SETTINGS", str(settings))
-    target = tmp_path / "new.toml"
-    app = make_app(path=target)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert app.theme == "nord"
-        assert app.screen.has_class("-narrow")  # 160 columns, but the layout is fixed
-        assert app.config.machine.kvm_memslots == 509
-        assert app.config.machine.cpu_vendor == "intel"
-        status = shown(app, app.query_one("#status"))
-        assert "keys.no_such_action: no binding has this id" in " ".join(status.split())
-        await pilot.press("f10")  # remapped save: the new file is written
-        await settle(pilot)
-        assert target.exists()
-
-
-async def test_broken_settings_file_never_stops_the_app(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = tmp_path / "settings.toml"
-    settings.write_text('theme = "[/]"\n[machine\n')
-    monkeypatch.setenv("MEMSLOT_EXPLORER_SETTINGS", str(settings))
-    app = make_app(base_config())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert app.is_running and app.theme == "textual-dark"
-        assert "invalid TOML" in app.status_text and str(settings) in app.status_text
+        for number, text in enumerate(MARKUP_FILES):
+            bad = tmp_path / f"markup{number}.toml"
+            bad.write_text(text)
+            assert not app.load(bad)
+            await settle(pilot)
+            assert isinstance(app.screen, MessageScreen)
+            body = shown(app, app.screen.query_one("#message-body"))
+            assert str(bad) in body
+            assert "[/]" in body or "[link=" in body or "[bold]" in body
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.is_running and app.config.title == "unsaved edit"
+            assert "could not load" in shown(app, app.query_one("#status"))
 
 
 async def test_markup_like_names_in_a_loaded_config_render_as_text() -> None:

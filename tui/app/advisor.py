@@ -2,13 +2,13 @@
 
 Fixes are proven by replaying changed configurations; at 1,000 devices on a failing
 configuration that takes seconds. A thread would hold the GIL against the UI (3 s per key
-press was measured), so each run is a separate process. A newer edit cancels the running
-one: its process is killed, not left to finish. A run that exceeds its time budget is killed
-too, so suggestions are bounded. Each run is a fresh
-`python -m tui.app.advisor` (pickled config in on stdin, pickled Advice out on stdout); a
-warm spare is started after each run, so the next one does not wait for Python to start.
-Process hygiene: a run asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and
-the app kills its runs and the spare when it exits.
+press was measured), so suggestions run in a separate process. A newer edit cancels a
+running computation: the process is killed, not left to finish. A run over its time budget
+is killed too, so suggestions are bounded. The process is `python -m tui.app.advisor`
+(pickled configs in on stdin, pickled Advice out on stdout), reused while idle; after a kill a
+fresh one starts at once, so the next run does not wait for Python to start. Process hygiene:
+it asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and the app kills it when
+it exits.
 
 Pure of Textual: the app calls `Advisor.run` from a worker thread, which only waits.
 """
@@ -69,19 +69,25 @@ def _die_with_parent() -> None:
 
 
 def serve() -> None:
-    """The child: one config in (stdin), its Advice out (stdout), then exit."""
+    """The child: configs in (stdin), their Advice out (stdout), one at a time, until stdin
+    closes. Messages are an 8-byte length and a pickle."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's, not the advisor's
-    import tui.engine.advice  # noqa: F401  (warm: imported before the request arrives)
+    import tui.engine.advice  # noqa: F401  (warm: imported before the first request)
 
-    config = pickle.load(sys.stdin.buffer)
-    result = compute(config)
-    try:
-        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # an unpicklable result: say so instead of hanging
-        data = pickle.dumps(Advice((), None, f"advisor error: {type(exc).__name__}: {exc}"))
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        header = source.read(8)
+        if len(header) < 8:
+            return
+        config = pickle.loads(source.read(int.from_bytes(header, "big")))
+        result = compute(config)
+        try:
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable result: say so instead of hanging
+            data = pickle.dumps(Advice((), None, f"advisor error: {type(exc).__name__}: {exc}"))
+        sink.write(len(data).to_bytes(8, "big") + data)
+        sink.flush()
 
 
 def _spawn() -> subprocess.Popen[bytes]:
@@ -99,17 +105,23 @@ def _spawn() -> subprocess.Popen[bytes]:
 
 
 class Advisor:
-    """One advice run at a time; `cancel` (or a newer `run`) kills the running one."""
+    """One advice process, reused while it is idle; a run still busy when a newer one starts
+    (or on `cancel`) is killed with its process, and a fresh process is started warm."""
 
     def __init__(self, budget: float = TIME_BUDGET, in_process: bool = False) -> None:
         self.budget = budget
         self.in_process = in_process
         """Compute in the calling thread (the old way; the bench's baseline)."""
         self._lock = threading.Lock()
-        self._running: subprocess.Popen[bytes] | None = None
-        self._spare: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._busy = False
         self._generation = 0
         self._closed = False
+
+    @property
+    def _running(self) -> subprocess.Popen[bytes] | None:
+        """The process computing a run right now (None when idle)."""
+        return self._process if self._busy else None
 
     def run(self, config: Config, cancelled: Callable[[], bool] = lambda: False) -> Advice | None:
         """Advice for `config`, or None when cancelled (by `cancel`, a newer run or
@@ -119,24 +131,25 @@ class Advisor:
         with self._lock:
             if self._closed:
                 return None
-            _stop(self._running)
+            if self._busy:  # a stale run: stop it now, not when it is done
+                self._kill_locked(respawn=False)
             self._generation += 1
             generation = self._generation
             try:
-                spare = self._spare
-                process = spare if spare is not None and spare.poll() is None else _spawn()
-                self._spare = _spawn()  # warm for the next run
+                process = self._process
+                if process is None or process.poll() is not None:
+                    process = self._process = _spawn()
             except OSError:  # cannot start processes here: compute in place
                 self.in_process = True
                 return compute(config)
-            self._running = process
-        try:
-            return self._exchange(process, config, generation, cancelled)
-        finally:
-            with self._lock:
-                if self._running is process:
-                    self._running = None
-            _stop(process)
+            self._busy = True
+        result = self._exchange(process, config, generation, cancelled)
+        with self._lock:
+            if self._process is process:
+                if result is None or result.error:  # cancelled or over budget: restart it
+                    self._kill_locked(respawn=not self._closed)
+                self._busy = False
+        return result
 
     def _exchange(
         self,
@@ -146,49 +159,60 @@ class Advisor:
         cancelled: Callable[[], bool],
     ) -> Advice | None:
         assert process.stdin is not None and process.stdout is not None
+        data = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            process.stdin.write(pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL))
-            process.stdin.close()
-        except (BrokenPipeError, OSError):
+            process.stdin.write(len(data).to_bytes(8, "big") + data)
+            process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
             return None  # killed (cancelled) before it read the request
-        chunks: list[bytes] = []
+        buffer = bytearray()
+        needed = 8
         deadline = time.monotonic() + self.budget
         fd = process.stdout.fileno()
-        while True:
+        while len(buffer) < needed:
             if cancelled() or generation != self._generation:
                 return None
             if time.monotonic() > deadline:
                 return Advice((), None, f"suggestions stopped after {self.budget:g} s")
-            ready, _, _ = select.select([fd], [], [], 0.05)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 20)
+            try:
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if not ready:
+                    continue
+                chunk = os.read(fd, 1 << 20)
+            except (OSError, ValueError):
+                return None  # closed by a kill
             if not chunk:
-                break
-            chunks.append(chunk)
-        if not chunks:
-            return None  # killed
+                return None  # killed
+            buffer += chunk
+            if needed == 8 and len(buffer) >= 8:
+                needed = 8 + int.from_bytes(buffer[:8], "big")
         try:
-            result = pickle.loads(b"".join(chunks))
+            result = pickle.loads(bytes(buffer[8:needed]))
         except Exception:
             return None
         return result if isinstance(result, Advice) else None
+
+    def _kill_locked(self, respawn: bool) -> None:
+        _stop(self._process)
+        self._process = None
+        self._busy = False
+        if respawn:
+            with contextlib.suppress(OSError):
+                self._process = _spawn()  # warm for the next run
 
     def cancel(self) -> None:
         """Stop the running advice, if any (its `run` returns None)."""
         with self._lock:
             self._generation += 1
-            _stop(self._running)
-            self._running = None
+            if self._busy:
+                self._kill_locked(respawn=not self._closed)
 
     def close(self) -> None:
-        """Stop everything (app exit): the running advice and the warm spare."""
+        """Stop everything (app exit): the advice process, busy or idle."""
         with self._lock:
             self._closed = True
             self._generation += 1
-            _stop(self._running)
-            _stop(self._spare)
-            self._running = self._spare = None
+            self._kill_locked(respawn=False)
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:
