@@ -5,10 +5,9 @@ configuration that takes seconds. A thread would hold the GIL against the UI (3 
 press was measured), so suggestions run in a separate process. A newer edit cancels a
 running computation: the process is killed, not left to finish. A run over its time budget
 is killed too, so suggestions are bounded. The process is `python -m tui.app.advisor`
-(pickled configs in on stdin, pickled Advice out on stdout), reused while idle; after a kill a
-fresh one starts at once, so the next run does not wait for Python to start. Process hygiene:
-it asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and the app kills it when
-it exits.
+(pickled configs in on stdin, pickled Advice out on stdout), reused while idle; after a kill
+the next run starts a fresh one. Process hygiene: it asks the kernel to kill it when the app
+dies (PR_SET_PDEATHSIG), and the app kills it when it exits.
 
 Pure of Textual: the app calls `Advisor.run` from a worker thread, which only waits.
 """
@@ -201,11 +200,12 @@ class Advisor:
                 self._process = _spawn()  # warm for the next run
 
     def cancel(self) -> None:
-        """Stop the running advice, if any (its `run` returns None)."""
+        """Stop the running advice, if any (its `run` returns None). No new process is
+        started here (the caller may be the UI thread): the next `run` starts one."""
         with self._lock:
             self._generation += 1
             if self._busy:
-                self._kill_locked(respawn=not self._closed)
+                self._kill_locked(respawn=False)
 
     def close(self) -> None:
         """Stop everything (app exit): the advice process, busy or idle."""

@@ -524,18 +524,13 @@ class MemslotApp(App[int]):
 
     def start_advice(self, config: Config, report: Report | None) -> None:
         """Fixes are proven by replays, which can take seconds: they run in another process
-        (advisor.py), so typing never waits for them; a newer edit kills the running run."""
+        (advisor.py), so typing never waits for them; a newer edit kills the running run.
+        The report's errors and warnings are shown at once; the fixes join them when ready."""
         panel = self.query_one(SuggestionsPanel)
         self.suggestions = ()  # nothing to apply until the fixes for this config arrive
         self.advisor.cancel()
-        if report is None:
-            panel.show_advice((), None)
-            return
-        # after the repaint: starting the run (pickling the config) must not delay it
-        self.call_after_refresh(self._start_advice_worker, config)
-
-    def _start_advice_worker(self, config: Config) -> None:
-        if config is self.config:  # a newer edit will start its own
+        panel.show_advice((), None)
+        if report is not None:
             self._advise(config)
 
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
