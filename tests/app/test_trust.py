@@ -231,3 +231,20 @@ async def test_markup_like_names_in_a_loaded_config_render_as_text() -> None:
         assert app.is_running
         assert app.status_text == "[/] [link=x]"
         assert "[/] [link=x]" in shown(app, app.query_one("#status"))
+
+
+async def test_many_failures_are_listed_up_to_a_cap() -> None:
+    """At 1,000 devices the Suggestions list drew every failing event on every edit."""
+    from tui.app.panels.suggestions import MAX_FAILURES, SuggestionsPanel
+
+    memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(40)]
+    config = base_config(memory_devices=memory)  # 4 slots: 36 DIMMs fail
+    app = make_app(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        failing = len(app.report.failures)  # type: ignore[union-attr]
+        assert failing > MAX_FAILURES
+        options = app.query_one(SuggestionsPanel).options
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert sum(p.startswith("✗ event") for p in prompts) == MAX_FAILURES
+        assert f"… and {failing - MAX_FAILURES} more failing events (see the Timeline)" in prompts
