@@ -238,7 +238,8 @@ async def test_many_failures_are_listed_up_to_a_cap() -> None:
     from tui.app.panels.suggestions import MAX_FAILURES, SuggestionsPanel
 
     memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(40)]
-    config = base_config(memory_devices=memory)  # 4 slots: 36 DIMMs fail
+    timeline = [{"action": "hotplug", "device": d["id"]} for d in memory]
+    config = base_config(memory_devices=memory, timeline=timeline)  # 4 slots: 36 hotplugs fail
     app = make_app(config)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
