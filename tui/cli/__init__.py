@@ -42,7 +42,8 @@ def _top_parser() -> argparse.ArgumentParser:
         "built-in default configuration).",
         epilog=f"verbs:\n{summaries}\n"
         f"Run '{PROG} VERB --help' for a verb's options. "
-        "Exit codes: 0 ok, 1 QEMU would fail, 2 bad input, 3 unavailable.",
+        "Exit codes: 0 ok, 1 QEMU would fail, 2 bad input, 3 unavailable, "
+        "4 a file's [expect] disagrees with the engine (check).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
