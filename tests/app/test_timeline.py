@@ -38,6 +38,13 @@ async def test_reorder_rejects_then_accepts_the_vhost_backend() -> None:
         assert "Try plugging this vhost backend before" in flat(shown(app, explain))
         assert "✗ rejected" in shown(app, app.query_one(VhostPanel)), "\n".join(screen_lines(app))
         assert AUTO_DECISION_ERROR in flat(shown(app, app.query_one(SuggestionsPanel)))
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        fixes = flat(shown(app, app.query_one(SuggestionsPanel)))
+        # each fix says which event it fixes, what else it changes and the memslots then
+        assert "→ fix 1: Plug fs0 before vmem0 (fixes event 2)" in fixes, fixes
+        assert "changes: plug order: fs0 → vmem0; vmem0: 64 → 1 memslot(s)" in fixes, fixes
+        assert "then: vmem0 1 memslot(s) (limit 1)" in fixes, fixes
 
         # and back up again with shift+up: accepted
         await pilot.press("shift+up")

@@ -46,6 +46,7 @@ EVENT_KEYS = {
     "skipped",
     "pending",
     "error",
+    "code",
     "hint",
     "warnings",
     "memslot_limit",
@@ -62,11 +63,13 @@ TOP_KEYS = {
     "qemu_version",
     "rules",
     "startup_error",
+    "startup_code",
     "ok",
     "warnings",
     "events",
     "totals",
     "suggestions",
+    "suggestions_stopped",
     "headroom",
 }
 
@@ -239,9 +242,21 @@ def test_json_document_schema_failure(capsys: pytest.CaptureFixture[str]) -> Non
     vhost = {v["id"]: v for v in doc["events"][2]["budget"]["vhost"]}
     assert set(vhost["fs1"]) == {"id", "kind", "limit", "used", "regions", "free"}
     assert vhost["fs1"]["limit"] == 509
+    assert failed["code"] == "vhost-after-auto-decision"
+    assert doc["suggestions"] and doc["suggestions_stopped"] is None
     for suggestion in doc["suggestions"]:
-        assert set(suggestion) == {"title", "detail", "fixes"}
+        assert set(suggestion) == {
+            "title",
+            "detail",
+            "fixes",
+            "changes",
+            "memslots",
+            "required_memslots",
+            "partial",
+            "still_failing",
+        }
         assert all(isinstance(i, int) and 1 <= i <= 3 for i in suggestion["fixes"])
+        assert suggestion["partial"] is bool(suggestion["still_failing"])
     if doc["suggestions"]:
         assert any(2 in s["fixes"] for s in doc["suggestions"])  # event numbers are 1-based
 
@@ -418,3 +433,78 @@ def test_no_advice_module(
     monkeypatch.setitem(sys.modules, "tui.engine.advice", None)
     code, doc = _check_json(capsys, FAILING_PRESET)
     assert code == 1 and doc["suggestions"] == [] and doc["headroom"] is None
+
+
+def test_text_fixes_say_what_they_fix_change_and_leave(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "check", str(FAILING_PRESET))
+    assert code == 1
+    assert "  - Plug fs0 before vmem0 (fixes event 2)\n" in out
+    assert "fs0 becomes a cold plug (on the command line) instead of a hotplug." in out
+    assert "    changes: fs0: hotplug → cold plug (on the command line);" in out
+    assert "vmem0: 64 → 1 memslot(s)" in out
+    assert (
+        "    then: vmem0 1 memslot(s) (limit 1); memory devices require 1 memslot(s) in all" in out
+    )
+    give = out.index("  - Give fs0 a back-end with 509 memslots")
+    assert "modprobe" not in out[give : out.index("  - Set dynamic-memslots")]
+
+
+def test_failed_rows_and_memdev_less_devices_print_no_memslots(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "vm.toml"
+    path.write_text(
+        """
+[machine]
+ram = "4G"
+maxmem = "20G"
+slots = 1
+
+[[memory_devices]]
+kind = "pc-dimm"
+id = "d0"
+size = "12G"
+
+[[memory_devices]]
+kind = "virtio-mem"
+id = "vmem0"
+size = "8G"
+dynamic_memslots = true
+
+[[memory_devices]]
+kind = "hv-balloon"
+id = "hvb"
+
+[[timeline]]
+action = "cold"
+device = "hvb"
+
+[[timeline]]
+action = "cold"
+device = "d0"
+
+[[timeline]]
+action = "hotplug"
+device = "vmem0"
+""",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "check", str(path), "--no-suggestions")
+    assert code == 1
+    rows = {
+        line.split()[3]: line.split() for line in out.splitlines() if line[:3].strip().isdigit()
+    }
+    assert rows["vmem0"][-3:] == ["-", "-", "FAILED"]  # QEMU decided 8 before refusing it
+    assert rows["hvb"][-3:] == ["-", "-", "ok"]
+    assert rows["d0"][-3:] == ["-", "1", "ok"]
+    assert "Suggestions" not in out
+    code, doc = _check_json(capsys, path)
+    assert doc["events"][2]["code"] == "not-enough-space"
+    assert doc["events"][2]["memslots"] == 8  # the JSON keeps the engine's decision
+
+
+def test_no_suggestions_skips_the_search(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(FAILING_PRESET), "--no-suggestions")
+    assert code == 1 and "Suggestions" not in out and "Result: FAILED" in out

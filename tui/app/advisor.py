@@ -49,7 +49,9 @@ def compute(config: Config) -> Advice:
 
     try:
         report = replay(config)
-        suggestions = tuple(advice.suggest(config, report)) if not report.ok else ()
+        suggestions: tuple[Any, ...] = ()
+        if not report.ok:  # the engine's own bounds (replays, seconds) apply as well
+            suggestions = tuple(advice.advise(config, report).suggestions)
         return Advice(suggestions, advice.headroom(config, report))
     except Exception as exc:  # an engine bug must not take the explorer down
         return Advice((), None, f"advisor error: {type(exc).__name__}: {exc}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,7 +29,8 @@ from textual.widgets import Footer, Header, Static
 from textual.widgets._help_panel import HelpPanel
 
 from tui.engine import replay
-from tui.engine.model import CONSUMER_DEFAULTS, MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
+from tui.engine.kinds import CONSUMER_KINDS
+from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
 from tui.settings import Settings, load_settings
 
@@ -115,6 +116,14 @@ class MemslotApp(App[int]):
             show=False,
             tooltip="Run the configuration in a real QEMU",
         ),
+        Binding(
+            "ctrl+r",
+            "live_refresh",
+            "Refresh VM",
+            id="live_refresh",
+            show=False,
+            tooltip="Live mode: read the running VM again",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -127,11 +136,16 @@ class MemslotApp(App[int]):
         config: Config | None = None,
         path: Path | None = None,
         load_error: Any = None,
+        live: Callable[[], Any] | None = None,
         *,
         new_file: bool = False,
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        self._live_factory = live
+        """Live mode: makes the tui.qemu.inspect.LiveSession the app follows."""
+        self._live: Any = None
+        self._live_base: Config | None = None
         self.settings = settings if settings is not None else load_settings()
         if self.settings.layout != "auto":  # a fixed layout whatever the terminal width
             self.HORIZONTAL_BREAKPOINTS = [(0, f"-{self.settings.layout}")]  # type: ignore[misc]
@@ -192,6 +206,8 @@ class MemslotApp(App[int]):
         self.apply_settings()
         if self.load_error is not None:
             self.show_load_error(self.load_error)
+        if self._live_factory is not None:
+            self.follow_live(self._live_factory)
 
     def apply_settings(self) -> None:
         """Theme and key remapping from the settings file; every problem is reported (file,
@@ -423,8 +439,7 @@ class MemslotApp(App[int]):
                     default if isinstance(default, bool | str | None) else str(default)
                 )
         if item.group == "consumer":
-            kvm, kernel, user = CONSUMER_DEFAULTS[item.kind]
-            values |= {"kvm_slots": kvm, "vhost_kernel_regions": kernel, "vhost_user_regions": user}
+            values |= dict(CONSUMER_KINDS[item.kind].catalog[0].defaults)
         return values
 
     @on(FormRequested)
@@ -643,6 +658,50 @@ class MemslotApp(App[int]):
             text = f"verification failed: {type(exc).__name__}: {exc}"
         self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
 
+    # ------------------------------------------------------------------ live mode
+
+    def follow_live(self, session_factory: Callable[[], Any]) -> None:
+        """Follow a running VM (tui.app.live): read it now, again on ctrl+r and on QMP events."""
+        from tui.app.live import LiveFollower
+
+        self._live = LiveFollower(session_factory, self.show_live, self._live_failed)
+        self._live_base = None
+        self.set_status("live: reading the VM…")
+        self.run_worker(self._live.run(), group="live", exclusive=True, description="live VM")
+
+    def show_live(self, state: Any, reason: str) -> None:
+        """A new reading: the VM's configuration, the user's what-ifs kept after it."""
+        from tui.app.live import merge_what_ifs
+
+        config, dropped = merge_what_ifs(state.config, self._live_base, self.config)
+        self._live_base = state.config
+        self.path = None
+        self.saved = state.config
+        changed = self.commit(config, f"live: {reason}")
+        differs = (
+            f"engine differs: {'; '.join(state.disagreements)}"
+            if state.disagreements
+            else "engine agrees with QEMU"
+        )
+        extra = f"; {dropped} what-if event(s) no longer apply" if dropped else ""
+        self.set_status(
+            f"✓ live {state.source} ({reason}{'' if changed else ', unchanged'}): {differs}{extra}"
+        )
+        self.update_title()
+
+    def _live_failed(self, text: str) -> None:
+        self.set_status(f"✗ live: {text} (ctrl+r to try again)", error=True)
+
+    def action_live_refresh(self) -> None:
+        """Read the running VM again (live mode only)."""
+        if self._live is None:
+            self.set_status(
+                "not following a VM: start with memslot-explorer inspect --qmp unix:PATH --app"
+            )
+            return
+        self.set_status("live: reading the VM…")
+        self._live.refresh()
+
     # ------------------------------------------------------------------ help, quit, palette
 
     def action_help(self) -> None:
@@ -754,6 +813,11 @@ class MemslotApp(App[int]):
             "Run it in a real QEMU",
             self.action_verify,
         )
+        yield SystemCommand(
+            "Live: read the VM again",
+            "ctrl+r (live mode: inspect --qmp unix:PATH --app)",
+            self.action_live_refresh,
+        )
         yield SystemCommand("Help for the focused panel", "f1", self.action_help)
         for panel_id in (
             "machine",
@@ -783,7 +847,11 @@ def _describe_result(result: Any, verify: Any) -> str:
         return "\n".join(parts)
 
 
-def make_app(config: Config | None = None, path: Path | None = None) -> MemslotApp:
+def make_app(
+    config: Config | None = None,
+    path: Path | None = None,
+    live: Callable[[], Any] | None = None,
+) -> MemslotApp:
     """The app on `config`, or on the file at `path`, or on the built-in default.
 
     A file that fails to load does not stop the app: it opens on the default configuration
@@ -802,11 +870,12 @@ def make_app(config: Config | None = None, path: Path | None = None) -> MemslotA
             except toml.ConfigError as exc:
                 load_error = exc
                 path = None
-    return MemslotApp(config=config, path=path, load_error=load_error, new_file=new_file)
+    return MemslotApp(config=config, path=path, load_error=load_error, live=live, new_file=new_file)
 
 
-def run_app(path: Path | None = None) -> int:
-    """`memslot-explorer [FILE]`: run the app; the exit code for the shell."""
-    app = make_app(path=path)
+def run_app(path: Path | None = None, live: Callable[[], Any] | None = None) -> int:
+    """`memslot-explorer [FILE]`: run the app; the exit code for the shell. `live`: follow a
+    running VM (`inspect ... --app`)."""
+    app = make_app(path=path, live=live)
     result = app.run()
     return int(result or 0)

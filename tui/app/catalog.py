@@ -1,13 +1,22 @@
 """Templates for the add forms: every device kind and the real vhost back-ends engineers meet.
 
-The defaults are what a user would most likely type; the vhost catalog names real back-ends
-because their memslot limit (8, 32, 64, 509) is the whole point of adding them.
+The kinds and their ready-made entries come from the engine's kinds registry (the vhost catalog
+names real back-ends because their memslot limit — 8, 32, 64, 509 — is the whole point of adding
+them); each form's fields follow the kind's model, so a new kind needs nothing here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from tui.engine.kinds import CONSUMER_KINDS, MEMORY_KINDS, VHOST_KINDS
+from tui.engine.model import Consumer
+from tui.engine.units import parse_size
 
 Group = Literal["memory", "vhost", "consumer"]
 FieldKind = Literal["text", "size", "int", "bool", "choice"]
@@ -38,220 +47,76 @@ class Template:
     fields: tuple[FormField, ...] = ()
 
 
-_ID = FormField("id", "id")
-_BACKEND = (
-    FormField("size", "size", "size"),
-    FormField("backend", "backend", "choice", ("ram", "memfd", "file")),
-    FormField("share", "share", "bool"),
-    FormField("page_size", "page size", "choice", ("4K", "2M", "1G")),
-    FormField("prealloc", "prealloc", "bool"),
-)
-
-MEMORY_TEMPLATES: tuple[Template, ...] = (
-    Template(
-        "pc-dimm",
-        "pc-dimm",
-        "memory",
-        "pc-dimm",
-        "dimm",
-        {"size": "1G", "backend": "ram", "page_size": "4K"},
-        (
-            _ID,
-            *_BACKEND,
-            FormField("slot", "slot", "int", optional=True),
-            FormField("addr", "addr", "size", optional=True),
-        ),
-    ),
-    Template(
-        "nvdimm",
-        "nvdimm (needs machine nvdimm=on)",
-        "memory",
-        "nvdimm",
-        "nv",
-        {"size": "1G", "backend": "file", "share": True, "page_size": "4K"},
-        (
-            _ID,
-            *_BACKEND,
-            FormField("readonly", "readonly", "bool"),
-            FormField("label_size", "label size", "size", optional=True),
-            FormField("unarmed", "unarmed", "bool"),
-        ),
-    ),
-    Template(
-        "virtio-pmem",
-        "virtio-pmem",
-        "memory",
-        "virtio-pmem",
-        "pmem",
-        {"size": "1G", "backend": "file", "share": True, "page_size": "4K"},
-        (_ID, *_BACKEND, FormField("readonly", "readonly", "bool")),
-    ),
-    Template(
-        "virtio-mem",
-        "virtio-mem (dynamic-memslots=on)",
-        "memory",
-        "virtio-mem",
-        "vmem",
-        {
-            "size": "16G",
-            "backend": "ram",
-            "page_size": "4K",
-            "requested_size": "0",
-            "dynamic_memslots": True,
-        },
-        (
-            _ID,
-            *_BACKEND,
-            FormField("requested_size", "requested-size", "size"),
-            FormField("block_size", "block-size", "size", optional=True),
-            FormField("dynamic_memslots", "dynamic-memslots", "bool"),
-            FormField("unplugged_inaccessible", "unplugged-inaccessible", "bool"),
-        ),
-    ),
-    Template(
-        "hv-balloon",
-        "hv-balloon",
-        "memory",
-        "hv-balloon",
-        "hvb",
-        {"size": "32G", "backend": "ram", "page_size": "4K"},
-        (_ID, FormField("size", "size (empty: no memdev)", "size", optional=True), *_BACKEND[1:]),
-    ),
-)
-
-_KERNEL_FIELDS = (
-    _ID,
-    FormField("device", "device", "choice", ("net", "scsi", "vsock")),
-    FormField("max_mem_regions", "max_mem_regions", "int"),
-)
-_USER_FIELDS = (
-    _ID,
-    FormField("device", "device", "choice", ("net", "blk", "fs", "scsi", "vsock")),
-    FormField("backend_name", "back-end"),
-    FormField("configure_mem_slots", "CONFIGURE_MEM_SLOTS", "bool"),
-    FormField("max_mem_slots", "max mem slots", "int"),
-)
-
-VHOST_TEMPLATES: tuple[Template, ...] = (
-    Template(
-        "vhost-net-64",
-        "vhost-net, kernel default max_mem_regions=64",
-        "vhost",
-        "vhost-kernel",
-        "net",
-        {"device": "net", "max_mem_regions": 64},
-        _KERNEL_FIELDS,
-    ),
-    Template(
-        "vhost-net-509",
-        "vhost-net, max_mem_regions=509 (Fedora/RHEL)",
-        "vhost",
-        "vhost-kernel",
-        "net",
-        {"device": "net", "max_mem_regions": 509},
-        _KERNEL_FIELDS,
-    ),
-    Template(
-        "vhost-user-8",
-        "vhost-user without CONFIGURE_MEM_SLOTS (8, e.g. DPDK)",
-        "vhost",
-        "vhost-user",
-        "vu",
-        {"device": "net", "backend_name": "dpdk", "configure_mem_slots": False, "max_mem_slots": 8},
-        _USER_FIELDS,
-    ),
-    Template(
-        "virtiofsd-32",
-        "virtiofsd before 2024 (32)",
-        "vhost",
-        "vhost-user",
-        "fs",
-        {
-            "device": "fs",
-            "backend_name": "virtiofsd (before 2024)",
-            "configure_mem_slots": True,
-            "max_mem_slots": 32,
-        },
-        _USER_FIELDS,
-    ),
-    Template(
-        "virtiofsd-509",
-        "virtiofsd 2024+ (509)",
-        "vhost",
-        "vhost-user",
-        "fs",
-        {
-            "device": "fs",
-            "backend_name": "virtiofsd",
-            "configure_mem_slots": True,
-            "max_mem_slots": 509,
-        },
-        _USER_FIELDS,
-    ),
-    Template(
-        "qsd-509",
-        "qemu-storage-daemon (509)",
-        "vhost",
-        "vhost-user",
-        "blk",
-        {
-            "device": "blk",
-            "backend_name": "qemu-storage-daemon",
-            "configure_mem_slots": True,
-            "max_mem_slots": 509,
-        },
-        _USER_FIELDS,
-    ),
-    Template(
-        "vhost-vdpa",
-        "vhost-vdpa (no memslot limit)",
-        "vhost",
-        "vhost-vdpa",
-        "vdpa",
-        {"device": "net"},
-        (_ID, FormField("device", "device", "choice", ("net", "blk"))),
-    ),
-)
-
-_CONSUMER_FIELDS = (
-    _ID,
-    FormField("kvm_slots", "KVM slots", "int"),
-    FormField("vhost_kernel_regions", "vhost-kernel regions", "int"),
-    FormField("vhost_user_regions", "vhost-user regions", "int"),
-    FormField("note", "note"),
-)
-_CONSUMER_LABELS = {
-    "rom": "option ROM / pflash",
-    "pci-ram-bar": "PCI RAM BAR (e.g. ivshmem on memfd)",
-    "vfio-bar": "VFIO BAR",
-    "vga-vram": "VGA VRAM",
-    "numa-memdev": "extra NUMA node memdev",
-    "custom": "custom",
+_LABELS = {
+    "page_size": "page size",
+    "label_size": "label size",
+    "requested_size": "requested-size",
+    "block_size": "block-size",
+    "dynamic_memslots": "dynamic-memslots",
+    "unplugged_inaccessible": "unplugged-inaccessible",
+    "backend_name": "back-end",
+    "configure_mem_slots": "CONFIGURE_MEM_SLOTS",
+    "max_mem_slots": "max mem slots",
+    "kvm_slots": "KVM slots",
+    "vhost_kernel_regions": "vhost-kernel regions",
+    "vhost_user_regions": "vhost-user regions",
 }
-_CONSUMER_DEFAULTS = {  # mirrors model.CONSUMER_DEFAULTS, shown pre-filled in the form
-    "rom": (1, 0, 0),
-    "pci-ram-bar": (1, 1, 1),
-    "vfio-bar": (1, 1, 0),
-    "vga-vram": (1, 1, 0),
-    "numa-memdev": (1, 1, 1),
-    "custom": (1, 1, 1),
-}
-CONSUMER_TEMPLATES: tuple[Template, ...] = tuple(
-    Template(
-        kind,
-        label,
-        "consumer",
-        kind,
-        kind.split("-")[0],
-        {
-            "kvm_slots": _CONSUMER_DEFAULTS[kind][0],
-            "vhost_kernel_regions": _CONSUMER_DEFAULTS[kind][1],
-            "vhost_user_regions": _CONSUMER_DEFAULTS[kind][2],
-        },
-        _CONSUMER_FIELDS,
+"""Form labels where the field name is not what an engineer reads (QEMU's spelling)."""
+_CHOICES = {"page_size": ("4K", "2M", "1G")}
+"""Fields offered as a choice although the model takes any size."""
+_OPTIONAL_LABELS = {"size": "size (empty: no memdev)"}
+
+
+def _field(name: str, info: FieldInfo) -> FormField:
+    """A form field for a model field: its input kind follows the field's type."""
+    annotation: Any = info.annotation
+    metadata: list[Any] = list(info.metadata)
+    optional = False
+    if get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(get_args(annotation))
+        annotation = args[0]
+    if get_origin(annotation) is Annotated:
+        annotation, *extra = get_args(annotation)
+        metadata += extra
+    label = (_OPTIONAL_LABELS if optional else {}).get(name) or _LABELS.get(name, name)
+    if name in _CHOICES:
+        return FormField(name, label, "choice", _CHOICES[name], optional)
+    if get_origin(annotation) is Literal:
+        return FormField(name, label, "choice", tuple(map(str, get_args(annotation))), optional)
+    if annotation is bool:
+        return FormField(name, label, "bool", optional=optional)
+    if annotation is int:
+        sized = any(getattr(m, "func", None) is parse_size for m in metadata)
+        return FormField(name, label, "size" if sized else "int", optional=optional)
+    return FormField(name, label, "text", optional=optional)
+
+
+def _fields(model: type[BaseModel]) -> tuple[FormField, ...]:
+    """id first, then every field of the model in its order (the kind is the template)."""
+    return (
+        FormField("id", "id"),
+        *(_field(n, i) for n, i in model.model_fields.items() if n not in ("id", "kind")),
     )
-    for kind, label in _CONSUMER_LABELS.items()
+
+
+def _templates(group: Group, kind: str, model: type[BaseModel], entries: Any) -> list[Template]:
+    fields = _fields(model)
+    return [
+        Template(e.key, e.label, group, kind, e.id_base, dict(e.defaults), fields) for e in entries
+    ]
+
+
+MEMORY_TEMPLATES: tuple[Template, ...] = tuple(
+    t for k in MEMORY_KINDS.values() for t in _templates("memory", k.name, k.model, k.catalog)
 )
+VHOST_TEMPLATES: tuple[Template, ...] = tuple(
+    t for k in VHOST_KINDS.values() for t in _templates("vhost", k.name, k.model, k.catalog)
+)
+CONSUMER_TEMPLATES: tuple[Template, ...] = tuple(
+    t for k in CONSUMER_KINDS.values() for t in _templates("consumer", k.name, Consumer, k.catalog)
+)
+
 
 TEMPLATES: dict[Group, tuple[Template, ...]] = {
     "memory": MEMORY_TEMPLATES,

@@ -8,22 +8,43 @@ imports the app unless the user asks for it. Exit codes: see tui.cli.common.
 
 from __future__ import annotations
 
+import os as _os
+import signal as _signal
+import sys
+
+if _os.path.basename(sys.argv[0]) in ("memslot-explorer", "__main__.py"):
+    # Running as the program: until a verb starts its work, a Ctrl-C (or SIGTERM / SIGHUP)
+    # while modules load ends quietly instead of printing a traceback.
+    for _signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(_signum, lambda signum, _frame: _os._exit(128 + signum))
+
 import argparse
 import importlib
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
 from tui import __version__
 from tui.cli.check import JSON_SCHEMA
-from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, PROG, guard
+from tui.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    PROG,
+    default_signals,
+    guard,
+    handle_termination,
+    interrupted_exit,
+)
+
+_SIGNALS = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
 
 # verb -> module under tui.cli; one line per verb.
 VERBS: dict[str, str] = {
     "check": "tui.cli.check",
     "export": "tui.cli.export",
     "verify": "tui.cli.verify",
+    "inspect": "tui.cli.inspect",
 }
 
 __all__ = ["JSON_SCHEMA", "VERBS", "main"]
@@ -73,8 +94,27 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script and of `python -m tui`; returns the exit code."""
+    """Entry point of the console script and of `python -m tui`; returns the exit code.
+
+    A verb stopped by Ctrl-C, SIGTERM or SIGHUP cleans up and exits 128 + the signal, without a
+    traceback, however early the signal comes."""
     args = list(sys.argv[1:] if argv is None else argv)
+    saved = {signum: _signal.getsignal(signum) for signum in _SIGNALS}
+    try:
+        if not (args and args[0] in VERBS):
+            default_signals()
+            return _main(args)
+        return _main(args)
+    except KeyboardInterrupt as exc:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return interrupted_exit(exc)
+    finally:
+        if argv is not None:  # called in-process (tests): give the caller its handlers back
+            for signum, handler in saved.items():
+                _signal.signal(signum, handler)
+
+
+def _main(args: list[str]) -> int:
     if args and args[0] in VERBS:
         verb = args[0]
         module = _verb_module(verb)
@@ -82,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(parsed, int):
             return parsed
         parsed.verb = verb
+        handle_termination()  # from here on a signal cleans up (processes, temp files) first
         return int(module.run(parsed))
     parsed = _parse(_top_parser(), args)
     if isinstance(parsed, int):

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-suggestions",
         action="store_true",
-        help="skip the search for fixes (faster and bounded; for CI); headroom is still shown",
+        help="skip the search for fixes (for CI: only the verdicts, the budget and headroom)",
     )
     return parser
 
@@ -56,12 +56,12 @@ def run(args: argparse.Namespace) -> int:
     files: list[Path] = list(args.file)
     suggest = not args.no_suggestions
     if len(files) == 1:
-        return guard(lambda: run_check(files[0], as_json=args.json, suggest=suggest))
-    return guard(lambda: run_many(files, as_json=args.json, suggest=suggest))
+        return guard(lambda: run_check(files[0], as_json=args.json, suggestions=suggest))
+    return guard(lambda: run_many(files, as_json=args.json, suggestions=suggest))
 
 
 def run_check(
-    path: Path, *, as_json: bool = False, out: TextIO | None = None, suggest: bool = True
+    path: Path, *, as_json: bool = False, out: TextIO | None = None, suggestions: bool = True
 ) -> int:
     """`check FILE`: load, replay, print; the exit status of the module docstring."""
     from tui.engine import replay
@@ -71,14 +71,23 @@ def run_check(
     stream = out if out is not None else sys.stdout
     config = load(path)
     report = replay(config)
-    suggestions, headroom = _advice(config, report, suggest)
+    fixes, headroom, stopped = _advice(config, report, search=suggestions)
     mismatches = check_expectation(config, report)
     if as_json:
-        document = check_document(config, report, suggestions, headroom, source=str(path))
+        document = check_document(
+            config, report, fixes, headroom, source=str(path), stopped=stopped
+        )
         document["expect_mismatches"] = mismatches
         stream.write(json.dumps(document, indent=2) + "\n")
     else:
-        text = render_check(config, report, suggestions, headroom, source=str(path))
+        text = render_check(config, report, fixes, headroom, source=str(path))
+        if stopped:
+            text = text.replace(
+                "\nResult: ",
+                f"\nSuggestions: the search stopped early ({stopped}); more fixes may exist.\n"
+                "\nResult: ",
+                1,
+            )
         stream.write(text + render_expect(config, mismatches))
     if mismatches:
         return EXIT_EXPECT_MISMATCH
@@ -107,7 +116,11 @@ _VERDICTS = {
 
 
 def run_many(
-    paths: Sequence[Path], *, as_json: bool = False, suggest: bool = True, out: TextIO | None = None
+    paths: Sequence[Path],
+    *,
+    as_json: bool = False,
+    suggestions: bool = True,
+    out: TextIO | None = None,
 ) -> int:
     """`check A B C...`: each file as `check FILE` would, then a summary; the worst status.
 
@@ -121,7 +134,7 @@ def run_many(
     for number, path in enumerate(paths):
         buffer = io.StringIO()
         try:
-            code = run_check(path, as_json=as_json, out=buffer, suggest=suggest)
+            code = run_check(path, as_json=as_json, out=buffer, suggestions=suggestions)
         except ConfigError as exc:
             code = EXIT_BAD_INPUT
             if as_json:
@@ -144,16 +157,22 @@ def run_many(
     return max(codes, default=EXIT_OK)
 
 
-def _advice(config: Any, report: Any, suggest: bool = True) -> tuple[tuple[Any, ...], Any]:
-    """Suggestions and headroom from tui.engine.advice, when that module exists and works."""
+def _advice(
+    config: Any, report: Any, *, search: bool = True
+) -> tuple[tuple[Any, ...], Any, str | None]:
+    """Suggestions (bounded: advice.Bounds), headroom, and why the search stopped early."""
     try:
         advice = importlib.import_module("tui.engine.advice")
     except ImportError:
-        return (), None
+        return (), None, None
     suggestions: tuple[Any, ...] = ()
     headroom = None
+    stopped = None
     try:
-        if suggest and not report.ok and hasattr(advice, "suggest"):
+        if search and not report.ok and hasattr(advice, "advise"):
+            found = advice.advise(config, report)
+            suggestions, stopped = tuple(found.suggestions), found.stopped_by
+        elif search and not report.ok and hasattr(advice, "suggest"):
             suggestions = tuple(advice.suggest(config, report))
     except Exception as exc:  # advice is optional; never let it hide the verdict
         print(f"{PROG}: warning: suggestions unavailable: {exc}", file=sys.stderr)
@@ -162,15 +181,21 @@ def _advice(config: Any, report: Any, suggest: bool = True) -> tuple[tuple[Any, 
             headroom = advice.headroom(config, report)
     except Exception as exc:
         print(f"{PROG}: warning: headroom unavailable: {exc}", file=sys.stderr)
-    return suggestions, headroom
+    return suggestions, headroom, stopped
 
 
 def _budget_dict(budget: Any) -> dict[str, Any]:
-    return budget.model_dump(mode="json")
+    return dict(budget.as_dict())
 
 
 def check_document(
-    config: Any, report: Any, suggestions: Sequence[Any], headroom: Any, *, source: str
+    config: Any,
+    report: Any,
+    suggestions: Sequence[Any],
+    headroom: Any,
+    *,
+    source: str,
+    stopped: str | None = None,
 ) -> dict[str, Any]:
     """The stable `--json` document (schema memslot-explorer/check/1, docs/schema.md)."""
     events = []
@@ -188,6 +213,7 @@ def check_document(
                 "skipped": result.skipped,
                 "pending": result.pending,
                 "error": result.error,
+                "code": _code(result),
                 "hint": result.hint,
                 "warnings": list(result.warnings),
                 "memslot_limit": result.memslot_limit,
@@ -204,15 +230,45 @@ def check_document(
         "qemu_version": report.qemu_version,
         "rules": report.rules,
         "startup_error": report.startup_error,
+        "startup_code": _code_of(getattr(report, "startup_refusal", None)),
         "ok": report.ok,
         "warnings": list(report.warnings),
         "events": events,
         "totals": _budget_dict(report.final),
-        "suggestions": [
-            {"title": s.title, "detail": s.detail, "fixes": [i + 1 for i in s.fixes]}
-            for s in suggestions
-        ],
+        "suggestions": [_suggestion_dict(s) for s in suggestions],
+        "suggestions_stopped": stopped,
         "headroom": _headroom_dict(headroom),
+    }
+
+
+def _code(result: Any) -> str | None:
+    """The refusal code of an event (stable, see docs/schema.md), None when it succeeded."""
+    return _code_of(getattr(result, "refusal", None))
+
+
+def _code_of(refusal: Any) -> str | None:
+    return None if refusal is None else str(refusal.code.value)
+
+
+def _suggestion_dict(suggestion: Any) -> dict[str, Any]:
+    """A fix as JSON: event numbers are 1-based, as in the text output."""
+    return {
+        "title": suggestion.title,
+        "detail": suggestion.detail,
+        "fixes": [i + 1 for i in suggestion.fixes],
+        "changes": list(getattr(suggestion, "changes", ())),
+        "memslots": [
+            {
+                "event": m.event + 1,
+                "id": m.device,
+                "memslots": m.memslots,
+                "memslot_limit": m.memslot_limit,
+            }
+            for m in getattr(suggestion, "memslots", ())
+        ],
+        "required_memslots": getattr(suggestion, "required_memslots", None),
+        "partial": bool(getattr(suggestion, "partial", False)),
+        "still_failing": [i + 1 for i in getattr(suggestion, "remaining", ())],
     }
 
 
@@ -263,6 +319,7 @@ def render_check(
             verdict = "pending" if result.pending else "ok"
         else:
             verdict = "FAILED"
+        shows = _shows_memslots(config, result)
         rows.append(
             (
                 str(number),
@@ -270,13 +327,13 @@ def render_check(
                 result.action,
                 result.device,
                 result.kind,
-                _dash(result.memslot_limit),
-                _dash(result.memslots),
+                _dash(result.memslot_limit if shows else None),
+                _dash(result.memslots if shows else None),
                 verdict,
             )
         )
         extra = []
-        if result.memslot_size is not None and result.memslots and result.memslots > 1:
+        if shows and result.memslot_size is not None and result.memslots and result.memslots > 1:
             extra.append(f"memslot size {format_size(result.memslot_size)}")
         if result.error:
             extra.append(f"error: {result.error}")
@@ -304,10 +361,7 @@ def render_check(
         lines.append("")
         lines.append("Suggestions (each proven by replaying the changed configuration):")
         for suggestion in suggestions[:MAX_TEXT_SUGGESTIONS]:
-            fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
-            lines.append(f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else ""))
-            if suggestion.detail:
-                lines.append(f"    {suggestion.detail}")
+            lines.extend(_render_suggestion(suggestion))
         if len(suggestions) > MAX_TEXT_SUGGESTIONS:
             lines.append(
                 f"  … and {len(suggestions) - MAX_TEXT_SUGGESTIONS} more (--json lists them all)"
@@ -328,6 +382,44 @@ def render_check(
         )
     # user text (title, back-end names in messages) must not reach the terminal raw
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _shows_memslots(config: Any, result: Any) -> bool:
+    """A FAILED event and a memory device of size 0 (no memdev) hold no memslots: print none."""
+    if not result.ok or result.skipped:
+        return False
+    device = config.device(result.device)
+    return getattr(device, "size", 1) not in (0, None)
+
+
+def _render_suggestion(suggestion: Any) -> list[str]:
+    """A fix: its title and the events it fixes, why, what else it changes, the memslots."""
+    fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
+    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    head = f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else "")
+    if remaining:
+        head += f" — partial: event {', '.join(remaining[:5])}"
+        head += " …" if len(remaining) > 5 else ""
+        head += " still fail" + ("s" if len(remaining) == 1 else "")
+    lines = [head]
+    if suggestion.detail:
+        lines.append(f"    {suggestion.detail}")
+    changes = list(getattr(suggestion, "changes", ()))
+    if changes:
+        lines.append(f"    changes: {'; '.join(changes[:6])}" + (" …" if len(changes) > 6 else ""))
+    memslots = [
+        f"{m.device} {m.memslots} memslot(s)"
+        + (f" (limit {m.memslot_limit})" if m.memslot_limit is not None else "")
+        for m in getattr(suggestion, "memslots", ())
+    ]
+    if len(memslots) > 6:
+        memslots = [*memslots[:6], "…"]
+    required = getattr(suggestion, "required_memslots", None)
+    if required is not None:
+        memslots.append(f"memory devices require {required} memslot(s) in all")
+    if memslots:
+        lines.append(f"    then: {'; '.join(memslots)}")
+    return lines
 
 
 def _render_budget(budget: Any) -> list[str]:

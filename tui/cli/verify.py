@@ -34,12 +34,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print a JSON document")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout,
         metavar="S",
         default=None,
-        help="seconds to wait for QEMU per step",
+        help="seconds to wait for QEMU per step, 1 to 3600 (default 30)",
     )
     return parser
+
+
+def _timeout(text: str) -> float:
+    """argparse type: the bounds live with the process code (tui.qemu.launch.parse_timeout)."""
+    from tui.qemu.launch import parse_timeout
+
+    try:
+        return parse_timeout(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,14 +7,16 @@ unplug_request_check) so the replay can call them in QEMU's order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
-from .model import HvBalloon, Nvdimm, PcDimm, VirtioMem, VirtioPmem
-from .report import Bytes, Step, lazy, step
+from .kinds import memory_kind
+from .model import HvBalloon, MemoryDeviceModel, Nvdimm, PcDimm, VirtioMem, VirtioPmem
+from .refusals import Code, Refusal, refusal, warn_small_block_size
+from .report import RawStep, lazy, step
 from .units import GiB, KiB, MiB, align_down, align_up, human_size, is_aligned, is_power_of_2
-from .units import qemu_hex as hx
 from .versions import Rules
 
-MemoryDevice = PcDimm | Nvdimm | VirtioPmem | VirtioMem | HvBalloon
+MemoryDevice = MemoryDeviceModel
 
 VIRTIO_MEM_MIN_MEMSLOT_SIZE = 1 * GiB
 VIRTIO_MEM_MIN_BLOCK_SIZE = 1 * MiB
@@ -24,37 +26,34 @@ NVDIMM_MIN_LABEL_SIZE = 128 * KiB
 HOST_PAGE_SIZE = 4 * KiB
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     """What a device decided: its memslots and the size of each (the last may be smaller)."""
 
     memslots: int
     memslot_size: int | None
-    steps: tuple[Step, ...]
+    steps: tuple[RawStep, ...]
 
 
 def qemu_type(device: MemoryDevice) -> str:
     """QEMU's device type name, as `-device` takes it."""
-    return {
-        "pc-dimm": "pc-dimm",
-        "nvdimm": "nvdimm",
-        "virtio-pmem": "virtio-pmem-pci",
-        "virtio-mem": "virtio-mem-pci",
-        "hv-balloon": "hv-balloon",
-    }[device.kind]
+    return memory_kind(device).driver
 
 
 def decides_memslots(device: MemoryDevice, rules: Rules) -> bool:
     """Whether the device class has decide_memslots (virtio-mem and hv-balloon, QEMU 8.2+)."""
-    return rules.multi_memslot and isinstance(device, VirtioMem | HvBalloon)
+    return rules.multi_memslot and memory_kind(device).decides_memslots
 
 
 def region_size(device: MemoryDevice) -> int:
     """memory_region_size() of what the device maps into device memory."""
-    if isinstance(device, Nvdimm):
-        return align_down(device.size - (device.label_size or 0), device.backend_alignment)
-    assert device.size is not None
-    return device.size
+    match device:
+        case Nvdimm():
+            return align_down(device.size - (device.label_size or 0), device.backend_alignment)
+        case PcDimm() | VirtioPmem() | VirtioMem() | HvBalloon():
+            return device.size or 0
+        case _:
+            assert_never(device)
 
 
 def default_block_size(device: VirtioMem, thp_size: int) -> int:
@@ -71,176 +70,209 @@ def block_size(device: VirtioMem, thp_size: int) -> int:
 
 def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
     """decide_memslots(limit) of virtio-mem (dynamic-memslots=on) and hv-balloon."""
+    match device:
+        case VirtioMem():
+            return _virtio_mem_decide(device, limit, thp_size)
+        case HvBalloon():
+            return _hv_balloon_decide(device, limit)
+        case PcDimm() | Nvdimm() | VirtioPmem():
+            return Decision(
+                1, None, (lazy("decide", 1, "{} always uses exactly 1 memslot", device.kind),)
+            )
+        case _:
+            assert_never(device)
+
+
+def _virtio_mem_decide(device: VirtioMem, limit: int, thp_size: int) -> Decision:
+    """virtio_mem_decide_memslots(): memslots of at least 1 GiB (and one block)."""
+    size = device.size
+    if not device.dynamic_memslots:
+        return Decision(
+            1,
+            None,
+            (
+                step(
+                    rule="decide",
+                    value=1,
+                    text=(
+                        "dynamic-memslots=off: the whole memdev is mapped as one memslot; "
+                        "the limit is ignored"
+                    ),
+                ),
+            ),
+        )
+    if limit <= 1:
+        return Decision(
+            1,
+            None,
+            (lazy("decide", 1, "limit {} ≤ 1 → 1 memslot covering all {:bytes}", limit, size),),
+        )
+    block = block_size(device, thp_size)
+    if block < device.page_size or not is_aligned(size, block):
+        return Decision(
+            1,
+            None,
+            (
+                step(
+                    rule="decide",
+                    value=1,
+                    text=(
+                        f"block size {human_size(block)} is below the page size or does not "
+                        "divide the memdev: realize will fail, so QEMU assumes 1 memslot"
+                    ),
+                ),
+            ),
+        )
+    raw = align_up(size // limit, block)
+    floor = max(block, VIRTIO_MEM_MIN_MEMSLOT_SIZE)
+    memslot_size = max(raw, floor)
+    memslots = align_up(size, memslot_size) // memslot_size
+    why = lazy(
+        "decide",
+        memslots,
+        "memslot size = max(ALIGN_UP({:bytes} / {}, block {:bytes}) = {:bytes}, "
+        "max(block, 1 GiB) = {:bytes}) = {:bytes}; memslots = ⌈{:bytes} / {:bytes}⌉ = {}",
+        size,
+        limit,
+        block,
+        raw,
+        floor,
+        memslot_size,
+        size,
+        memslot_size,
+        memslots,
+    )
+    return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
+
+
+def _hv_balloon_decide(device: HvBalloon, limit: int) -> Decision:
+    """hv_balloon_decide_memslots(): 128 MiB-aligned memslots, no 1 GiB floor."""
     size = device.size or 0
-    if isinstance(device, VirtioMem):
-        if not device.dynamic_memslots:
-            return Decision(
-                1,
-                None,
-                (
-                    step(
-                        rule="decide",
-                        value=1,
-                        text=(
-                            "dynamic-memslots=off: the whole memdev is mapped as one memslot; "
-                            "the limit is ignored"
-                        ),
-                    ),
-                ),
-            )
-        if limit <= 1:
-            return Decision(
-                1,
-                None,
-                (
-                    lazy(
-                        "decide", 1, "limit {} ≤ 1 → 1 memslot covering all {}", limit, Bytes(size)
-                    ),
-                ),
-            )
-        block = block_size(device, thp_size)
-        if block < device.page_size or not is_aligned(size, block):
-            return Decision(
-                1,
-                None,
-                (
-                    step(
-                        rule="decide",
-                        value=1,
-                        text=(
-                            f"block size {human_size(block)} is below the page size or does not "
-                            "divide the memdev: realize will fail, so QEMU assumes 1 memslot"
-                        ),
-                    ),
-                ),
-            )
-        raw = align_up(size // limit, block)
-        floor = max(block, VIRTIO_MEM_MIN_MEMSLOT_SIZE)
-        memslot_size = max(raw, floor)
-        memslots = align_up(size, memslot_size) // memslot_size
-        why = lazy(
-            "decide",
-            memslots,
-            "memslot size = max(ALIGN_UP({} / {}, block {}) = {}, "
-            "max(block, 1 GiB) = {}) = {}; memslots = ⌈{} / {}⌉ = {}",
-            Bytes(size),
-            limit,
-            Bytes(block),
-            Bytes(raw),
-            Bytes(floor),
-            Bytes(memslot_size),
-            Bytes(size),
-            Bytes(memslot_size),
-            memslots,
-        )
-        return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
-    if isinstance(device, HvBalloon):
-        memslot_size = align_up(size // limit, HV_BALLOON_HA_MEMSLOT_SIZE_ALIGN)
-        memslots = align_up(size, memslot_size) // memslot_size if memslot_size else 1
-        why = lazy(
-            "decide",
-            memslots,
-            "memslot size = ALIGN_UP({} / {}, 128 MiB) = {}; memslots = ⌈{} / {}⌉ = {}",
-            Bytes(size),
-            limit,
-            Bytes(memslot_size),
-            Bytes(size),
-            Bytes(memslot_size),
-            memslots,
-        )
-        return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
-    return Decision(1, None, (lazy("decide", 1, "{} always uses exactly 1 memslot", device.kind),))
+    memslot_size = align_up(size // limit, HV_BALLOON_HA_MEMSLOT_SIZE_ALIGN)
+    memslots = align_up(size, memslot_size) // memslot_size if memslot_size else 1
+    why = lazy(
+        "decide",
+        memslots,
+        "memslot size = ALIGN_UP({:bytes} / {}, 128 MiB) = {:bytes}; "
+        "memslots = ⌈{:bytes} / {:bytes}⌉ = {}",
+        size,
+        limit,
+        memslot_size,
+        size,
+        memslot_size,
+        memslots,
+    )
+    return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
 
 
 def min_alignment(device: MemoryDevice, thp_size: int) -> int:
     """get_min_alignment(): virtio-mem's block size, hv-balloon's 32 GiB, else none."""
-    if isinstance(device, VirtioMem):
-        return block_size(device, thp_size)
-    if isinstance(device, HvBalloon):
-        return HV_BALLOON_MIN_ALIGNMENT
-    return 0
+    match device:
+        case VirtioMem():
+            return block_size(device, thp_size)
+        case HvBalloon():
+            return HV_BALLOON_MIN_ALIGNMENT
+        case PcDimm() | Nvdimm() | VirtioPmem():
+            return 0
+        case _:
+            assert_never(device)
 
 
 def address_hint(device: MemoryDevice) -> int | None:
     """The user's `addr` / `memaddr`; 0 means "let QEMU choose", as in QEMU."""
-    value = (
-        getattr(device, "addr", None)
-        if not isinstance(device, VirtioPmem | VirtioMem)
-        else device.memaddr
-    )
+    value: int | None = getattr(device, memory_kind(device).address_property)
     return value or None
 
 
-def property_error(device: MemoryDevice) -> str | None:
+def property_error(device: MemoryDevice) -> Refusal | None:
     """Errors raised while QEMU sets the device's properties, before any hotplug handler."""
-    if isinstance(device, VirtioMem) and device.block_size is not None:
-        if device.block_size < VIRTIO_MEM_MIN_BLOCK_SIZE:
-            return f"'block-size' property has to be at least {hx(VIRTIO_MEM_MIN_BLOCK_SIZE)}"
-        if not is_power_of_2(device.block_size):
-            return "'block-size' property has to be a power of two"
-    if (
-        isinstance(device, Nvdimm)
-        and device.label_size is not None
-        and device.label_size < NVDIMM_MIN_LABEL_SIZE
-    ):
-        return (
-            f"Property 'nvdimm.label-size' ({hx(device.label_size)}) is required at least "
-            f"{hx(NVDIMM_MIN_LABEL_SIZE)}"
-        )
-    return None
+    match device:
+        case VirtioMem():
+            if device.block_size is not None:
+                if device.block_size < VIRTIO_MEM_MIN_BLOCK_SIZE:
+                    return refusal(Code.BLOCK_SIZE_TOO_SMALL, align=VIRTIO_MEM_MIN_BLOCK_SIZE)
+                if not is_power_of_2(device.block_size):
+                    return refusal(Code.BLOCK_SIZE_NOT_POWER_OF_2, size=device.block_size)
+            return None
+        case Nvdimm():
+            if device.label_size is not None and device.label_size < NVDIMM_MIN_LABEL_SIZE:
+                return refusal(
+                    Code.NVDIMM_LABEL_TOO_SMALL, size=device.label_size, align=NVDIMM_MIN_LABEL_SIZE
+                )
+            return None
+        case PcDimm() | VirtioPmem() | HvBalloon():
+            return None
+        case _:
+            assert_never(device)
 
 
-def memory_region_error(device: MemoryDevice) -> str | None:
+def memory_region_error(device: MemoryDevice) -> Refusal | None:
     """get_memory_region() failures: nvdimm's label and read-only checks."""
-    if not isinstance(device, Nvdimm):
-        return None
-    label = device.label_size or 0
-    align = device.backend_alignment
-    if device.size <= label or region_size(device) == 0:
-        return (
-            f"the size of memdev {device.memdev_id} ({hx(device.size)}) is too small to "
-            f"contain nvdimm label ({hx(label)}) and aligned PMEM ({hx(align)})"
-        )
-    if device.readonly and not device.unarmed:
-        return f"'unarmed' property must be 'on' since memdev {device.memdev_id} is read-only"
-    return None
+    match device:
+        case Nvdimm():
+            label = device.label_size or 0
+            align = device.backend_alignment
+            if device.size <= label or region_size(device) == 0:
+                return refusal(
+                    Code.NVDIMM_TOO_SMALL,
+                    device=device.id,
+                    memdev=device.memdev_id,
+                    size=device.size,
+                    reserved=label,
+                    align=align,
+                )
+            if device.readonly and not device.unarmed:
+                return refusal(
+                    Code.NVDIMM_READONLY_ARMED, device=device.id, memdev=device.memdev_id
+                )
+            return None
+        case PcDimm() | VirtioPmem() | VirtioMem() | HvBalloon():
+            return None
+        case _:
+            assert_never(device)
 
 
-def realize_error(device: MemoryDevice, thp_size: int, discard_disabled: bool) -> str | None:
+def realize_error(device: MemoryDevice, thp_size: int, discard_disabled: bool) -> Refusal | None:
     """The device's realize(), which runs after the memory-device pre-plug checks."""
-    if isinstance(device, VirtioMem):
-        if device.readonly:
-            return "'memdev' property specifies an unsupported memdev"
-        if device.prealloc:
-            return (
-                "'memdev' property specifies a memdev with preallocation enabled: "
-                f"{device.memdev_id}. Instead, specify 'prealloc=on' for the virtio-mem "
-                "device. "
-            )
-        if device.dynamic_memslots and not device.unplugged_inaccessible:
-            return (
-                "'dynamic-memslots' property set to 'on' requires 'unplugged-inaccessible' "
-                "to be 'on'"
-            )
-        block = block_size(device, thp_size)
-        if block < device.page_size:
-            return (
-                f"'block-size' property has to be at least the page size ({hx(device.page_size)})"
-            )
-        if not is_aligned(device.requested_size, block):
-            return f"'requested-size' property has to be multiples of 'block-size' ({hx(block)})"
-        if not is_aligned(device.memaddr or 0, block):
-            return f"'memaddr' property has to be multiples of 'block-size' ({hx(block)})"
-        if not is_aligned(device.size, block):
-            return f"'memdev' property memdev size has to be multiples of'block-size' ({hx(block)})"
-        if discard_disabled:
-            return "Discarding RAM is disabled"
-    if (
-        isinstance(device, HvBalloon)
-        and device.size is not None
-        and not is_aligned(device.size, HOST_PAGE_SIZE)
-    ):
-        return f"'memdev' property memdev size has to be a multiple of {hx(HOST_PAGE_SIZE)}"
+    match device:
+        case VirtioMem():
+            return _virtio_mem_realize_error(device, thp_size, discard_disabled)
+        case HvBalloon():
+            if device.size is not None and not is_aligned(device.size, HOST_PAGE_SIZE):
+                return refusal(Code.BALLOON_SIZE_UNALIGNED, size=device.size, align=HOST_PAGE_SIZE)
+            return None
+        case PcDimm() | Nvdimm() | VirtioPmem():
+            return None
+        case _:
+            assert_never(device)
+
+
+def _virtio_mem_realize_error(
+    device: VirtioMem, thp_size: int, discard_disabled: bool
+) -> Refusal | None:
+    """virtio_mem_device_realize()'s checks, in its order."""
+    memdev = device.memdev_id
+    if device.readonly:
+        return refusal(Code.UNSUPPORTED_MEMDEV, device=device.id, memdev=memdev)
+    if device.prealloc:
+        return refusal(Code.PREALLOC_MEMDEV, device=device.id, memdev=memdev)
+    if device.dynamic_memslots and not device.unplugged_inaccessible:
+        return refusal(Code.DYNAMIC_NEEDS_UNPLUGGED_INACCESSIBLE, device=device.id)
+    block = block_size(device, thp_size)
+    if block < device.page_size:
+        return refusal(Code.BLOCK_BELOW_PAGE_SIZE, device=device.id, align=device.page_size)
+    if not is_aligned(device.requested_size, block):
+        return refusal(
+            Code.REQUESTED_SIZE_UNALIGNED, device=device.id, size=device.requested_size, align=block
+        )
+    if not is_aligned(device.memaddr or 0, block):
+        return refusal(
+            Code.MEMADDR_UNALIGNED, device=device.id, address=device.memaddr, align=block
+        )
+    if not is_aligned(device.size, block):
+        return refusal(Code.MEMDEV_SIZE_UNALIGNED, device=device.id, size=device.size, align=block)
+    if discard_disabled:
+        return refusal(Code.DISCARD_DISABLED, device=device.id)
     return None
 
 
@@ -249,38 +281,36 @@ def realize_warning(device: MemoryDevice, thp_size: int) -> str | None:
     if isinstance(device, VirtioMem) and device.block_size is not None:
         default = default_block_size(device, thp_size)
         if device.page_size <= device.block_size < default:
-            return (
-                "'block-size' property is smaller than the default block size "
-                f"({default // MiB:x} MiB)"
-            )
+            return warn_small_block_size(default)
     return None
 
 
-def unplug_error(
-    device: MemoryDevice, plugged_size: int, requested_size: int, rules: Rules
-) -> str | None:
+def unplug_error(device: MemoryDevice, plugged_size: int, requested_size: int) -> Refusal | None:
     """unplug_request_check() and the buses that refuse unplug outright."""
-    if isinstance(device, Nvdimm):
-        return "nvdimm device hot unplug is not supported yet."
-    if isinstance(device, VirtioPmem):
-        return "this virtio based memory devices cannot be unplugged"
-    if isinstance(device, HvBalloon):
-        return "Bus 'vmbus' does not support hotplugging"
-    if isinstance(device, VirtioMem):
-        if plugged_size:
-            return rules.plugged_unplug_message
-        if requested_size:
-            return "virtio-mem device cannot get unplugged while 'requested-size' != '0'"
-    return None
+    match device:
+        case Nvdimm() | VirtioPmem():
+            return refusal(Code.UNPLUG_NOT_SUPPORTED, device=device.id, driver=qemu_type(device))
+        case HvBalloon():
+            return refusal(Code.BUS_NO_HOTPLUG, device=device.id, bus="vmbus")
+        case VirtioMem():
+            if plugged_size:
+                return refusal(Code.UNPLUG_WHILE_PLUGGED, device=device.id, size=plugged_size)
+            if requested_size:
+                return refusal(Code.UNPLUG_WHILE_REQUESTED, device=device.id, size=requested_size)
+            return None
+        case PcDimm():
+            return None
+        case _:
+            assert_never(device)
 
 
-def resize_error(device: VirtioMem, requested: int, thp_size: int) -> str | None:
+def resize_error(device: VirtioMem, requested: int, thp_size: int) -> Refusal | None:
     """qom-set of requested-size on a realized virtio-mem device."""
     block = block_size(device, thp_size)
     if not is_aligned(requested, block):
-        return f"'requested-size' has to be multiples of 'block-size' ({hx(block)})"
+        return refusal(Code.RESIZE_UNALIGNED, device=device.id, size=requested, align=block)
     if requested > device.size:
-        return f"'requested-size' cannot exceed the memory backend size({hx(device.size)})"
+        return refusal(Code.RESIZE_TOO_LARGE, device=device.id, size=device.size)
     return None
 
 

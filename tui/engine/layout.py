@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import Machine
-from .units import GiB, KiB, TiB, align_up, qemu_hex
+from .refusals import Code, Refusal, refusal
+from .units import GiB, KiB, TiB, align_up
 
 ACPI_MAX_RAM_SLOTS = 256
 AMD_HT_START = 0xFD00000000
@@ -46,7 +47,7 @@ class Layout:
     cold: BootMemory
     hot: BootMemory
     kvm_max: int
-    startup_error: str | None
+    startup_refusal: Refusal | None
 
 
 def _lowmem(machine: Machine, ram: int) -> int:
@@ -77,28 +78,21 @@ def _boot_memory(machine: Machine, has_above: bool) -> tuple[BootMemory, BootMem
     return cold, hot
 
 
-def _startup_error(machine: Machine, ram: int) -> str | None:
+def _startup_error(machine: Machine, ram: int) -> Refusal | None:
     """QEMU's refusals of `-m` on pc/q35, in the order QEMU checks them."""
     if machine.maxmem is None:
         if machine.slots:
-            return "slots specified but no max-size"
+            return refusal(Code.SLOTS_WITHOUT_MAXMEM, slots=machine.slots)
         return None
+    sizes = {"ram": ram, "maxmem": machine.maxmem, "slots": machine.slots}
     if machine.slots and machine.maxmem == ram:
-        return (
-            "invalid value of maxmem: memory slots were specified but maximum memory size "
-            f"({qemu_hex(machine.maxmem)}) is equal to the initial memory size "
-            f"({qemu_hex(ram)})"
-        )
+        return refusal(Code.MAXMEM_EQUALS_RAM_WITH_SLOTS, **sizes)
     if machine.maxmem < ram:
-        return (
-            "invalid value of maxmem: maximum memory size "
-            f"({qemu_hex(machine.maxmem)}) must be at least the initial memory size "
-            f"({qemu_hex(ram)})"
-        )
+        return refusal(Code.MAXMEM_BELOW_RAM, **sizes)
     if machine.slots > ACPI_MAX_RAM_SLOTS:
-        return f"unsupported amount of memory slots: {machine.slots}"
+        return refusal(Code.TOO_MANY_SLOTS, **sizes)
     if machine.maxmem % TARGET_PAGE_SIZE:
-        return f"maximum memory size must by aligned to multiple of {TARGET_PAGE_SIZE} bytes"
+        return refusal(Code.MAXMEM_UNALIGNED, align=TARGET_PAGE_SIZE, **sizes)
     return None
 
 
@@ -129,12 +123,19 @@ def layout(machine: Machine) -> Layout:
         base, size, max_used = device_memory(above_start)
     max_phys = (1 << machine.phys_bits) - 1
     if error is None and max_phys < max_used:
-        error = (
-            f"Address space limit {qemu_hex(max_phys)} < {qemu_hex(max_used)} "
-            f"phys-bits too low ({machine.phys_bits})"
+        error = refusal(
+            Code.PHYS_BITS_TOO_LOW,
+            max_phys=max_phys,
+            max_used=max_used,
+            phys_bits=machine.phys_bits,
+            ram=ram,
+            maxmem=maxram,
+            slots=machine.slots,
         )
     if error is None and machine.kvm_enabled and max(cold.kvm_slots, hot.kvm_slots) > kvm_max:
-        error = "kvm_alloc_slot: no free slot available"
+        error = refusal(
+            Code.KVM_NO_FREE_SLOT, limit=kvm_max, used=max(cold.kvm_slots, hot.kvm_slots)
+        )
     return Layout(
         ram=ram,
         below_4g=below,
@@ -146,5 +147,5 @@ def layout(machine: Machine) -> Layout:
         cold=cold,
         hot=hot,
         kvm_max=kvm_max,
-        startup_error=error,
+        startup_refusal=error,
     )

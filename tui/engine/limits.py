@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .report import Bytes, Count, Step, lazy
+from .report import RawStep, lazy
 from .units import U32_MAX
 
 SOFT_LIMIT = 256  # MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT
@@ -18,7 +18,7 @@ SAFE_MAX = 509  # MEMORY_DEVICES_SAFE_MAX_MEMSLOTS
 UINT_MAX = U32_MAX
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LimitInputs:
     """What QEMU reads when a memory device that decides its memslots is plugged."""
 
@@ -49,9 +49,9 @@ def _double_to_uint(value: float) -> int:
     return int(value) & UINT_MAX
 
 
-def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
+def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[RawStep, ...]]:
     """The limit handed to decide_memslots(), and the derivation behind it."""
-    steps: list[Step] = []
+    steps: list[RawStep] = []
     vmax = inputs.vhost_max
     vfree = inputs.vhost_free
     vhost_text = "no vhost device (UINT_MAX)" if vmax == UINT_MAX else f"vhost max {vmax}"
@@ -62,13 +62,14 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
             lazy(
                 "max",
                 mx,
-                "max = min({}, KVM max {}) = {}; free = min(vhost free {}, KVM free {}) = {}",
+                "max = min({}, KVM max {}) = {}; free = min(vhost free {:count}, KVM free {}) = "
+                "{:count}",
                 vhost_text,
                 inputs.kvm_max,
                 mx,
-                Count(vfree),
+                vfree,
                 inputs.kvm_free,
-                Count(free),
+                free,
             )
         )
     else:
@@ -77,9 +78,9 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
             lazy(
                 "max",
                 mx,
-                "max = {} (no KVM: the hypervisor is not consulted); free = {}",
+                "max = {} (no KVM: the hypervisor is not consulted); free = {:count}",
                 vhost_text,
-                Count(free),
+                free,
             )
         )
     if mx < SAFE_MAX:
@@ -124,10 +125,10 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
         lazy(
             "free",
             memslots,
-            "m = min(m, free {} − reserved {} = {}{}) = {}",
-            Count(free),
+            "m = min(m, free {:count} − reserved {} = {:count}{}) = {}",
+            free,
             reserved,
-            Count(free_minus_reserved),
+            free_minus_reserved,
             " (unsigned wrap: free < reserved)" if wrapped else "",
             memslots,
         )
@@ -140,8 +141,9 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
             lazy(
                 "share",
                 memslots,
-                "device size {} = maxmem − ram: it can be the only memory device → limit m = {}",
-                Bytes(inputs.size),
+                "device size {:bytes} = maxmem − ram: it can be the only memory device → "
+                "limit m = {}",
+                inputs.size,
                 memslots,
             )
         )
@@ -164,10 +166,10 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[Step, ...]]:
             "share",
             result,
             "share of the space still available: m × size / "
-            "available = {} × {} / {} = {:.4f} → {}{}",
+            "available = {} × {:bytes} / {:bytes} = {:.4f} → {}{}",
             memslots,
-            Bytes(inputs.size),
-            Bytes(available),
+            inputs.size,
+            available,
             raw,
             result_shown,
             note,

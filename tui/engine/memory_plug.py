@@ -1,127 +1,245 @@
-"""memory_device_pre_plug() and memory_device_plug(): plugging one memory device.
+"""Plugging one memory device, split as QEMU splits it.
 
-The checks run in QEMU's order — the device's own property and slot checks, device memory,
-the decision limit and the device's decision, KVM and vhost free memslots, space, backend
-alignment, placement, then the device's realize() — and the first refusal wins with QEMU's
-message. Nothing is changed before every check passed.
+1. the device's own pre-plug (`pc_memory_pre_plug()`: properties, NVDIMM switch, DIMM slot;
+   hv-balloon's bus and single-balloon checks),
+2. `memory_device_pre_plug()`: device memory, the decision limit and the device's
+   `decide_memslots()`, `memory_device_check_addable()` (KVM and vhost free memslots, space),
+   backend alignment and `memory_device_get_free_addr()`,
+3. the device's `realize()`,
+4. `memory_device_plug()`: the bookkeeping (used region, required memslots, mapping).
+
+Each step returns what it found; the first refusal wins with QEMU's code and facts, and nothing
+is changed before every check passed. A refused device still reports the limit and memslots
+QEMU had decided before refusing it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from . import devices as dev
+from .kinds import memory_kind
 from .limits import LimitInputs, decision_limit
-from .model import HvBalloon, Nvdimm, PcDimm, VirtioMem
-from .report import Bytes, Step, lazy, step
-from .state import MachineState, Plugged, Refused, guest_plug
+from .model import HvBalloon, Nvdimm, VirtioMem
+from .refusals import Code, Refusal, refusal, warn_alignment
+from .report import RawStep, lazy, step
+from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
-from .units import qemu_hex as hx
 
 
-def plug_memory(
-    state: MachineState,
-    device: dev.MemoryDevice,
-    phase: str,
-    steps: list[Step],
-    warnings: list[str],
-    outcome: dict[str, object],
-) -> None:
-    """Plug a memory device; `outcome` gets the decision as soon as it is made, so a refused
-    device still shows the limit and memslots QEMU had decided before refusing it."""
-    rules = state.rules
-    machine = state.machine
-    thp = machine.host_thp_size
-    qtype = dev.qemu_type(device)
-    if isinstance(device, HvBalloon):
-        if not rules.has_hv_balloon:
-            raise Refused("'hv-balloon' is not a valid device model name")
-        if phase == "hot":
-            raise Refused("Bus 'vmbus' does not support hotplugging")
-        if (
-            any(isinstance(p.device, HvBalloon) for p in state.memory.values())
-            or state.empty_balloons
-        ):
-            raise Refused("Only one balloon device is supported")
-    if isinstance(device, VirtioMem) and device.dynamic_memslots and not rules.multi_memslot:
-        raise Refused(f"Property '{qtype}.dynamic-memslots' not found")
-    prop = dev.property_error(device)
-    if prop:
-        raise Refused(prop)
+@dataclass(slots=True)
+class Decided:
+    """What memory_device_pre_plug() decided before its checks: the limit and the memslots."""
 
-    # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
-    slot = None
-    if isinstance(device, PcDimm | Nvdimm):
-        if isinstance(device, Nvdimm) and not machine.nvdimm:
-            raise Refused("nvdimm is not enabled: missing 'nvdimm' in '-M'")
-        slot = _dimm_slot(state, device)
+    size: int
+    """memory_region_size() of the device."""
+    decides: bool
+    limit: int | None
+    """The decision limit handed to decide_memslots(); None when the device does not decide."""
+    decision: dev.Decision
+    steps: tuple[RawStep, ...]
+    warnings: tuple[str, ...]
 
-    # memory_device_pre_plug()
+
+@dataclass(slots=True)
+class Checked:
+    """memory_device_check_addable() and placement: the steps, and the refusal if any."""
+
+    steps: tuple[RawStep, ...]
+    warnings: tuple[str, ...] = ()
+    refusal: Refusal | None = None
+    address: int | None = None
+
+
+def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Outcome:
+    """device_add / -device of a memory device: QEMU's verdict and what it decided."""
+    try:
+        slot = device_pre_plug(state, device, phase)
+    except Refused as refused:
+        return Outcome(refusal=refused.refusal)
     if isinstance(device, HvBalloon) and device.size is None:
         state.empty_balloons.add(device.id)
-        steps.append(
-            step(
-                rule="empty",
-                text="hv-balloon without memdev: an empty memory device, no memslot accounting",
+        return Outcome(
+            steps=(
+                step(
+                    rule="empty",
+                    text="hv-balloon without memdev: an empty memory device, no memslot accounting",
+                ),
             )
         )
-        return
-    if state.layout.device_memory_base is None:
+    no_memory = device_memory_error(state, device)
+    if no_memory is not None:
+        return Outcome(refusal=no_memory)
+    vhost_free = state.vhost_free()
+    decided = decide(state, device, vhost_free)
+    memslots = decided.decision.memslots
+    checked = check_addable(state, device, decided, vhost_free[0])
+    steps = decided.steps + checked.steps
+    warnings = decided.warnings + checked.warnings
+    found = checked.refusal
+    if found is None:
+        realize_warnings: tuple[str, ...] = ()
+        try:
+            realize_warnings = realize(state, device)
+        except Refused as exc:
+            found = exc.refusal
+        warnings += realize_warnings
+    outcome = Outcome(
+        steps=steps,
+        warnings=warnings,
+        refusal=found,
+        memslot_limit=decided.limit,
+        memslots=memslots,
+        memslot_size=decided.decision.memslot_size,
+        address=checked.address,
+    )
+    if found is None:
+        assert checked.address is not None
+        try:
+            memory_device_plug(state, device, decided, checked.address, slot)
+        except Abort as abort:
+            return replace(outcome, refusal=abort.refusal, stops_qemu=KVM_ABORT)
+    return outcome
+
+
+# --------------------------------------------------------------------------- 1. device pre-plug
+
+
+def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -> int | None:
+    """The device's own checks before memory_device_pre_plug(); returns its DIMM slot."""
+    rules = state.rules
+    kind = memory_kind(device)
+    if isinstance(device, HvBalloon):
+        if not rules.has_hv_balloon:
+            raise Refused(refusal(Code.NO_DEVICE_MODEL, device=device.id, driver=kind.driver))
+        if phase == "hot" and not kind.hotplug:
+            raise Refused(refusal(Code.BUS_NO_HOTPLUG, device=device.id, bus=kind.bus))
+        if state.balloons():
+            raise Refused(refusal(Code.ONE_BALLOON_ONLY, device=device.id))
+    if (
+        kind.multi_memslot_property is not None
+        and isinstance(device, VirtioMem)
+        and device.dynamic_memslots
+        and not rules.multi_memslot
+    ):
         raise Refused(
-            "the configuration is not prepared for memory devices (e.g., for memory "
-            "hotplug), consider specifying the maxmem option"
+            refusal(
+                Code.PROPERTY_NOT_FOUND,
+                device=device.id,
+                driver=kind.driver,
+                prop=kind.multi_memslot_property,
+            )
         )
-    region_error = dev.memory_region_error(device)
-    if region_error:
-        raise Refused(region_error)
+    prop = dev.property_error(device)
+    if prop is not None:
+        raise Refused(prop)
+    # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
+    if isinstance(device, Nvdimm) and not state.machine.nvdimm:
+        raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
+    if kind.takes_dimm_slot:
+        return _dimm_slot(state, device)
+    return None
+
+
+def _dimm_slot(state: MachineState, device: dev.MemoryDevice) -> int:
+    """pc_dimm_get_free_slot(): the user's slot if valid and free, else the first free one."""
+    slots = state.machine.slots
+    slot: int | None = getattr(device, "slot", None)
+    if slot is not None and slot != -1 and (slot < 0 or slot >= slots):
+        raise Refused(
+            refusal(Code.DIMM_SLOT_OUT_OF_RANGE, device=device.id, slot=slot, slots=slots)
+        )
+    if slots <= 0:
+        raise Refused(refusal(Code.NO_DIMM_SLOTS, device=device.id))
+    busy = state.busy_slots
+    if slot is not None and slot != -1:
+        if slot in busy:
+            raise Refused(refusal(Code.DIMM_SLOT_BUSY, device=device.id, slot=slot, slots=slots))
+        return slot
+    for candidate in range(state.lowest_free_slot, slots):
+        if candidate not in busy:
+            state.lowest_free_slot = candidate
+            return candidate
+    raise Refused(refusal(Code.NO_FREE_DIMM_SLOT, device=device.id, slots=slots))
+
+
+# ------------------------------------------------------------------ 2. memory_device_pre_plug
+
+
+def device_memory_error(state: MachineState, device: dev.MemoryDevice) -> Refusal | None:
+    """No device-memory region, or get_memory_region() fails (nvdimm's label checks)."""
+    if state.layout.device_memory_base is None:
+        return refusal(Code.NO_DEVICE_MEMORY, device=device.id)
+    return dev.memory_region_error(device)
+
+
+def decide(
+    state: MachineState, device: dev.MemoryDevice, vhost_free: tuple[int, str | None]
+) -> Decided:
+    """memory_device_memslot_decision_limit() and the device's decide_memslots();
+    `vhost_free` is vhost_get_free_memslots() with its once-only warning."""
+    rules = state.rules
+    thp = state.machine.host_thp_size
     size = dev.region_size(device)
     decides = dev.decides_memslots(device, rules)
-    limit = None
-    if decides:
-        kvm_max = state.layout.kvm_max if machine.kvm_enabled else None
-        free, warning = state.vhost_free()
-        if warning:
-            warnings.append(warning)
-        limit, limit_steps = decision_limit(
-            LimitInputs(
-                required=state.required,
-                used=state.used,
-                size=size,
-                space=state.layout.device_memory_space,
-                used_region_size=state.used_region_size,
-                vhost_max=state.vhost.max(),
-                vhost_free=free,
-                kvm_max=kvm_max,
-                kvm_free=state.kvm_free(),
-            )
-        )
-        steps.extend(limit_steps)
-        decision = dev.decide(device, limit, thp)
-        if isinstance(device, VirtioMem) and not device.dynamic_memslots:
-            limit = None
-    else:
+    free, warning = vhost_free
+    warnings = (warning,) if warning else ()
+    if not decides:
         decision = dev.decide(device, 1, thp)
-    steps.extend(decision.steps)
-    required = decision.memslots
-    outcome.update(memslot_limit=limit, memslots=required, memslot_size=decision.memslot_size)
+        return Decided(size, False, None, decision, decision.steps, warnings)
+    limit, limit_steps = decision_limit(
+        LimitInputs(
+            required=state.required,
+            used=state.used,
+            size=size,
+            space=state.layout.device_memory_space,
+            used_region_size=state.used_region_size,
+            vhost_max=state.vhost.max(),
+            vhost_free=free,
+            kvm_max=state.layout.kvm_max if state.machine.kvm_enabled else None,
+            kvm_free=state.kvm_free(),
+        )
+    )
+    decision = dev.decide(device, limit, thp)
+    if isinstance(device, VirtioMem) and not device.dynamic_memslots:
+        shown: int | None = None  # dynamic-memslots=off ignores the limit
+    else:
+        shown = limit
+    return Decided(size, True, shown, decision, limit_steps + decision.steps, warnings)
+
+
+def check_addable(
+    state: MachineState, device: dev.MemoryDevice, decided: Decided, vfree: int
+) -> Checked:
+    """memory_device_check_addable(), the backend alignment and memory_device_get_free_addr()."""
+    rules = state.rules
+    required = decided.decision.memslots
     reserved = state.reserved
     kvm_free = state.kvm_free()
-    vfree, warning = state.vhost_free()
-    if warning:
-        warnings.append(warning)
+    warnings: tuple[str, ...] = ()
+    steps: list[RawStep] = []
+
+    def refuse(code: Code, free: int) -> Checked:
+        found = refusal(code, device=device.id, required=required, reserved=reserved, free=free)
+        return Checked(tuple(steps), warnings, found)
+
     if rules.multi_memslot:
         if kvm_free is not None:
+            enough = kvm_free >= required + reserved
             steps.append(
                 lazy(
                     "kvm-check",
                     kvm_free,
                     "KVM free {} {} required {} + reserved {}",
                     kvm_free,
-                    "≥" if kvm_free >= required + reserved else "<",
+                    "≥" if enough else "<",
                     required,
                     reserved,
                 )
             )
-            if kvm_free < required + reserved:
-                raise Refused("hypervisor has not enough free memory slots left")
+            if not enough:
+                return refuse(Code.KVM_NOT_ENOUGH_FREE, kvm_free)
+        enough = vfree >= required + reserved
         if state.vhost.devices:
             steps.append(
                 lazy(
@@ -129,59 +247,124 @@ def plug_memory(
                     vfree,
                     "vhost free {} {} required {} + reserved {}",
                     vfree,
-                    "≥" if vfree >= required + reserved else "<",
+                    "≥" if enough else "<",
                     required,
                     reserved,
                 )
             )
-        if vfree < required + reserved:
-            raise Refused("a used vhost backend has not enough free memory slots left")
+        if not enough:
+            return refuse(Code.VHOST_NOT_ENOUGH_FREE, vfree)
     else:
         if kvm_free is not None and kvm_free <= 0:
-            raise Refused("hypervisor has no free memory slots left")
+            return refuse(Code.KVM_NOT_ENOUGH_FREE, kvm_free)
         if vfree <= 0:
-            raise Refused("a used vhost backend has no free memory slots left")
+            return refuse(Code.VHOST_NOT_ENOUGH_FREE, vfree)
+    size = decided.size
     used_region = state.used_region_size
     space = state.layout.device_memory_space
     if used_region + size > U64_MAX or used_region + size > space:
-        raise Refused(
-            f"not enough space, currently {hx(used_region)} in use of total space for "
-            f"memory devices {hx(space)}"
+        found = refusal(
+            Code.NOT_ENOUGH_SPACE, device=device.id, size=size, in_use=used_region, space=space
         )
+        return Checked(tuple(steps), warnings, found)
     steps.append(
         lazy(
             "space",
             space - used_region - size,
-            "space: {} used + {} ≤ maxmem − ram {}",
-            Bytes(used_region),
-            Bytes(size),
-            Bytes(space),
+            "space: {:bytes} used + {:bytes} ≤ maxmem − ram {:bytes}",
+            used_region,
+            size,
+            space,
         )
     )
     backend_align = device.backend_alignment
     if size % backend_align:
-        raise Refused(f"backend memory size must be multiple of {hx(backend_align)}")
-    align = max(dev.min_alignment(device, thp), backend_align)
-    address = _place(state, device, size, align, warnings)
-    outcome["address"] = address
+        found = refusal(
+            Code.BACKEND_SIZE_UNALIGNED, device=device.id, size=size, align=backend_align
+        )
+        return Checked(tuple(steps), warnings, found)
+    align = max(dev.min_alignment(device, state.machine.host_thp_size), backend_align)
+    alignment_warning = _alignment_warning(state, align)
+    if alignment_warning:
+        warnings += (alignment_warning,)
+    try:
+        address = get_free_addr(state, device, size, align)
+    except Refused as refused:
+        return Checked(tuple(steps), warnings, refused.refusal)
+    return Checked(tuple(steps), warnings, None, address)
 
-    # realize()
-    discard_disabled = state.vhost.kinds.get("vhost-vdpa", 0) > 0
-    realize = dev.realize_error(device, thp, discard_disabled)
-    if realize:
-        raise Refused(realize)
-    realize_warning = dev.realize_warning(device, thp)
-    if realize_warning:
-        warnings.append(realize_warning)
 
-    # memory_device_plug()
+def _alignment_warning(state: MachineState, align: int) -> str | None:
+    """The device-memory base is not aligned for this device: QEMU warns (8.2+)."""
+    base = state.layout.device_memory_base
+    if base is None or base % align == 0:
+        return None
+    return warn_alignment(align)
+
+
+def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, align: int) -> int:
+    """memory_device_get_free_addr(): the user's address, or first fit from the base."""
+    base = state.layout.device_memory_base
+    region = state.layout.device_memory_size
+    assert base is not None and region is not None
+    end = base + region - 1
+    hint = dev.address_hint(device)
+
+    def refuse(code: Code, **facts: object) -> Refused:
+        where = {"device": device.id, "size": size, "align": align, "base": base, "region": region}
+        return Refused(refusal(code, **where, **facts))
+
+    if hint is not None:
+        if hint % align:
+            raise refuse(Code.ADDRESS_UNALIGNED, address=hint)
+        if size == 0 or hint + size - 1 > U64_MAX or hint < base or hint + size - 1 > end:
+            raise refuse(Code.ADDRESS_OUT_OF_RANGE, address=hint)
+        if not state.gaps.contains(hint, size):
+            other = min(
+                (p.address, p.device.id)
+                for p in state.memory.values()
+                if p.address <= hint + size - 1 and hint <= p.address + p.size - 1
+            )
+            raise refuse(Code.ADDRESS_CONFLICT, address=hint, other=other[1])
+        return hint
+    start = align_up(base, align)
+    if size == 0 or start + size - 1 > U64_MAX:
+        raise refuse(Code.DEVICE_TOO_BIG)
+    found = state.gaps.first_fit(start, size, align)
+    if found is None or found + size - 1 > end:
+        raise refuse(Code.NO_POSITION)
+    return found
+
+
+# --------------------------------------------------------------------------- 3. realize
+
+
+def realize(state: MachineState, device: dev.MemoryDevice) -> tuple[str, ...]:
+    """The device's realize(): its own errors (raised) and warnings (returned)."""
+    thp = state.machine.host_thp_size
+    discard_disabled = state.vhost.discard_disabled()
+    error = dev.realize_error(device, thp, discard_disabled)
+    if error is not None:
+        raise Refused(error)
+    warning = dev.realize_warning(device, thp)
+    return (warning,) if warning else ()
+
+
+# --------------------------------------------------------------------------- 4. memory_device_plug
+
+
+def memory_device_plug(
+    state: MachineState, device: dev.MemoryDevice, decided: Decided, address: int, slot: int | None
+) -> None:
+    """The bookkeeping: used region, required memslots, auto-decision count, mapping."""
+    required = decided.decision.memslots
     item = Plugged(
         device=device,
         memslots=required,
-        memslot_size=decision.memslot_size,
-        size=size,
+        memslot_size=decided.decision.memslot_size,
+        size=decided.size,
         address=address,
-        decides=decides,
+        decides=decided.decides,
         slot=slot,
         requested=device.requested_size if isinstance(device, VirtioMem) else 0,
     )
@@ -189,70 +372,9 @@ def plug_memory(
 
     def plug() -> None:
         state.add_memory(item, mapped_now)
-        if decides and required > 1:
+        if decided.decides and required > 1:
             state.auto_active += 1
 
     state.remap(plug)
-    if state.booted and isinstance(device, VirtioMem) and machine.guest_plugs_memory:
+    if state.booted and isinstance(device, VirtioMem) and state.machine.guest_plugs_memory:
         guest_plug(state, item, item.requested)
-
-
-def _dimm_slot(state: MachineState, device: PcDimm | Nvdimm) -> int:
-    slots = state.machine.slots
-    slot = device.slot
-    if slot is not None and slot != -1 and (slot < 0 or slot >= slots):
-        raise Refused(f"invalid slot number {slot}, valid range is [0-{(slots - 1) % (1 << 64)}]")
-    if slots <= 0:
-        raise Refused("no slots where allocated, please specify the 'slots' option")
-    busy = state.busy_slots
-    if slot is not None and slot != -1:
-        if slot in busy:
-            raise Refused(f"slot {slot} is busy")
-        return slot
-    for candidate in range(slots):
-        if candidate not in busy:
-            return candidate
-    raise Refused("no free slots available")
-
-
-def _place(
-    state: MachineState, device: dev.MemoryDevice, size: int, align: int, warnings: list[str]
-) -> int:
-    """memory_device_get_free_addr(): the user's address, or first fit from the base."""
-    base = state.layout.device_memory_base
-    region = state.layout.device_memory_size
-    assert base is not None and region is not None
-    if base % align:
-        warnings.append(
-            f"the alignment ({hx(align)}) exceeds the expected maximum alignment, "
-            "memory will get fragmented and not all 'maxmem' might be usable for "
-            "memory devices."
-        )
-    end = base + region - 1
-    hint = dev.address_hint(device)
-    if hint is not None:
-        if hint % align:
-            raise Refused(f"address must be aligned to {hx(align)} bytes")
-        if size == 0 or hint + size - 1 > U64_MAX or hint < base or hint + size - 1 > end:
-            raise Refused(
-                f"can't add memory device [{hx(hint)}:{hx(size)}], usable range for "
-                f"memory devices [{hx(base)}:{hx(region)}]"
-            )
-        if not state.gaps.contains(hint, size):
-            other = min(
-                (p.address, p.device.id)
-                for p in state.memory.values()
-                if p.address <= hint + size - 1 and hint <= p.address + p.size - 1
-            )
-            raise Refused(f"address range conflicts with memory device id='{other[1]}'")
-        return hint
-    start = align_up(base, align)
-    if size == 0 or start + size - 1 > U64_MAX:
-        raise Refused("can't add memory device, device too big")
-    found = state.gaps.first_fit(start, size, align)
-    if found is None or found + size - 1 > end:
-        raise Refused(
-            "could not find position in guest address space for memory device - "
-            "memory fragmented due to alignments"
-        )
-    return found

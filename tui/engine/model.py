@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -37,7 +37,7 @@ INT_MAX = (1 << 31) - 1
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 LATEST_QEMU = "10.1"
 
 
@@ -213,15 +213,11 @@ class HvBalloon(_MemoryDeviceBase):
     addr: Size | None = None
 
 
-MemoryDevice = Annotated[
-    PcDimm | Nvdimm | VirtioPmem | VirtioMem | HvBalloon, Field(discriminator="kind")
-]
-MEMORY_DEVICE_KINDS: dict[str, type[_MemoryDeviceBase]] = {
-    "pc-dimm": PcDimm,
-    "nvdimm": Nvdimm,
-    "virtio-pmem": VirtioPmem,
-    "virtio-mem": VirtioMem,
-    "hv-balloon": HvBalloon,
+MemoryDeviceModel = PcDimm | Nvdimm | VirtioPmem | VirtioMem | HvBalloon
+"""Every memory-device kind; its facts are in kinds.MEMORY_KINDS."""
+MemoryDevice = Annotated[MemoryDeviceModel, Field(discriminator="kind")]
+MEMORY_DEVICE_KINDS: dict[str, type[MemoryDeviceModel]] = {
+    cls.model_fields["kind"].default: cls for cls in get_args(MemoryDeviceModel)
 }
 
 
@@ -237,11 +233,6 @@ class VhostKernel(_Frozen):
     max_mem_regions: Annotated[StrictInt, Field(ge=0, le=U64_MAX)] = 64
     """/sys/module/vhost/parameters/max_mem_regions on the host (kernel default 64)."""
 
-    @property
-    def is_netdev(self) -> bool:
-        """A `-netdev` back-end: created before the machine and every `-device`."""
-        return self.device == "net"
-
 
 class VhostUser(_Frozen):
     """A vhost-user back-end (virtiofsd, qemu-storage-daemon, DPDK, SPDK, ...)."""
@@ -255,11 +246,6 @@ class VhostUser(_Frozen):
     max_mem_slots: Annotated[StrictInt, Field(ge=0, le=U64_MAX)] = 509
     """The back-end's reply to VHOST_USER_GET_MAX_MEM_SLOTS."""
 
-    @property
-    def is_netdev(self) -> bool:
-        """vhost-user-net initialises at `-netdev` / netdev_add, before every `-device`."""
-        return self.device == "net"
-
 
 class VhostVdpa(_Frozen):
     """vhost-vdpa: no memslot limit of its own (INT_MAX), but it disables RAM discard."""
@@ -268,40 +254,25 @@ class VhostVdpa(_Frozen):
     kind: Literal["vhost-vdpa"] = "vhost-vdpa"
     device: Literal["net", "blk"] = "net"
 
-    @property
-    def is_netdev(self) -> bool:
-        """`-netdev vhost-vdpa` is a netdev like the others."""
-        return self.device == "net"
 
-
-VhostDevice = Annotated[VhostKernel | VhostUser | VhostVdpa, Field(discriminator="kind")]
-VHOST_DEVICE_KINDS: dict[str, type[_Frozen]] = {
-    "vhost-kernel": VhostKernel,
-    "vhost-user": VhostUser,
-    "vhost-vdpa": VhostVdpa,
+VhostDeviceModel = VhostKernel | VhostUser | VhostVdpa
+"""Every vhost kind; its facts are in kinds.VHOST_KINDS."""
+VhostDevice = Annotated[VhostDeviceModel, Field(discriminator="kind")]
+VHOST_DEVICE_KINDS: dict[str, type[VhostDeviceModel]] = {
+    cls.model_fields["kind"].default: cls for cls in get_args(VhostDeviceModel)
 }
 
 
 # --------------------------------------------------------------------------- other consumers
 
-ConsumerKind = Literal["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"]
-
-CONSUMER_DEFAULTS: dict[str, tuple[int, int, int]] = {
-    # kind: (KVM memslots, sections vhost-kernel/vdpa map, sections vhost-user maps)
-    "rom": (1, 0, 0),  # option ROM / pflash: a KVM slot (read-only), never a vhost region
-    "pci-ram-bar": (1, 1, 1),  # e.g. ivshmem-plain on a shared memfd: RAM with an fd
-    "vfio-bar": (1, 1, 0),  # VFIO mmap'd BAR: RAM device, no fd vhost-user could map
-    "vga-vram": (1, 1, 0),  # VGA VRAM once the guest maps the BAR: private RAM
-    "numa-memdev": (1, 1, 1),  # each extra NUMA node's memdev is its own RAM section
-    "custom": (1, 1, 1),
-}
+ConsumerKindName = Literal["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"]
 
 
 class Consumer(_Frozen):
     """A memslot consumer that is not a memory device: it takes slots but reserves none."""
 
     id: DeviceId
-    kind: ConsumerKind = "custom"
+    kind: ConsumerKindName = "custom"
     kvm_slots: Count | None = None
     vhost_kernel_regions: Count | None = None
     vhost_user_regions: Count | None = None
@@ -309,7 +280,10 @@ class Consumer(_Frozen):
 
     @model_validator(mode="after")
     def _defaults(self) -> Consumer:
-        kvm, kernel, user = CONSUMER_DEFAULTS[self.kind]
+        from .kinds import CONSUMER_KINDS  # the registry imports this module
+
+        kind = CONSUMER_KINDS[self.kind]
+        kvm, kernel, user = kind.kvm_slots, kind.vhost_kernel_regions, kind.vhost_user_regions
         for name, default in (
             ("kvm_slots", kvm),
             ("vhost_kernel_regions", kernel),
@@ -365,17 +339,7 @@ class Expectation(_Frozen):
 
 # --------------------------------------------------------------------------- configuration
 
-AnyDevice = (
-    PcDimm
-    | Nvdimm
-    | VirtioPmem
-    | VirtioMem
-    | HvBalloon
-    | VhostKernel
-    | VhostUser
-    | VhostVdpa
-    | Consumer
-)
+AnyDevice = MemoryDeviceModel | VhostDeviceModel | Consumer
 
 
 class Config(_Frozen):

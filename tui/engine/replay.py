@@ -9,48 +9,50 @@ are reported as never reached.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import devices as dev
+from .kinds import is_netdev, memory_kind
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
     Config,
     Consumer,
     Event,
-    Nvdimm,
-    PcDimm,
-    VhostKernel,
-    VhostUser,
-    VhostVdpa,
+    VhostDeviceModel,
     VirtioMem,
 )
-from .report import Budget, EventResult, Report, Step, step, trusted
-from .state import KVM_ABORT, Abort, MachineState, Refused, guest_plug, is_plugged
+from .refusals import Code, Refusal, refusal
+from .refusals import hint as hint_for
+from .report import Counters, EventResult, Report, step
+from .state import KVM_ABORT, Abort, MachineState, Outcome, Refused, guest_plug, is_plugged
 from .units import human_size
 from .versions import rules_for
 from .vhost import VhostState
-from .vhost_init import (
-    AUTO_DECISION_ERROR,
-    AUTO_DECISION_HINT,
-    VHOST_NET_INIT_FAILED,
-    VHOST_USER_NET_HANG,
-    plug_vhost,
-    teardown,
-)
+from .vhost_init import VHOST_USER_NET_HANG, plug_vhost, teardown
 
-__all__ = [
-    "AUTO_DECISION_ERROR",
-    "AUTO_DECISION_HINT",
-    "KVM_ABORT",
-    "VHOST_NET_INIT_FAILED",
-    "replay",
-]
+__all__ = ["KVM_ABORT", "replay"]
 
 
 def replay(config: Config) -> Report:
-    """Replay the timeline; pure and deterministic."""
+    """Replay the timeline; pure and deterministic.
+
+    The cyclic garbage collector is paused meanwhile (and restored as it was): a replay makes
+    thousands of short-lived objects without reference cycles, and the collections they would
+    trigger rescan every live object — about a sixth of a 1,000-device replay."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _replay(config)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _replay(config: Config) -> Report:
     rules = rules_for(config.machine)
     lay = layout(config.machine)
     state = MachineState(
@@ -63,13 +65,16 @@ def replay(config: Config) -> Report:
     timeline = list(enumerate(config.timeline))
     cold = [(i, e) for i, e in timeline if e.action == "cold"]
     netdevs = [(i, e) for i, e in cold if _is_netdev(config, e)]
-    devices = [(i, e) for i, e in cold if not _is_netdev(config, e)]
+    netdev_indexes = {i for i, _ in netdevs}
+    devices = [(i, e) for i, e in cold if i not in netdev_indexes]
     hot = [(i, e) for i, e in timeline if e.action != "cold"]
 
     # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
     # boot memory, every -device in command-line order, the first reset, then the monitor.
-    stop: _Stop | None = _Stop(lay.startup_error, "start-up") if lay.startup_error else None
-    boot_budget = None
+    stop: _Stop | None = None
+    if lay.startup_refusal is not None:
+        stop = _Stop(lay.startup_refusal.text(rules), "start-up", lay.startup_refusal)
+    boot_counters = None
     if stop is None:
         stop = _play(state, netdevs, "cold", results)
     if stop is None:
@@ -78,26 +83,26 @@ def replay(config: Config) -> Report:
         stop = _play(state, devices, "cold", results)
     if stop is None:
         stop = _map(state, lambda: _first_reset(state), "the first reset")
-        boot_budget = state.budget()
+        boot_counters = state.counters()
     if stop is None:
         stop = _play(state, hot, "hot", results)
 
-    final = state.budget()
+    final = state.counters()
     events = [
         results.get(index) or _never(config, index, event, stop, final) for index, event in timeline
     ]
     warnings = [w for result in events if not result.skipped for w in result.warnings]
+    at_start = stop is not None and stop.where in ("start-up", "the first reset")
     return Report(
         qemu_version=config.machine.qemu_version,
         rules=rules.name,
-        startup_error=stop.error
-        if stop and stop.where in ("start-up", "the first reset")
-        else None,
+        final_counters=final,
+        startup_error=stop.error if stop is not None and at_start else None,
+        startup_refusal=stop.refusal if stop is not None and at_start else None,
         device_memory_base=lay.device_memory_base,
         device_memory_size=lay.device_memory_size,
         events=tuple(events),
-        boot_budget=boot_budget,
-        final=final,
+        boot_counters=boot_counters,
         warnings=tuple(dict.fromkeys(warnings)),
     )
 
@@ -108,6 +113,7 @@ class _Stop:
 
     error: str
     where: str
+    refusal: Refusal | None = None
 
 
 def _play(
@@ -120,7 +126,7 @@ def _play(
     for index, event in events:
         result = results[index] = _run(state, index, event, phase)
         if state.stopped or (phase == "cold" and not result.ok):
-            return _Stop(state.stopped or result.error or "", event.device)
+            return _Stop(state.stopped or result.error or "", event.device, result.refusal)
     return None
 
 
@@ -128,8 +134,8 @@ def _map(state: MachineState, change: Callable[[], None], where: str) -> _Stop |
     """Map boot memory or apply the first reset; KVM running out of slots aborts QEMU."""
     try:
         state.remap(change)
-    except Abort as exc:
-        return _Stop(str(exc), where)
+    except Abort as abort:
+        return _Stop(abort.refusal.text(state.rules), where, abort.refusal)
     return None
 
 
@@ -144,7 +150,7 @@ def _first_reset(state: MachineState) -> None:
 
 
 def _never(
-    config: Config, index: int, event: Event, stop: _Stop | None, final: Budget
+    config: Config, index: int, event: Event, stop: _Stop | None, final: Counters
 ) -> EventResult:
     """An event QEMU never got to."""
     reason = _never_reached(stop.error if stop else None, stop.where if stop else None)
@@ -152,12 +158,12 @@ def _never(
         index=index,
         action=event.action,
         device=event.device,
-        kind=_kind(config, event.device),
+        kind=config.device(event.device).kind,
         phase="cold" if event.action == "cold" else "hot",
         ok=False,
+        counters=final,
         skipped=True,
         warnings=(reason,),
-        budget=final,
     )
 
 
@@ -172,11 +178,7 @@ def _never_reached(fatal: str | None, where: str | None) -> str:
 
 def _is_netdev(config: Config, event: Event) -> bool:
     device = config.device(event.device)
-    return isinstance(device, VhostKernel | VhostUser | VhostVdpa) and device.is_netdev
-
-
-def _kind(config: Config, device_id: str) -> str:
-    return config.device(device_id).kind
+    return isinstance(device, VhostDeviceModel) and is_netdev(device)
 
 
 def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> None:
@@ -189,69 +191,82 @@ def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> Non
 
 
 def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResult:
+    """One event: QEMU's verdict, what it decided, and the counters after it."""
     device = state.config.device(event.device)
-    steps: list[Step] = []
-    warnings: list[str] = []
-    outcome: dict[str, object] = {}
+    outcome = _outcome(state, device, event, phase)
+    found = outcome.refusal
     error = hint = None
-    pending = False
+    if found is not None:
+        error = found.text(state.rules)
+        hint = hint_for(found.code)
+        if outcome.stops_qemu is not None:
+            state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
+    elif event.action == "cold":
+        state.cold_ids.add(event.device)
+    return EventResult(
+        index,
+        event.action,
+        event.device,
+        device.kind,
+        "cold" if phase == "cold" else "hot",
+        found is None,
+        state.counters(),
+        False,
+        error,
+        found,
+        hint,
+        outcome.pending,
+        outcome.warnings,
+        outcome.memslot_limit,
+        outcome.memslots,
+        outcome.memslot_size,
+        outcome.address,
+        outcome.steps,
+    )
+
+
+def _outcome(state: MachineState, device: object, event: Event, phase: str) -> Outcome:
+    """Dispatch an event to QEMU's handler for it; an abort while mapping stops QEMU."""
     try:
         if event.action in ("cold", "hotplug"):
-            if is_plugged(state, device.id):
-                if isinstance(device, dev.MemoryDevice) and getattr(device, "size", None):
-                    # object-add of its memory backend comes first, and fails first
-                    raise Refused(
-                        f"attempt to add duplicate property '{device.memdev_id}' to "
-                        "object (type 'container')"
-                    )
-                raise Refused(f"Duplicate device ID '{device.id}'")
-            if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
-                plug_vhost(state, device, phase, steps, warnings)
-            elif isinstance(device, Consumer):
-                _plug_consumer(state, device, phase, steps)
-            else:
-                plug_memory(state, device, phase, steps, warnings, outcome)
-        elif event.action == "unplug":
-            pending = _unplug(state, device, phase, steps)
-        else:
-            assert isinstance(device, VirtioMem) and event.requested_size is not None
-            _resize(state, device, event.requested_size, steps)
+            return _plug(state, device, phase)
+        if event.action == "unplug":
+            return _unplug(state, device)
+        assert isinstance(device, VirtioMem) and event.requested_size is not None
+        return _resize(state, device, event.requested_size)
     except Refused as refused:
-        error, hint = refused.message, refused.hint
-        state.stopped = refused.stops_qemu
+        return Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
     except Abort as abort:
-        error = str(abort)
-        state.stopped = error
-    if error is None and event.action == "cold":
-        state.cold_ids.add(event.device)
-    return trusted(
-        EventResult,
-        index=index,
-        action=event.action,
-        device=event.device,
-        kind=device.kind,
-        phase="cold" if phase == "cold" else "hot",
-        ok=error is None,
-        error=error,
-        hint=hint,
-        pending=pending,
-        warnings=tuple(warnings),
-        derivation=tuple(steps),
-        skipped=False,
-        budget=state.budget(),
-        memslot_limit=outcome.get("memslot_limit"),
-        memslots=outcome.get("memslots"),
-        memslot_size=outcome.get("memslot_size"),
-        address=outcome.get("address"),
-    )
+        return Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
+
+
+def _plug(state: MachineState, device: object, phase: str) -> Outcome:
+    """-device / device_add / netdev_add of any device."""
+    if isinstance(device, VhostDeviceModel | Consumer):
+        device_id = device.id
+    else:
+        assert isinstance(device, dev.MemoryDevice)
+        device_id = device.id
+    if is_plugged(state, device_id):
+        if isinstance(device, dev.MemoryDevice) and getattr(device, "size", None):
+            # object-add of its memory backend comes first, and fails first
+            raise Refused(refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id))
+        raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
+    if isinstance(device, VhostDeviceModel):
+        return plug_vhost(state, device, phase)
+    if isinstance(device, Consumer):
+        return _plug_consumer(state, device, phase)
+    assert isinstance(device, dev.MemoryDevice)
+    return plug_memory(state, device, phase)
 
 
 # ------------------------------------------------------------------ consumers
 
 
-def _plug_consumer(state: MachineState, consumer: Consumer, phase: str, steps: list[Step]) -> None:
+def _plug_consumer(state: MachineState, consumer: Consumer, phase: str) -> Outcome:
+    """A consumer's sections are mapped when it is hot-plugged, or at the first reset."""
     state.plugged_consumers.add(consumer.id)
-    steps.append(
+    steps = (
         step(
             rule="consumer",
             value=consumer.kvm_slots,
@@ -261,16 +276,17 @@ def _plug_consumer(state: MachineState, consumer: Consumer, phase: str, steps: l
                 f"vhost-kernel region(s), {consumer.vhost_user_regions} vhost-user region(s); no "
                 "reservation"
             ),
-        )
+        ),
     )
     if phase == "hot":
         state.remap(lambda: state.map_consumer(consumer.id, 1))
+    return Outcome(steps=steps)
 
 
 # ------------------------------------------------------------------ unplug and resize
 
 
-def _waits_for_guest(state: MachineState, device: object) -> str | None:
+def _waits_for_guest(state: MachineState, device: object, device_id: str) -> str | None:
     """Why an unplug cannot complete without a guest (None: it completes at once).
 
     pc-dimm and nvdimm use ACPI memory hotplug, and every unplug on pc goes through ACPI: the
@@ -279,11 +295,11 @@ def _waits_for_guest(state: MachineState, device: object) -> str | None:
     never powered on by a guest goes at once."""
     if state.machine.guest_plugs_memory:
         return None
-    if isinstance(device, PcDimm | Nvdimm):
+    if isinstance(device, dev.MemoryDevice) and memory_kind(device).bus == "dimm":
         return "DIMM unplug needs the guest's ACPI eject"
     if state.machine.type == "pc":
         return "on pc every unplug goes through ACPI and needs the guest's eject"
-    if getattr(device, "id", None) in state.cold_ids:
+    if device_id in state.cold_ids:
         return (
             "the device was present at the first reset, so its PCIe slot is powered on and "
             "native unplug waits for the guest"
@@ -291,41 +307,49 @@ def _waits_for_guest(state: MachineState, device: object) -> str | None:
     return None
 
 
-def _unplug(state: MachineState, device: object, phase: str, steps: list[Step]) -> bool:
+def _not_found(device_id: str) -> Refused:
+    return Refused(refusal(Code.DEVICE_NOT_FOUND, device=device_id))
+
+
+def _pending(waits: str) -> Outcome:
+    return Outcome(steps=(step(rule="unplug", text=f"pending: {waits}"),), pending=True)
+
+
+def _unplug(state: MachineState, device: object) -> Outcome:
     """device_del: refusals first, then either a completed unplug or one pending on the guest
     (in which case the device keeps its memslots, reservation and vhost limit)."""
-    if isinstance(device, VhostKernel | VhostUser | VhostVdpa):
+    if isinstance(device, VhostDeviceModel):
         registered = next((d for d in state.vhost.devices if d.id == device.id), None)
         if registered is None:
-            raise Refused(f"Device '{device.id}' not found")
-        waits = _waits_for_guest(state, device)
+            raise _not_found(device.id)
+        waits = _waits_for_guest(state, device, device.id)
         if waits:
-            steps.append(step(rule="unplug", text=f"pending: {waits}"))
-            return True
+            return _pending(waits)
         state.remap(lambda: teardown(state, registered))
-        return False
+        return Outcome()
     if isinstance(device, Consumer):
-        if device.id not in state.plugged_consumers:
-            raise Refused(f"Device '{device.id}' not found")
+        consumer = device
+        if consumer.id not in state.plugged_consumers:
+            raise _not_found(consumer.id)
 
         def drop() -> None:
-            state.plugged_consumers.discard(device.id)
-            state.map_consumer(device.id, -1)
+            state.plugged_consumers.discard(consumer.id)
+            state.map_consumer(consumer.id, -1)
 
         state.remap(drop)
-        return False
-    item = state.memory.get(device.id)  # type: ignore[attr-defined]
+        return Outcome()
+    assert isinstance(device, dev.MemoryDevice)
+    item = state.memory.get(device.id)
     if item is None:
-        if device.id in state.empty_balloons:  # type: ignore[attr-defined]
-            raise Refused("Bus 'vmbus' does not support hotplugging")
-        raise Refused(f"Device '{device.id}' not found")  # type: ignore[attr-defined]
-    refusal = dev.unplug_error(item.device, item.plugged, item.requested, state.rules)
-    if refusal:
-        raise Refused(refusal)
-    waits = _waits_for_guest(state, item.device)
+        if device.id in state.empty_balloons:
+            raise Refused(refusal(Code.BUS_NO_HOTPLUG, device=device.id, bus="vmbus"))
+        raise _not_found(device.id)
+    found = dev.unplug_error(item.device, item.plugged, item.requested)
+    if found is not None:
+        raise Refused(found)
+    waits = _waits_for_guest(state, item.device, device.id)
     if waits:
-        steps.append(step(rule="unplug", text=f"pending: {waits}"))
-        return True
+        return _pending(waits)
 
     def unplug() -> None:
         state.remove_memory(item)
@@ -333,34 +357,40 @@ def _unplug(state: MachineState, device: object, phase: str, steps: list[Step]) 
             state.auto_active -= 1
 
     state.remap(unplug)
-    steps.append(
-        step(
-            rule="unplug",
-            value=item.memslots,
-            text=(f"frees {item.memslots} memslot(s) and {human_size(item.size)} of device memory"),
+    return Outcome(
+        steps=(
+            step(
+                rule="unplug",
+                value=item.memslots,
+                text=(
+                    f"frees {item.memslots} memslot(s) and {human_size(item.size)} of device memory"
+                ),
+            ),
         )
     )
-    return False
 
 
-def _resize(state: MachineState, device: VirtioMem, requested: int, steps: list[Step]) -> None:
+def _resize(state: MachineState, device: VirtioMem, requested: int) -> Outcome:
     """qom-set of requested-size; the guest then plugs or unplugs memory."""
     item = state.memory.get(device.id)
     if item is None:
-        raise Refused(f"Device '/machine/peripheral/{device.id}' not found")
-    refusal = dev.resize_error(device, requested, state.machine.host_thp_size)
-    if refusal:
-        raise Refused(refusal)
+        raise Refused(refusal(Code.QOM_PATH_NOT_FOUND, device=device.id))
+    found = dev.resize_error(device, requested, state.machine.host_thp_size)
+    if found is not None:
+        raise Refused(found)
     item.requested = requested
     if state.machine.guest_plugs_memory:
         guest_plug(state, item, requested)
-    steps.append(
-        step(
-            rule="resize",
-            value=item.mapped,
-            text=(
-                f"requested-size {human_size(requested)}: the guest plugs "
-                f"{human_size(item.plugged)}, {item.mapped} of {item.memslots} memslot(s) mapped"
+    return Outcome(
+        steps=(
+            step(
+                rule="resize",
+                value=item.mapped,
+                text=(
+                    f"requested-size {human_size(requested)}: the guest plugs "
+                    f"{human_size(item.plugged)}, {item.mapped} of {item.memslots} memslot(s) "
+                    "mapped"
+                ),
             ),
         )
     )

@@ -2,91 +2,72 @@
 
 The report is the only thing the app, the CLI and the exporters read; none of them recomputes a
 number. Names follow QEMU's DeviceMemoryState and vhost bookkeeping.
+
+Everything here is a plain frozen slotted dataclass. replay() stores per event only the raw
+counters (a `Counters` tuple) and the raw derivation steps; the `Budget` and the `Step` texts
+are built when someone reads them — the app shows one event at a time, and a replay of 1,000
+devices must not pay for 1,000 budgets nobody looks at.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Literal, NamedTuple, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+import string
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 from .model import Action
+from .refusals import Code, Refusal
 from .units import human_size
 from .vhost import device_free
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-class Step(_Frozen):
+@dataclass(frozen=True, slots=True)
+class Step:
     """One step of a derivation: which rule, what it computed, with the numbers used."""
 
     rule: str
     value: int | float | None = None
-    template: str = Field(default="", exclude=True, repr=False)
+    template: str = ""
     """str.format template of the text; formatted only when someone reads `text`."""
-    args: tuple[object, ...] = Field(default=(), exclude=True, repr=False)
+    args: tuple[object, ...] = ()
 
-    @computed_field  # type: ignore[prop-decorator]
-    @cached_property
+    @property
     def text(self) -> str:
         """The step in words, with the numbers used."""
-        return self.template.format(*self.args) if self.args else self.template
+        return _FORMATTER.format(self.template, *self.args) if self.args else self.template
 
 
-def trusted(cls: type[_M], **values: object) -> _M:
-    """Build a report model from values the engine computed, without validation.
+class _StepFormatter(string.Formatter):
+    """str.format, plus `{:bytes}` (a human size, "64 GiB") and `{:count}` (an unsigned 32-bit
+    count, UINT_MAX by name): steps keep plain ints until someone reads their text."""
 
-    replay() creates a budget, a result and several steps per event; pydantic's validation
-    (or even model_construct) of thousands of them would cost more than all of QEMU's rules.
-    Callers pass every field, already of the right type."""
-    obj = _new(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "bytes":
+            return human_size(int(value))
+        if format_spec == "count":
+            return "UINT_MAX" if value == 0xFFFFFFFF else str(int(value))
+        return str(super().format_field(value, format_spec))
 
 
-_new = object.__new__
-_set = object.__setattr__
+_FORMATTER = _StepFormatter()
 
 
-def step(rule: str, text: str, value: int | float | None = None) -> Step:
+RawStep = tuple[str, "int | float | None", str, tuple[object, ...]]
+"""(rule, value, template, args): a step as replay() records it."""
+
+
+def step(rule: str, text: str, value: int | float | None = None) -> RawStep:
     """A derivation step with its text written out."""
-    return trusted(Step, rule=rule, value=value, template=text, args=())
+    return (rule, value, text, ())
 
 
-def lazy(rule: str, value: int | float | None, template: str, *args: object) -> Step:
-    """A derivation step whose text is formatted only when read: replay() makes thousands of
-    steps and the app shows the derivation of one event at a time."""
-    return trusted(Step, rule=rule, value=value, template=template, args=args)
+def lazy(rule: str, value: int | float | None, template: str, *args: object) -> RawStep:
+    """A derivation step whose text is formatted only when read."""
+    return (rule, value, template, args)
 
 
-class Bytes(int):
-    """A byte count that formats itself as a human size ("64 GiB") in a step's text."""
-
-    __slots__ = ()
-
-    def __format__(self, spec: str) -> str:
-        return human_size(int(self))
-
-
-class Count(int):
-    """An unsigned 32-bit count that formats UINT_MAX by name in a step's text."""
-
-    __slots__ = ()
-
-    def __format__(self, spec: str) -> str:
-        return "UINT_MAX" if self == 0xFFFFFFFF else str(int(self))
-
-
-class VhostBudget(_Frozen):
+@dataclass(frozen=True, slots=True)
+class VhostBudget:
     """One registered vhost device as `vhost_get_free_memslots()` sees it."""
 
     id: str
@@ -106,7 +87,7 @@ class VhostSnapshot(NamedTuple):
 
     Every device of a class is compared with the same used count, so a budget stores the
     registered devices once (a tuple shared between events) plus two counts, not one line per
-    device per event — with 64 vhost devices and hundreds of events that matters."""
+    device per event."""
 
     devices: tuple[tuple[str, str, str, int], ...]
     """(id, kind, class "shared"|"private", limit) in registration order."""
@@ -117,7 +98,30 @@ class VhostSnapshot(NamedTuple):
     per_device: bool
 
 
-class Budget(_Frozen):
+class Counters(NamedTuple):
+    """The counters after an event, as replay() records them (cheap to make per event)."""
+
+    kvm_max: int | None
+    kvm_used: int | None
+    kvm_free: int | None
+    vhost_max: int | None
+    vhost_free: int | None
+    used_region_size: int
+    device_memory_space: int
+    required_memslots: int
+    used_memslots: int
+    auto_decision_active: int
+    vhost: VhostSnapshot
+
+
+SOFT_LIMIT = 256
+"""MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT."""
+SAFE_MAX = 509
+"""MEMORY_DEVICES_SAFE_MAX_MEMSLOTS."""
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
     """The counters after an event."""
 
     kvm_max: int | None
@@ -133,12 +137,30 @@ class Budget(_Frozen):
     used_memslots: int
     reserved_memslots: int
     auto_decision_active: int
-    soft_limit: int = 256
-    safe_max: int = 509
-    vhost_state: VhostSnapshot = Field(exclude=True, repr=False)
+    vhost_state: VhostSnapshot
+    soft_limit: int = SOFT_LIMIT
+    safe_max: int = SAFE_MAX
 
-    @computed_field  # type: ignore[prop-decorator]
-    @cached_property
+    @classmethod
+    def of(cls, counters: Counters) -> Budget:
+        """The budget behind recorded counters."""
+        c = counters
+        return cls(
+            c.kvm_max,
+            c.kvm_used,
+            c.kvm_free,
+            c.vhost_max,
+            c.vhost_free,
+            c.used_region_size,
+            c.device_memory_space,
+            c.required_memslots,
+            c.used_memslots,
+            max(c.required_memslots - c.used_memslots, 0),
+            c.auto_decision_active,
+            c.vhost,
+        )
+
+    @property
     def vhost(self) -> tuple[VhostBudget, ...]:
         """Each registered vhost device's limit, used, regions and free memslots."""
         state = self.vhost_state
@@ -147,23 +169,52 @@ class Budget(_Frozen):
             shared = cls == "shared"
             used = state.used_shared if shared else state.used_private
             lines.append(
-                trusted(
-                    VhostBudget,
-                    id=device_id,
-                    kind=kind,
-                    limit=limit,
-                    used=used,
-                    regions=state.regions_shared if shared else state.regions_private,
-                    free=device_free(limit, used, state.per_device),
+                VhostBudget(
+                    device_id,
+                    kind,
+                    limit,
+                    used,
+                    state.regions_shared if shared else state.regions_private,
+                    device_free(limit, used, state.per_device),
                 )
             )
         return tuple(lines)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready values (the `budget` object of `check --json`)."""
+        return {
+            "kvm_max": self.kvm_max,
+            "kvm_used": self.kvm_used,
+            "kvm_free": self.kvm_free,
+            "vhost_max": self.vhost_max,
+            "vhost_free": self.vhost_free,
+            "used_region_size": self.used_region_size,
+            "device_memory_space": self.device_memory_space,
+            "required_memslots": self.required_memslots,
+            "used_memslots": self.used_memslots,
+            "reserved_memslots": self.reserved_memslots,
+            "auto_decision_active": self.auto_decision_active,
+            "soft_limit": self.soft_limit,
+            "safe_max": self.safe_max,
+            "vhost": [
+                {
+                    "id": v.id,
+                    "kind": v.kind,
+                    "limit": v.limit,
+                    "used": v.used,
+                    "regions": v.regions,
+                    "free": v.free,
+                }
+                for v in self.vhost
+            ],
+        }
 
 
 Phase = Literal["cold", "hot"]
 
 
-class EventResult(_Frozen):
+@dataclass(frozen=True, slots=True)
+class EventResult:
     """QEMU's verdict on one timeline event."""
 
     index: int
@@ -172,10 +223,14 @@ class EventResult(_Frozen):
     kind: str
     phase: Phase
     ok: bool
+    counters: Counters
+    """The raw counters after the event; `budget` builds the Budget from them."""
     skipped: bool = False
     """Never reached: QEMU had already exited (failed start-up or cold plug)."""
     error: str | None = None
     """QEMU's message, verbatim."""
+    refusal: Refusal | None = None
+    """Why QEMU refused it, as a code and typed facts (the error text is formatted from it)."""
     hint: str | None = None
     """error_append_hint() text (printed on stderr only)."""
     pending: bool = False
@@ -187,24 +242,50 @@ class EventResult(_Frozen):
     """Memslots the memory device uses (get_memslots())."""
     memslot_size: int | None = None
     address: int | None = None
-    derivation: tuple[Step, ...] = ()
-    budget: Budget
+    raw_steps: tuple[RawStep, ...] = ()
+
+    @property
+    def budget(self) -> Budget:
+        """The counters after this event."""
+        return Budget.of(self.counters)
+
+    @property
+    def derivation(self) -> tuple[Step, ...]:
+        """How the engine got there, step by step, with the numbers used."""
+        return tuple(Step(r, v, t, a) for r, v, t, a in self.raw_steps)
+
+    @property
+    def code(self) -> Code | None:
+        """The refusal code, if QEMU refused the event."""
+        return self.refusal.code if self.refusal is not None else None
 
 
-class Report(_Frozen):
+@dataclass(frozen=True, slots=True)
+class Report:
     """The whole replay of a configuration."""
 
     qemu_version: str
     rules: str
     """Which QEMU behaviour was modelled: "8.1" (≤ 8.1), "8.2-10.0", "10.1"."""
+    final_counters: Counters
     startup_error: str | None = None
+    startup_refusal: Refusal | None = None
+    """Why QEMU does not start, as a code and facts."""
     device_memory_base: int | None = None
     device_memory_size: int | None = None
     events: tuple[EventResult, ...] = ()
-    boot_budget: Budget | None = None
-    """After the cold plugs and the first reset, before any hotplug."""
-    final: Budget
+    boot_counters: Counters | None = None
     warnings: tuple[str, ...] = ()
+
+    @property
+    def final(self) -> Budget:
+        """The counters after the last event."""
+        return Budget.of(self.final_counters)
+
+    @property
+    def boot_budget(self) -> Budget | None:
+        """After the cold plugs and the first reset, before any hotplug."""
+        return Budget.of(self.boot_counters) if self.boot_counters is not None else None
 
     @property
     def ok(self) -> bool:

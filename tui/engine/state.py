@@ -15,28 +15,46 @@ from . import devices as dev
 from .gaps import Gaps
 from .layout import BootMemory, Layout
 from .model import Config, Consumer, Machine, VirtioMem
-from .report import Budget, VhostSnapshot, trusted
+from .refusals import Code, Refusal
+from .report import Counters, RawStep, VhostSnapshot
 from .versions import Rules
 from .vhost import VhostClass, VhostState
 
+_CLASSES: tuple[VhostClass, ...] = ("shared", "private")
 KVM_ABORT = "kvm_alloc_slot: no free slot available"
 
 
 class Refused(Exception):
-    """QEMU refused the event with this message (and maybe a hint)."""
+    """QEMU refused the event: the refusal (code + facts) says why."""
 
-    def __init__(
-        self, message: str, hint: str | None = None, stops_qemu: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, refusal: Refusal, stops_qemu: str | None = None) -> None:
+        super().__init__(refusal.code.value)
+        self.refusal = refusal
         self.stops_qemu = stops_qemu
         """Why nothing after this event can happen (QEMU stuck), if so."""
 
 
 class Abort(Exception):
     """QEMU aborted (KVM ran out of slots while mapping memory)."""
+
+    refusal = Refusal(Code.KVM_NO_FREE_SLOT)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one plug, unplug or resize came to: QEMU's verdict, and what it decided on the way
+    (a refused device still shows the limit and memslots decided before the refusal)."""
+
+    steps: tuple[RawStep, ...] = ()
+    warnings: tuple[str, ...] = ()
+    refusal: Refusal | None = None
+    stops_qemu: str | None = None
+    """Set when QEMU can take no further event after this one (abort, stuck monitor)."""
+    pending: bool = False
+    memslot_limit: int | None = None
+    memslots: int | None = None
+    memslot_size: int | None = None
+    address: int | None = None
 
 
 @dataclass
@@ -53,21 +71,18 @@ class Plugged:
     plugged: int = 0
     mapped: int = 0
     slot: int | None = None
+    dynamic: bool = field(init=False)
+    """virtio-mem with dynamic-memslots=on: memslots map as the guest plugs memory."""
+    vhost_private: bool = field(init=False)
+    """A RAM (not ROM) section: vhost-kernel/vdpa map it."""
+    vhost_shared: bool = field(init=False)
+    """Also has an fd: vhost-user maps it."""
 
-    @property
-    def dynamic(self) -> bool:
-        """virtio-mem with dynamic-memslots=on: memslots map as the guest plugs memory."""
-        return isinstance(self.device, VirtioMem) and self.device.dynamic_memslots
-
-    @property
-    def vhost_private(self) -> bool:
-        """A RAM (not ROM) section: vhost-kernel/vdpa map it."""
-        return not self.device.readonly
-
-    @property
-    def vhost_shared(self) -> bool:
-        """Also has an fd: vhost-user maps it."""
-        return self.vhost_private and self.device.fd_backed
+    def __post_init__(self) -> None:
+        device = self.device
+        self.dynamic = isinstance(device, VirtioMem) and device.dynamic_memslots
+        self.vhost_private = not device.readonly
+        self.vhost_shared = self.vhost_private and device.fd_backed
 
 
 @dataclass
@@ -84,6 +99,8 @@ class MachineState:
     empty_balloons: set[str] = field(default_factory=set)
     busy_slots: set[int | None] = field(default_factory=set)
     """DIMM slots taken by plugged pc-dimm / nvdimm devices."""
+    lowest_free_slot: int = 0
+    """No DIMM slot below this one is free (QEMU hands out the lowest free slot)."""
     gaps: Gaps = field(default_factory=Gaps)
     """Free ranges of the device-memory region, for QEMU's first-fit placement."""
     stopped: str | None = None
@@ -101,6 +118,20 @@ class MachineState:
     cons_private: int = 0
     cons_shared: int = 0
     cons_kvm: int = 0
+    machine: Machine = field(init=False)
+    """The machine being replayed."""
+    kvm: bool = field(init=False)
+    """kvm_enabled(): only then are KVM's memslots consulted."""
+    memfd_boot: bool = field(init=False)
+    """Boot RAM is fd-backed, so vhost-user maps its sections."""
+    _vhost_key: tuple[object, ...] = ()
+    """What the vhost part of the last counters was computed from (reused while unchanged)."""
+    _vhost_part: tuple[int | None, int | None, VhostSnapshot] | None = None
+
+    def __post_init__(self) -> None:
+        self.machine = self.config.machine
+        self.kvm = self.machine.kvm_enabled
+        self.memfd_boot = self.machine.memory_backend == "memfd"
 
     # ---------------------------------------------------------------- mutators
     def _account(self, item: Plugged, sign: int) -> None:
@@ -124,6 +155,8 @@ class MachineState:
         self._account(item, -1)
         self.gaps.give(item.address, item.size)
         self.busy_slots.discard(item.slot)
+        if item.slot is not None:
+            self.lowest_free_slot = min(self.lowest_free_slot, item.slot)
         del self.memory[item.device.id]
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:
@@ -145,18 +178,19 @@ class MachineState:
         else:
             self.mapped_consumers.discard(cid)
 
-    # ---------------------------------------------------------------- counters
-    @property
-    def machine(self) -> Machine:
-        """The machine being replayed."""
-        return self.config.machine
+    def balloons(self) -> bool:
+        """A balloon device is plugged (QEMU allows only one)."""
+        return bool(self.empty_balloons) or any(
+            p.device.kind == "hv-balloon" for p in self.memory.values()
+        )
 
+    # ---------------------------------------------------------------- counters
     def regions(self) -> dict[VhostClass, int]:
         """Sections a vhost device of each class maps right now (its nregions)."""
-        boot_shared = self.boot.ram_sections if self.machine.memory_backend == "memfd" else 0
+        sections = self.boot.ram_sections
         return {
-            "shared": boot_shared + self.cons_shared + self.mem_shared,
-            "private": self.boot.ram_sections + self.cons_private + self.mem_private,
+            "shared": (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared,
+            "private": sections + self.cons_private + self.mem_private,
         }
 
     def kvm_used(self) -> int:
@@ -165,7 +199,7 @@ class MachineState:
 
     def kvm_free(self) -> int | None:
         """kvm_get_free_memslots(); None without KVM, where QEMU does not ask."""
-        if not self.machine.kvm_enabled:
+        if not self.kvm:
             return None
         return max(self.layout.kvm_max - self.kvm_used(), 0)
 
@@ -197,33 +231,49 @@ class MachineState:
             return free, warning
         return free, None
 
-    def budget(self) -> Budget:
-        """The counters as they stand, for the report."""
-        regions = self.regions()
-        has_vhost = bool(self.vhost.devices)
-        return trusted(
-            Budget,
-            kvm_max=self.layout.kvm_max if self.machine.kvm_enabled else None,
-            kvm_used=self.kvm_used() if self.machine.kvm_enabled else None,
-            kvm_free=self.kvm_free(),
-            vhost_max=self.vhost.max() if has_vhost else None,
-            vhost_free=self.vhost.free(regions)[0] if has_vhost else None,
-            used_region_size=self.used_region_size,
-            device_memory_space=self.layout.device_memory_space,
-            required_memslots=self.required,
-            used_memslots=self.used,
-            reserved_memslots=self.reserved,
-            auto_decision_active=self.auto_active,
-            soft_limit=256,
-            safe_max=509,
-            vhost_state=VhostSnapshot(
-                self.vhost.snapshot(),
-                self.vhost.used_by_class("shared", regions),
-                self.vhost.used_by_class("private", regions),
-                regions["shared"],
-                regions["private"],
-                self.rules.per_device_vhost_count,
-            ),
+    def counters(self) -> Counters:
+        """The counters as they stand, for the report (a Budget is built from them on demand)."""
+        vhost = self.vhost
+        sections = self.boot.ram_sections
+        shared = (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared
+        private = sections + self.cons_private + self.mem_private
+        key = (shared, private, vhost.globals["shared"], vhost.globals["private"], vhost.snapshot())
+        if key != self._vhost_key:
+            self._vhost_key = key
+            regions: dict[VhostClass, int] = {"shared": shared, "private": private}
+            has_vhost = bool(vhost.devices)
+            self._vhost_part = (
+                vhost.max() if has_vhost else None,
+                vhost.free(regions)[0] if has_vhost else None,
+                VhostSnapshot(
+                    key[4],
+                    vhost.used_by_class("shared", regions),
+                    vhost.used_by_class("private", regions),
+                    shared,
+                    private,
+                    self.rules.per_device_vhost_count,
+                ),
+            )
+        assert self._vhost_part is not None
+        vhost_max, vhost_free, snapshot = self._vhost_part
+        kvm_max = self.layout.kvm_max
+        if self.kvm:
+            kvm_used: int | None = self.boot.kvm_slots + self.mem_mapped + self.cons_kvm
+            kvm_free: int | None = max(kvm_max - (kvm_used or 0), 0)
+        else:
+            kvm_used = kvm_free = None
+        return Counters(
+            kvm_max if self.kvm else None,
+            kvm_used,
+            kvm_free,
+            vhost_max,
+            vhost_free,
+            self.mem_size,
+            self.layout.device_memory_space,
+            self.mem_required,
+            self.mem_mapped,
+            self.auto_active,
+            snapshot,
         )
 
     # ---------------------------------------------------------------- mapping
@@ -232,10 +282,10 @@ class MachineState:
         before = self.regions()
         change()
         after = self.regions()
-        for cls in ("shared", "private"):
+        for cls in _CLASSES:
             if before[cls] != after[cls]:
-                self.vhost.commit(cls, after[cls])  # type: ignore[arg-type]
-        if self.machine.kvm_enabled and self.kvm_used() > self.layout.kvm_max:
+                self.vhost.commit(cls, after[cls])
+        if self.kvm and self.kvm_used() > self.layout.kvm_max:
             raise Abort(KVM_ABORT)
 
 

@@ -68,7 +68,7 @@ def _parse_text(text: str) -> int:
     if frac is None:
         return int(whole) * unit
     numerator = int(whole + frac) * unit
-    denominator = 10 ** len(frac)
+    denominator: int = 10 ** len(frac)
     if numerator % denominator:
         raise SizeError(f"size {text!r} is not a whole number of bytes")
     return numerator // denominator

@@ -24,21 +24,16 @@ class Rules:
     """10.0.3+/10.1+: vhost free = min(limit − own nregions); else class-wide globals."""
     vhost_user_cap: int
     """VHOST_USER_MAX_RAM_SLOTS on x86: 512 since 8.1, ACPI_MAX_RAM_SLOTS (256) before."""
-    plugged_unplug_message: str
-    """virtio-mem's refusal to unplug while memory is plugged (reworded in 9.1)."""
     has_hv_balloon: bool
+    version: tuple[int, int, int]
+    """The exact version: messages reworded inside a rule set (9.1) read it (refusals.py)."""
 
 
 def rules_for(machine: Machine) -> Rules:
     """The rules QEMU `machine.qemu_version` follows."""
     version = machine.version_tuple
-    plugged = (
-        "virtio-mem device cannot get unplugged while some of its memory is still plugged"
-        if version >= (9, 1, 0)
-        else "virtio-mem device cannot get unplugged while 'size' != '0'"
-    )
     if version < (8, 2, 0):
-        return Rules("8.1", False, False, 512 if version >= (8, 1, 0) else 256, plugged, False)
+        return Rules("8.1", False, False, 512 if version >= (8, 1, 0) else 256, False, version)
     if version < (10, 0, 3):
-        return Rules("8.2-10.0", True, False, 512, plugged, True)
-    return Rules("10.1", True, True, 512, plugged, True)
+        return Rules("8.2-10.0", True, False, 512, True, version)
+    return Rules("10.1", True, True, 512, True, version)

@@ -9,58 +9,25 @@ committed last and zeroed on teardown; 10.0.3/10.1 count per device. Both are mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-from .model import INT_MAX, VhostKernel, VhostUser, VhostVdpa
+from .kinds import VHOST_KINDS, VhostClass, vhost_kind
+from .model import VhostDeviceModel
+from .refusals import warn_vhost_over_limit
 from .units import U32_MAX
 from .versions import Rules
 
-VhostClass = Literal["shared", "private"]
-
-VHOST_KERNEL_DEFAULT = 64
-VHOST_MEMORY_BASELINE_NREGIONS = 8
+__all__ = ["VhostClass", "VhostState", "device_free", "memslots_limit", "vhost_class"]
 
 
-def vhost_class(device: VhostKernel | VhostUser | VhostVdpa) -> VhostClass:
+def vhost_class(device: VhostDeviceModel) -> VhostClass:
     """vhost-user back-ends can only map fd-backed RAM (vhost_backend_no_private_memslots)."""
-    return "shared" if isinstance(device, VhostUser) else "private"
+    return vhost_kind(device).vhost_class
 
 
-def memslots_limit(
-    device: VhostKernel | VhostUser | VhostVdpa, rules: Rules
-) -> tuple[int, str, str | None]:
-    """(limit, how it was derived, warning QEMU prints while deriving it)."""
-    if isinstance(device, VhostKernel):
-        value = device.max_mem_regions
-        if 0 < value < INT_MAX:
-            return value, f"max_mem_regions of the vhost module = {value}", None
-        return (
-            VHOST_KERNEL_DEFAULT,
-            f"max_mem_regions {value} is invalid → QEMU falls back to {VHOST_KERNEL_DEFAULT}",
-            f"ignoring invalid max_mem_regions value in vhost module: {value}",
-        )
-    if isinstance(device, VhostUser):
-        if not device.configure_mem_slots:
-            return (
-                VHOST_MEMORY_BASELINE_NREGIONS,
-                "no VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS → "
-                f"VHOST_MEMORY_BASELINE_NREGIONS = {VHOST_MEMORY_BASELINE_NREGIONS}",
-                None,
-            )
-        if device.max_mem_slots == 0:
-            return (
-                VHOST_MEMORY_BASELINE_NREGIONS,
-                f"GET_MAX_MEM_SLOTS answered 0 → the baseline {VHOST_MEMORY_BASELINE_NREGIONS}",
-                None,
-            )
-        limit = min(device.max_mem_slots, rules.vhost_user_cap)
-        return (
-            limit,
-            f"min(GET_MAX_MEM_SLOTS {device.max_mem_slots}, VHOST_USER_MAX_RAM_SLOTS "
-            f"{rules.vhost_user_cap}) = {limit}",
-            None,
-        )
-    return INT_MAX, f"vhost-vdpa has no limit of its own (INT_MAX = {INT_MAX})", None
+def memslots_limit(device: VhostDeviceModel, rules: Rules) -> tuple[int, str, str | None]:
+    """(limit, how it was derived, warning QEMU prints while deriving it): the back-end's
+    vhost_backend_memslots_limit(), as its kind declares it (kinds.py)."""
+    return vhost_kind(device).limit(device, rules)
 
 
 def device_free(limit: int, used: int, per_device: bool) -> int:
@@ -95,6 +62,10 @@ class VhostState:
     ids: set[str] = field(default_factory=set)
     kinds: dict[str, int] = field(default_factory=dict)
     """How many registered devices of each kind (vhost-vdpa disables RAM discard)."""
+
+    def discard_disabled(self) -> bool:
+        """A registered back-end breaks RAM discard (vhost-vdpa): virtio-mem cannot realize."""
+        return any(n and VHOST_KINDS[kind].disables_discard for kind, n in self.kinds.items())
 
     def register(self, device: Registered) -> None:
         """vhost_dev_init() registered the device's memory listener."""
@@ -157,10 +128,7 @@ class VhostState:
                 and not self.warned
                 and warning is None
             ):
-                warning = (
-                    f"used ({used}) vhost backend memory slots exceed the device "
-                    f"limit ({self._first_over(cls, used)})."
-                )
+                warning = warn_vhost_over_limit(used, self._first_over(cls, used))
             free = min(free, device_free(limit, used, self.rules.per_device_vhost_count))
         return free, warning
 

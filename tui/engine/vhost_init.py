@@ -8,32 +8,28 @@ device down again, which before 10.1 also zeroes its class's used counter.
 
 from __future__ import annotations
 
-from .model import VhostKernel, VhostUser, VhostVdpa, VirtioMem
-from .report import Step, lazy, step
-from .state import MachineState, Refused
+from .kinds import is_netdev, vhost_kind
+from .model import VhostDeviceModel, VhostKernel, VhostUser, VirtioMem
+from .refusals import Code, Refusal, refusal
+from .refusals import hint as hint_for
+from .report import RawStep, lazy, step
+from .state import MachineState, Outcome
 from .vhost import Registered, memslots_limit, vhost_class
 
-VhostDevice = VhostKernel | VhostUser | VhostVdpa
+VhostDevice = VhostDeviceModel
 
-AUTO_DECISION_ERROR = (
-    "some memory device (like virtio-mem) decided how many memory slots to use based on the "
-    "overall number of memory slots; this vhost backend would further restricts the overall "
-    "number of memory slots"
-)
-AUTO_DECISION_HINT = "Try plugging this vhost backend before plugging such memory devices."
-VHOST_NET_INIT_FAILED = "vhost-net requested but could not be initialized"
 VHOST_USER_NET_HANG = "a hot-added vhost-user netdev that keeps QEMU retrying its connection"
 
 
-def plug_vhost(
-    state: MachineState, device: VhostDevice, phase: str, steps: list[Step], warnings: list[str]
-) -> None:
+def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
     """vhost_dev_init(): the 509 check, listener registration, the used + reserved check."""
     rules = state.rules
-    if isinstance(device, VhostVdpa) and any(
+    steps: list[RawStep] = []
+    warnings: list[str] = []
+    if vhost_kind(device).disables_discard and any(
         isinstance(p.device, VirtioMem) for p in state.memory.values()
     ):
-        raise Refused("Cannot set discarding of RAM broken")
+        return Outcome(refusal=refusal(Code.VDPA_DISCARD, device=device.id))
     limit, how, warning = memslots_limit(device, rules)
     if warning:
         warnings.append(warning)
@@ -61,7 +57,10 @@ def plug_vhost(
                     ),
                 )
             )
-            refuse_vhost(device, phase, AUTO_DECISION_ERROR, AUTO_DECISION_HINT, warnings)
+            found = refusal(
+                Code.VHOST_AFTER_AUTO_DECISION, device=device.id, limit=limit, used=active
+            )
+            return refuse_vhost(state, device, phase, found, steps, warnings)
         steps.append(
             lazy(
                 "vhost-509",
@@ -96,42 +95,51 @@ def plug_vhost(
         )
         if not ok:
             teardown(state, registered)
-            message = (
-                f"vhost backend memory slots limit ({limit}) is less than current number "
-                f"of used ({used}) and reserved ({reserved}) memory slots for memory "
-                "devices."
+            found = refusal(
+                Code.VHOST_LIMIT_BELOW_USED,
+                device=device.id,
+                limit=limit,
+                used=used,
+                reserved=reserved,
             )
-            refuse_vhost(device, phase, message, None, warnings)
+            return refuse_vhost(state, device, phase, found, steps, warnings)
     elif used > limit:
         teardown(state, registered)
-        refuse_vhost(
-            device,
-            phase,
-            "vhost backend memory slots limit is less than current number of present memory slots",
-            None,
-            warnings,
+        found = refusal(
+            Code.VHOST_LIMIT_BELOW_USED, device=device.id, limit=limit, used=used, reserved=0
         )
+        return refuse_vhost(state, device, phase, found, steps, warnings)
+    return Outcome(steps=tuple(steps), warnings=tuple(warnings))
 
 
 def refuse_vhost(
-    device: VhostDevice, phase: str, message: str, hint: str | None, warnings: list[str]
-) -> None:
+    state: MachineState,
+    device: VhostDevice,
+    phase: str,
+    found: Refusal,
+    steps: list[RawStep],
+    warnings: list[str],
+) -> Outcome:
     """vhost_dev_init() failed. tap's vhost-net reports vhost_dev_init's error (and hint) only
     on stderr and fails netdev_add / -netdev with its own wrapper; the others pass it through.
     A hot-added vhost-user netdev never fails netdev_add at all: QEMU retries the connection
     forever and the monitor stops answering, so nothing after it can happen."""
-    if isinstance(device, VhostKernel) and device.is_netdev:
-        warnings.append(message)
+    text = found.text(state.rules)
+    hint = hint_for(found.code)
+    if isinstance(device, VhostKernel) and is_netdev(device):
+        warnings.append(text)
         if hint:
             warnings.append(hint)
-        raise Refused(VHOST_NET_INIT_FAILED)
-    if isinstance(device, VhostUser) and device.is_netdev and phase == "hot":
+        wrapper = refusal(Code.VHOST_NET_INIT_FAILED, device=device.id, cause=found)
+        return Outcome(steps=tuple(steps), warnings=tuple(warnings), refusal=wrapper)
+    stops = None
+    if isinstance(device, VhostUser) and is_netdev(device) and phase == "hot":
         warnings.append(
             "QEMU retries this vhost-user netdev forever and QMP stops answering: "
             "the VM must be restarted"
         )
-        raise Refused(message, hint, stops_qemu=VHOST_USER_NET_HANG)
-    raise Refused(message, hint)
+        stops = VHOST_USER_NET_HANG
+    return Outcome(steps=tuple(steps), warnings=tuple(warnings), refusal=found, stops_qemu=stops)
 
 
 def teardown(state: MachineState, registered: Registered) -> None:

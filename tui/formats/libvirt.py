@@ -23,6 +23,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.devices import block_size as engine_block_size
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
 from tui.engine.units import MiB, format_size, qemu_hex
 
 if TYPE_CHECKING:
@@ -51,15 +52,10 @@ _SMALL_PAGE = 4 * KiB
 _LIBVIRT_SIZE_ALIGN = 2 * MiB
 """libvirt rounds memory device sizes up (to 2 MiB on x86), so QEMU may see a bigger device."""
 
-_MODELS = {
-    "pc-dimm": "dimm",
-    "nvdimm": "nvdimm",
-    "virtio-pmem": "virtio-pmem",
-    "virtio-mem": "virtio-mem",
-}
+_MODELS = {name: kind.libvirt_model for name, kind in MEMORY_KINDS.items() if kind.libvirt_model}
 _KINDS = {model: kind for kind, model in _MODELS.items()}
-_PCI_KINDS = {"virtio-pmem", "virtio-mem", "vhost-user", "vhost-kernel", "vhost-vdpa"}
-_VHOST_KINDS = {"vhost-user", "vhost-kernel", "vhost-vdpa"}
+_VHOST_KINDS = set(VHOST_KINDS)
+_PCI_KINDS = {name for name, kind in MEMORY_KINDS.items() if kind.pci} | _VHOST_KINDS
 _ALIAS_PREFIX = "ua-"
 _ALIAS_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.+-]+")
@@ -372,13 +368,20 @@ def _device_nodes(
                 f"-device hv-balloon,memdev=...; add it with <qemu:commandline> if needed)"
             )
         ], False
+    if kind in MEMORY_KINDS:  # a memory device libvirt has no model for
+        return [
+            _comment(
+                f"{device.id}: {MEMORY_KINDS[kind].driver} has no libvirt model (add it with "
+                "<qemu:commandline> if needed)"
+            )
+        ], False
     if kind in _VHOST_KINDS:
         notes = [_comment(note) for note in _vhost_notes(device)]
         element = _vhost_element(config, device)
         if element is None:
             return [
                 *notes,
-                _comment(f"{device.id}: libvirt has no model for vhost-user-{device.device}"),
+                _comment(f"{device.id}: libvirt has no model for {device.kind}-{device.device}"),
             ], False
         return [*notes, element], True
     return [

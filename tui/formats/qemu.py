@@ -19,8 +19,21 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
+from tui.engine.model import (
+    HvBalloon,
+    MemoryDeviceModel,
+    Nvdimm,
+    PcDimm,
+    VhostDeviceModel,
+    VhostKernel,
+    VhostUser,
+    VhostVdpa,
+    VirtioMem,
+    VirtioPmem,
+)
 from tui.engine.units import format_size, parse_size
 
 if TYPE_CHECKING:
@@ -39,26 +52,23 @@ DEFAULT_PHYS_BITS = 40
 BIG_BOOT_RAM = 8 << 30
 """From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
-_PCI_KINDS = {"virtio-pmem", "virtio-mem"}
+_PCI_KINDS = {name for name, kind in MEMORY_KINDS.items() if kind.pci}
 _BACKEND_TYPES = {
     "ram": "memory-backend-ram",
     "memfd": "memory-backend-memfd",
     "file": "memory-backend-file",
 }
-_MEMORY_DRIVERS = {
-    "pc-dimm": "pc-dimm",
-    "nvdimm": "nvdimm",
-    "virtio-pmem": "virtio-pmem-pci",
-    "virtio-mem": "virtio-mem-pci",
-    "hv-balloon": "hv-balloon",
-}
+_MEMORY_DRIVERS = {name: kind.driver for name, kind in MEMORY_KINDS.items()}
 _VHOST_USER_DRIVERS = {
-    "blk": "vhost-user-blk-pci",
-    "fs": "vhost-user-fs-pci",
-    "scsi": "vhost-user-scsi-pci",
-    "vsock": "vhost-user-vsock-pci",
+    device: frontend.driver
+    for device, frontend in VHOST_KINDS["vhost-user"].frontends.items()
+    if frontend.netdev is None
 }
-_VHOST_KERNEL_DRIVERS = {"scsi": "vhost-scsi-pci", "vsock": "vhost-vsock-pci"}
+_VHOST_KERNEL_DRIVERS = {
+    device: frontend.driver
+    for device, frontend in VHOST_KINDS["vhost-kernel"].frontends.items()
+    if frontend.netdev is None
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -112,7 +122,7 @@ def _opts(head: str, pairs: Iterable[tuple[str, object]]) -> str:
 
 
 def _is_pci(device: Any) -> bool:
-    return device.kind in (*_PCI_KINDS, "vhost-user", "vhost-kernel", "vhost-vdpa")
+    return device.kind in _PCI_KINDS or device.kind in VHOST_KINDS
 
 
 def _needs_root_port(config: Config, device: Any) -> bool:
@@ -164,79 +174,111 @@ def _backend_props(
 def _memory_device_props(config: Config, device: Any) -> list[tuple[str, object]]:
     """-device / device_add properties of a memory device (without the driver)."""
     props: list[tuple[str, object]] = [("id", device.id)]
-    kind = device.kind
-    if kind != "hv-balloon" or device.size is not None:
+    if device.size is not None:  # an hv-balloon without memdev has none
         props.append(("memdev", backend_id(device.id)))
-    if kind in ("pc-dimm", "nvdimm"):
-        props.append(("slot", device.slot))
-        props.append(("addr", None if device.addr is None else hex(device.addr)))
-    if kind == "nvdimm":
-        label = device.label_size
-        props.append(("label-size", None if label is None else _size(label)))
-        if device.unarmed:
-            props.append(("unarmed", True))
-    if kind == "virtio-pmem":
-        props.append(("memaddr", None if device.memaddr is None else hex(device.memaddr)))
-    if kind == "virtio-mem":
-        props.append(("requested-size", _size(device.requested_size)))
-        if device.block_size is not None:
-            props.append(("block-size", _size(device.block_size)))
-        if device.dynamic_memslots:
-            props.append(("dynamic-memslots", True))
-        if not device.unplugged_inaccessible:
-            props.append(("unplugged-inaccessible", False))
-        props.append(("memaddr", None if device.memaddr is None else hex(device.memaddr)))
-    if kind == "hv-balloon":
-        props.append(("addr", None if device.addr is None else hex(device.addr)))
+    props += _kind_props(device)
     if _needs_root_port(config, device):
         props.append(("bus", root_port_id(device.id)))
     return props
 
 
+def _kind_props(device: MemoryDeviceModel) -> list[tuple[str, object]]:
+    """The properties only this kind of memory device has, in QEMU's order."""
+    name = MEMORY_KINDS[device.kind].address_property
+    address = getattr(device, name)
+    where: tuple[str, object] = (name, None if address is None else hex(address))
+    props: list[tuple[str, object]]
+    match device:
+        case PcDimm():
+            return [("slot", device.slot), where]
+        case Nvdimm():
+            label = device.label_size
+            props = [("slot", device.slot), where]
+            props.append(("label-size", None if label is None else _size(label)))
+            if device.unarmed:
+                props.append(("unarmed", True))
+            return props
+        case VirtioPmem() | HvBalloon():
+            return [where]
+        case VirtioMem():
+            props = [("requested-size", _size(device.requested_size))]
+            if device.block_size is not None:
+                props.append(("block-size", _size(device.block_size)))
+            if device.dynamic_memslots:
+                props.append(("dynamic-memslots", True))
+            if not device.unplugged_inaccessible:
+                props.append(("unplugged-inaccessible", False))
+            return [*props, where]
+        case _:
+            assert_never(device)
+
+
 # --------------------------------------------------------------------------- vhost devices
 
 
-def _vhost_cli(config: Config, device: Any, socket_dir: str | None) -> list[str]:
+def _vhost_cli(config: Config, device: VhostDeviceModel, socket_dir: str | None) -> list[str]:
     """Command-line options of one vhost device (back-end and front-end)."""
-    bus = [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
-    kind, what = device.kind, device.device
-    if kind == "vhost-user":
-        chardev = _opts(
-            "socket", [("id", chardev_id(device.id)), ("path", socket_path(device.id, socket_dir))]
-        )
-        if what == "net":
-            return [
-                "-chardev",
-                chardev,
-                "-netdev",
-                _opts("vhost-user", [("id", device.id), ("chardev", chardev_id(device.id))]),
-                "-device",
-                _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
-            ]
-        extra: list[tuple[str, object]] = [("tag", device.id)] if what == "fs" else []
+    bus: list[tuple[str, object]] = (
+        [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
+    )
+    match device:
+        case VhostUser():
+            return _vhost_user_cli(device, bus, socket_dir)
+        case VhostKernel():
+            return _vhost_kernel_cli(device, bus)
+        case VhostVdpa():
+            return _vhost_vdpa_cli(device, bus)
+        case _:
+            assert_never(device)
+
+
+def _vhost_user_cli(
+    device: VhostUser, bus: list[tuple[str, object]], socket_dir: str | None
+) -> list[str]:
+    what = device.device
+    chardev = _opts(
+        "socket", [("id", chardev_id(device.id)), ("path", socket_path(device.id, socket_dir))]
+    )
+    if what == "net":
         return [
             "-chardev",
             chardev,
+            "-netdev",
+            _opts("vhost-user", [("id", device.id), ("chardev", chardev_id(device.id))]),
             "-device",
-            _opts(
-                _VHOST_USER_DRIVERS[what],
-                [("id", device.id), ("chardev", chardev_id(device.id)), *extra, *bus],
-            ),
+            _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
         ]
-    if kind == "vhost-kernel":
-        if what == "net":
-            return [
-                "-netdev",
-                _opts(
-                    "tap",
-                    [("id", device.id), ("vhost", True), ("script", "no"), ("downscript", "no")],
-                ),
-                "-device",
-                _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
-            ]
-        extra = [("guest-cid", 3)] if what == "vsock" else [("wwpn", "naa.5001405000000001")]
-        return ["-device", _opts(_VHOST_KERNEL_DRIVERS[what], [("id", device.id), *extra, *bus])]
-    # vhost-vdpa
+    extra: list[tuple[str, object]] = [("tag", device.id)] if what == "fs" else []
+    return [
+        "-chardev",
+        chardev,
+        "-device",
+        _opts(
+            _VHOST_USER_DRIVERS[what],
+            [("id", device.id), ("chardev", chardev_id(device.id)), *extra, *bus],
+        ),
+    ]
+
+
+def _vhost_kernel_cli(device: VhostKernel, bus: list[tuple[str, object]]) -> list[str]:
+    what = device.device
+    extra: list[tuple[str, object]]
+    if what == "net":
+        return [
+            "-netdev",
+            _opts(
+                "tap",
+                [("id", device.id), ("vhost", True), ("script", "no"), ("downscript", "no")],
+            ),
+            "-device",
+            _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
+        ]
+    extra = [("guest-cid", 3)] if what == "vsock" else [("wwpn", "naa.5001405000000001")]
+    return ["-device", _opts(_VHOST_KERNEL_DRIVERS[what], [("id", device.id), *extra, *bus])]
+
+
+def _vhost_vdpa_cli(device: VhostVdpa, bus: list[tuple[str, object]]) -> list[str]:
+    what = device.device
     vhostdev = "/dev/vhost-vdpa-0"
     if what == "net":
         return [
@@ -362,7 +404,7 @@ def command_line(
     for device_id in cold_ids:
         device = config.device(device_id)
         kind = device.kind
-        if kind in _MEMORY_DRIVERS:
+        if isinstance(device, MemoryDeviceModel):
             if kind != "hv-balloon" or device.size is not None:
                 argv += [
                     "-object",
@@ -375,11 +417,14 @@ def command_line(
                 argv += ["-device", "vmbus-bridge"]
                 vmbus = True
             argv += ["-device", _opts(_MEMORY_DRIVERS[kind], _memory_device_props(config, device))]
-        elif kind in ("vhost-user", "vhost-kernel", "vhost-vdpa"):
+        elif isinstance(device, VhostDeviceModel):
             argv += _vhost_cli(config, device, socket_dir)
         # consumers: no command-line form
     if qmp_socket is not None:
-        argv += ["-qmp", f"unix:{qmp_socket},server=on,wait=off"]
+        argv += [
+            "-qmp",
+            _opts(f"unix:{qmp_socket.replace(',', ',,')}", [("server", True), ("wait", False)]),
+        ]
     return argv
 
 
@@ -441,7 +486,9 @@ def _hotplug_commands(
     config: Config, device: Any, socket_dir: str | None, file_dir: str | None, headless: bool
 ) -> list[dict[str, object]]:
     kind = device.kind
-    bus = {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
+    bus: dict[str, object] = (
+        {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
+    )
     if kind in _MEMORY_DRIVERS:
         commands: list[dict[str, object]] = []
         if kind != "hv-balloon" or device.size is not None:
@@ -461,75 +508,97 @@ def _hotplug_commands(
             )
         )
         return commands
+    vhost: VhostDeviceModel = device
+    match vhost:
+        case VhostUser():
+            return _vhost_user_qmp(vhost, bus, socket_dir)
+        case VhostKernel():
+            return _vhost_kernel_qmp(vhost, bus)
+        case VhostVdpa():
+            return _vhost_vdpa_qmp(vhost, bus)
+        case _:
+            assert_never(vhost)
+
+
+def _vhost_user_qmp(
+    device: VhostUser, bus: dict[str, object], socket_dir: str | None
+) -> list[dict[str, object]]:
     what = device.device
-    if kind == "vhost-user":
-        chardev = _qmp(
-            "chardev-add",
-            {
-                "id": chardev_id(device.id),
-                "backend": {
-                    "type": "socket",
-                    "data": {
-                        "addr": {
-                            "type": "unix",
-                            "data": {"path": socket_path(device.id, socket_dir)},
-                        },
-                        "server": False,
+    chardev = _qmp(
+        "chardev-add",
+        {
+            "id": chardev_id(device.id),
+            "backend": {
+                "type": "socket",
+                "data": {
+                    "addr": {
+                        "type": "unix",
+                        "data": {"path": socket_path(device.id, socket_dir)},
                     },
+                    "server": False,
                 },
             },
-        )
-        if what == "net":
-            return [
-                chardev,
-                _qmp(
-                    "netdev_add",
-                    {"type": "vhost-user", "id": device.id, "chardev": chardev_id(device.id)},
-                ),
-                _qmp(
-                    "device_add",
-                    {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
-                ),
-            ]
-        extra = {"tag": device.id} if what == "fs" else {}
+        },
+    )
+    if what == "net":
         return [
             chardev,
             _qmp(
-                "device_add",
-                {
-                    "driver": _VHOST_USER_DRIVERS[what],
-                    "id": device.id,
-                    "chardev": chardev_id(device.id),
-                    **extra,
-                    **bus,
-                },
+                "netdev_add",
+                {"type": "vhost-user", "id": device.id, "chardev": chardev_id(device.id)},
             ),
-        ]
-    if kind == "vhost-kernel":
-        if what == "net":
-            return [
-                _qmp(
-                    "netdev_add",
-                    {
-                        "type": "tap",
-                        "id": device.id,
-                        "vhost": True,
-                        "script": "no",
-                        "downscript": "no",
-                    },
-                ),
-                _qmp(
-                    "device_add",
-                    {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
-                ),
-            ]
-        extra = {"guest-cid": 3} if what == "vsock" else {"wwpn": "naa.5001405000000001"}
-        return [
             _qmp(
                 "device_add",
-                {"driver": _VHOST_KERNEL_DRIVERS[what], "id": device.id, **extra, **bus},
-            )
+                {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
+            ),
         ]
+    extra = {"tag": device.id} if what == "fs" else {}
+    return [
+        chardev,
+        _qmp(
+            "device_add",
+            {
+                "driver": _VHOST_USER_DRIVERS[what],
+                "id": device.id,
+                "chardev": chardev_id(device.id),
+                **extra,
+                **bus,
+            },
+        ),
+    ]
+
+
+def _vhost_kernel_qmp(device: VhostKernel, bus: dict[str, object]) -> list[dict[str, object]]:
+    what = device.device
+    extra: dict[str, object]
+    if what == "net":
+        return [
+            _qmp(
+                "netdev_add",
+                {
+                    "type": "tap",
+                    "id": device.id,
+                    "vhost": True,
+                    "script": "no",
+                    "downscript": "no",
+                },
+            ),
+            _qmp(
+                "device_add",
+                {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
+            ),
+        ]
+    extra = {"guest-cid": 3} if what == "vsock" else {"wwpn": "naa.5001405000000001"}
+    return [
+        _qmp(
+            "device_add",
+            {"driver": _VHOST_KERNEL_DRIVERS[what], "id": device.id, **extra, **bus},
+        )
+    ]
+
+
+def _vhost_vdpa_qmp(device: VhostVdpa, bus: dict[str, object]) -> list[dict[str, object]]:
+    what = device.device
     if what == "net":
         return [
             _qmp(
@@ -586,7 +655,7 @@ def event_commands(
     `headless` as in `command_line`: private memory backends get `reserve=off`.
     """
     device = config.device(event.device)
-    if device.kind not in (*_MEMORY_DRIVERS, "vhost-user", "vhost-kernel", "vhost-vdpa"):
+    if device.kind not in _MEMORY_DRIVERS and device.kind not in VHOST_KINDS:
         return []
     if event.action == "hotplug":
         return _hotplug_commands(config, device, socket_dir, file_dir, headless)

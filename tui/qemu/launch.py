@@ -8,18 +8,22 @@ stopped by name.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import functools
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 MIN_VERSION = (8, 2)
 QEMU_NAME = "qemu-system-x86_64"
@@ -85,6 +89,27 @@ def find_qemu(path: str | None = None) -> QemuInfo:
     return QemuInfo(binary, version, first, storage_daemon=qsd)
 
 
+DEFAULT_TIMEOUT = 30.0
+TIMEOUT_RANGE = (1.0, 3600.0)
+"""`verify --timeout` bounds, in seconds: below 1 s QEMU cannot even start (a false
+"mismatch"); above an hour is a typo."""
+
+
+def parse_timeout(text: str) -> float:
+    """`--timeout S`: a finite number of seconds within TIMEOUT_RANGE, else ValueError saying
+    why (argparse turns it into a usage error, exit 2)."""
+    low, high = TIMEOUT_RANGE
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{text!r} is not a number of seconds") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text!r} is not a finite number of seconds")
+    if not low <= value <= high:
+        raise ValueError(f"{text} s is outside {low:g}..{high:g} s")
+    return value
+
+
 # --------------------------------------------------------------------------- host facts
 
 KVM_CHECK_EXTENSION = 0xAE03
@@ -132,6 +157,97 @@ def free_hugepages(page_size: int) -> int:
 
 # --------------------------------------------------------------------------- processes
 
+PR_SET_PDEATHSIG = 1
+SUN_PATH_MAX = 107
+"""sockaddr_un.sun_path holds 108 bytes including the terminating NUL."""
+SHORT_TMP_BASES = ("/tmp", "/dev/shm")
+"""Where the private directory goes when TMPDIR is too long for the sockets inside it."""
+TMPDIR_BUDGET = 64
+"""Longest private-directory path kept, so `<dir>/qemu-qmp.sock` etc. fit in sun_path."""
+
+_prctl: Any = None
+with contextlib.suppress(OSError, AttributeError):  # not Linux: the janitor alone cleans up
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
+def set_pdeathsig(signum: int = signal.SIGKILL, parent: int | None = None) -> None:
+    """Receive `signum` when the parent (thread) dies; in a child between fork and exec, or
+    first thing in a helper. `parent`: the pid that must still be the parent (default: the
+    current one); if it is gone already, exit at once, since nobody would stop us."""
+    expected = parent if parent is not None else os.getppid()
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    if os.getppid() != expected:
+        os._exit(1)
+
+
+def child_setup() -> Callable[[], None]:
+    """preexec_fn for a child of this process: SIGKILL when we die."""
+    return functools.partial(set_pdeathsig, signal.SIGKILL, os.getpid())
+
+
+def quote_opt(value: str) -> str:
+    """A value inside a QEMU `key=value,...` option: commas doubled."""
+    return value.replace(",", ",,")
+
+
+_JANITOR = r"""
+import os, shutil, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+    signal.signal(s, signal.SIG_IGN)
+tmpdir = sys.argv[1]
+pids = {}
+def start_time(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+for line in sys.stdin:
+    word, _, rest = line.strip().partition(" ")
+    if word == "+":
+        pid, _, when = rest.partition(" ")
+        pids[int(pid)] = when
+    elif word == "-":
+        pids.pop(int(rest), None)
+    elif word == "done":
+        sys.exit(0)
+for pid, when in pids.items():
+    if start_time(pid) == when:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+shutil.rmtree(tmpdir, ignore_errors=True)
+"""
+"""The janitor: a tiny process in its own session that holds the read end of a pipe. When the
+pipe reaches EOF without "done" (the parent died, even by SIGKILL), it kills every process the
+parent started and still listed (checking the start time, so a reused PID is never hit) and
+removes the private directory. Signals to the terminal's process group do not reach it."""
+
+
+def _start_time(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
+
+
+def private_dir(prefix: str) -> Path:
+    """A new private directory short enough for unix sockets inside it (TMPDIR first)."""
+    first = Path(tempfile.mkdtemp(prefix=prefix))
+    if len(os.fsencode(str(first))) <= TMPDIR_BUDGET:
+        return first
+    for base in SHORT_TMP_BASES:
+        try:
+            short = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+        except OSError:
+            continue
+        first.rmdir()
+        return short
+    return first
+
 
 @dataclass
 class Started:
@@ -166,13 +282,43 @@ class Processes:
     started: list[Started] = field(default_factory=list)
     tmpdir: Path = field(init=False)
 
+    janitor: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
     def __enter__(self) -> Processes:
-        self.tmpdir = Path(tempfile.mkdtemp(prefix=self.prefix))
+        self.tmpdir = private_dir(self.prefix)
+        try:
+            self.janitor = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _JANITOR, str(self.tmpdir)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except BaseException:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop_all()
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        try:
+            self.stop_all()
+        finally:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self._tell("done")
+            if self.janitor is not None:
+                with contextlib.suppress(OSError):
+                    assert self.janitor.stdin is not None
+                    self.janitor.stdin.close()
+                with contextlib.suppress(BaseException):
+                    self.janitor.wait(timeout=5)
+
+    def _tell(self, line: str) -> None:
+        """One line to the janitor (a dead janitor is not an error here)."""
+        if self.janitor is None or self.janitor.stdin is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            self.janitor.stdin.write(line.encode() + b"\n")
+            self.janitor.stdin.flush()
 
     def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Started:
         """Start `argv` with stdout discarded and stderr in a file (no pipe can fill up)."""
@@ -187,9 +333,11 @@ class Processes:
                 env=env,
                 cwd=self.tmpdir,
                 start_new_session=True,
+                preexec_fn=child_setup(),
             )
         finally:
             handle.close()
+        self._tell(f"+ {popen.pid} {_start_time(popen.pid)}")
         started = Started(name, popen, stderr_path)
         self.started.append(started)
         return started
@@ -207,6 +355,7 @@ class Processes:
                 proc.popen.wait(timeout=10)
         else:
             proc.popen.wait()
+        self._tell(f"- {proc.pid}")
 
     def stop_all(self) -> None:
         """Stop every process we started, newest first (QEMU before its back-ends)."""
@@ -261,15 +410,29 @@ class Processes:
             f"driver=null-co,node-name={name}-null,size=67108864",
             "--export",
             f"type=vhost-user-blk,id={name}-exp,node-name={name}-null,"
-            f"addr.type=unix,addr.path={socket_path},writable=on",
+            f"addr.type=unix,addr.path={quote_opt(socket_path)},writable=on",
         ]
         proc = self.start(name, argv)
         self._wait_socket(proc, socket_path, timeout)
         return proc
 
     def _wait_socket(self, proc: Started, path: str, timeout: float) -> None:
+        """Until a connection to `path` succeeds: the socket file appears at bind(), before
+        listen(), and a QEMU connecting in between would be refused."""
         deadline = time.monotonic() + timeout
-        while not os.path.exists(path):
+        full = path if os.path.isabs(path) else str(self.tmpdir / path)
+        while True:
+            if os.path.exists(full):
+                if len(os.fsencode(full)) > SUN_PATH_MAX:  # cannot probe it from here
+                    time.sleep(0.1)
+                    return
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                    probe.settimeout(max(0.05, deadline - time.monotonic()))
+                    try:
+                        probe.connect(full)
+                        return
+                    except OSError:
+                        pass
             if not proc.alive():
                 raise RuntimeError(f"{proc.name} exited: {proc.stderr().strip()}")
             if time.monotonic() >= deadline:

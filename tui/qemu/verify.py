@@ -28,20 +28,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tui.engine import replay
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS, is_netdev
 from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 from tui.formats import qemu as qemu_format
 from tui.qemu.launch import (
+    DEFAULT_TIMEOUT,
+    SUN_PATH_MAX,
     Processes,
     QemuInfo,
     Started,
     find_qemu,
     free_hugepages,
     kvm_memslots,
+    parse_timeout,
     thp_size,
     vhost_max_mem_regions,
 )
-from tui.qemu.qmp import QmpClient, QmpClosed, QmpError, QmpTimeout
+from tui.qemu.qmp import QmpCancelled, QmpClient, QmpClosed, QmpError, QmpTimeout
 
 __all__ = [
     "Outcome",
@@ -89,7 +93,7 @@ class Outcome:
             if width is not None and len(message) > width:
                 message = message[: width - 1] + "…"
             return f"error: {message}"
-        text = self.status
+        text: str = self.status
         if self.status == "ok" and self.memslots is not None:
             text = f"ok, {self.memslots} memslot{'s' if self.memslots != 1 else ''}"
         if address and self.address is not None:
@@ -377,8 +381,7 @@ def _cold_warnings(stderr: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, 
                     device = device[4:]
                 per_device.setdefault(device, []).append(warning)
             continue
-        warning = _warnings(line)
-        general.extend(warning)
+        general.extend(_warnings(line))
     return {k: tuple(v) for k, v in per_device.items()}, tuple(general)
 
 
@@ -394,18 +397,16 @@ def _first_error_line(text: str) -> str | None:
     return None
 
 
-_MEMORY_KINDS = ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem", "hv-balloon")
+_MEMORY_KINDS = tuple(MEMORY_KINDS)
 
 
 def _observe(client: QmpClient, device: Any, timeout: float) -> Outcome:
     """What QEMU shows of a memory device it accepted: memslots (virtio-mem) and address."""
     address = None
-    prop = {
-        "pc-dimm": "addr",
-        "nvdimm": "addr",
-        "virtio-pmem": "memaddr",
-        "virtio-mem": "memaddr",
-    }.get(device.kind)
+    # the address property comes from the kinds registry (vhost devices have none);
+    # hv-balloon's is not read back
+    kind = MEMORY_KINDS.get(device.kind)
+    prop = kind.address_property if kind is not None and device.kind != "hv-balloon" else None
     if prop is not None:
         address = client.execute(
             "qom-get",
@@ -501,13 +502,49 @@ class _Runner:
         self.qemu: Started | None = None
         self.client: QmpClient | None = None
         self.argv: list[str] = []
+        self.cancel: threading.Event | None = None
+        """verify's cancel event: a QMP wait in progress gives up when it is set."""
+        self.wire: dict[str, str] = {}
+        """Socket paths as the exporter names them → the (short) paths really used."""
+
+    def socket(self, device_id: str) -> str:
+        """Where a vhost-user device's back-end listens: `<tmpdir>/<id>.sock`, or a short
+        `<tmpdir>/vu<N>.sock` (then relative to QEMU's working directory, the private
+        directory) when that would not fit in a unix socket address."""
+        named = qemu_format.socket_path(device_id, str(self.procs.tmpdir))
+        if named not in self.wire:
+            path = named
+            if len(os.fsencode(path)) > SUN_PATH_MAX:
+                path = str(self.procs.tmpdir / f"vu{len(self.wire)}.sock")
+            if len(os.fsencode(path)) > SUN_PATH_MAX:
+                path = f"vu{len(self.wire)}.sock"
+            self.wire[named] = path
+        return self.wire[named]
+
+    def _rewrite(self, value: Any) -> Any:
+        """argv / QMP arguments with every exporter socket path replaced by its wire path."""
+        if isinstance(value, str):
+            for named, path in self.wire.items():
+                if named != path:
+                    escaped = re.escape(f"path={named.replace(',', ',,')}")
+                    value = re.sub(
+                        escaped + r"(?=,(?!,)|$)", f"path={path}".replace("\\", "\\\\"), value
+                    )
+                    if value == named:
+                        value = path
+            return value
+        if isinstance(value, list):
+            return [self._rewrite(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._rewrite(v) for k, v in value.items()}
+        return value
 
     def start_backends(self) -> None:
         """One back-end per vhost-user device, listening before QEMU connects."""
         for vhost in self.config.vhost_devices:
             if vhost.kind != "vhost-user":
                 continue
-            path = qemu_format.socket_path(vhost.id, str(self.procs.tmpdir))
+            path = self.socket(vhost.id)
             if (
                 vhost.device == "blk"
                 and vhost.configure_mem_slots
@@ -532,21 +569,35 @@ class _Runner:
                 with open(qemu_format.file_path(device, str(self.procs.tmpdir)), "wb") as handle:
                     handle.truncate(device.size)
 
-    def start_qemu(self, name: str = "qemu") -> tuple[str | None, str] | None:
-        """Start QEMU; None when it runs, else (device id or None, message) of its failure."""
+    def start_qemu(
+        self, name: str = "qemu", extra: tuple[str, ...] = ()
+    ) -> tuple[str | None, str] | None:
+        """Start QEMU (`extra`: more options, e.g. a second QMP monitor for an inspector);
+        None when it runs, else (device id or None, message) of its failure."""
         qmp = str(self.procs.tmpdir / f"{name}-qmp.sock")
-        self.argv = qemu_format.command_line(
-            self.config,
-            accel=self.accel,
-            qmp_socket=qmp,
-            headless=True,
-            socket_dir=str(self.procs.tmpdir),
-            file_dir=str(self.procs.tmpdir),
-            binary=self.info.path or qemu_format.QEMU_BINARY,
+        if len(os.fsencode(qmp)) > SUN_PATH_MAX:
+            return None, (
+                f"the private directory {self.procs.tmpdir} is too long for a QMP socket "
+                f"(unix sockets take {SUN_PATH_MAX} bytes); set TMPDIR to a shorter directory"
+            )
+        for vhost in self.config.vhost_devices:
+            if vhost.kind == "vhost-user":
+                self.socket(vhost.id)
+        self.argv = self._rewrite(
+            qemu_format.command_line(
+                self.config,
+                accel=self.accel,
+                qmp_socket=qmp,
+                headless=True,
+                socket_dir=str(self.procs.tmpdir),
+                file_dir=str(self.procs.tmpdir),
+                binary=self.info.path or qemu_format.QEMU_BINARY,
+            )
         )
+        self.argv += list(extra)
         self.progress("starting QEMU")
         self.qemu = self.procs.start(name, self.argv)
-        self.client = QmpClient(qmp)
+        self.client = QmpClient(qmp, cancel=self.cancel)
         try:
             self.client.connect(timeout=self.timeout, alive=self.qemu.alive)
             return None
@@ -590,12 +641,14 @@ class _Runner:
         assert self.client is not None
         event = self.config.timeline[index]
         device = self.config.device(event.device)
-        commands = qemu_format.event_commands(
-            self.config,
-            event,
-            socket_dir=str(self.procs.tmpdir),
-            file_dir=str(self.procs.tmpdir),
-            headless=True,
+        commands = self._rewrite(
+            qemu_format.event_commands(
+                self.config,
+                event,
+                socket_dir=str(self.procs.tmpdir),
+                file_dir=str(self.procs.tmpdir),
+                headless=True,
+            )
         )
         before = self._stderr_len()
         done: list[dict[str, Any]] = []
@@ -612,6 +665,9 @@ class _Runner:
         except QmpError as exc:
             self._undo(done)
             return Outcome("error", exc.desc, detail=f"QMP {exc.command}"), True
+        except QmpCancelled:
+            self.kill_qemu()
+            return Outcome("skipped", detail="interrupted: cancelled"), False
         except QmpTimeout:
             text = self.qemu.stderr()[before:] if self.qemu else ""
             self.kill_qemu()
@@ -700,7 +756,13 @@ def verify(
     report = replay(engine_config)
 
     result.report = report
-    qemu_rows = _run(run_config, info, chosen, timeout, say, result, cancel)
+    try:
+        qemu_rows = _run(run_config, info, chosen, timeout, say, result, cancel)
+    except QmpCancelled:
+        # Every process was stopped on the way out of _run; nothing is compared.
+        result.error = "cancelled"
+        result.seconds = time.monotonic() - started
+        return result
     _fill_rows(result, config, run_config, report, kept, qemu_rows, reasons)
     result.seconds = time.monotonic() - started
     return result
@@ -719,6 +781,7 @@ def _run(
     outcomes: dict[int, Outcome] = {}
     with Processes() as procs:
         runner = _Runner(config, info, accel, timeout, procs, say)
+        runner.cancel = cancel
         try:
             runner.start_backends()
         except RuntimeError as exc:
@@ -770,11 +833,11 @@ def _run(
         for i, event in enumerate(config.timeline):
             if event.action == "cold":
                 continue
-            if not alive:
-                outcomes[i] = Outcome("skipped", detail="not reached: QEMU had to be stopped")
-                continue
             if cancel is not None and cancel.is_set():
                 outcomes[i] = Outcome("skipped", detail="not reached: cancelled")
+                continue
+            if not alive:
+                outcomes[i] = Outcome("skipped", detail="not reached: QEMU had to be stopped")
                 continue
             say(f"event {i + 1}/{len(config.timeline)}: {event.action} {event.device}")
             outcomes[i], alive = runner.hot_event(i)
@@ -783,7 +846,7 @@ def _run(
 
 
 def _is_netdev(device: Any) -> bool:
-    return device.kind in ("vhost-user", "vhost-kernel", "vhost-vdpa") and device.is_netdev
+    return device.kind in VHOST_KINDS and is_netdev(device)
 
 
 def _reached_before(config: Config, cold: list[int], failed_at: int) -> list[int]:
@@ -964,7 +1027,12 @@ def run_verify_cli(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
     qemu = str(args.qemu) if getattr(args, "qemu", None) else None
-    timeout = getattr(args, "timeout", None) or 30.0
+    raw = getattr(args, "timeout", None)
+    try:
+        timeout = DEFAULT_TIMEOUT if raw is None else parse_timeout(str(raw))
+    except ValueError as exc:
+        print(f"verify: --timeout: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
     as_json = bool(getattr(args, "json", False))
     progress = None if as_json else (lambda text: print(f"… {text}", file=sys.stderr))
     try:
@@ -975,9 +1043,9 @@ def run_verify_cli(args: argparse.Namespace) -> int:
             timeout=timeout,
             progress=progress,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("verify: interrupted (every process started was stopped)", file=sys.stderr)
-        return 130
+        return 128 + int(getattr(exc, "signum", 2))
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
     elif result.error:

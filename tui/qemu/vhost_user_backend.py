@@ -177,8 +177,14 @@ def serve(backend: Backend, path: str) -> None:
     if os.path.exists(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(8)
+    try:
+        listener.bind(path)
+        listener.listen(8)
+    except OSError as exc:
+        listener.close()
+        raise SystemExit(
+            f"vhost-user-backend: cannot listen on {path}: {exc.strerror or exc}"
+        ) from None
     backend.log(f"listening on {path}")
     try:
         while True:
@@ -226,6 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
+    # Exit (and remove the socket) when the process that started us goes, however it ends.
+    from tui.qemu.launch import set_pdeathsig
+
+    set_pdeathsig(signal.SIGTERM)
     try:
         serve(backend, args.socket)
     except KeyboardInterrupt:

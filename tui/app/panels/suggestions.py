@@ -117,12 +117,7 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         items = list(self._findings)
         self._fix_offset = len(items)
         for number, suggestion in enumerate(self.suggestions, 1):
-            text = Content.assemble(
-                (f"→ fix {number}: ", "bold $success"), (str(suggestion.title), "bold")
-            )
-            if getattr(suggestion, "detail", ""):
-                text = Content.assemble(text, "\n  ", (str(suggestion.detail), "$text-muted"))
-            items.append(Option(text, id=f"fix-{number - 1}"))
+            items.append(Option(_fix_text(number, suggestion), id=f"fix-{number - 1}"))
         if not items:
             items.append(
                 Option(Content.styled("✓ QEMU accepts every event", "$success"), disabled=True)
@@ -152,3 +147,35 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         event.stop()
         if event.option.id and event.option.id.startswith("fix-"):
             self.post_message(SuggestionApplied(int(event.option.id.removeprefix("fix-"))))
+
+
+def _fix_text(number: int, suggestion: Any) -> Content:
+    """A fix as the CLI prints it: title, fixed events, why, other changes, what results."""
+    fixes = ", ".join(str(i + 1) for i in getattr(suggestion, "fixes", ()))
+    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    head = f" (fixes event {fixes})" if fixes else ""
+    text = Content.assemble(
+        (f"→ fix {number}: ", "bold $success"), (str(suggestion.title), "bold"), head
+    )
+    if remaining:
+        shown = ", ".join(remaining[:5]) + (" …" if len(remaining) > 5 else "")
+        text = Content.assemble(text, (f" — partial: event {shown} still failing", "$warning"))
+    lines = []
+    if getattr(suggestion, "detail", ""):
+        lines.append(str(suggestion.detail))
+    changes = list(getattr(suggestion, "changes", ()))
+    if changes:
+        lines.append("changes: " + "; ".join(changes[:6]) + (" …" if len(changes) > 6 else ""))
+    then = [
+        f"{m.device} {m.memslots} memslot(s)"
+        + (f" (limit {m.memslot_limit})" if m.memslot_limit is not None else "")
+        for m in getattr(suggestion, "memslots", ())
+    ][:6]
+    required = getattr(suggestion, "required_memslots", None)
+    if required is not None:
+        then.append(f"memory devices require {required} memslot(s) in all")
+    if then:
+        lines.append("then: " + "; ".join(then))
+    for line in lines:
+        text = Content.assemble(text, "\n  ", (line, "$text-muted"))
+    return text

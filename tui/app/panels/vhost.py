@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from rich.text import Text
 
-from tui.engine.model import Config, VhostKernel, VhostUser
+from tui.engine.kinds import vhost_kind
+from tui.engine.model import Config
 from tui.engine.report import Report
 
 from .. import view
@@ -36,12 +37,7 @@ devices to one memslot, and is *rejected* once a virtio-mem already decided — 
         error = self.theme_style("error")
         rows: list[Row] = []
         for device in config.vhost_devices:
-            if isinstance(device, VhostKernel):
-                limit = str(device.max_mem_regions)
-            elif isinstance(device, VhostUser):
-                limit = str(device.max_mem_slots) if device.configure_mem_slots else "8 no CMS"
-            else:
-                limit = "none"
+            limit = vhost_kind(device).limit_label(device)
             result = results.get(device.id)
             text = view.outcome(result)
             cell: object = Text("✗ rejected", style=error) if text.startswith("✗") else text
