@@ -163,6 +163,8 @@ class MemslotApp(App[int]):
         self.report: Report | None = None
         self.engine_error: str | None = None
         self.suggestions: tuple[Any, ...] = ()
+        self.advised: Config | None = None
+        """The configuration whose fixes are on screen (tests wait for it to be current)."""
         self.headroom: Any = None
         self.selected_event: int | None = None
         self.status_text = ""
@@ -545,7 +547,9 @@ class MemslotApp(App[int]):
         self.suggestions = ()  # nothing to apply until the fixes for this config arrive
         self.advisor.cancel()
         panel.show_advice((), None)
-        if report is not None:
+        if report is None:
+            self.advised = config
+        else:
             self._advise(config)
 
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
@@ -565,6 +569,7 @@ class MemslotApp(App[int]):
         text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
         with contextlib.suppress(NoMatches):
             self.query_one(SuggestionsPanel).show_advice(suggestions, text)
+        self.advised = config
 
     # ------------------------------------------------------------------ files
 
