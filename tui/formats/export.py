@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 from tui.engine.units import format_size
 from tui.fileio import FileAccessError, write_text
 
+write_atomic = write_text
+"""The one atomic writer (tui.fileio), under the name importers and older callers use."""
+
 if TYPE_CHECKING:
     from tui.engine.model import Config
     from tui.engine.report import Report
