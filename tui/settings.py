@@ -112,7 +112,12 @@ def settings_path() -> Path:
     override = os.environ.get(ENV_FILE)
     if override:
         return Path(override).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = os.environ.get("XDG_CONFIG_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".config")
+        except RuntimeError:  # no HOME and no passwd entry: no settings file
+            base = os.devnull
     return Path(base) / APP_NAME / "settings.toml"
 
 
