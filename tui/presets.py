@@ -14,6 +14,19 @@ from tui.engine.units import GiB
 from tui.formats.toml import ConfigError, load
 
 APP_NAME = "memslot-explorer"
+PACKAGED_PRESETS = "_presets"
+"""tui/_presets/: where an installed wheel carries presets/ (setup.py maps it)."""
+
+GROUPS: dict[str, str] = {
+    "worked-example": "Worked examples",
+    "field-case": "Field cases",
+    "version-rule": "Version rules",
+    "device-rule": "Device and machine rules",
+}
+"""A preset's `group` key → the picker's heading, in the picker's order."""
+OTHER_GROUP = "Other presets"
+USER_GROUP = "Your presets"
+LESSON_GROUP = "Lessons"
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,8 @@ class PresetInfo:
     description: str
     error: str | None = None
     """The ConfigError text when the file does not load (title falls back to the file name)."""
+    group: str = OTHER_GROUP
+    """The picker's heading: GROUPS[preset's `group`], or "Your presets" for the user's."""
 
     @property
     def ok(self) -> bool:
@@ -65,9 +80,19 @@ def repo_preset_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "presets"
 
 
+def shipped_preset_dir() -> Path:
+    """The shipped presets: the checkout's presets/ when running from one, else the copy an
+    installed wheel carries as package data (tui/_presets)."""
+    repo = repo_preset_dir()
+    if repo.is_dir():
+        return repo
+    return Path(__file__).resolve().parent / PACKAGED_PRESETS
+
+
 def shipped_preset_dirs() -> list[Path]:
-    """Directories of the presets that ship with memslot-explorer (read-only in the app)."""
-    return [repo_preset_dir()]
+    """Directories of the presets that ship with memslot-explorer (read-only in the app): the
+    checkout's presets/ and the wheel's package data."""
+    return [repo_preset_dir(), Path(__file__).resolve().parent / PACKAGED_PRESETS]
 
 
 def is_shipped(path: Path) -> bool:
@@ -97,25 +122,37 @@ def user_preset_dir() -> Path:
 
 def preset_dirs() -> list[Path]:
     """Where presets are looked up, built-in first: the repo's presets/, then the user dir."""
-    return [repo_preset_dir(), user_preset_dir()]
+    return [shipped_preset_dir(), user_preset_dir()]
 
 
 def list_presets(dirs: list[Path] | None = None) -> list[PresetInfo]:
     """Every *.toml preset in `dirs` (default preset_dirs()), sorted by name within a dir."""
     found: list[PresetInfo] = []
+    user = user_preset_dir()
     for directory in preset_dirs() if dirs is None else dirs:
         try:
             paths = sorted(p for p in directory.glob("*.toml") if p.is_file())
         except OSError:
             continue
         for path in paths:
-            found.append(_info(path))
+            found.append(_info(path, directory == user))
     return found
 
 
-def _info(path: Path) -> PresetInfo:
+def group_label(group: str) -> str:
+    """The picker's heading for a preset's `group` value."""
+    return GROUPS.get(group, group or OTHER_GROUP)
+
+
+def _info(path: Path, user: bool = False) -> PresetInfo:
     try:
         config = load(path)
     except ConfigError as exc:
-        return PresetInfo(path=path, title=path.stem, description="", error=str(exc))
-    return PresetInfo(path=path, title=config.title or path.stem, description=config.description)
+        group = USER_GROUP if user else OTHER_GROUP
+        return PresetInfo(path=path, title=path.stem, description="", error=str(exc), group=group)
+    return PresetInfo(
+        path=path,
+        title=config.title or path.stem,
+        description=config.description,
+        group=USER_GROUP if user else group_label(config.group),
+    )

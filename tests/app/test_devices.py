@@ -188,3 +188,28 @@ async def test_edit_device_and_bad_value_in_the_form() -> None:
         await settle(pilot)
         assert app.config is before
         assert not isinstance(app.screen, DeviceFormScreen)
+
+
+async def test_the_kind_line_follows_an_edited_limit() -> None:
+    """Issue 8: a vhost-net edited from 64 to 509 regions no longer reads "kernel default 64"."""
+    app = make_app(
+        base_config(vhost_devices=[{"kind": "vhost-kernel", "id": "net0", "max_mem_regions": 64}])
+    )
+    async with app.run_test(size=LOOP_SIZE) as pilot:
+        app.query_one(VhostPanel).table.focus()
+        await pilot.press("enter")  # edit the highlighted back-end
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, DeviceFormScreen)
+        kind = form.query_one("#form-kind", Select)
+        assert "kernel default max_mem_regions=64" in shown(app, kind)
+        regions = form.query_one("#f-max_mem_regions", Input)
+        regions.focus()
+        regions.value = ""
+        await pilot.press(*"509")
+        await settle(pilot)
+        assert "max_mem_regions=509 (Fedora/RHEL)" in shown(app, kind)
+        assert regions.value == "509"  # the typed value stays
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.config.vhost_devices[0].max_mem_regions == 509  # type: ignore[union-attr]

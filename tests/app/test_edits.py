@@ -22,7 +22,9 @@ def test_add_cold_goes_before_the_first_hot_event() -> None:
 def test_invalid_edits_raise_with_the_field_and_keep_nothing() -> None:
     config = base_config()
     with pytest.raises(edits.EditError, match="maxmem"):
-        edits.set_machine(config, "maxmem", "1G")
+        edits.set_machine(config, "maxmem", "1GiB")  # maxmem < ram is QEMU's start-up error now
+    with pytest.raises(edits.EditError, match="not a whole number"):
+        edits.set_machine(config, "slots", "٤")
     with pytest.raises(edits.EditError, match="not a whole number"):
         edits.set_machine(config, "slots", "four")
     with pytest.raises(edits.EditError, match="duplicate id"):

@@ -129,7 +129,11 @@ def test_check_startup_error_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtu
         ('[machine]\nram = "12Q"\n', ": machine.ram: size '12Q' has an unknown suffix 'Q'"),
         ('[machine]\nram = "-1G"\n', ": machine.ram: size '-1G' is negative"),
         ("[machine]\nmaxmem = 18446744073709551616\n", ": machine.maxmem: size "),
-        ('[machine]\nram = "8G"\nmaxmem = "4G"\n', ": machine.maxmem: maxmem (4G) is smaller"),
+        ('[machine]\nram = "4GiB"\n', ": machine.ram: size '4GiB' has an unknown suffix 'GiB'"),
+        (
+            '[[memory_devices]]\nid = "d\\n"\nkind = "pc-dimm"\nsize = "1G"\n',
+            ": memory_devices[0].id: id 'd\\n' is not a valid QEMU id",
+        ),
         ("colour = 1\n", ": colour: unknown key 'colour'"),
         (
             '[[memory_devices]]\nid = "d"\nkind = "pc-dimm"\nsize = "1G"\n'
@@ -501,6 +505,7 @@ device = "vmem0"
     assert rows["d0"][-3:] == ["-", "1", "ok"]
     assert "Suggestions" not in out
     code, doc = _check_json(capsys, path)
+    assert doc["suggestions_stopped"] is None
     assert doc["events"][2]["code"] == "not-enough-space"
     assert doc["events"][2]["memslots"] == 8  # the JSON keeps the engine's decision
 
@@ -508,3 +513,6 @@ device = "vmem0"
 def test_no_suggestions_skips_the_search(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", str(FAILING_PRESET), "--no-suggestions")
     assert code == 1 and "Suggestions" not in out and "Result: FAILED" in out
+    code, out, _ = run(capsys, "check", str(FAILING_PRESET), "--no-suggestions", "--json")
+    doc = json.loads(out)
+    assert doc["suggestions"] == [] and doc["suggestions_stopped"] == "skipped"

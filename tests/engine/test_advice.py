@@ -156,3 +156,41 @@ def test_advice_reads_codes_and_facts_never_the_message_text(monkeypatch) -> Non
     assert replay(cases[0]).events[1].error == "refused"
     after = [[(s.title, s.fixes, s.changes) for s in suggest(c)] for c in cases]
     assert after == before
+
+
+def test_larger_dimms_offers_the_most_dimms_that_plug_even_when_counts_are_not_monotonic() -> None:
+    """openEuler case (preset s05): 62 × 1G DIMMs and 4 vhost-net NICs at 64 regions. 56 DIMMs
+    of 1152M plug, although 52 to 55 DIMMs (1280M each, rounded to 128M) do not."""
+    from pathlib import Path
+
+    from tui.formats.toml import load
+
+    preset = Path(__file__).resolve().parents[2] / "presets"
+    cfg = load(preset / "s05-openeuler-dimms-with-vhost-net-nics.toml")
+    titles = [s.title for s in suggest(cfg)]
+    assert "Use 56 DIMMs of 1152M instead of 62" in titles
+
+
+def test_larger_dimms_rules_out_by_arithmetic_the_counts_that_cannot_fit_the_space() -> None:
+    """250 × 1G DIMMs behind a 128-slot vhost-user back-end: equal DIMMs rounded up to 128M
+    overflow maxmem − ram for most counts below 250; 125 DIMMs of 2G fit and plug (3 boot RAM
+    regions + 125 = 128), 126 would not."""
+    dimms = [dimm(f"d{i}", 1 * GiB, backend="memfd", share=True) for i in range(250)]
+    cfg = config(
+        machine(slots=250, maxmem=254 * GiB, memory_backend="memfd"),
+        memory=dimms,
+        vhost=[{"kind": "vhost-user", "id": "fs0", "max_mem_slots": 128}],
+        timeline=[("cold", "fs0"), *[("hotplug", d["id"]) for d in dimms]],
+    )
+    result = advise(cfg)
+    assert "Use 125 DIMMs of 2G instead of 250" in [s.title for s in result.suggestions]
+    assert result.replays < 20
+
+
+def test_event_numbers_are_one_based_and_compact() -> None:
+    from tui.engine.report import event_numbers
+
+    assert event_numbers([1]) == "2"
+    assert event_numbers(range(256)) == "1–256"
+    assert event_numbers([0, 1, 4, 5, 6, 9]) == "1, 2, 5–7, 10"
+    assert event_numbers([]) == ""

@@ -172,3 +172,32 @@ def _budget_before_hotplugs(report, hot):
     first = next(e.index for e in report.events if e.device in hot and e.action == "hotplug")
     earlier = [e for e in report.events if e.index < first and e.phase == "hot"]
     return earlier[-1].budget if earlier else report.boot_budget
+
+
+@PROPERTY
+@given(configs(), st.integers(1, 12))
+def test_every_suggestion_is_what_it_says_and_the_search_keeps_its_bounds(
+    config: Config, max_replays: int
+) -> None:
+    """Each fix fixes the events it names, breaks nothing that worked, lists as remaining
+    exactly what still fails, and the search never replays more than its cap."""
+    from tui.engine.advice import Bounds, advise
+
+    report = replay(config)
+    result = advise(config, report, Bounds(max_replays=max_replays))
+    assert result.replays <= max_replays
+    assert result.complete == (result.stopped_by is None)
+    worked = {config.timeline[e.index].device for e in report.events if e.ok}
+    for fix in result.suggestions:
+        new = replay(fix.config)
+        assert new.startup_error is None
+        assert fix.remaining == tuple(e.index for e in new.events if not e.ok and not e.skipped)
+        assert fix.partial == bool(fix.remaining)
+        for index in fix.fixes:
+            assert not report.events[index].ok
+        still_there = {fix.config.timeline[e.index].device for e in new.events if e.ok}
+        # every device that plugged before still plugs, unless the fix removed it
+        kept = {d.id for d in fix.config.all_devices()}
+        assert worked & kept <= still_there | {
+            e.device for e in fix.config.timeline if e.action not in ("cold", "hotplug")
+        }

@@ -73,6 +73,21 @@ CASES: list[tuple[Code, Facts, str | dict[str, str]]] = [
         Facts(align=1 << 20),
         "'block-size' property has to be at least 0x100000",
     ),
+    (
+        Code.BUSY_MEMDEV,
+        Facts(memdev="mem-d0", driver="pc-dimm"),
+        "can't use already busy memdev: mem-d0",
+    ),
+    (
+        Code.BUSY_MEMDEV,
+        Facts(memdev="mem-d0", driver="virtio-mem-pci"),
+        "'memdev' property specifies a busy memdev: mem-d0",
+    ),
+    (
+        Code.BACKEND_SIZE_ZERO,
+        Facts(driver="memory-backend-memfd", size=0),
+        "property 'size' of memory-backend-memfd doesn't take value '0'",
+    ),
     (Code.BLOCK_SIZE_NOT_POWER_OF_2, Facts(), "'block-size' property has to be a power of two"),
     (
         Code.NVDIMM_LABEL_TOO_SMALL,
@@ -209,7 +224,11 @@ CASES: list[tuple[Code, Facts, str | dict[str, str]]] = [
     (
         Code.UNPLUG_NOT_SUPPORTED,
         Facts(driver="virtio-pmem-pci"),
-        "this virtio based memory devices cannot be unplugged",
+        {
+            "8.1": "virtio based memory devices cannot be unplugged.",
+            "8.2-10.0": "this virtio based memory devices cannot be unplugged",
+            "10.1": "this virtio based memory devices cannot be unplugged",
+        },
     ),
     (
         Code.UNPLUG_WHILE_REQUESTED,
@@ -245,6 +264,12 @@ CASES: list[tuple[Code, Facts, str | dict[str, str]]] = [
             "10.1": "vhost backend memory slots limit (8) is less than current number of used "
             "(6) and reserved (3) memory slots for memory devices.",
         },
+    ),
+    (
+        Code.VHOST_USER_SLOTS_DECREASED,
+        Facts(limit=509, required=32),
+        "The backend specified a max ram slots limit of 32, when the prior validated limit was "
+        "509. This limit should never decrease.",
     ),
     (Code.VHOST_NET_INIT_FAILED, Facts(), "vhost-net requested but could not be initialized"),
 ]

@@ -229,7 +229,7 @@ def test_failed_cold_plug_ends_qemu():
             "(0x100000000) is equal to the initial memory size (0x100000000)",
         ),
         (
-            {"maxmem": 2 * TiB, "phys_bits": 40},
+            {"maxmem": 2 * TiB, "phys_bits": 40, "cpu_vendor": "amd"},
             # AMD vCPU (qemu64): RAM above 4G moves to 1 TiB, device memory follows it
             "Address space limit 0xffffffffff < 0x3077fffffff phys-bits too low (40)",
         ),

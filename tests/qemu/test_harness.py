@@ -124,10 +124,10 @@ def test_hung_netdev_message_skips_hints() -> None:
 def test_find_qemu_reasons(tmp_path: Path) -> None:
     assert not find_qemu(str(tmp_path / "nope")).usable
     old = tmp_path / "qemu-old"
-    old.write_text("#!/bin/sh\necho 'QEMU emulator version 8.1.5'\n")
+    old.write_text("#!/bin/sh\necho 'QEMU emulator version 7.1.0'\n")
     old.chmod(0o755)
     info = find_qemu(str(old))
-    assert not info.usable and "8.2" in (info.reason or "")
+    assert not info.usable and "7.2" in (info.reason or "")
     new = tmp_path / "qemu-new"
     new.write_text("#!/bin/sh\necho 'QEMU emulator version 9.2.0 (whatever)'\n")
     new.chmod(0o755)

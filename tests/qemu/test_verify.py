@@ -178,7 +178,7 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "vmem-soft-limit-1T": {
         "config": {
-            "machine": {"ram": "4G", "maxmem": "1028G", "phys_bits": 48},
+            "machine": {"ram": "4G", "maxmem": "1028G", "phys_bits": 48, "cpu_vendor": "amd"},
             "memory_devices": [_vmem("vm0", "1T")],
             "timeline": _events("cold:vm0"),
         },
@@ -529,16 +529,26 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "startup-phys-bits-too-low": {
         "config": {
-            "machine": {"ram": "4G", "maxmem": "1028G"},
+            "machine": {"ram": "4G", "maxmem": "1028G", "cpu_vendor": "amd"},
             "memory_devices": [_vmem("vm0", "1T")],
             "timeline": _events("cold:vm0"),
         },
         "startup": "error:Address space limit 0xffffffffff < 0x2087fffffff phys-bits too low (40)",
         "qemu": ["skipped"],
     },
+    "startup-phys-bits-too-low-intel": {
+        # an Intel vCPU keeps RAM above 4G at 4G: device memory ends 1 TiB lower
+        "config": {
+            "machine": {"ram": "4G", "maxmem": "1028G", "cpu_vendor": "intel"},
+            "memory_devices": [_vmem("vm0", "1T")],
+            "timeline": _events("cold:vm0"),
+        },
+        "startup": "error:Address space limit 0xffffffffff < 0x1097fffffff phys-bits too low (40)",
+        "qemu": ["skipped"],
+    },
     "vmem-soft-limit-exhausted": {
         "config": {
-            "machine": {"ram": "4G", "maxmem": "1040G", "phys_bits": 48},
+            "machine": {"ram": "4G", "maxmem": "1040G", "phys_bits": 48, "cpu_vendor": "amd"},
             "memory_devices": [_vmem("vm0", "1T"), _vmem("vm1", "8G"), _vmem("vm2", "4G")],
             "timeline": _events("hotplug:vm0", "hotplug:vm1", "hotplug:vm2"),
         },
@@ -714,14 +724,19 @@ def test_engine_matches_qemu(name: str, qemu_info) -> None:
     table = format_table(result)
     assert result.error is None, table
     start, events = _summary(result)
-    assert _matches(case.get("startup", "ok"), start or "?"), table
-    assert len(events) == len(case["qemu"]), table
-    for index, (want, got) in enumerate(zip(case["qemu"], events, strict=True), start=1):
-        assert _matches(want, got), f"event {index}: QEMU said {got!r}, case pins {want!r}\n{table}"
-    rows = [row for row in result.rows if row.index >= 0]
-    for number, prefix in case.get("warnings", {}).items():
-        qemu = rows[number - 1].qemu
-        assert qemu is not None and any(w.startswith(prefix) for w in qemu.warnings), table
+    # The pins are QEMU 8.2-10.0's answers; another QEMU (7.2, 10.1+) is still compared with
+    # the engine event by event (its own answers are recorded in tests/qemu/observed/).
+    if result.report is not None and result.report.rules == "8.2-10.0":
+        assert _matches(case.get("startup", "ok"), start or "?"), table
+        assert len(events) == len(case["qemu"]), table
+        for index, (want, got) in enumerate(zip(case["qemu"], events, strict=True), start=1):
+            assert _matches(want, got), (
+                f"event {index}: QEMU said {got!r}, pinned {want!r}\n{table}"
+            )
+        rows = [row for row in result.rows if row.index >= 0]
+        for number, prefix in case.get("warnings", {}).items():
+            qemu = rows[number - 1].qemu
+            assert qemu is not None and any(w.startswith(prefix) for w in qemu.warnings), table
     assert not result.mismatches, f"engine != QEMU (write it to docs/engine-requests.md)\n{table}"
 
 
@@ -737,7 +752,8 @@ def test_same_under_tcg(name: str, qemu_info) -> None:
     assert result.error is None and result.accel == "tcg"
     assert not result.mismatches, format_table(result)
     _start, events = _summary(result)
-    assert all(_matches(w, g) for w, g in zip(CASES[name]["qemu"], events, strict=True))
+    if result.report is not None and result.report.rules == "8.2-10.0":  # the pinned answers
+        assert all(_matches(w, g) for w, g in zip(CASES[name]["qemu"], events, strict=True))
 
 
 def test_unverifiable_devices_are_listed(qemu_info) -> None:

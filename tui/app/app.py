@@ -671,6 +671,35 @@ class MemslotApp(App[int]):
             text = f"verification failed: {type(exc).__name__}: {exc}"
         self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
 
+    # ------------------------------------------------------------------ host facts
+
+    def action_use_host(self) -> None:
+        """Put this machine's facts into the configuration as one undoable edit (read in a
+        thread: it runs `qemu-system-x86_64 --version`)."""
+        self.set_status("reading this host's facts…")
+        self._read_host()
+
+    @work(thread=True, exclusive=True, group="host", description="read this host's facts")
+    def _read_host(self) -> None:
+        try:
+            facts = integrations.host().read_host()
+        except Exception as exc:
+            self.call_from_thread(
+                self.set_status, f"✗ this host's facts: {type(exc).__name__}: {exc}", True
+            )
+            return
+        self.call_from_thread(self._use_host, facts)
+
+    def _use_host(self, facts: Any) -> None:
+        from tui.engine.host import apply_host
+
+        new, changes = apply_host(self.config, facts)
+        if not changes:
+            self.set_status("✓ the configuration already states this host's facts")
+            return
+        text = ", ".join(change.shown().removeprefix("machine.") for change in changes)
+        self.commit(new, f"this host's facts: {text}")
+
     # ------------------------------------------------------------------ live mode
 
     def follow_live(self, session_factory: Callable[[], Any]) -> None:
@@ -788,6 +817,11 @@ class MemslotApp(App[int]):
             "Timeline: insert unplug", "device_del", lambda: self.open_event_form(action="unplug")
         )
         yield SystemCommand(
+            "Timeline: insert back-end restart",
+            "a vhost-user back-end disconnects (then reconnects, maybe with another limit)",
+            lambda: self.open_event_form(action="disconnect"),
+        )
+        yield SystemCommand(
             "Timeline: insert resize",
             "qom-set requested-size",
             lambda: self.open_event_form(action="resize"),
@@ -802,6 +836,11 @@ class MemslotApp(App[int]):
             "Apply highlighted fix",
             "Replace the config with the verified fix",
             self.query_one(SuggestionsPanel).action_apply,
+        )
+        yield SystemCommand(
+            "Use this host's facts",
+            "KVM memslots, THP size, CPU vendor, QEMU version, vhost regions (one undoable edit)",
+            self.action_use_host,
         )
         yield SystemCommand("Undo", "ctrl+z", self.action_undo)
         yield SystemCommand("Redo", "ctrl+y", self.action_redo)
@@ -831,6 +870,9 @@ class MemslotApp(App[int]):
             "ctrl+r (live mode: inspect --qmp unix:PATH --app)",
             self.action_live_refresh,
         )
+        from . import training
+
+        yield from training.commands(self)
         yield SystemCommand("Help for the focused panel", "f1", self.action_help)
         for panel_id in (
             "machine",

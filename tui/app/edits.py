@@ -7,6 +7,7 @@ the edits are unit-testable and the app stays a thin coordinator.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -66,6 +67,7 @@ def _is_tag(part: object) -> bool:
 # --------------------------------------------------------------------------- machine
 
 _OPTIONAL_MACHINE = {"maxmem", "boot_kvm_slots", "boot_ram_sections"}
+_WHOLE = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]+", re.ASCII)
 _INT_MACHINE = {"kvm_memslots", "slots", "phys_bits", "boot_kvm_slots", "boot_ram_sections"}
 
 
@@ -77,10 +79,10 @@ def machine_value(name: str, value: str | bool) -> object:
     if name in _OPTIONAL_MACHINE and text == "":
         return None
     if name in _INT_MACHINE:
-        try:
-            return int(text, 0)
-        except ValueError:
-            raise EditError(f"{name}: {text!r} is not a whole number") from None
+        # ASCII digits or 0x hex only: int() would also take "٤" and "1_0"
+        if not _WHOLE.fullmatch(text):
+            raise EditError(f"{name}: {text!r} is not a whole number")
+        return int(text, 16) if text[:2] in ("0x", "0X") else int(text)
     return text
 
 
@@ -128,7 +130,7 @@ def _field_value(spec: FormField, value: str | bool) -> object:
         raise EditError(f"{spec.name}: a value is required")
     if spec.kind == "int":
         try:
-            return int(text, 0)
+            return int(text, 16) if text[:2] in ("0x", "0X") else int(text)
         except ValueError:
             raise EditError(f"{spec.name}: {text!r} is not a whole number") from None
     return text

@@ -112,17 +112,23 @@ class FileFlows:
         )
 
     def open(self) -> None:
-        """Pick a preset or a path (asks first when there are unsaved changes)."""
+        """Pick a preset, a lesson or a path (asks first when there are unsaved changes)."""
+        from . import training
+
         app = self.app
-        items = integrations.presets().list_presets()
+        items = training.library()
 
         def opened(path: Path | None) -> None:
-            if path is not None:
+            if path is None:
+                return
+            if training.is_lesson(path):  # a lesson opens lesson mode
+                training.open_lesson(app, path)
+            else:
                 self.load_in_background(path)
 
         def open_screen(ok: bool | None = True) -> None:
             if ok:
-                app.push_screen(OpenScreen(items), opened)
+                app.push_screen(OpenScreen(items, training.preview), opened)
 
         if app.dirty:
             app.push_screen(

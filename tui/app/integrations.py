@@ -37,3 +37,8 @@ def advice() -> ModuleType:
 def verify() -> ModuleType:
     """tui.qemu.verify: find_qemu and verify."""
     return _module("tui.qemu.verify")
+
+
+def host() -> ModuleType:
+    """tui.qemu.host: read_host() reads this machine's facts."""
+    return _module("tui.qemu.host")

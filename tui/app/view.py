@@ -54,3 +54,18 @@ def outcome(result: EventResult | None) -> str:
 def number(value: int | None) -> str:
     """A counter as text; None (not applicable, e.g. no KVM) as a dash."""
     return "—" if value is None else str(value)
+
+
+def reflow(text: str) -> str:
+    """Descriptions and narratives are written wrapped in TOML: join each paragraph's lines so
+    the pane wraps them at its own width (lines starting with a space or "-" stay lines)."""
+    paragraphs = []
+    for block in text.strip().split("\n\n"):
+        lines: list[str] = []
+        for line in block.splitlines():
+            if lines and not line.startswith((" ", "-", "*")):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line.rstrip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)

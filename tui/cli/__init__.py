@@ -43,8 +43,12 @@ _SIGNALS = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
 VERBS: dict[str, str] = {
     "check": "tui.cli.check",
     "export": "tui.cli.export",
+    "host": "tui.cli.host",
     "verify": "tui.cli.verify",
     "inspect": "tui.cli.inspect",
+    "compare": "tui.cli.compare",
+    "sweep": "tui.cli.sweep",
+    "lesson": "tui.cli.lesson",
 }
 
 __all__ = ["JSON_SCHEMA", "VERBS", "main"]

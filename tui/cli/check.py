@@ -14,7 +14,7 @@ import importlib
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the search for fixes (for CI: only the verdicts, the budget and headroom)",
     )
+    parser.add_argument(
+        "--host",
+        action="store_true",
+        help="replay with this machine's facts (see the host verb); the changes go to stderr",
+    )
     return parser
 
 
@@ -55,13 +60,22 @@ def run(args: argparse.Namespace) -> int:
     """Entry point from the verb registry."""
     files: list[Path] = list(args.file)
     suggest = not args.no_suggestions
+
+    def one(path: Path, out: TextIO | None = None) -> int:
+        return run_check(path, as_json=args.json, out=out, suggestions=suggest, host=args.host)
+
     if len(files) == 1:
-        return guard(lambda: run_check(files[0], as_json=args.json, suggestions=suggest))
-    return guard(lambda: run_many(files, as_json=args.json, suggestions=suggest))
+        return guard(lambda: one(files[0]))
+    return guard(lambda: run_many(files, as_json=args.json, check=one))
 
 
 def run_check(
-    path: Path, *, as_json: bool = False, out: TextIO | None = None, suggestions: bool = True
+    path: Path,
+    *,
+    as_json: bool = False,
+    out: TextIO | None = None,
+    suggestions: bool = True,
+    host: bool = False,
 ) -> int:
     """`check FILE`: load, replay, print; the exit status of the module docstring."""
     from tui.engine import replay
@@ -70,8 +84,12 @@ def run_check(
 
     stream = out if out is not None else sys.stdout
     config = load(path)
+    if host:
+        from tui.cli.host import with_this_host
+
+        config = with_this_host(config, str(path))
     report = replay(config)
-    fixes, headroom, stopped = _advice(config, report, search=suggestions)
+    fixes, headroom, stopped = bounded_advice(config, report, search=suggestions)
     mismatches = check_expectation(config, report)
     if as_json:
         document = check_document(
@@ -81,7 +99,7 @@ def run_check(
         stream.write(json.dumps(document, indent=2) + "\n")
     else:
         text = render_check(config, report, fixes, headroom, source=str(path))
-        if stopped:
+        if stopped and stopped != "skipped":
             text = text.replace(
                 "\nResult: ",
                 f"\nSuggestions: the search stopped early ({stopped}); more fixes may exist.\n"
@@ -121,6 +139,7 @@ def run_many(
     as_json: bool = False,
     suggestions: bool = True,
     out: TextIO | None = None,
+    check: Callable[[Path, TextIO], int] | None = None,
 ) -> int:
     """`check A B C...`: each file as `check FILE` would, then a summary; the worst status.
 
@@ -134,7 +153,10 @@ def run_many(
     for number, path in enumerate(paths):
         buffer = io.StringIO()
         try:
-            code = run_check(path, as_json=as_json, out=buffer, suggestions=suggestions)
+            if check is not None:
+                code = check(path, buffer)
+            else:
+                code = run_check(path, as_json=as_json, out=buffer, suggestions=suggestions)
         except ConfigError as exc:
             code = EXIT_BAD_INPUT
             if as_json:
@@ -157,7 +179,13 @@ def run_many(
     return max(codes, default=EXIT_OK)
 
 
-def _advice(
+def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
+    """Suggestions and headroom (other verbs print them the way `check` does)."""
+    suggestions, headroom, _ = bounded_advice(config, report)
+    return suggestions, headroom
+
+
+def bounded_advice(
     config: Any, report: Any, *, search: bool = True
 ) -> tuple[tuple[Any, ...], Any, str | None]:
     """Suggestions (bounded: advice.Bounds), headroom, and why the search stopped early."""
@@ -167,7 +195,7 @@ def _advice(
         return (), None, None
     suggestions: tuple[Any, ...] = ()
     headroom = None
-    stopped = None
+    stopped = "skipped" if not search and not report.ok else None
     try:
         if search and not report.ok and hasattr(advice, "advise"):
             found = advice.advise(config, report)
@@ -394,13 +422,14 @@ def _shows_memslots(config: Any, result: Any) -> bool:
 
 def _render_suggestion(suggestion: Any) -> list[str]:
     """A fix: its title and the events it fixes, why, what else it changes, the memslots."""
-    fixes = ", ".join(str(i + 1) for i in suggestion.fixes)  # engine: 0-based
-    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    from tui.engine.report import event_numbers
+
+    fixes = event_numbers(suggestion.fixes)  # engine: 0-based
+    remaining = tuple(getattr(suggestion, "remaining", ()))
     head = f"  - {suggestion.title}" + (f" (fixes event {fixes})" if fixes else "")
     if remaining:
-        head += f" — partial: event {', '.join(remaining[:5])}"
-        head += " …" if len(remaining) > 5 else ""
-        head += " still fail" + ("s" if len(remaining) == 1 else "")
+        head += f" — partial: event {event_numbers(remaining)} still fail"
+        head += "s" if len(remaining) == 1 else ""
     lines = [head]
     if suggestion.detail:
         lines.append(f"    {suggestion.detail}")

@@ -178,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
             )
             return EXIT_BAD_INPUT
     report = replay(config) if args.hotplug else state.report
-    suggestions, headroom = _advice(config, report)
+    suggestions, headroom, _stopped = _advice(config, report)
     if args.output is not None:
         save(config, args.output)
     if args.json:

@@ -14,19 +14,23 @@ from .model import (
     VirtioMem,
     VirtioPmem,
 )
+from .refusals import Code, Facts, Refusal
 from .replay import replay
 from .report import Budget, EventResult, Report, Step, VhostBudget
 
 __all__ = [
     "Budget",
+    "Code",
     "Config",
     "Consumer",
     "Event",
     "EventResult",
+    "Facts",
     "HvBalloon",
     "Machine",
     "Nvdimm",
     "PcDimm",
+    "Refusal",
     "Report",
     "Step",
     "VhostBudget",

@@ -29,6 +29,8 @@ from .report import EventResult, Report
 from .units import GiB, MiB, align_up, format_size, human_size
 
 MAX_SUGGESTIONS = 8
+LINEAR_DIMM_COUNTS = 8
+"""DIMM counts tried one by one below the current count before bisecting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,9 +506,11 @@ def _dynamic_off_all(config: Config) -> Iterator[Candidate]:
     if not ids:
         return
 
+    chosen = set(ids)
+
     def change(data: Data) -> None:
         for item in data["memory_devices"]:
-            if item["id"] in ids:
+            if item["id"] in chosen:
                 item["dynamic_memslots"] = False
 
     yield (
@@ -544,13 +548,12 @@ def _backend_name(catalog: Sequence[Any], device: Any, limit: int) -> str:
 
 def _move_vhost_first(config: Config, target: EventResult) -> Iterator[Candidate]:
     """Plug the vhost back-end before any memory device decides its memslots."""
+    deciding = {d.id for d in config.memory_devices if MEMORY_KINDS[d.kind].decides_memslots}
     first_memory = next(
         (
             i
             for i, e in enumerate(config.timeline)
-            if e.action in ("cold", "hotplug")
-            and e.device in {d.id for d in config.memory_devices}
-            and MEMORY_KINDS[config.device(e.device).kind].decides_memslots
+            if e.action in ("cold", "hotplug") and e.device in deciding
         ),
         None,
     )
@@ -621,44 +624,58 @@ def _fewer_dimms(config: Config) -> Iterator[Candidate]:
 
 
 def _larger_dimms(search: _Search, config: Config) -> Iterator[Candidate]:
-    """The most DIMMs (fewer than now, each larger) that carry the same memory and all plug,
-    found by bisection on the count (fewer DIMMs take fewer memslots)."""
+    """The most DIMMs (fewer than now, each larger) that carry the same memory and all plug.
+
+    Arithmetic first: equal DIMMs rounded up to 128 MiB must fit the device-memory space left
+    by the other memory devices, which rules out many counts. Among the counts that fit, fewer
+    DIMMs take fewer memslots: try the few just below the current count, then bisect."""
     dimms = [d for d in config.memory_devices if d.kind == "pc-dimm"]
     if len(dimms) < 2:
         return
     total = sum(d.size for d in dimms)
     ids = [d.id for d in dimms]
+    all_ids = set(ids)
+    others = sum(d.size or 0 for d in config.memory_devices if d.id not in all_ids)
+    space = config.machine.maxram - config.machine.ram - others
+
+    def size_for(count: int) -> int:
+        return align_up(-(-total // count), 128 * MiB)
 
     def change_for(count: int) -> Change:
-        size = align_up(-(-total // count), 128 * MiB)
+        size = size_for(count)
         keep = set(ids[:count])
 
         def change(data: Data) -> None:
             data["memory_devices"] = [
                 {**d, "size": size} if d["id"] in keep else d
                 for d in data["memory_devices"]
-                if d["id"] in keep or d["id"] not in ids
+                if d["id"] in keep or d["id"] not in all_ids
             ]
             data["timeline"] = [
-                e for e in data["timeline"] if e["device"] in keep or e["device"] not in ids
+                e for e in data["timeline"] if e["device"] in keep or e["device"] not in all_ids
             ]
 
         return change
 
-    def works(count: int) -> bool:
-        candidate = search.apply(config, change_for(count))
+    fitting = [c for c in range(1, len(dimms)) if c * size_for(c) <= space]
+
+    def works(at: int) -> bool:
+        candidate = search.apply(config, change_for(fitting[at]))
         return candidate is not None and search.run(candidate).ok
 
-    found = _highest(works, 1, len(dimms) - 1)
+    top = len(fitting) - 1
+    near = range(top, max(top - LINEAR_DIMM_COUNTS, -1), -1)
+    found = next((at for at in near if works(at)), None)
+    if found is None:
+        found = _highest(works, 0, top - LINEAR_DIMM_COUNTS)
     if found is None:
         return
-    lo = found
-    size = align_up(-(-total // lo), 128 * MiB)
+    count = fitting[found]
     yield (
-        f"Use {lo} DIMMs of {format_size(size)} instead of {len(dimms)}",
+        f"Use {count} DIMMs of {format_size(size_for(count))} instead of {len(dimms)}",
         "Each DIMM takes one memslot in KVM and in every vhost back-end, whatever its "
         "size: fewer, larger DIMMs carry at least the same memory with fewer memslots.",
-        change_for(lo),
+        change_for(count),
     )
 
 
@@ -762,10 +779,12 @@ def _timeline_changes(config: Config, fixed: Config) -> list[str]:
         lines.append("plug order: " + " → ".join(dict.fromkeys(new_order)))
     added = len(fixed.timeline) - len(config.timeline)
     if added > 0 and not set(new_plug) - set(old_plug):
+        before = {(e.action, e.device, e.requested_size) for e in config.timeline}
         extra = [
             e
             for e in fixed.timeline
-            if e.action in ("resize", "unplug") and e not in config.timeline
+            if e.action in ("resize", "unplug")
+            and (e.action, e.device, e.requested_size) not in before
         ]
         for event in extra:
             size = (

@@ -35,6 +35,27 @@ class Decision:
     steps: tuple[RawStep, ...]
 
 
+BACKEND_TYPES: dict[str, str] = {
+    "ram": "memory-backend-ram",
+    "memfd": "memory-backend-memfd",
+    "file": "memory-backend-file",
+}
+"""QOM type of each memory backend kind (`-object <type>,id=mem-X,...`)."""
+
+
+def backend_error(device: MemoryDevice) -> Refusal | None:
+    """The memory backend's own refusal, raised while `-object` / object-add sets `size`."""
+    if getattr(device, "size", None) == 0:
+        return refusal(
+            Code.BACKEND_SIZE_ZERO,
+            device=device.id,
+            memdev=device.memdev_id,
+            driver=BACKEND_TYPES[device.backend],
+            size=0,
+        )
+    return None
+
+
 def qemu_type(device: MemoryDevice) -> str:
     """QEMU's device type name, as `-device` takes it."""
     return memory_kind(device).driver
@@ -285,8 +306,13 @@ def realize_warning(device: MemoryDevice, thp_size: int) -> str | None:
     return None
 
 
-def unplug_error(device: MemoryDevice, plugged_size: int, requested_size: int) -> Refusal | None:
+def unplug_error(
+    device: MemoryDevice, plugged_size: int, requested_size: int, rules: Rules
+) -> Refusal | None:
     """unplug_request_check() and the buses that refuse unplug outright."""
+    if isinstance(device, VirtioMem) and not rules.multi_memslot:
+        # ≤ 8.1: no virtio memory device can be unplugged (virtio-mem unplug came with 8.2)
+        return refusal(Code.UNPLUG_NOT_SUPPORTED, device=device.id, driver=qemu_type(device))
     match device:
         case Nvdimm() | VirtioPmem():
             return refusal(Code.UNPLUG_NOT_SUPPORTED, device=device.id, driver=qemu_type(device))

@@ -79,8 +79,8 @@ class MemoryKind:
     unplug: Unplug
     libvirt_model: str | None
     """libvirt's <memory model=…>; None: libvirt has no memory device for it."""
-    backend_default: Literal["ram", "memfd", "file"]
-    """The backend most users pair it with (persistent memory wants a file)."""
+    info_type: str
+    """Its `type` in QMP's query-memory-devices (MemoryDeviceInfo): pc-dimm reports "dimm"."""
     catalog: tuple[CatalogEntry, ...]
 
     @property
@@ -108,7 +108,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="guest",
             libvirt_model="dimm",
-            backend_default="ram",
+            info_type="dimm",
             catalog=(
                 CatalogEntry(
                     "pc-dimm",
@@ -129,7 +129,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="refused",
             libvirt_model="nvdimm",
-            backend_default="file",
+            info_type="nvdimm",
             catalog=(
                 CatalogEntry(
                     "nvdimm",
@@ -150,7 +150,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="refused",
             libvirt_model="virtio-pmem",
-            backend_default="file",
+            info_type="virtio-pmem",
             catalog=(
                 CatalogEntry(
                     "virtio-pmem",
@@ -171,7 +171,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=True,
             unplug="guest",
             libvirt_model="virtio-mem",
-            backend_default="ram",
+            info_type="virtio-mem",
             catalog=(
                 CatalogEntry(
                     "virtio-mem",
@@ -198,7 +198,7 @@ MEMORY_KINDS: dict[str, MemoryKind] = {
             hotplug=False,
             unplug="refused",
             libvirt_model=None,
-            backend_default="ram",
+            info_type="hv-balloon",
             catalog=(
                 CatalogEntry(
                     "hv-balloon",
@@ -446,6 +446,11 @@ class ConsumerKind:
     """Sections vhost-kernel / vdpa map."""
     vhost_user_regions: int
     """Sections vhost-user maps (only fd-backed RAM)."""
+    driver: str | None = None
+    """A real QEMU device (`-device <driver>`, device_add) that exports and verify write; None:
+    an abstract slot consumer with no command-line form of its own."""
+    balloon: bool = False
+    """Registers QEMU's balloon handler: only one balloon device (virtio or hv) may exist."""
 
     @property
     def catalog(self) -> tuple[CatalogEntry, ...]:
@@ -477,6 +482,10 @@ CONSUMER_KINDS: dict[str, ConsumerKind] = {
         ConsumerKind("vga-vram", "VGA VRAM", 1, 1, 0),
         # each extra NUMA node's memdev is its own RAM section
         ConsumerKind("numa-memdev", "extra NUMA node memdev", 1, 1, 1),
+        # virtio-balloon maps no memory of its own: no memslot, but one balloon only
+        ConsumerKind(
+            "virtio-balloon", "virtio-balloon", 0, 0, 0, driver="virtio-balloon-pci", balloon=True
+        ),
         ConsumerKind("custom", "custom", 1, 1, 1),
     )
 }

@@ -132,10 +132,6 @@ def layout(machine: Machine) -> Layout:
             maxmem=maxram,
             slots=machine.slots,
         )
-    if error is None and machine.kvm_enabled and max(cold.kvm_slots, hot.kvm_slots) > kvm_max:
-        error = refusal(
-            Code.KVM_NO_FREE_SLOT, limit=kvm_max, used=max(cold.kvm_slots, hot.kvm_slots)
-        )
     return Layout(
         ram=ram,
         below_4g=below,

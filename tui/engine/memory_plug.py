@@ -109,6 +109,12 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
     """The device's own checks before memory_device_pre_plug(); returns its DIMM slot."""
     rules = state.rules
     kind = memory_kind(device)
+    backend = dev.backend_error(device)
+    if backend is not None:  # the backend object fails before the device exists
+        raise Refused(backend)
+    if device.memdev is not None and device.memdev_id not in state.backends:
+        # the memdev link names an object that does not exist (its owner is not plugged)
+        raise Refused(refusal(Code.DEVICE_NOT_FOUND, device=device.memdev_id))
     if isinstance(device, HvBalloon):
         if not rules.has_hv_balloon:
             raise Refused(refusal(Code.NO_DEVICE_MODEL, device=device.id, driver=kind.driver))
@@ -116,6 +122,10 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
             raise Refused(refusal(Code.BUS_NO_HOTPLUG, device=device.id, bus=kind.bus))
         if state.balloons():
             raise Refused(refusal(Code.ONE_BALLOON_ONLY, device=device.id))
+    # block-size is validated as it is set, before QEMU reaches the unknown property (7.2)
+    prop = dev.property_error(device)
+    if prop is not None:
+        raise Refused(prop)
     if (
         kind.multi_memslot_property is not None
         and isinstance(device, VirtioMem)
@@ -130,9 +140,6 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
                 prop=kind.multi_memslot_property,
             )
         )
-    prop = dev.property_error(device)
-    if prop is not None:
-        raise Refused(prop)
     # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
     if isinstance(device, Nvdimm) and not state.machine.nvdimm:
         raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
@@ -341,6 +348,16 @@ def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, alig
 
 def realize(state: MachineState, device: dev.MemoryDevice) -> tuple[str, ...]:
     """The device's realize(): its own errors (raised) and warnings (returned)."""
+    if state.shares_backends and device.memdev_id in state.busy_memdevs:
+        # a backend backs one device: the first realize check
+        raise Refused(
+            refusal(
+                Code.BUSY_MEMDEV,
+                device=device.id,
+                memdev=device.memdev_id,
+                driver=dev.qemu_type(device),
+            )
+        )
     thp = state.machine.host_thp_size
     discard_disabled = state.vhost.discard_disabled()
     error = dev.realize_error(device, thp, discard_disabled)

@@ -25,17 +25,23 @@ from pydantic import (
     model_validator,
 )
 
-from .units import U32_MAX, U64_MAX, GiB, KiB, MiB, format_size, parse_size
+from .units import U32_MAX, U64_MAX, GiB, KiB, MiB, format_size, parse_mib_size, parse_size
 
 Size = Annotated[int, BeforeValidator(parse_size), PlainSerializer(format_size, when_used="json")]
 """Bytes; written as "64G" / "0x40000000" / 4096 in TOML, stored as an int."""
+
+RamSize = Annotated[
+    int, BeforeValidator(parse_mib_size), PlainSerializer(format_size, when_used="json")
+]
+"""`-m size=`: like Size, but a string without a unit is MiB, as QEMU reads `-m 4096`."""
 
 Count = Annotated[StrictInt, Field(ge=0, le=U32_MAX)]
 """A memslot or region count: QEMU keeps these in `unsigned int`."""
 
 INT_MAX = (1 << 31) - 1
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+# fullmatch and ASCII only: `$` would accept a trailing newline and `\d` any Unicode digit.
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*", re.ASCII)
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", re.ASCII)
 
 SCHEMA_VERSION: Literal[1] = 1
 LATEST_QEMU = "10.1"
@@ -46,7 +52,7 @@ class _Frozen(BaseModel):
 
 
 def _check_id(value: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise ValueError(
             f"id {value!r} is not a valid QEMU id (a letter, then letters, digits, '-', '.', '_')"
         )
@@ -67,16 +73,17 @@ class Machine(_Frozen):
     kvm_memslots: Count = 32764
     """KVM_CAP_NR_MEMSLOTS of the host: 32764 on x86 since Linux 5.15-era, 509 on old kernels.
     0 means the kernel did not answer, and QEMU then assumes 32."""
-    ram: Size = 4 * GiB
+    ram: RamSize = 4 * GiB
+    """`-m size=`: a string without a unit is MiB, as in QEMU (`ram = \"4096\"` is 4G)."""
     maxmem: Size | None = None
     slots: Count = 0
     nvdimm: StrictBool = False
     memory_backend: Literal["ram", "memfd"] = "ram"
     """Boot RAM backend: "memfd" (`memory-backend-memfd,share=on` + `-machine memory-backend=`)
     is fd-backed, so vhost-user back-ends map it and count its sections; "ram" is private."""
-    cpu_vendor: Literal["amd", "intel"] = "amd"
-    """QEMU's default `qemu64` CPU reports an AMD vendor, which moves RAM above the 1 TiB
-    HyperTransport hole on large machines."""
+    cpu_vendor: Literal["amd", "intel"] = "intel"
+    """The vendor `qemu64` reports: the host's under KVM, AMD under TCG. AMD moves RAM above the
+    1 TiB HyperTransport hole on large machines. Default Intel: most KVM hosts (docs/rules.md)."""
     phys_bits: Annotated[StrictInt, Field(ge=32, le=64)] = 40
     qemu_version: str = LATEST_QEMU
     guest_plugs_memory: StrictBool = True
@@ -92,7 +99,7 @@ class Machine(_Frozen):
     @field_validator("qemu_version")
     @classmethod
     def _version(cls, value: str) -> str:
-        match = _VERSION.match(value)
+        match = _VERSION.fullmatch(value)
         if not match:
             raise ValueError(f"qemu_version {value!r} is not like '10.1' or '9.2.3'")
         if (int(match.group(1)), int(match.group(2))) < (6, 0):
@@ -106,18 +113,10 @@ class Machine(_Frozen):
             raise ValueError("ram must be larger than 0")
         return value
 
-    @model_validator(mode="after")
-    def _maxmem(self) -> Machine:
-        if self.maxmem is not None and self.maxmem < self.ram:
-            raise ValueError(
-                f"maxmem ({format_size(self.maxmem)}) is smaller than ram ({format_size(self.ram)})"
-            )
-        return self
-
     @property
     def version_tuple(self) -> tuple[int, int, int]:
         """(major, minor, micro) for comparisons."""
-        match = _VERSION.match(self.qemu_version)
+        match = _VERSION.fullmatch(self.qemu_version)
         assert match is not None
         return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
@@ -148,6 +147,10 @@ class _MemoryDeviceBase(_Frozen):
     readonly: StrictBool = False
     prealloc: StrictBool = False
     """`prealloc=on` on the memory backend."""
+    memdev: DeviceId | None = None
+    """Use the memory backend of another memory device (`memdev=mem-<that id>`) instead of one of
+    its own: QEMU lets one device use a backend at a time (the "busy memdev" errors). Its backend
+    fields are that device's (the configuration copies them)."""
 
     @model_validator(mode="after")
     def _backend(self) -> _MemoryDeviceBase:
@@ -164,7 +167,12 @@ class _MemoryDeviceBase(_Frozen):
         """The id of the `-object memory-backend-*` behind it (QEMU names it in messages).
 
         Every exporter and `verify` must name the backend exactly so, so that messages match."""
-        return f"mem-{self.id}"
+        return f"mem-{self.memdev or self.id}"
+
+    @property
+    def owns_backend(self) -> bool:
+        """Creates its own `-object memory-backend-*` (not a shared one, not an empty balloon)."""
+        return self.memdev is None and getattr(self, "size", None) is not None
 
     @property
     def fd_backed(self) -> bool:
@@ -265,7 +273,9 @@ VHOST_DEVICE_KINDS: dict[str, type[VhostDeviceModel]] = {
 
 # --------------------------------------------------------------------------- other consumers
 
-ConsumerKindName = Literal["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"]
+ConsumerKindName = Literal[
+    "rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "virtio-balloon", "custom"
+]
 
 
 class Consumer(_Frozen):
@@ -296,16 +306,20 @@ class Consumer(_Frozen):
 
 # --------------------------------------------------------------------------- timeline
 
-Action = Literal["cold", "hotplug", "unplug", "resize"]
+Action = Literal["cold", "hotplug", "unplug", "resize", "disconnect", "reconnect"]
 
 
 class Event(_Frozen):
     """One step: `cold` = on the command line; `hotplug`/`unplug` = device_add/device_del (or
-    netdev_add/netdev_del); `resize` = qom-set of virtio-mem's requested-size."""
+    netdev_add/netdev_del); `resize` = qom-set of virtio-mem's requested-size; `disconnect` /
+    `reconnect` = a vhost-user back-end restarting (e.g. a virtiofsd or DPDK upgrade), which
+    may come back with another memslot limit (`max_mem_slots`)."""
 
     action: Action
     device: DeviceId
     requested_size: Size | None = None
+    max_mem_slots: Annotated[StrictInt, Field(ge=0, le=U64_MAX)] | None = None
+    """reconnect: what the restarted back-end answers to GET_MAX_MEM_SLOTS (None: as before)."""
 
     @model_validator(mode="after")
     def _resize(self) -> Event:
@@ -313,6 +327,8 @@ class Event(_Frozen):
             raise ValueError("requested_size: a resize event needs the new requested_size")
         if self.action != "resize" and self.requested_size is not None:
             raise ValueError("requested_size: only a resize event takes requested_size")
+        if self.action != "reconnect" and self.max_mem_slots is not None:
+            raise ValueError("max_mem_slots: only a reconnect event takes max_mem_slots")
         return self
 
 
@@ -342,18 +358,55 @@ class Expectation(_Frozen):
 AnyDevice = MemoryDeviceModel | VhostDeviceModel | Consumer
 
 
+_BACKEND_FIELDS = ("size", "backend", "share", "page_size", "readonly", "prealloc")
+"""The memory-backend fields a device sharing another's backend (`memdev`) takes from it."""
+
+
 class Config(_Frozen):
     """A machine and the ordered timeline of what gets plugged into it."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     title: str = ""
     description: str = ""
+    group: str = ""
+    """The preset library's group (worked-example, field-case, version-rule, device-rule);
+    no effect on the engine."""
     machine: Machine = Machine()
     memory_devices: tuple[MemoryDevice, ...] = ()
     vhost_devices: tuple[VhostDevice, ...] = ()
     consumers: tuple[Consumer, ...] = ()
     timeline: tuple[Event, ...] = ()
     expect: Expectation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_backends(cls, data: object) -> object:
+        """A device with `memdev = "X"` uses X's backend: its backend fields are X's."""
+        if not isinstance(data, dict) or not isinstance(data.get("memory_devices"), list | tuple):
+            return data
+        items = [d.model_dump() if isinstance(d, BaseModel) else d for d in data["memory_devices"]]
+        if not any(isinstance(d, dict) and d.get("memdev") is not None for d in items):
+            return data
+        owners = {d.get("id"): d for d in items if isinstance(d, dict)}
+        out = []
+        for index, item in enumerate(items):
+            target = item.get("memdev") if isinstance(item, dict) else None
+            if target is not None:
+                owner = owners.get(target)
+                if owner is None or target == item.get("id"):
+                    raise ValueError(
+                        f"memory_devices[{index}].memdev: no other memory device {target!r}"
+                    )
+                if owner.get("memdev") is not None or owner.get("size") is None:
+                    raise ValueError(
+                        f"memory_devices[{index}].memdev: {target!r} has no backend of its own"
+                    )
+                item = {**item, **{k: owner[k] for k in _BACKEND_FIELDS if k in owner}}
+                for key in _BACKEND_FIELDS:
+                    if key not in owner:
+                        item.pop(key, None)
+            out.append(item)
+        return {**data, "memory_devices": out}
 
     @model_validator(mode="before")
     @classmethod
@@ -384,6 +437,7 @@ class Config(_Frozen):
         # Statically a device is plugged for sure ("yes"), never ("no"), or "maybe" after an
         # unplug that QEMU may refuse at run time; only sure mistakes are input errors.
         plugged: dict[str, str] = {}
+        disconnected: set[str] = set()
         seen_hot = False
         for index, event in enumerate(self.timeline):
             where = f"timeline[{index}]"
@@ -412,6 +466,24 @@ class Config(_Frozen):
                     raise ValueError(f"{where}.action: only virtio-mem devices can be resized")
                 if state == "no":
                     raise ValueError(f"{where}.device: {event.device!r} is not plugged")
+            else:  # a vhost-user back-end restarts: disconnect, later reconnect
+                if not isinstance(device, VhostUser):
+                    raise ValueError(
+                        f"{where}.action: only vhost-user back-ends disconnect and reconnect"
+                    )
+                if state == "no":
+                    raise ValueError(f"{where}.device: {event.device!r} is not plugged")
+                down = event.device in disconnected
+                if event.action == "disconnect" and down:
+                    raise ValueError(f"{where}.device: {event.device!r} is already disconnected")
+                if event.action == "reconnect" and not down:
+                    raise ValueError(f"{where}.device: {event.device!r} is not disconnected")
+                if down:
+                    disconnected.discard(event.device)
+                else:
+                    disconnected.add(event.device)
+            if event.action in ("cold", "hotplug", "unplug"):
+                disconnected.discard(event.device)
         return self
 
     def device(self, device_id: str) -> AnyDevice:

@@ -35,6 +35,10 @@ class Code(enum.Enum):
     QOM_PATH_NOT_FOUND = "qom-path-not-found"
     NO_DEVICE_MODEL = "no-device-model"
     PROPERTY_NOT_FOUND = "property-not-found"
+    BUSY_MEMDEV = "busy-memdev"
+    """The memory backend already backs another device (`driver` picks QEMU's wording)."""
+    BACKEND_SIZE_ZERO = "backend-size-zero"
+    """The memory backend refuses size 0 (`driver` is its QOM type)."""
     BLOCK_SIZE_TOO_SMALL = "block-size-too-small"
     BLOCK_SIZE_NOT_POWER_OF_2 = "block-size-not-power-of-2"
     NVDIMM_LABEL_TOO_SMALL = "nvdimm-label-too-small"
@@ -79,6 +83,8 @@ class Code(enum.Enum):
     VDPA_DISCARD = "vdpa-discard"
     VHOST_AFTER_AUTO_DECISION = "vhost-after-auto-decision"
     VHOST_LIMIT_BELOW_USED = "vhost-limit-below-used"
+    VHOST_USER_SLOTS_DECREASED = "vhost-user-slots-decreased"
+    """A reconnecting back-end offers fewer memslots than QEMU validated before (`limit`)."""
     VHOST_NET_INIT_FAILED = "vhost-net-init-failed"
     """tap's wrapper; `facts.cause` is vhost_dev_init()'s own refusal (printed on stderr)."""
 
@@ -191,6 +197,12 @@ def message(code: Code, f: Facts, rules: Rules) -> str:
             return f"'{f.driver}' is not a valid device model name"
         case Code.PROPERTY_NOT_FOUND:
             return f"Property '{f.driver}.{f.prop}' not found"
+        case Code.BUSY_MEMDEV:
+            if f.driver in ("virtio-mem-pci", "hv-balloon"):
+                return f"'memdev' property specifies a busy memdev: {f.memdev}"
+            return f"can't use already busy memdev: {f.memdev}"
+        case Code.BACKEND_SIZE_ZERO:
+            return f"property 'size' of {f.driver} doesn't take value '0'"
         case Code.BLOCK_SIZE_TOO_SMALL:
             return f"'block-size' property has to be at least {hx(_i(f.align))}"
         case Code.BLOCK_SIZE_NOT_POWER_OF_2:
@@ -292,6 +304,8 @@ def message(code: Code, f: Facts, rules: Rules) -> str:
         case Code.UNPLUG_NOT_SUPPORTED:
             if f.driver == "nvdimm":
                 return "nvdimm device hot unplug is not supported yet."
+            if not rules.multi_memslot:  # ≤ 8.1, seen on QEMU 7.2
+                return "virtio based memory devices cannot be unplugged."
             return "this virtio based memory devices cannot be unplugged"
         case Code.UNPLUG_WHILE_PLUGGED:
             if rules.version >= (9, 1, 0):
@@ -306,6 +320,11 @@ def message(code: Code, f: Facts, rules: Rules) -> str:
             return f"'requested-size' has to be multiples of 'block-size' ({hx(_i(f.align))})"
         case Code.RESIZE_TOO_LARGE:
             return f"'requested-size' cannot exceed the memory backend size({hx(_i(f.size))})"
+        case Code.VHOST_USER_SLOTS_DECREASED:
+            return (
+                f"The backend specified a max ram slots limit of {f.required}, when the prior "
+                f"validated limit was {f.limit}. This limit should never decrease."
+            )
         case Code.VDPA_DISCARD:
             return "Cannot set discarding of RAM broken"
         case Code.VHOST_AFTER_AUTO_DECISION:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import devices as dev
-from .kinds import is_netdev, memory_kind
+from .kinds import consumer_kind, is_netdev, memory_kind
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
@@ -22,6 +22,7 @@ from .model import (
     Consumer,
     Event,
     VhostDeviceModel,
+    VhostUser,
     VirtioMem,
 )
 from .refusals import Code, Refusal, refusal
@@ -29,8 +30,8 @@ from .refusals import hint as hint_for
 from .report import Counters, EventResult, Report, step
 from .state import KVM_ABORT, Abort, MachineState, Outcome, Refused, guest_plug, is_plugged
 from .units import human_size
-from .versions import rules_for
-from .vhost import VhostState
+from .versions import Rules, rules_for
+from .vhost import VhostState, memslots_limit
 from .vhost_init import VHOST_USER_NET_HANG, plug_vhost, teardown
 
 __all__ = ["KVM_ABORT", "replay"]
@@ -71,16 +72,30 @@ def _replay(config: Config) -> Report:
 
     # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
     # boot memory, every -device in command-line order, the first reset, then the monitor.
+    # When boot memory alone needs more KVM slots than the host has, QEMU still realizes every
+    # -device first (a failing one reports its own error), then aborts in kvm_alloc_slot.
     stop: _Stop | None = None
     if lay.startup_refusal is not None:
         stop = _Stop(lay.startup_refusal.text(rules), "start-up", lay.startup_refusal)
+    if stop is None:
+        stop = _cold_backends(config, devices, rules)
+        if state.shares_backends:  # every cold backend exists before the first -device
+            for _index, event in devices:
+                cold = config.device(event.device)
+                if isinstance(cold, dev.MemoryDevice) and cold.owns_backend:
+                    state.backends.add(cold.memdev_id)
+    boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
+    boot_abort = state.machine.kvm_enabled and boot_slots > lay.kvm_max
     boot_counters = None
     if stop is None:
         stop = _play(state, netdevs, "cold", results)
-    if stop is None:
+    if stop is None and not boot_abort:
         stop = _map(state, lambda: _set_boot(state, lay.cold, map_consumers=False), "start-up")
     if stop is None:
         stop = _play(state, devices, "cold", results)
+    if stop is None and boot_abort:
+        abort = refusal(Code.KVM_NO_FREE_SLOT, limit=lay.kvm_max, used=boot_slots)
+        stop = _Stop(abort.text(rules), "start-up", abort)
     if stop is None:
         stop = _map(state, lambda: _first_reset(state), "the first reset")
         boot_counters = state.counters()
@@ -114,6 +129,18 @@ class _Stop:
     error: str
     where: str
     refusal: Refusal | None = None
+
+
+def _cold_backends(config: Config, devices: list[tuple[int, Event]], rules: Rules) -> _Stop | None:
+    """`-object memory-backend-*` are created before the machine and every -device: a backend
+    that refuses its properties (size 0) ends QEMU at start-up, before any device."""
+    for _index, event in devices:
+        device = config.device(event.device)
+        if isinstance(device, dev.MemoryDevice):
+            found = dev.backend_error(device)
+            if found is not None:
+                return _Stop(found.text(rules), "start-up", found)
+    return None
 
 
 def _play(
@@ -232,6 +259,12 @@ def _outcome(state: MachineState, device: object, event: Event, phase: str) -> O
             return _plug(state, device, phase)
         if event.action == "unplug":
             return _unplug(state, device)
+        if event.action == "disconnect":
+            assert isinstance(device, VhostUser)
+            return _disconnect(state, device)
+        if event.action == "reconnect":
+            assert isinstance(device, VhostUser)
+            return _reconnect(state, device, event.max_mem_slots)
         assert isinstance(device, VirtioMem) and event.requested_size is not None
         return _resize(state, device, event.requested_size)
     except Refused as refused:
@@ -248,7 +281,7 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
         assert isinstance(device, dev.MemoryDevice)
         device_id = device.id
     if is_plugged(state, device_id):
-        if isinstance(device, dev.MemoryDevice) and getattr(device, "size", None):
+        if isinstance(device, dev.MemoryDevice) and device.owns_backend:
             # object-add of its memory backend comes first, and fails first
             raise Refused(refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id))
         raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
@@ -257,7 +290,15 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
     if isinstance(device, Consumer):
         return _plug_consumer(state, device, phase)
     assert isinstance(device, dev.MemoryDevice)
-    return plug_memory(state, device, phase)
+    created = (
+        state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
+    )
+    if created:
+        state.backends.add(device.memdev_id)  # object-add before device_add
+    outcome = plug_memory(state, device, phase)
+    if created and outcome.refusal is not None:
+        state.backends.discard(device.memdev_id)  # a refused event leaves no state
+    return outcome
 
 
 # ------------------------------------------------------------------ consumers
@@ -265,6 +306,8 @@ def _plug(state: MachineState, device: object, phase: str) -> Outcome:
 
 def _plug_consumer(state: MachineState, consumer: Consumer, phase: str) -> Outcome:
     """A consumer's sections are mapped when it is hot-plugged, or at the first reset."""
+    if consumer_kind(consumer).balloon and state.balloons():
+        raise Refused(refusal(Code.ONE_BALLOON_ONLY, device=consumer.id))
     state.plugged_consumers.add(consumer.id)
     steps = (
         step(
@@ -311,6 +354,64 @@ def _not_found(device_id: str) -> Refused:
     return Refused(refusal(Code.DEVICE_NOT_FOUND, device=device_id))
 
 
+def _disconnect(state: MachineState, device: VhostUser) -> Outcome:
+    """The back-end went away: QEMU tears the vhost device down (before 10.1 that zeroes the
+    class's used count) and it limits nothing until it reconnects."""
+    registered = next((d for d in state.vhost.devices if d.id == device.id), None)
+    if registered is None:
+        raise _not_found(device.id)
+    state.disconnected[device.id] = registered.limit
+    if not state.rules.multi_memslot:
+        return Outcome(steps=(step(rule="disconnect", text=_OLD_RESTART),))
+    state.remap(lambda: teardown(state, registered))
+    return Outcome(
+        steps=(
+            step(
+                rule="disconnect",
+                text=f"back-end gone: {device.id} is torn down and limits nothing until it "
+                "reconnects",
+            ),
+        )
+    )
+
+
+def _reconnect(state: MachineState, device: VhostUser, slots: int | None) -> Outcome:
+    """The back-end is back (maybe upgraded, with another limit): QEMU reruns every init check.
+    A failure is only printed on stderr; the device stays disconnected and QEMU runs on."""
+    prior = state.disconnected.get(device.id)
+    if prior is None:
+        raise _not_found(device.id)
+    if not state.rules.multi_memslot:
+        del state.disconnected[device.id]
+        return Outcome(steps=(step(rule="reconnect", text=_OLD_RESTART),))
+    if slots is not None:
+        device = device.model_copy(update={"max_mem_slots": slots})
+    if device.configure_mem_slots and device.max_mem_slots < prior:
+        found = refusal(
+            Code.VHOST_USER_SLOTS_DECREASED,
+            device=device.id,
+            limit=prior,
+            required=device.max_mem_slots,
+        )
+        return Outcome(refusal=found, warnings=(_STAYS_DOWN,))
+    outcome = plug_vhost(state, device, "reconnect")
+    if outcome.refusal is not None:
+        state.disconnected[device.id] = memslots_limit(device, state.rules)[0]
+        return replace(outcome, stops_qemu=None, warnings=(*outcome.warnings, _STAYS_DOWN))
+    del state.disconnected[device.id]
+    return outcome
+
+
+_OLD_RESTART = (
+    "QEMU ≤ 8.1 (seen on 7.2, no guest): the vhost device stays registered with its limit "
+    "while the back-end is gone, and the restarted back-end is not asked again"
+)
+_STAYS_DOWN = (
+    "QEMU prints this on stderr and runs on; the device stays disconnected until its back-end "
+    "reconnects again"
+)
+
+
 def _pending(waits: str) -> Outcome:
     return Outcome(steps=(step(rule="unplug", text=f"pending: {waits}"),), pending=True)
 
@@ -320,17 +421,27 @@ def _unplug(state: MachineState, device: object) -> Outcome:
     (in which case the device keeps its memslots, reservation and vhost limit)."""
     if isinstance(device, VhostDeviceModel):
         registered = next((d for d in state.vhost.devices if d.id == device.id), None)
+        if registered is None and device.id in state.disconnected:
+            if _waits_for_guest(state, device, device.id):
+                return _pending(_waits_for_guest(state, device, device.id) or "")
+            del state.disconnected[device.id]  # nothing registered: nothing to tear down
+            return Outcome()
         if registered is None:
             raise _not_found(device.id)
         waits = _waits_for_guest(state, device, device.id)
         if waits:
             return _pending(waits)
         state.remap(lambda: teardown(state, registered))
+        state.disconnected.pop(device.id, None)  # ≤ 8.1 keeps a disconnected one registered
         return Outcome()
     if isinstance(device, Consumer):
         consumer = device
         if consumer.id not in state.plugged_consumers:
             raise _not_found(consumer.id)
+        if consumer_kind(consumer).driver:  # a real PCI device (virtio-balloon)
+            waits = _waits_for_guest(state, consumer, consumer.id)
+            if waits:
+                return _pending(waits)
 
         def drop() -> None:
             state.plugged_consumers.discard(consumer.id)
@@ -344,7 +455,7 @@ def _unplug(state: MachineState, device: object) -> Outcome:
         if device.id in state.empty_balloons:
             raise Refused(refusal(Code.BUS_NO_HOTPLUG, device=device.id, bus="vmbus"))
         raise _not_found(device.id)
-    found = dev.unplug_error(item.device, item.plugged, item.requested)
+    found = dev.unplug_error(item.device, item.plugged, item.requested, state.rules)
     if found is not None:
         raise Refused(found)
     waits = _waits_for_guest(state, item.device, device.id)

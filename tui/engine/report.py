@@ -12,6 +12,7 @@ devices must not pay for 1,000 budgets nobody looks at.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -95,7 +96,8 @@ class VhostSnapshot(NamedTuple):
     used_private: int
     regions_shared: int
     regions_private: int
-    per_device: bool
+    free_wraps: bool
+    """8.2 … 10.0.2: a device's free count wraps as unsigned 32 bits when over its limit."""
 
 
 class Counters(NamedTuple):
@@ -175,7 +177,7 @@ class Budget:
                     limit,
                     used,
                     state.regions_shared if shared else state.regions_private,
-                    device_free(limit, used, state.per_device),
+                    device_free(limit, used, state.free_wraps),
                 )
             )
         return tuple(lines)
@@ -296,3 +298,16 @@ class Report:
     def failures(self) -> tuple[EventResult, ...]:
         """Events QEMU refused (not those never reached)."""
         return tuple(e for e in self.events if not e.ok and not e.skipped)
+
+
+def event_numbers(indexes: Sequence[int]) -> str:
+    """0-based event indexes as the 1-based numbers users read, runs compacted: "2, 5–9"."""
+    runs: list[list[int]] = []
+    for number in sorted(i + 1 for i in indexes):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(
+        str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in runs
+    )

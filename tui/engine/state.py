@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from . import devices as dev
 from .gaps import Gaps
+from .kinds import CONSUMER_KINDS
 from .layout import BootMemory, Layout
 from .model import Config, Consumer, Machine, VirtioMem
 from .refusals import Code, Refusal
@@ -97,6 +98,12 @@ class MachineState:
     plugged_consumers: set[str] = field(default_factory=set)
     mapped_consumers: set[str] = field(default_factory=set)
     empty_balloons: set[str] = field(default_factory=set)
+    backends: set[str] = field(default_factory=set)
+    """Memory backend objects that exist (`-object` / object-add)."""
+    busy_memdevs: set[str] = field(default_factory=set)
+    """Backends a plugged memory device uses (QEMU: host_memory_backend_is_mapped)."""
+    disconnected: dict[str, int] = field(default_factory=dict)
+    """vhost-user devices whose back-end is gone (id → the limit QEMU validated last)."""
     busy_slots: set[int | None] = field(default_factory=set)
     """DIMM slots taken by plugged pc-dimm / nvdimm devices."""
     lowest_free_slot: int = 0
@@ -124,6 +131,9 @@ class MachineState:
     """kvm_enabled(): only then are KVM's memslots consulted."""
     memfd_boot: bool = field(init=False)
     """Boot RAM is fd-backed, so vhost-user maps its sections."""
+    shares_backends: bool = field(init=False)
+    """Some memory device uses another's backend (`memdev`): only then can a backend be busy
+    or missing, so only then are `backends` and `busy_memdevs` kept."""
     _vhost_key: tuple[object, ...] = ()
     """What the vhost part of the last counters was computed from (reused while unchanged)."""
     _vhost_part: tuple[int | None, int | None, VhostSnapshot] | None = None
@@ -132,6 +142,7 @@ class MachineState:
         self.machine = self.config.machine
         self.kvm = self.machine.kvm_enabled
         self.memfd_boot = self.machine.memory_backend == "memfd"
+        self.shares_backends = any(d.memdev is not None for d in self.config.memory_devices)
 
     # ---------------------------------------------------------------- mutators
     def _account(self, item: Plugged, sign: int) -> None:
@@ -149,6 +160,8 @@ class MachineState:
             self.busy_slots.add(item.slot)
         self.gaps.take(item.address, item.size)
         self._account(item, 1)
+        if self.shares_backends:
+            self.busy_memdevs.add(item.device.memdev_id)
 
     def remove_memory(self, item: Plugged) -> None:
         """memory_device_unplug(): everything the device counted is given back."""
@@ -158,6 +171,10 @@ class MachineState:
         if item.slot is not None:
             self.lowest_free_slot = min(self.lowest_free_slot, item.slot)
         del self.memory[item.device.id]
+        if self.shares_backends:
+            self.busy_memdevs.discard(item.device.memdev_id)
+            if item.device.owns_backend:
+                self.backends.discard(item.device.memdev_id)  # object-del after device_del
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:
         """virtio-mem (de)activated memslots: used moves, required stays."""
@@ -179,9 +196,11 @@ class MachineState:
             self.mapped_consumers.discard(cid)
 
     def balloons(self) -> bool:
-        """A balloon device is plugged (QEMU allows only one)."""
-        return bool(self.empty_balloons) or any(
-            p.device.kind == "hv-balloon" for p in self.memory.values()
+        """A balloon device is plugged (QEMU allows only one: hv-balloon or virtio-balloon)."""
+        return (
+            bool(self.empty_balloons)
+            or any(p.device.kind == "hv-balloon" for p in self.memory.values())
+            or any(CONSUMER_KINDS[self.consumers[c].kind].balloon for c in self.plugged_consumers)
         )
 
     # ---------------------------------------------------------------- counters
@@ -251,7 +270,7 @@ class MachineState:
                     vhost.used_by_class("private", regions),
                     shared,
                     private,
-                    self.rules.per_device_vhost_count,
+                    self.rules.vhost_free_wraps,
                 ),
             )
         assert self._vhost_part is not None
@@ -282,7 +301,7 @@ class MachineState:
         before = self.regions()
         change()
         after = self.regions()
-        for cls in _CLASSES:
+        for cls in self.vhost.commit_order():
             if before[cls] != after[cls]:
                 self.vhost.commit(cls, after[cls])
         if self.kvm and self.kvm_used() > self.layout.kvm_max:
@@ -296,6 +315,7 @@ def is_plugged(state: MachineState, device_id: str) -> bool:
         or device_id in state.plugged_consumers
         or device_id in state.empty_balloons
         or device_id in state.vhost.ids
+        or device_id in state.disconnected
     )
 
 

@@ -19,8 +19,10 @@ U64_MAX = (1 << 64) - 1
 U32_MAX = (1 << 32) - 1
 
 _SUFFIXES = {"": 1, "B": 1, "K": KiB, "M": MiB, "G": GiB, "T": TiB, "P": PiB, "E": EiB}
-_DECIMAL = re.compile(r"^(\d+)(?:\.(\d+))?\s*([A-Za-z]?)(?:i?B)?$")
-_HEX = re.compile(r"^0[xX]([0-9a-fA-F]+)$")
+# As qemu_strtosz: ASCII digits, an optional fraction, at most one suffix letter, nothing after
+# it ("4GiB", "4 G" and non-ASCII digits are refused, as QEMU refuses them).
+_DECIMAL = re.compile(r"([0-9]+)(?:\.([0-9]+))?(.*)", re.ASCII | re.DOTALL)
+_HEX = re.compile(r"0[xX]([0-9a-fA-F]+)", re.ASCII)
 
 
 class SizeError(ValueError):
@@ -38,7 +40,7 @@ def parse_size(value: object) -> int:
     if isinstance(value, int):
         result = value
     elif isinstance(value, str):
-        result = _parse_text(value.strip())
+        result = _parse_text(value)
     else:
         raise SizeError(
             f"a size must be an integer or a string like '64G', not {type(value).__name__}"
@@ -55,16 +57,19 @@ def _parse_text(text: str) -> int:
         raise SizeError("empty size")
     if text.startswith("-"):
         raise SizeError(f"size {text!r} is negative")
-    hex_match = _HEX.match(text)
+    hex_match = _HEX.fullmatch(text)
     if hex_match:
         return int(hex_match.group(1), 16)
-    match = _DECIMAL.match(text)
+    match = _DECIMAL.fullmatch(text)
     if not match:
         raise SizeError(f"size {text!r} is not a number with an optional suffix K, M, G, T, P or E")
     whole, frac, suffix = match.groups()
-    unit = _SUFFIXES.get(suffix.upper())
+    unit = _SUFFIXES.get(suffix.upper()) if len(suffix) <= 1 else None
     if unit is None:
-        raise SizeError(f"size {text!r} has an unknown suffix {suffix!r} (use K, M, G, T, P or E)")
+        raise SizeError(
+            f"size {text!r} has an unknown suffix {suffix!r} (QEMU takes one letter: "
+            "B, K, M, G, T, P or E)"
+        )
     if frac is None:
         return int(whole) * unit
     numerator = int(whole + frac) * unit
@@ -74,15 +79,27 @@ def _parse_text(text: str) -> int:
     return numerator // denominator
 
 
+def parse_mib_size(value: object) -> int:
+    """`-m size=`: QEMU reads a string ending in a digit as MiB (`-m 4096` is 4 GiB); an
+    integer (a TOML number) stays bytes, as every other size."""
+    if isinstance(value, str) and value[-1:].isascii() and value[-1:].isdigit():
+        result = parse_size(value) * MiB
+        if result > U64_MAX:
+            raise SizeError(f"size {value!r} MiB does not fit in 64 bits")
+        return result
+    return parse_size(value)
+
+
 def format_size(value: int) -> str:
-    """The shortest exact human form ("64G", "1536M", "4097"), which parse_size reads back."""
+    """The shortest exact form with an explicit unit ("64G", "1536M", "4097B"), which
+    parse_size and QEMU read back as the same bytes (a bare number would be MiB for -m)."""
     if value == 0:
         return "0"
     for suffix in ("E", "P", "T", "G", "M", "K"):
         unit = _SUFFIXES[suffix]
         if value % unit == 0:
             return f"{value // unit}{suffix}"
-    return str(value)
+    return f"{value}B"
 
 
 def human_size(value: int) -> str:

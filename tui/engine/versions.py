@@ -28,6 +28,13 @@ class Rules:
     version: tuple[int, int, int]
     """The exact version: messages reworded inside a rule set (9.1) read it (refusals.py)."""
 
+    @property
+    def vhost_free_wraps(self) -> bool:
+        """8.2 … 10.0.2: a device's free memslots are `limit - class used` in unsigned 32 bits,
+        so a device over its limit has ~4 billion free. ≤ 8.1 compares `limit > used` and 10.1
+        gives 0: neither wraps."""
+        return self.multi_memslot and not self.per_device_vhost_count
+
 
 def rules_for(machine: Machine) -> Rules:
     """The rules QEMU `machine.qemu_version` follows."""

@@ -8,6 +8,7 @@ committed last and zeroed on teardown; 10.0.3/10.1 count per device. Both are mo
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
 from .kinds import VHOST_KINDS, VhostClass, vhost_kind
@@ -30,10 +31,10 @@ def memslots_limit(device: VhostDeviceModel, rules: Rules) -> tuple[int, str, st
     return vhost_kind(device).limit(device, rules)
 
 
-def device_free(limit: int, used: int, per_device: bool) -> int:
-    """One device's free memslots as vhost_get_free_memslots() counts them: 10.1 gives 0 when
-    over the limit; before, `limit - used` is unsigned 32-bit and wraps."""
-    if per_device and used > limit:
+def device_free(limit: int, used: int, wraps: bool) -> int:
+    """One device's free memslots as QEMU counts them: 8.2 … 10.0.2 compute `limit - used` in
+    unsigned 32 bits (it wraps when the device is over its limit); ≤ 8.1 and 10.1 give 0."""
+    if not wraps and used > limit:
         return 0
     return (limit - used) & U32_MAX
 
@@ -59,6 +60,7 @@ class VhostState:
     warned: bool = False
     _snapshot: tuple[tuple[str, str, str, int], ...] | None = None
     _limits: dict[VhostClass, int] | None = None
+    _sorted: dict[VhostClass, list[int]] | None = None
     ids: set[str] = field(default_factory=set)
     kinds: dict[str, int] = field(default_factory=dict)
     """How many registered devices of each kind (vhost-vdpa disables RAM discard)."""
@@ -77,6 +79,8 @@ class VhostState:
             self._snapshot = (*self._snapshot, entry)
         if self._limits is not None:
             self._limits[device.cls] = min(self._limits.get(device.cls, U32_MAX), device.limit)
+        if self._sorted is not None:
+            insort(self._sorted.setdefault(device.cls, []), device.limit)
 
     def unregister(self, device: Registered) -> None:
         """vhost_dev_cleanup(): unregistering the listener deletes all its regions, and the
@@ -85,13 +89,24 @@ class VhostState:
         self.ids.discard(device.id)
         self.kinds[device.kind] -= 1
         self.globals[device.cls] = 0
-        self._snapshot = self._limits = None
+        self._snapshot = self._limits = self._sorted = None
 
     def commit(self, cls: VhostClass, regions: int) -> None:
         """A device of class `cls` committed a changed region list (≤ 10.0.2 global write);
-        without a registered device of that class nobody commits."""
+        without a registered device of that class nobody commits. Before 8.2 there is one
+        global for every device (`used_memslots`), whatever its class."""
         if cls in self._min_limits():
-            self.globals[cls] = regions
+            if self.rules.multi_memslot:
+                self.globals[cls] = regions
+            else:
+                self.globals["shared"] = self.globals["private"] = regions
+
+    def commit_order(self) -> tuple[VhostClass, ...]:
+        """Classes in the order their devices' listeners commit: registration order, so the
+        class of the newest device writes last (it matters only for ≤ 8.1's single global)."""
+        if self.rules.multi_memslot or not self.devices or self.devices[-1].cls == "private":
+            return ("shared", "private")
+        return ("private", "shared")
 
     def used_by_class(self, cls: VhostClass, regions: dict[VhostClass, int]) -> int:
         """The used count every device of a class is compared with (same for all of them):
@@ -116,21 +131,41 @@ class VhostState:
     def free(self, regions: dict[VhostClass, int]) -> tuple[int, str | None]:
         """vhost_get_free_memslots(), and the warning 10.1 prints once when over a limit.
 
-        Every device of a class is compared with the same used count, so the minimum over
-        devices is the minimum over classes of (smallest limit of the class − used)."""
+        The minimum over registered devices of each device's own free count. Not the smallest
+        limit minus the used count: in 8.2 … 10.0.2 a device over its limit wraps to a huge
+        free count, so another device of the class with a larger limit decides."""
         free = U32_MAX
         warning = None
-        for cls, limit in self._min_limits().items():
-            used = self.used_by_class(cls, regions)
-            if (
-                self.rules.per_device_vhost_count
-                and used > limit
-                and not self.warned
-                and warning is None
-            ):
-                warning = warn_vhost_over_limit(used, self._first_over(cls, used))
-            free = min(free, device_free(limit, used, self.rules.per_device_vhost_count))
+        rules = self.rules
+        if not rules.vhost_free_wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
+            per_device = rules.per_device_vhost_count
+            globals_ = self.globals
+            for cls, limit in self._min_limits().items():
+                used = regions[cls] if per_device else globals_[cls]
+                if used > limit:
+                    if per_device and not self.warned and warning is None:
+                        warning = warn_vhost_over_limit(used, self._first_over(cls, used))
+                    return 0, warning
+                if limit - used < free:
+                    free = limit - used
+            return free, warning
+        for cls, limits in self._sorted_limits().items():
+            used = self.globals[cls]
+            # min over devices of (limit - used) mod 2^32: the smallest limit ≥ used wins;
+            # only when every device is over its limit does a wrapped value remain
+            at = bisect_left(limits, used)
+            value = limits[at] - used if at < len(limits) else (limits[0] - used) & U32_MAX
+            free = min(free, value)
         return free, warning
+
+    def _sorted_limits(self) -> dict[VhostClass, list[int]]:
+        """Each class's device limits, sorted (cached until a device registers or leaves)."""
+        if self._sorted is None:
+            limits: dict[VhostClass, list[int]] = {}
+            for device in self.devices:
+                limits.setdefault(device.cls, []).append(device.limit)
+            self._sorted = {cls: sorted(values) for cls, values in limits.items()}
+        return self._sorted
 
     def _first_over(self, cls: VhostClass, used: int) -> int:
         """The limit QEMU names: the first registered device of the class that is exceeded."""

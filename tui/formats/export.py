@@ -53,7 +53,12 @@ def _qmp_text(config: Config) -> str:
         if event.action == "resize" and event.requested_size is not None:
             extra = f" to requested-size {format_size(event.requested_size)}"
         lines.append(f"# event {number}: {event.action} {event.device}{extra}")
-        if not commands:
+        if not commands and event.action in ("disconnect", "reconnect"):
+            lines.append(
+                f"# the back-end of {event.device} restarts: nothing to send, QEMU "
+                "reconnects by itself"
+            )
+        elif not commands:
             lines.append(f"# {event.device} has no QMP form (not a QEMU device of its own)")
         for index, command in enumerate(commands):
             lines.append(json.dumps(command, separators=(", ", ": ")))

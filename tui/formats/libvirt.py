@@ -23,6 +23,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.devices import block_size as engine_block_size
+from tui.engine.host import CPU_VENDOR_IDS
 from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
 from tui.engine.units import MiB, format_size, qemu_hex
 
@@ -360,6 +361,14 @@ def _device_nodes(
     kind = device.kind
     if kind in _MODELS:
         nodes = [_comment(note) for note in _memory_notes(config, device)]
+        if device.memdev is not None:
+            nodes.append(
+                _comment(
+                    f"{device.id} shares {device.memdev}'s memory backend in the model; libvirt "
+                    "gives every memory device its own backend, so QEMU's busy-memdev refusal "
+                    "does not happen here"
+                )
+            )
         return [*nodes, _memory_element(config, device, requested=requested)], True
     if kind == "hv-balloon":
         return [
@@ -499,9 +508,10 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
         )
 
     cpu = ET.SubElement(domain, "cpu", mode="custom", match="exact", check="none")
-    ET.SubElement(cpu, "model", fallback="forbid").text = "qemu64"
-    if machine.cpu_vendor != "amd":
-        cpu.append(_comment("the model's CPU reports an Intel vendor (qemu64,vendor=GenuineIntel)"))
+    # vendor_id pins the vendor (qemu64,vendor=...): under KVM qemu64 would take the host's
+    ET.SubElement(
+        cpu, "model", fallback="forbid", vendor_id=CPU_VENDOR_IDS[machine.cpu_vendor]
+    ).text = "qemu64"
     ET.SubElement(cpu, "maxphysaddr", mode="emulate", bits=str(machine.phys_bits))
     numa = ET.SubElement(cpu, "numa")
     cell = ET.SubElement(numa, "cell", id="0", cpus="0")
@@ -610,6 +620,8 @@ def _event_description(position: int, event: Event, alias: str, domain: str) -> 
             f"{step} (virsh detach-device {domain} {device}.xml --live, or "
             f"virsh detach-device-alias {domain} {alias} --live)"
         )
+    if event.action in ("disconnect", "reconnect"):
+        return f"{step} (the back-end restarts: nothing to send, QEMU reconnects by itself)"
     size = event.requested_size or 0
     amount = f"{size // KiB}KiB" if size % KiB == 0 else f"{size}B"
     return (
@@ -630,7 +642,8 @@ def _hot_events(
             continue
         device = config.device(event.device)
         requested = event.requested_size if event.action == "resize" else None
-        nodes, _ = _device_nodes(config, device, requested=requested)
+        restart = event.action in ("disconnect", "reconnect")
+        nodes = [] if restart else _device_nodes(config, device, requested=requested)[0]
         verdicts = (
             [_comment(text) for text in _verdict_texts(results[position])]
             if position in results

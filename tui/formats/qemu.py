@@ -21,8 +21,11 @@ import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, assert_never
 
-from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
+from tui.engine.devices import BACKEND_TYPES
+from tui.engine.host import CPU_VENDOR_IDS
+from tui.engine.kinds import CONSUMER_KINDS, MEMORY_KINDS, VHOST_KINDS
 from tui.engine.model import (
+    Consumer,
     HvBalloon,
     MemoryDeviceModel,
     Nvdimm,
@@ -53,11 +56,7 @@ BIG_BOOT_RAM = 8 << 30
 """From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
 _PCI_KINDS = {name for name, kind in MEMORY_KINDS.items() if kind.pci}
-_BACKEND_TYPES = {
-    "ram": "memory-backend-ram",
-    "memfd": "memory-backend-memfd",
-    "file": "memory-backend-file",
-}
+_BACKEND_TYPES = BACKEND_TYPES
 _MEMORY_DRIVERS = {name: kind.driver for name, kind in MEMORY_KINDS.items()}
 _VHOST_USER_DRIVERS = {
     device: frontend.driver
@@ -121,8 +120,14 @@ def _opts(head: str, pairs: Iterable[tuple[str, object]]) -> str:
     return ",".join(parts)
 
 
+def _consumer_driver(device: Any) -> str | None:
+    """The -device driver of a consumer that is a real QEMU device (virtio-balloon), else None."""
+    kind = CONSUMER_KINDS.get(device.kind)
+    return kind.driver if kind is not None and isinstance(device, Consumer) else None
+
+
 def _is_pci(device: Any) -> bool:
-    return device.kind in _PCI_KINDS or device.kind in VHOST_KINDS
+    return device.kind in _PCI_KINDS or device.kind in VHOST_KINDS or bool(_consumer_driver(device))
 
 
 def _needs_root_port(config: Config, device: Any) -> bool:
@@ -175,7 +180,7 @@ def _memory_device_props(config: Config, device: Any) -> list[tuple[str, object]
     """-device / device_add properties of a memory device (without the driver)."""
     props: list[tuple[str, object]] = [("id", device.id)]
     if device.size is not None:  # an hv-balloon without memdev has none
-        props.append(("memdev", backend_id(device.id)))
+        props.append(("memdev", device.memdev_id))  # its own, or the one it shares
     props += _kind_props(device)
     if _needs_root_port(config, device):
         props.append(("bus", root_port_id(device.id)))
@@ -330,11 +335,12 @@ def _cpu_option(config: Config) -> list[str]:
     flags: list[str] = []
     if machine.phys_bits != DEFAULT_PHYS_BITS:
         flags.append(f"phys-bits={machine.phys_bits}")
-    if machine.cpu_vendor == "intel":
-        flags.append("vendor=GenuineIntel")
+    # Always pinned: under KVM qemu64 takes the host's vendor, under TCG AMD's, and the vendor
+    # decides whether RAM moves above the 1 TiB hole. Pinned, the line means the same anywhere.
+    flags.append(f"vendor={CPU_VENDOR_IDS[machine.cpu_vendor]}")
     if _balloon_ids(config):
         flags.append(HYPERV_CPU_FLAGS)
-    return ["-cpu", ",".join(["qemu64", *flags])] if flags else []
+    return ["-cpu", ",".join(["qemu64", *flags])]
 
 
 def command_line(
@@ -405,7 +411,7 @@ def command_line(
         device = config.device(device_id)
         kind = device.kind
         if isinstance(device, MemoryDeviceModel):
-            if kind != "hv-balloon" or device.size is not None:
+            if device.owns_backend:
                 argv += [
                     "-object",
                     _opts(
@@ -419,7 +425,10 @@ def command_line(
             argv += ["-device", _opts(_MEMORY_DRIVERS[kind], _memory_device_props(config, device))]
         elif isinstance(device, VhostDeviceModel):
             argv += _vhost_cli(config, device, socket_dir)
-        # consumers: no command-line form
+        elif _consumer_driver(device):
+            bus = [("bus", root_port_id(device.id))] if _needs_root_port(config, device) else []
+            argv += ["-device", _opts(str(_consumer_driver(device)), [("id", device.id), *bus])]
+        # other consumers: no command-line form
     if qmp_socket is not None:
         argv += [
             "-qmp",
@@ -489,9 +498,11 @@ def _hotplug_commands(
     bus: dict[str, object] = (
         {"bus": root_port_id(device.id)} if _needs_root_port(config, device) else {}
     )
+    if _consumer_driver(device):
+        return [_qmp("device_add", {"driver": _consumer_driver(device), "id": device.id, **bus})]
     if kind in _MEMORY_DRIVERS:
         commands: list[dict[str, object]] = []
-        if kind != "hv-balloon" or device.size is not None:
+        if device.owns_backend:
             props = _json_props(
                 _backend_props(config, device, headless=headless, file_dir=file_dir), device
             )
@@ -630,7 +641,7 @@ def _unplug_commands(device: Any) -> list[dict[str, object]]:
     kind = device.kind
     commands = [_qmp("device_del", {"id": device.id})]
     if kind in _MEMORY_DRIVERS:
-        if kind != "hv-balloon" or device.size is not None:
+        if device.owns_backend:
             commands.append(_qmp("object-del", {"id": backend_id(device.id)}))
         return commands
     if getattr(device, "device", None) == "net":
@@ -655,7 +666,8 @@ def event_commands(
     `headless` as in `command_line`: private memory backends get `reserve=off`.
     """
     device = config.device(event.device)
-    if device.kind not in _MEMORY_DRIVERS and device.kind not in VHOST_KINDS:
+    known = device.kind in _MEMORY_DRIVERS or device.kind in VHOST_KINDS
+    if not known and not _consumer_driver(device):
         return []
     if event.action == "hotplug":
         return _hotplug_commands(config, device, socket_dir, file_dir, headless)

@@ -17,6 +17,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from tui.engine.host import ASSUMED_MACHINE_FIELDS
 from tui.engine.model import (
     MEMORY_DEVICE_KINDS,
     SCHEMA_VERSION,
@@ -427,7 +428,17 @@ def _allowed_keys(loc: tuple[int | str, ...], parent: Any) -> list[str]:
 
 # --------------------------------------------------------------------------- writing
 
-_ALWAYS = {"schema_version", "id", "kind", "action", "device", "event", "timeline"}
+_ALWAYS = {
+    "schema_version",
+    "id",
+    "kind",
+    "action",
+    "device",
+    "event",
+    "timeline",
+    "machine",
+    *ASSUMED_MACHINE_FIELDS,  # a file always states the host and QEMU it assumes
+}
 _FIRST = ("id", "kind")
 
 
@@ -464,12 +475,14 @@ def _prune(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:
 def dumps(config: Config) -> str:
     """TOML text for `config`; `loads(dumps(c)) == c` for every valid Config.
 
-    Order as an engineer reads it: schema_version, title, description, [machine], then one
+    Order as an engineer reads it: schema_version, title, description, group, [machine], then one
     [[memory_devices]] / [[vhost_devices]] / [[consumers]] table per item, the [[timeline]] in
     order, and [expect] last.
     """
     data = to_dict(config)
-    head = {key: data[key] for key in ("schema_version", "title", "description") if key in data}
+    head: dict[str, Any] = {
+        key: data[key] for key in ("schema_version", "title", "description", "group") if key in data
+    }
     if not data.get("timeline"):
         head["timeline"] = []  # an empty timeline must stay empty, not default to cold plugs
     parts = [_toml(head)]

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from tui.engine import replay
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
 from tui.engine.model import Config
 from tui.engine.report import Report
 from tui.engine.units import GiB, KiB, MiB, format_size
@@ -59,20 +60,13 @@ DEFAULT_TIMEOUT = 10.0
 SUN_PATH_MAX = 107
 """sockaddr_un.sun_path holds 108 bytes including the terminating NUL."""
 
-_MEMORY_TYPES = {
-    "dimm": "pc-dimm",
-    "nvdimm": "nvdimm",
-    "virtio-pmem": "virtio-pmem",
-    "virtio-mem": "virtio-mem",
-    "hv-balloon": "hv-balloon",
-}
+_MEMORY_TYPES = {kind.info_type: name for name, kind in MEMORY_KINDS.items()}
 _VHOST_USER_TYPES = {
-    "vhost-user-fs-pci": "fs",
-    "vhost-user-blk-pci": "blk",
-    "vhost-user-scsi-pci": "scsi",
-    "vhost-user-vsock-pci": "vsock",
+    f.driver: device for device, f in VHOST_KINDS["vhost-user"].frontends.items() if not f.netdev
 }
-_VHOST_KERNEL_TYPES = {"vhost-scsi-pci": "scsi", "vhost-vsock-pci": "vsock"}
+_VHOST_KERNEL_TYPES = {
+    f.driver: device for device, f in VHOST_KINDS["vhost-kernel"].frontends.items() if not f.netdev
+}
 _VHOST_USER_FEATURE = "VHOST_USER_F_PROTOCOL_FEATURES"
 _UNMODELLED = {
     "vfio-pci": "its mmap'd BARs take KVM memslots (and vhost-kernel regions) that are not read; "

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-MIN_VERSION = (8, 2)
+MIN_VERSION = (7, 2)
+"""The oldest QEMU checked for real (docs/rules.md: 7.2, 10.0.2, 10.2.2)."""
 QEMU_NAME = "qemu-system-x86_64"
 QSD_NAME = "qemu-storage-daemon"
 _VERSION_RE = re.compile(r"version (\d+)\.(\d+)(?:\.(\d+))?")
@@ -44,7 +45,7 @@ class QemuInfo:
 
     @property
     def usable(self) -> bool:
-        """QEMU found and new enough (>= 8.2)."""
+        """QEMU found and new enough (>= 7.2)."""
         return self.reason is None
 
     @property
@@ -54,12 +55,12 @@ class QemuInfo:
 
 
 def find_qemu(path: str | None = None) -> QemuInfo:
-    """Locate qemu-system-x86_64 (or `path`) and check `--version` >= 8.2."""
+    """Locate qemu-system-x86_64 (or `path`) and check `--version` >= 7.2."""
     binary = path or shutil.which(QEMU_NAME)
     if binary is None:
         return QemuInfo(
             None,
-            reason=f"{QEMU_NAME} not found on PATH (install QEMU >= 8.2, "
+            reason=f"{QEMU_NAME} not found on PATH (install QEMU >= 7.2, "
             "e.g. bash .ci/install-qemu.sh)",
         )
     if not os.access(binary, os.X_OK):
@@ -82,8 +83,7 @@ def find_qemu(path: str | None = None) -> QemuInfo:
             binary,
             version,
             first,
-            reason=f"{binary} is QEMU "
-            f"{'.'.join(map(str, version))}; memslot rules need QEMU >= 8.2",
+            reason=f"{binary} is QEMU {'.'.join(map(str, version))}; verify needs QEMU >= 7.2",
             storage_daemon=qsd,
         )
     return QemuInfo(binary, version, first, storage_daemon=qsd)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tui.engine import replay
-from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS, is_netdev
+from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, is_netdev
 from tui.engine.model import Config
 from tui.engine.report import EventResult, Report
 from tui.formats import qemu as qemu_format
@@ -139,6 +139,8 @@ class VerifyResult:
     report: Report | None = None
     """The engine's replay that was compared (for this host and QEMU, unverifiable devices
     removed)."""
+    engine_config: Config | None = None
+    """The configuration `report` replays (recorded observations keep it)."""
 
     @property
     def mismatches(self) -> list[VerifyRow]:
@@ -267,7 +269,14 @@ def _unverifiable(config: Config, info: QemuInfo, accel: str) -> dict[str, str]:
             reasons[vhost.id] = "vhost-vdpa needs a vDPA device (/dev/vhost-vdpa-0), absent here"
         elif vhost.kind == "vhost-user" and vhost.max_mem_slots > 2**31 - 1:
             reasons[vhost.id] = "max_mem_slots beyond what the test back-end can announce"
+    for event in config.timeline:
+        if event.action in ("disconnect", "reconnect"):
+            reasons[event.device] = (
+                "its back-end restarts (disconnect/reconnect), which verify does not drive"
+            )
     for consumer in config.consumers:
+        if consumer_kind(consumer).driver:
+            continue  # a real QEMU device (virtio-balloon): verify plugs it
         reasons[consumer.id] = (
             f"consumer kind {consumer.kind!r} is an abstract slot consumer "
             "with no QEMU command-line form"
@@ -756,6 +765,7 @@ def verify(
     report = replay(engine_config)
 
     result.report = report
+    result.engine_config = engine_config
     try:
         qemu_rows = _run(run_config, info, chosen, timeout, say, result, cancel)
     except QmpCancelled:

@@ -1,6 +1,7 @@
 qemu-system-x86_64 \
     -machine q35 \
     -accel kvm \
+    -cpu qemu64,vendor=GenuineIntel \
     -m size=2G,maxmem=66G \
     -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
     -device pcie-root-port,id=rp-vn0,chassis=1 \

@@ -1,6 +1,7 @@
 qemu-system-x86_64 \
     -machine q35,nvdimm=on,memory-backend=ram-boot \
     -accel kvm \
+    -cpu qemu64,vendor=GenuineIntel \
     -m size=1G,slots=2,maxmem=9G \
     -object memory-backend-memfd,id=ram-boot,size=1G,share=on \
     -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \

@@ -133,13 +133,18 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
             options.highlighted = self._fix_offset
         self.set_subtitle(f"{len(self.suggestions)} fixes" if self.suggestions else "")
 
-    def action_apply(self) -> None:
-        """Apply the highlighted fix (or the first one)."""
+    def highlighted_fix(self) -> int | None:
+        """Index of the highlighted fix (or the first one); None when there is none."""
         index = self.options.highlighted
         fix = (index - self._fix_offset) if index is not None else -1
         if not 0 <= fix < len(self.suggestions):
             fix = 0 if self.suggestions else -1
-        if fix >= 0:
+        return fix if fix >= 0 else None
+
+    def action_apply(self) -> None:
+        """Apply the highlighted fix (or the first one)."""
+        fix = self.highlighted_fix()
+        if fix is not None:
             self.post_message(SuggestionApplied(fix))
 
     @on(OptionList.OptionSelected)
@@ -151,14 +156,16 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
 
 def _fix_text(number: int, suggestion: Any) -> Content:
     """A fix as the CLI prints it: title, fixed events, why, other changes, what results."""
-    fixes = ", ".join(str(i + 1) for i in getattr(suggestion, "fixes", ()))
-    remaining = [str(i + 1) for i in getattr(suggestion, "remaining", ())]
+    from tui.engine.report import event_numbers
+
+    fixes = event_numbers(getattr(suggestion, "fixes", ()))
+    remaining = tuple(getattr(suggestion, "remaining", ()))
     head = f" (fixes event {fixes})" if fixes else ""
     text = Content.assemble(
         (f"→ fix {number}: ", "bold $success"), (str(suggestion.title), "bold"), head
     )
     if remaining:
-        shown = ", ".join(remaining[:5]) + (" …" if len(remaining) > 5 else "")
+        shown = event_numbers(remaining)
         text = Content.assemble(text, (f" — partial: event {shown} still failing", "$warning"))
     lines = []
     if getattr(suggestion, "detail", ""):

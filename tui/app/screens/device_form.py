@@ -16,8 +16,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui.engine.model import Config
 
-from ..catalog import Template
-from ..edits import EditError, Plug
+from ..catalog import Template, template_for
+from ..edits import EditError, Plug, form_values
 
 Validate = Callable[[Template, dict[str, str | bool], Plug], Config]
 Defaults = Callable[[Template], dict[str, object]]
@@ -159,6 +159,21 @@ nothing changes until it is valid. **escape** cancels.
         await fields.remove_children()
         await fields.mount_all(self._field_widgets(self.template, self.defaults(self.template)))
         self.query_one("#form-error", Static).update("")
+
+    @on(Input.Changed, "#form-fields Input")
+    @on(Checkbox.Changed, "#form-fields Checkbox")
+    @on(Select.Changed, "#form-fields Select")
+    def _follow_values(self) -> None:
+        """The kind line names the catalog entry the values now match (a vhost-net edited to
+        509 no longer reads "kernel default 64"); the fields stay as typed."""
+        try:
+            values = form_values(self.template, self.raw_values())
+            matched = template_for(self.template.group, values)
+        except (EditError, KeyError, ValueError):
+            return
+        if matched.kind == self.template.kind and matched.key != self.template.key:
+            self.template = matched  # same kind, same fields: _kind() leaves them alone
+            self.query_one("#form-kind", Select).value = matched.key
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#form-ok")

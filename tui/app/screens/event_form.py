@@ -1,4 +1,4 @@
-"""Insert a hotplug, unplug or resize event into the timeline."""
+"""Insert a hotplug, unplug, resize or vhost-user back-end restart event into the timeline."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tui.engine.model import Config
 
 from ..edits import EditError
 
-ACTIONS = ("hotplug", "unplug", "resize", "cold")
+ACTIONS = ("hotplug", "unplug", "resize", "cold", "disconnect", "reconnect")
 
 
 class EventFormScreen(ModalScreen[Config | None]):
@@ -29,7 +29,9 @@ class EventFormScreen(ModalScreen[Config | None]):
     HELP = """\
 ## Insert event
 **hotplug** (device_add / netdev_add), **unplug** (device_del), **resize** (qom-set
-`requested-size` of a virtio-mem) or **cold** (command line, before every hot event).
+`requested-size` of a virtio-mem) or **cold** (command line, before every hot event);
+**disconnect** / **reconnect**: a vhost-user back-end restarts, maybe with another
+`max-mem-slots` (what it answers to GET_MAX_MEM_SLOTS when it comes back).
 """
 
     def __init__(
@@ -70,6 +72,9 @@ class EventFormScreen(ModalScreen[Config | None]):
             with Horizontal(classes="field-row"):
                 yield Label("requested-size", classes="field-label")
                 yield Input(placeholder="resize only, e.g. 8G", id="ev-size", compact=True)
+            with Horizontal(classes="field-row"):
+                yield Label("max-mem-slots", classes="field-label")
+                yield Input(placeholder="reconnect only, e.g. 32", id="ev-slots", compact=True)
             yield Static(id="event-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Insert", variant="primary", id="ev-ok")
@@ -80,10 +85,12 @@ class EventFormScreen(ModalScreen[Config | None]):
     def action_ok(self) -> None:
         """Validate the new timeline; dismiss with it or show the reason."""
         device = self.query_one("#ev-device", Select).value
+        slots = self.query_one("#ev-slots", Input).value.strip()
         event = {
             "action": self.query_one("#ev-action", Select).value,
             "device": None if device is Select.NULL else device,
             "requested_size": self.query_one("#ev-size", Input).value.strip() or None,
+            "max_mem_slots": int(slots) if slots.isascii() and slots.isdigit() else slots or None,
         }
         try:
             config = self.validate(event)

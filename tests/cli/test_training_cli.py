@@ -1,0 +1,154 @@
+"""compare, sweep and lesson verbs: golden outputs (exact text), exit codes, bad input.
+
+Regenerate the golden files after an intended change with MEMSLOT_UPDATE_GOLDEN=1 and read the
+diff before committing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+CASES = {
+    "compare_ex10a_ex10b.txt": [
+        "compare",
+        "presets/ex10a-virtiofsd-32-after-virtio-mem.toml",
+        "presets/ex10b-virtiofsd-32-before-virtio-mem.toml",
+    ],
+    "compare_ex10a_ex10b.json": [
+        "compare",
+        "presets/ex10a-virtiofsd-32-after-virtio-mem.toml",
+        "presets/ex10b-virtiofsd-32-before-virtio-mem.toml",
+        "--json",
+    ],
+    "sweep_ex08_vhost_limit.txt": [
+        "sweep",
+        "presets/ex08-vhost-net-64-forces-limit-1.toml",
+        "--param",
+        "net0.max_mem_regions",
+        "--from",
+        "64",
+        "--to",
+        "576",
+        "--steps",
+        "9",
+    ],
+    "sweep_s04a_dimms.csv": [
+        "sweep",
+        "presets/s04a-neonvm-1g-dimms-vhost-net-64.toml",
+        "--param",
+        "dimms",
+        "--from",
+        "60",
+        "--to",
+        "64",
+        "--steps",
+        "5",
+        "--csv",
+    ],
+    "sweep_ex05_maxmem.txt": [
+        "sweep",
+        "presets/ex05-soft-limit-exhaustion.toml",
+        "--param",
+        "machine.maxmem",
+        "--from",
+        "1000G",
+        "--to",
+        "2T",
+        "--steps",
+        "6",
+    ],
+    "lesson_vhost_ordering.md": ["lesson", "vhost-ordering-509", "--to", "markdown"],
+}
+EX01 = "presets/ex01-virtio-mem-64-memslots.toml"
+EXIT = {"compare_ex10a_ex10b.txt": 1, "compare_ex10a_ex10b.json": 1}
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Relative paths in the output; no user lessons from the developer's machine."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_output(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(CASES[name])
+    out = capsys.readouterr().out
+    assert code == EXIT.get(name, 0)
+    golden = GOLDEN / name
+    if os.environ.get("MEMSLOT_UPDATE_GOLDEN"):
+        golden.write_text(out, encoding="utf-8")
+    assert out == golden.read_text(encoding="utf-8")
+
+
+def test_compare_same_file_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    path = "presets/ex01-virtio-mem-64-memslots.toml"
+    assert main(["compare", path, path, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema"] == "memslot-explorer/compare/1" and document["same"] is True
+    assert all(not row["differs"] for row in document["events"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["compare", "presets/nope.toml", EX01], "nope.toml"),
+        (
+            ["sweep", EX01, "--param", "vmem0.size", "--from", "12Q", "--to", "1G"],
+            "vmem0.size: '12Q' is not a valid value",
+        ),
+        (
+            ["sweep", EX01, "--param", "net9.size", "--from", "1", "--to", "2"],
+            "no such parameter",
+        ),
+        (
+            ["sweep", EX01, "--param", "machine.slots", "--from", "1", "--to", "2", "--steps", "0"],
+            "steps must be between 1 and",
+        ),
+        (["lesson", "no-such-lesson"], "no-such-lesson"),
+        (["lesson"], "give a lesson FILE or --list"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_lesson_list_shows_shipped_and_user_lessons(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    user = tmp_path / "xdg" / "memslot-explorer" / "presets" / "lessons"
+    user.mkdir(parents=True)
+    (user / "mine.toml").write_text(
+        'title = "My lesson"\n[[steps]]\npreset = "ex01-virtio-mem-64-memslots.toml"\n'
+    )
+    assert main(["lesson", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    shipped = [line for line in lines if line.startswith("shipped")]
+    assert len(shipped) >= 4 and any("vhost-ordering-509" in line for line in shipped)
+    assert any(line.startswith("user") and "My lesson" in line for line in lines)
+
+
+def test_lesson_app_opens_lesson_mode_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.app.training as training
+
+    opened: list[Path] = []
+    monkeypatch.setattr(training, "run_lesson", lambda path: opened.append(path) or 0)
+    assert main(["lesson", "vhost-ordering-509", "--app"]) == 0
+    assert opened and opened[0].name == "vhost-ordering-509.toml"
+    opened.clear()
+    assert main(["lesson", "no-such-lesson", "--app"]) == 2  # checked before the app starts
+    assert opened == []
