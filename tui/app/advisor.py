@@ -5,9 +5,10 @@ configuration that takes seconds. A thread would hold the GIL against the UI (3 
 press was measured), so suggestions run in a separate process. A newer edit cancels a
 running computation: the process is killed, not left to finish. A run over its time budget
 is killed too, so suggestions are bounded. The process is `python -m tui.app.advisor`
-(pickled configs in on stdin, pickled Advice out on stdout), reused while idle; after a kill
-the next run starts a fresh one. Process hygiene: it asks the kernel to kill it when the app
-dies (PR_SET_PDEATHSIG), and the app kills it when it exits.
+(pickled configs in on stdin, pickled Advice out on stdout), reused while idle and never
+killed while it starts up; after a kill the next run starts a fresh one. Process hygiene: it
+asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and the app kills it when
+it exits.
 
 Pure of Textual: the app calls `Advisor.run` from a worker thread, which only waits.
 """
@@ -70,13 +71,15 @@ def _die_with_parent() -> None:
 
 
 def serve() -> None:
-    """The child: configs in (stdin), their Advice out (stdout), one at a time, until stdin
-    closes. Messages are an 8-byte length and a pickle."""
+    """The child: says it is ready (one byte), then answers configs (stdin) with their Advice
+    (stdout), one at a time, until stdin closes. Messages are an 8-byte length and a pickle."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's, not the advisor's
     import tui.engine.advice  # noqa: F401  (warm: imported before the first request)
 
     source, sink = sys.stdin.buffer, sys.stdout.buffer
+    sink.write(READY)
+    sink.flush()
     while True:
         header = source.read(8)
         if len(header) < 8:
@@ -89,6 +92,9 @@ def serve() -> None:
             data = pickle.dumps(Advice((), None, f"advisor error: {type(exc).__name__}: {exc}"))
         sink.write(len(data).to_bytes(8, "big") + data)
         sink.flush()
+
+
+READY = b"R"
 
 
 def _spawn() -> subprocess.Popen[bytes]:
@@ -106,8 +112,9 @@ def _spawn() -> subprocess.Popen[bytes]:
 
 
 class Advisor:
-    """One advice process, reused while it is idle; a run still busy when a newer one starts
-    (or on `cancel`) is killed with its process, and a fresh process is started warm."""
+    """One advice process, reused while idle. Only a process computing a stale request is
+    killed (a newer run or `cancel`); one still starting up is kept and simply not asked, so
+    bursts of edits never cost a new Python each."""
 
     def __init__(self, budget: float = TIME_BUDGET, in_process: bool = False) -> None:
         self.budget = budget
@@ -115,7 +122,10 @@ class Advisor:
         """Compute in the calling thread (the old way; the bench's baseline)."""
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._ready = False
+        """The process waits for a request (it said so, or answered the last one)."""
         self._busy = False
+        """A request was sent and its answer has not been read."""
         self._generation = 0
         self._closed = False
 
@@ -132,32 +142,63 @@ class Advisor:
         with self._lock:
             if self._closed:
                 return None
-            if self._busy:  # a stale run: stop it now, not when it is done
-                self._kill_locked(respawn=False)
+            if self._busy:  # computing a stale request: stop it now, not when it is done
+                self._kill_locked()
             self._generation += 1
             generation = self._generation
             try:
-                process = self._process
-                if process is None or process.poll() is not None:
-                    process = self._process = _spawn()
+                if self._process is None or self._process.poll() is not None:
+                    self._process, self._ready = _spawn(), False
             except OSError:  # cannot start processes here: compute in place
                 self.in_process = True
                 return compute(config)
-            self._busy = True
-        result = self._exchange(process, config, generation, cancelled)
+            process = self._process
+        deadline = time.monotonic() + self.budget
+
+        def stale() -> bool:
+            return cancelled() or generation != self._generation
+
+        if not self._wait_ready(process, stale, deadline):
+            return None
+        result = self._exchange(process, config, stale, deadline)
         with self._lock:
             if self._process is process:
-                if result is None or result.error:  # cancelled or over budget: restart it
-                    self._kill_locked(respawn=not self._closed)
-                self._busy = False
+                if result is None or result.error:  # cancelled or over budget
+                    self._kill_locked()
+                else:
+                    self._busy, self._ready = False, True
         return result
+
+    def _wait_ready(
+        self, process: subprocess.Popen[bytes], stale: Callable[[], bool], deadline: float
+    ) -> bool:
+        """Wait until the process can take a request, then claim it (busy)."""
+        assert process.stdout is not None
+        fd = process.stdout.fileno()
+        while True:
+            with self._lock:
+                if self._process is not process or stale() or time.monotonic() > deadline:
+                    return False
+                if not self._ready:
+                    try:
+                        readable = select.select([fd], [], [], 0)[0]
+                        byte = os.read(fd, 1) if readable else None
+                    except (OSError, ValueError):
+                        return False
+                    if byte == b"":
+                        return False  # it died
+                    self._ready = byte == READY
+                if self._ready:
+                    self._ready, self._busy = False, True
+                    return True
+            time.sleep(0.02)
 
     def _exchange(
         self,
         process: subprocess.Popen[bytes],
         config: Config,
-        generation: int,
-        cancelled: Callable[[], bool],
+        stale: Callable[[], bool],
+        deadline: float,
     ) -> Advice | None:
         assert process.stdin is not None and process.stdout is not None
         data = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
@@ -168,10 +209,9 @@ class Advisor:
             return None  # killed (cancelled) before it read the request
         buffer = bytearray()
         needed = 8
-        deadline = time.monotonic() + self.budget
         fd = process.stdout.fileno()
         while len(buffer) < needed:
-            if cancelled() or generation != self._generation:
+            if stale():
                 return None
             if time.monotonic() > deadline:
                 return Advice((), None, f"suggestions stopped after {self.budget:g} s")
@@ -193,28 +233,32 @@ class Advisor:
             return None
         return result if isinstance(result, Advice) else None
 
-    def _kill_locked(self, respawn: bool) -> None:
+    def _kill_locked(self) -> None:
         _stop(self._process)
         self._process = None
-        self._busy = False
-        if respawn:
-            with contextlib.suppress(OSError):
-                self._process = _spawn()  # warm for the next run
+        self._busy = self._ready = False
+
+    def warm(self) -> None:
+        """Start the process now (Python's start-up off the first edit's path)."""
+        with self._lock:
+            if not self._closed and not self.in_process and self._process is None:
+                with contextlib.suppress(OSError):
+                    self._process, self._ready = _spawn(), False
 
     def cancel(self) -> None:
-        """Stop the running advice, if any (its `run` returns None). No new process is
-        started here (the caller may be the UI thread): the next `run` starts one."""
+        """Stop the running advice, if any (its `run` returns None). No process is started
+        here (the caller may be the UI thread); an idle or starting one is kept."""
         with self._lock:
             self._generation += 1
             if self._busy:
-                self._kill_locked(respawn=False)
+                self._kill_locked()
 
     def close(self) -> None:
         """Stop everything (app exit): the advice process, busy or idle."""
         with self._lock:
             self._closed = True
             self._generation += 1
-            self._kill_locked(respawn=False)
+            self._kill_locked()
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:

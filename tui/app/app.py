@@ -206,6 +206,8 @@ class MemslotApp(App[int]):
         # stacked panels (narrow terminal): bring the timeline into view once laid out
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
         self.apply_settings()
+        # Python's start-up for the suggestions process, off the UI thread and the first edit
+        self.run_worker(self.advisor.warm, thread=True, group="advisor-start")
         if self.load_error is not None:
             self.show_load_error(self.load_error)
         if self._live_factory is not None:
