@@ -154,10 +154,23 @@ async def test_export_preview_and_copy() -> None:
         assert app.screen.query_one("#export-text").read_only
         app.screen.query_one("#export-format").value = "qemu"
         await settle(pilot)
-        assert app.screen.text.startswith("qemu-system-x86_64")
+        assert "\nqemu-system-x86_64 \\\n" in app.screen.text
         await pilot.press("c")
         await settle(pilot)
         assert app.clipboard == app.screen.text
+        # "Save to file" names what it saves and proposes the format's suffix (registry)
+        app.screen.query_one("#export-format").value = "libvirt"
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveAsScreen)
+        assert "Save the libvirt domain XML" in shown(app, app.screen.query_one("#saveas-dialog"))
+        assert app.screen.query_one("#saveas-path", Input).value == "memslots.xml"
+        await pilot.press("escape")
+        await settle(pilot)
+        app.screen.query_one("#export-format").value = "kubevirt"
+        await settle(pilot)
+        assert "maxGuest:" in app.screen.text
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("ctrl+q")  # nothing changed: quits without asking

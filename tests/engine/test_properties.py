@@ -132,16 +132,17 @@ def test_hotplug_then_unplug_restores_the_counters(config: Config):
     report = replay(config)
     if not report.ok or report.boot_budget is None:
         return
-    # unplug every hot-plugged memory device that can leave, newest first
+    # unplug every hot-plugged memory device, newest first; skip configurations with one that
+    # cannot leave (before 8.2 no virtio memory device can be unplugged: QEMU 7.2 refuses it)
+    stays = {"virtio-pmem", "hv-balloon", "nvdimm"} | (
+        {"virtio-mem"} if report.rules == "8.1" else set()
+    )
     hot = [
         e.device
         for e in report.events
         if e.action == "hotplug" and e.kind in ("pc-dimm", "virtio-mem")
     ]
-    if not hot or any(
-        e.action == "hotplug" and e.kind in ("virtio-pmem", "hv-balloon", "nvdimm")
-        for e in report.events
-    ):
+    if not hot or any(e.action == "hotplug" and e.kind in stays for e in report.events):
         return
     data = config.model_dump(mode="json")
     for device in reversed(hot):

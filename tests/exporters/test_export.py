@@ -17,7 +17,8 @@ from tests.exporters.cases import CASES
 from tui.fileio import write_text as write_atomic
 from tui.formats import toml
 from tui.formats.export import FORMATS, export_text, run_export_cli
-from tui.formats.libvirt import TIMELINE_NS, domain_name, parse_memory_devices
+from tui.formats.libvirt import TIMELINE_NS, domain_name
+from tui.formats.libvirt_import import parse_memory_devices
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +47,8 @@ def test_toml_round_trip(case: str) -> None:
 def test_qemu_names_every_cold_device(case: str) -> None:
     config = CASES[case]()
     text = export_text(config, "qemu")
-    assert text.startswith("qemu-system-x86_64")
+    command = "".join(line for line in text.splitlines(True) if not line.startswith("#"))
+    assert command.startswith("qemu-system-x86_64")
     consumers = {c.id for c in config.consumers}
     for event in config.timeline:
         if event.action == "cold" and event.device not in consumers:
@@ -126,7 +128,7 @@ def test_qmp_unplug_waits_for_device_deleted() -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export_text(CASES["empty"](), "yaml")
-    assert FORMATS == ("qemu", "qmp", "libvirt", "toml")
+    assert set(FORMATS) == {"qemu", "qmp", "libvirt", "toml", "kata", "kubevirt"}
 
 
 # --------------------------------------------------------------------------- run_export_cli
@@ -158,7 +160,7 @@ def test_cli_overwrites_and_keeps_mode(config_file: Path, tmp_path: Path) -> Non
     out.write_text("old\n", encoding="utf-8")
     os.chmod(out, 0o640)
     assert run_export_cli(_args(config_file, "qemu", out)) == 0
-    assert out.read_text(encoding="utf-8").startswith("qemu-system-x86_64")
+    assert "\nqemu-system-x86_64 \\\n" in out.read_text(encoding="utf-8")
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
 
 

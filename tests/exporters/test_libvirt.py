@@ -25,8 +25,8 @@ from tui.formats.libvirt import (
     TIMELINE_NS,
     domain_xml,
     hotplug_snippets,
-    parse_memory_devices,
 )
+from tui.formats.libvirt_import import parse_memory_devices
 
 GOLDEN = Path(__file__).parent / "golden"
 MODELS = {

@@ -38,6 +38,8 @@ KEYS = sorted(
         "error",
         "page_size",
         "backend",
+        "memdev",
+        "max_mem_slots",
         "max_mem_regions",
         "qemu_version",
         "kvm_memslots",
@@ -58,6 +60,9 @@ KINDS = [
     "hotplug",
     "unplug",
     "resize",
+    "disconnect",
+    "reconnect",
+    "d0",
     "q35",
     "kvm",
 ]

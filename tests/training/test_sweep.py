@@ -66,13 +66,20 @@ def test_every_point_is_the_engine_replay() -> None:
 
 def test_invalid_values_are_points_with_a_reason() -> None:
     config = load(repo_preset_dir() / "ex08-vhost-net-64-forces-limit-1.toml")
-    result = run_sweep(config, "machine.ram", [0, 4 * GiB])
-    assert result.points[0].invalid and "ram must be larger than 0" in result.points[0].invalid
+    result = run_sweep(config, "machine.phys_bits", [20, 40])
+    assert result.points[0].invalid and "greater than or equal to 32" in result.points[0].invalid
     assert result.points[1].invalid is None and result.points[1].ok
-    # maxmem below ram is not a schema error but QEMU's own start-up refusal
-    below = run_sweep(config, "machine.maxmem", [2 * GiB])
-    assert below.points[0].invalid is None and not below.points[0].ok
-    assert "must be at least the initial memory size" in (below.points[0].startup_error or "")
+    assert result.first_failing is None  # an invalid value is not a QEMU refusal
+
+
+def test_a_value_qemu_refuses_at_start_up_is_a_failing_point() -> None:
+    """maxmem below ram is QEMU's own start-up error, not an input error."""
+    config = load(repo_preset_dir() / "ex08-vhost-net-64-forces-limit-1.toml")
+    result = run_sweep(config, "machine.maxmem", [2 * GiB, 68 * GiB])
+    low = result.points[0]
+    assert low.invalid is None and not low.ok
+    assert low.startup_error and low.startup_error.startswith("invalid value of maxmem")
+    assert result.first_failing is low and result.points[1].ok
     with pytest.raises(ParamError, match="no such parameter"):
         run_sweep(config, "machine.nothing", [1])
 

@@ -32,6 +32,7 @@ from tui.engine import replay
 from tui.engine.kinds import CONSUMER_KINDS
 from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
+from tui.formats import registry as export_formats
 from tui.settings import Settings, load_settings
 
 from . import edits, files, integrations, view
@@ -61,6 +62,7 @@ from .screens.device_form import DeviceFormScreen
 from .screens.dialogs import ConfirmScreen, MessageScreen
 from .screens.event_form import EventFormScreen
 from .screens.export import ExportScreen
+from .screens.paste import PasteScreen
 
 GROUP_NAMES: dict[Group, str] = {
     "memory": "memory device",
@@ -98,7 +100,13 @@ class MemslotApp(App[int]):
         Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
         Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change"),
         Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo"),
-        Binding("ctrl+o", "open", "Open", id="open", tooltip="Open a preset or a TOML file"),
+        Binding(
+            "ctrl+o",
+            "open",
+            "Open",
+            id="open",
+            tooltip="Open a preset, a TOML file, or import a QEMU command line / libvirt XML",
+        ),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the TOML (asks for a path)"),
         Binding("f2", "save_as", "Save as", id="save_as", show=False),
         Binding(
@@ -106,7 +114,7 @@ class MemslotApp(App[int]):
             "export",
             "Export",
             id="export",
-            tooltip="Preview as TOML / QEMU / QMP / libvirt; copy or save",
+            tooltip="Preview in every export format; copy or save",
         ),
         Binding(
             "f5",
@@ -580,8 +588,53 @@ class MemslotApp(App[int]):
         self.files.show_load_error(error)
 
     def load(self, path: Path) -> bool:
-        """Open a TOML file now (tests, scripts); the UI opens files off its thread."""
+        """Open a TOML file now, or import any other file as a QEMU command line / libvirt
+        XML (tests, scripts); the UI opens files off its thread."""
         return self.files.load(path)
+
+    def open_import(self, text: str, source: str) -> bool:
+        """Import a QEMU command line or libvirt XML as a new, unsaved configuration (saving
+        asks for a TOML path: the source is never overwritten); report what was not
+        understood and what was assumed."""
+        toml = integrations.toml()
+        try:
+            result = integrations.importing().import_text(text, source)
+        except toml.ConfigError as exc:
+            self.show_load_error(exc)
+            return False
+        self.record()  # undo brings back the previous configuration and its file
+        self.selected_event = None
+        self.restore(Document(result.config, None, None))  # not saved anywhere yet: modified
+        self.set_status(f"✓ imported {source} ({result.format})")
+        what = "libvirt domain XML" if result.format == "libvirt" else "QEMU command line"
+        lines = [f"Imported {source} as a {what}."]
+        if result.assumed:
+            lines += ["", "Assumed (not in the source; check and edit):"]
+            lines += [f"  {a.field} = {a.value}: {a.why}" for a in result.assumed]
+        if result.warnings:
+            lines += ["", "Not imported:"]
+            lines += [f"  {w}" for w in result.warnings]
+        self.push_screen(MessageScreen("Imported", Content("\n".join(lines))))
+        return True
+
+    def action_paste_import(self) -> None:
+        """Paste a command line or XML and import it (asks first when there are unsaved
+        changes)."""
+
+        def pasted(text: str | None) -> None:
+            if text is not None:
+                self.open_import(text, "pasted text")
+
+        def paste_screen(ok: bool | None = True) -> None:
+            if ok:
+                self.push_screen(PasteScreen(), pasted)
+
+        if self.dirty:
+            self.push_screen(
+                ConfirmScreen("Discard unsaved changes and import?", yes="Discard"), paste_screen
+            )
+        else:
+            paste_screen()
 
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
@@ -595,9 +648,14 @@ class MemslotApp(App[int]):
         """Ask for a path; confirm before overwriting another file."""
         self.files.save_as()
 
-    def ask_path(self, suggested: str, write: Callable[[Path], object]) -> None:
+    def ask_path(
+        self,
+        suggested: str,
+        write: Callable[[Path], object],
+        what: str = "the configuration as TOML",
+    ) -> None:
         """Save-as dialog, then an overwrite confirmation (files.py)."""
-        self.files.ask_path(suggested, write)
+        self.files.ask_path(suggested, write, what)
 
     def write_text(self, path: Path, text: str) -> bool:
         """Write an export or other text with the one atomic writer (files.py)."""
@@ -614,10 +672,11 @@ class MemslotApp(App[int]):
             if fmt == "toml":
                 self.action_save_as()
                 return
-            suffix = {"qemu": "sh", "qmp": "qmp.json", "libvirt": "xml"}.get(fmt, "txt")
             stem = self.path.stem if self.path else "memslots"
             self.files.ask_path(
-                f"{stem}.{suffix}", lambda path: self.files.write_export(path, text)
+                export_formats.suggested_name(stem, fmt),
+                lambda path: self.files.write_export(path, text),
+                what=f"the {export_formats.get(fmt).title}",
             )
 
         self.push_screen(ExportScreen(self.export_text, fmt, save))
@@ -847,18 +906,23 @@ class MemslotApp(App[int]):
         yield SystemCommand("Undo", "ctrl+z", self.action_undo)
         yield SystemCommand("Redo", "ctrl+y", self.action_redo)
         yield SystemCommand("Open preset or file…", "ctrl+o", self.action_open)
+        yield SystemCommand(
+            "Import: paste a QEMU command line or libvirt XML…",
+            "Opens it as a new configuration",
+            self.action_paste_import,
+        )
         yield SystemCommand("Save", "ctrl+s", self.action_save)
         yield SystemCommand("Save as…", "f2", self.action_save_as)
         yield SystemCommand(
             "Preview TOML (read-only)", "ctrl+e", lambda: self.action_export("toml")
         )
-        for fmt, what in (
-            ("qemu", "QEMU command line"),
-            ("qmp", "QMP commands"),
-            ("libvirt", "libvirt domain XML"),
-        ):
+        for fmt in export_formats.FORMATS:
+            if fmt.name == "toml":
+                continue  # the preview above
             yield SystemCommand(
-                f"Export: {what}", "Preview, copy or save", lambda f=fmt: self.action_export(f)
+                f"Export: {fmt.title}",
+                "Preview, copy or save",
+                lambda f=fmt.name: self.action_export(f),
             )
         yield SystemCommand("Copy TOML to clipboard", "OSC 52", self.action_copy_toml)
         reason = self.qemu_unavailable()

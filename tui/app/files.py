@@ -21,7 +21,8 @@ from tui.engine.model import Config
 from . import integrations
 from .history import Document, saved_as
 from .screens.dialogs import ConfirmScreen, MessageScreen
-from .screens.open_file import OpenScreen, SaveAsScreen
+from .screens.open_file import PASTE, OpenScreen, SaveAsScreen
+from .screens.paste import PasteScreen
 from .screens.save_preset import PresetSaveRequest, SavePresetScreen
 
 if TYPE_CHECKING:
@@ -68,14 +69,28 @@ class FileFlows:
         app.set_status(f"✓ opened {path}")
 
     def load(self, path: Path) -> bool:
-        """Read, validate and open `path` now; on failure show why and keep the config."""
+        """Read, validate and open `path` now (a file that is not .toml is imported as a QEMU
+        command line or libvirt XML); on failure show why and keep the config."""
+        return self._apply(path, self._read(path))
+
+    @staticmethod
+    def _read(path: Path) -> Config | Exception | tuple[str]:
+        """A TOML file's Config, an import source's text (1-tuple), or the ConfigError."""
         toml = integrations.toml()
         try:
-            config = toml.load(path)
+            if path.suffix.lower() != ".toml":
+                return (integrations.importing().read_source(path),)
+            return toml.load(path)  # type: ignore[no-any-return]
         except toml.ConfigError as exc:
-            self.show_load_error(exc)
+            return exc
+
+    def _apply(self, path: Path, result: Config | Exception | tuple[str]) -> bool:
+        if isinstance(result, Exception):
+            self.show_load_error(result)
             return False
-        self.apply_loaded(path, config)
+        if isinstance(result, tuple):
+            return bool(self.app.open_import(result[0], str(path)))
+        self.apply_loaded(path, result)
         return True
 
     def load_in_background(self, path: Path) -> None:
@@ -87,22 +102,13 @@ class FileFlows:
         app.set_status(f"opening {path}…")
 
         def work() -> None:
-            toml = integrations.toml()
-            try:
-                result: Config | Exception = toml.load(path)
-            except toml.ConfigError as exc:
-                result = exc
-            app.call_from_thread(self._loaded, generation, path, result)
+            app.call_from_thread(self._loaded, generation, path, self._read(path))
 
         app.run_worker(work, thread=True, group="load", description=f"open {path}")
 
-    def _loaded(self, generation: int, path: Path, result: Config | Exception) -> None:
-        if generation != self.generation:
-            return
-        if isinstance(result, Exception):
-            self.show_load_error(result)
-        else:
-            self.apply_loaded(path, result)
+    def _loaded(self, generation: int, path: Path, result: Config | Exception | tuple[str]) -> None:
+        if generation == self.generation:
+            self._apply(path, result)
 
     def show_load_error(self, error: Any) -> None:
         """The current config stays; a dialog names file, field and reason."""
@@ -118,12 +124,17 @@ class FileFlows:
         app = self.app
         items = training.library()
 
-        def opened(path: Path | None) -> None:
-            if path is None:
-                return
-            if training.is_lesson(path):  # a lesson opens lesson mode
+        def opened(path: Path | str | None) -> None:
+            if path == PASTE:  # (unsaved changes were asked about already)
+
+                def pasted(text: str | None) -> None:
+                    if text:
+                        app.open_import(text, "pasted text")
+
+                app.push_screen(PasteScreen(), pasted)
+            elif isinstance(path, Path) and training.is_lesson(path):  # lesson mode
                 training.open_lesson(app, path)
-            else:
+            elif isinstance(path, Path):  # a TOML file or an import, read in a worker
                 self.load_in_background(path)
 
         def open_screen(ok: bool | None = True) -> None:
@@ -179,7 +190,12 @@ class FileFlows:
         suggested = str(app.path) if app.path else "memslots.toml"
         self.ask_path(suggested, self.write_config)
 
-    def ask_path(self, suggested: str, write: Callable[[Path], object]) -> None:
+    def ask_path(
+        self,
+        suggested: str,
+        write: Callable[[Path], object],
+        what: str = "the configuration as TOML",
+    ) -> None:
         """Save-as dialog, then an overwrite confirmation when the file exists."""
         app = self.app
 
@@ -200,7 +216,7 @@ class FileFlows:
             else:
                 write(path)
 
-        app.push_screen(SaveAsScreen(suggested), chosen)
+        app.push_screen(SaveAsScreen(suggested, what), chosen)
 
     # ------------------------------------------------------------------ presets
 

@@ -29,6 +29,11 @@ def export() -> ModuleType:
     return _module("tui.formats.export")
 
 
+def importing() -> ModuleType:
+    """tui.formats.importing: import_text, read_source, ImportResult (QEMU / libvirt)."""
+    return _module("tui.formats.importing")
+
+
 def advice() -> ModuleType:
     """tui.engine.advice: suggest(config, report) and headroom(config, report)."""
     return _module("tui.engine.advice")

@@ -44,6 +44,7 @@ VERBS: dict[str, str] = {
     "check": "tui.cli.check",
     "export": "tui.cli.export",
     "host": "tui.cli.host",
+    "import": "tui.cli.import_vm",
     "verify": "tui.cli.verify",
     "inspect": "tui.cli.inspect",
     "compare": "tui.cli.compare",

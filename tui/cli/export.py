@@ -7,21 +7,21 @@ import argparse
 from pathlib import Path
 
 from tui.cli.common import PROG, delegate
+from tui.formats.registry import FORMATS, NAMES
 
-SUMMARY = "export FILE --to FORMAT    as a QEMU command line, QMP, libvirt XML or TOML"
+SUMMARY = "export FILE --to FORMAT    as QEMU, QMP, libvirt, Kata, KubeVirt or TOML"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The verb's options; `--help` text is the user's documentation."""
     parser = argparse.ArgumentParser(
         prog=f"{PROG} export",
-        description="Write a configuration as a QEMU command line, QMP commands, libvirt "
-        "XML or normalised TOML.",
+        description="Write a configuration in another format, with the engine's verdicts as "
+        "comments.",
     )
     parser.add_argument("file", type=Path, metavar="FILE")
-    parser.add_argument(
-        "--to", required=True, choices=("qemu", "qmp", "libvirt", "toml"), help="output format"
-    )
+    formats = "; ".join(f"{f.name}: {f.title}" for f in FORMATS)
+    parser.add_argument("--to", required=True, choices=NAMES, help=f"output format ({formats})")
     parser.add_argument(
         "-o",
         "--output",

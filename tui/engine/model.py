@@ -387,11 +387,11 @@ class Config(_Frozen):
         items = [d.model_dump() if isinstance(d, BaseModel) else d for d in data["memory_devices"]]
         if not any(isinstance(d, dict) and d.get("memdev") is not None for d in items):
             return data
-        owners = {d.get("id"): d for d in items if isinstance(d, dict)}
+        owners = {d["id"]: d for d in items if isinstance(d, dict) and isinstance(d.get("id"), str)}
         out = []
         for index, item in enumerate(items):
             target = item.get("memdev") if isinstance(item, dict) else None
-            if target is not None:
+            if isinstance(target, str):  # other types: the field's own validation says so
                 owner = owners.get(target)
                 if owner is None or target == item.get("id"):
                     raise ValueError(

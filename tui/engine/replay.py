@@ -81,9 +81,9 @@ def _replay(config: Config) -> Report:
         stop = _cold_backends(config, devices, rules)
         if state.shares_backends:  # every cold backend exists before the first -device
             for _index, event in devices:
-                cold = config.device(event.device)
-                if isinstance(cold, dev.MemoryDevice) and cold.owns_backend:
-                    state.backends.add(cold.memdev_id)
+                item = config.device(event.device)
+                if isinstance(item, dev.MemoryDevice) and item.owns_backend:
+                    state.backends.add(item.memdev_id)
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
     boot_abort = state.machine.kvm_enabled and boot_slots > lay.kvm_max
     boot_counters = None

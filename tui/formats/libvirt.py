@@ -26,17 +26,17 @@ from tui.engine.devices import block_size as engine_block_size
 from tui.engine.host import CPU_VENDOR_IDS
 from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
 from tui.engine.units import MiB, format_size, qemu_hex
+from tui.formats.verdicts import event_results, verdict_lines
 
 if TYPE_CHECKING:
     from tui.engine.model import Config, Event
-    from tui.engine.report import EventResult, Report
+    from tui.engine.report import Report
 
 __all__ = [
     "DEFAULT_DOMAIN_NAME",
     "domain_name",
     "domain_xml",
     "hotplug_snippets",
-    "parse_memory_devices",
 ]
 
 DEFAULT_DOMAIN_NAME = "memslot-explorer"
@@ -61,6 +61,8 @@ _ALIAS_PREFIX = "ua-"
 _ALIAS_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.+-]+")
 _NAME_MAX = 48
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot hold at all (control characters, surrogates, U+FFFE/F)."""
 
 ET.register_namespace("mse", TIMELINE_NS)
 
@@ -68,9 +70,14 @@ ET.register_namespace("mse", TIMELINE_NS)
 # --------------------------------------------------------------------------- small helpers
 
 
+def _xml_text(text: str) -> str:
+    """Text XML can hold: characters it cannot are replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _comment(text: str) -> ET.Element:
     """An XML comment; `--` is not allowed inside one, so it is broken up."""
-    safe = " ".join(text.split())
+    safe = _xml_text(" ".join(text.split()))
     while "--" in safe:
         safe = safe.replace("--", "- -")
     return ET.Comment(f" {safe} ")
@@ -139,46 +146,6 @@ def _vdpa_paths(config: Config) -> dict[str, str]:
 def _wwpn(device_id: str) -> str:
     """A stable, well-formed NAA WWPN for a vhost-scsi target (placeholder)."""
     return f"naa.5001405{zlib.crc32(device_id.encode()):09x}"
-
-
-# --------------------------------------------------------------------------- engine verdicts
-
-
-def _event_results(config: Config, report: Report | None) -> dict[int, EventResult]:
-    """Timeline position → the engine's verdict (only when the report covers the timeline)."""
-    if report is None or len(report.events) != len(config.timeline):
-        return {}
-    return dict(enumerate(report.events))
-
-
-def _verdict_texts(result: EventResult) -> list[str]:
-    """The engine's verdict on one event as comment lines (numbers from the report only)."""
-    device = result.device
-    if result.skipped:
-        return [f"memslot-explorer: {device} is never reached (QEMU already stopped)"]
-    if not result.ok:
-        return [f"memslot-explorer: QEMU refuses {device}: {result.error}"]
-    texts: list[str] = []
-    if result.memslot_limit is not None and result.memslots is not None:
-        plural = "" if result.memslots == 1 else "s"
-        texts.append(
-            f"memslot-explorer: {device} decides {result.memslots} memslot{plural} "
-            f"(limit {result.memslot_limit})"
-        )
-    elif result.memslots is not None:
-        plural = "" if result.memslots == 1 else "s"
-        texts.append(f"memslot-explorer: {device} uses {result.memslots} memslot{plural}")
-    for vhost in result.budget.vhost:
-        if vhost.id == device:
-            texts.append(
-                f"memslot-explorer: {device} vhost limit {vhost.limit} memslots, {vhost.used} used"
-            )
-    if result.pending:
-        texts.append(f"memslot-explorer: unplug of {device} waits for the guest")
-    if not texts:
-        texts.append(f"memslot-explorer: {device} is accepted")
-    texts.extend(f"memslot-explorer: warning: {warning}" for warning in result.warnings)
-    return texts
 
 
 # --------------------------------------------------------------------------- memory devices
@@ -426,7 +393,7 @@ def _libvirt_order_note(config: Config) -> str | None:
 
 def _domain(config: Config, report: Report | None, name: str | None) -> ET.Element:
     machine = config.machine
-    results = _event_results(config, report)
+    results = event_results(config, report)
     cold = _cold_ids(config)
     cold_devices = [config.device(device_id) for device_id in cold]
     domain = ET.Element("domain", type="kvm" if machine.accel == "kvm" else "qemu")
@@ -446,9 +413,9 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
         domain.append(_comment(f"memslot-explorer: QEMU does not start: {report.startup_error}"))
     ET.SubElement(domain, "name").text = domain_name(config, name)
     if config.title:
-        ET.SubElement(domain, "title").text = " ".join(config.title.split())
+        ET.SubElement(domain, "title").text = _xml_text(" ".join(config.title.split()))
     if config.description:
-        ET.SubElement(domain, "description").text = config.description
+        ET.SubElement(domain, "description").text = _xml_text(config.description)
 
     memory_devices = [d for d in cold_devices if d.kind in _MODELS]
     if machine.maxmem is not None:
@@ -531,7 +498,7 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
             continue
         device = config.device(event.device)
         if position in results:
-            for text in _verdict_texts(results[position]):
+            for text in verdict_lines(results[position]):
                 devices.append(_comment(text))
         nodes, _ = _device_nodes(config, device)
         devices.extend(nodes)
@@ -635,7 +602,7 @@ def _hot_events(
     config: Config, report: Report | None, domain: str
 ) -> list[tuple[int, Event, str, list[ET.Element]]]:
     """(position, event, description, comment and element nodes) for every hot event."""
-    results = _event_results(config, report)
+    results = event_results(config, report)
     events = []
     for position, event in enumerate(config.timeline):
         if event.action == "cold":
@@ -645,7 +612,7 @@ def _hot_events(
         restart = event.action in ("disconnect", "reconnect")
         nodes = [] if restart else _device_nodes(config, device, requested=requested)[0]
         verdicts = (
-            [_comment(text) for text in _verdict_texts(results[position])]
+            [_comment(text) for text in verdict_lines(results[position])]
             if position in results
             else []
         )
@@ -693,97 +660,8 @@ def _timeline_metadata(config: Config, report: Report | None, domain: str) -> ET
         )
         if event.requested_size is not None:
             item.set("requested", str(event.requested_size))
+        if event.max_mem_slots is not None:
+            item.set("max_mem_slots", str(event.max_mem_slots))
         item.set("description", description)
         item.extend(nodes)
     return metadata
-
-
-# --------------------------------------------------------------------------- parsing back
-
-_UNITS = {
-    "b": 1,
-    "bytes": 1,
-    "k": KiB,
-    "kib": KiB,
-    "kb": 1000,
-    "m": KiB**2,
-    "mib": KiB**2,
-    "mb": 1000**2,
-    "g": KiB**3,
-    "gib": KiB**3,
-    "gb": 1000**3,
-    "t": KiB**4,
-    "tib": KiB**4,
-    "tb": 1000**4,
-}
-
-
-def _bytes(element: ET.Element | None) -> int | None:
-    """A libvirt scaled integer in bytes (default unit KiB, as libvirt's memory elements)."""
-    if element is None or element.text is None:
-        return None
-    unit = element.get("unit", "KiB").lower()
-    if unit not in _UNITS:
-        raise ValueError(f"unknown libvirt unit {element.get('unit')!r}")
-    return int(element.text.strip()) * _UNITS[unit]
-
-
-def _int(text: str | None) -> int | None:
-    return None if text is None else int(text, 0)
-
-
-def parse_memory_devices(xml: str) -> list[dict[str, Any]]:
-    """The memory devices of a domain's <devices> (or of one snippet), as model field dicts.
-
-    Keys: kind, id (from the `ua-` alias), size and the optional page_size, share, slot, addr,
-    label_size, readonly, block_size, requested_size, dynamic_memslots, memaddr, node. Used to
-    check that the exporter says what the configuration says.
-    """
-    root = ET.fromstring(xml)
-    scope = root.find("devices") if root.tag == "domain" else root
-    devices: list[dict[str, Any]] = []
-    for element in [] if scope is None else scope.iter("memory"):
-        model = element.get("model")
-        if model is None:
-            continue
-        if model not in _KINDS:
-            raise ValueError(f"unknown libvirt memory model {model!r}")
-        alias = element.find("alias")
-        alias_name = alias.get("name", "") if alias is not None else ""
-        target = element.find("target")
-        if target is None:
-            raise ValueError(f"memory device {alias_name or model} has no <target>")
-        device: dict[str, Any] = {
-            "kind": _KINDS[model],
-            "id": alias_name.removeprefix(_ALIAS_PREFIX) or None,
-            "size": _bytes(target.find("size")),
-        }
-        access = element.get("access")
-        if access is not None:
-            device["share"] = access == "shared"
-        page = _bytes(element.find("source/pagesize"))
-        if page is not None:
-            device["page_size"] = page
-        node = target.find("node")
-        if node is not None and node.text:
-            device["node"] = int(node.text)
-        address = element.find("address")
-        if address is not None and address.get("type") == "dimm":
-            if address.get("slot") is not None:
-                device["slot"] = _int(address.get("slot"))
-            if address.get("base") is not None:
-                device["addr"] = _int(address.get("base"))
-        base = target.find("address")
-        if base is not None and base.get("base") is not None:
-            device["memaddr"] = _int(base.get("base"))
-        label = _bytes(target.find("label/size"))
-        if label is not None:
-            device["label_size"] = label
-        if target.find("readonly") is not None:
-            device["readonly"] = True
-        if model == "virtio-mem":
-            device["block_size"] = _bytes(target.find("block"))
-            device["requested_size"] = _bytes(target.find("requested"))
-            device["dynamic_memslots"] = target.get("dynamicMemslots") == "yes"
-        devices.append(device)
-    return devices

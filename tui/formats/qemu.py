@@ -48,6 +48,7 @@ DEFAULT_SOCKET_DIR = "/run/vhost-user"
 DEFAULT_FILE_DIR = "/dev/shm"
 """mem-path for `memory-backend-file` with 4 KiB pages (QEMU creates an unlinked file there)."""
 HUGEPAGE_DIR = "/dev/hugepages"
+"""hugetlbfs of the default (2 MiB) pages; 1 GiB pages are assumed mounted at /dev/hugepages1G."""
 BOOT_BACKEND_ID = "ram-boot"
 HYPERV_CPU_FLAGS = "hv-vpindex=on,hv-runtime=on,hv-synic=on"
 """VMBus (needed by hv-balloon) requires a usable Hyper-V SynIC and VP_INDEX."""
@@ -55,8 +56,10 @@ DEFAULT_PHYS_BITS = 40
 BIG_BOOT_RAM = 8 << 30
 """From this boot RAM size on, headless runs give the private boot RAM `reserve=off`."""
 
+VDPA_BLOCK_DRIVER = "virtio-blk-vhost-vdpa"
+"""The -blockdev driver behind a vhost-vdpa block device (its -device is a plain virtio-blk)."""
+
 _PCI_KINDS = {name for name, kind in MEMORY_KINDS.items() if kind.pci}
-_BACKEND_TYPES = BACKEND_TYPES
 _MEMORY_DRIVERS = {name: kind.driver for name, kind in MEMORY_KINDS.items()}
 _VHOST_USER_DRIVERS = {
     device: frontend.driver
@@ -96,7 +99,8 @@ def socket_path(device_id: str, socket_dir: str | None = None) -> str:
 def file_path(device: Any, file_dir: str | None = None) -> str:
     """mem-path of a `memory-backend-file`: a directory (QEMU makes a temp file) or, for a
     read-only backend, a file named after the device that must already exist."""
-    base = file_dir or (HUGEPAGE_DIR if device.page_size > 4096 else DEFAULT_FILE_DIR)
+    huge = HUGEPAGE_DIR if device.page_size <= 2 << 20 else f"{HUGEPAGE_DIR}1G"
+    base = file_dir or (huge if device.page_size > 4096 else DEFAULT_FILE_DIR)
     base = base.rstrip("/")
     return f"{base}/{device.id}.img" if device.readonly else base
 
@@ -104,6 +108,12 @@ def file_path(device: Any, file_dir: str | None = None) -> str:
 def _size(value: int) -> str:
     """A size QEMU's option parser reads back exactly (it takes K/M/G/T suffixes, 1024-based)."""
     return format_size(value)
+
+
+def _ram_size(value: int) -> str:
+    """`-m size=`: QEMU reads a number without a suffix as MiB, so plain bytes get a `B`."""
+    text = format_size(value)
+    return f"{text}B" if text[-1:].isdigit() else text
 
 
 def _opts(head: str, pairs: Iterable[tuple[str, object]]) -> str:
@@ -295,7 +305,7 @@ def _vhost_vdpa_cli(device: VhostVdpa, bus: list[tuple[str, object]]) -> list[st
     return [
         "-blockdev",
         _opts(
-            "driver=virtio-blk-vhost-vdpa",
+            f"driver={VDPA_BLOCK_DRIVER}",
             [("node-name", device.id), ("path", vhostdev), ("cache.direct", True)],
         ),
         "-device",
@@ -378,7 +388,7 @@ def command_line(
         memory.append(("slots", machine.slots))
     if machine.maxmem is not None:
         memory.append(("maxmem", _size(machine.maxmem)))
-    argv += ["-m", _opts(f"size={_size(machine.ram)}", memory)]
+    argv += ["-m", _opts(f"size={_ram_size(machine.ram)}", memory)]
     if machine.memory_backend == "memfd":
         argv += [
             "-object",
@@ -415,7 +425,7 @@ def command_line(
                 argv += [
                     "-object",
                     _opts(
-                        _BACKEND_TYPES[device.backend],
+                        BACKEND_TYPES[device.backend],
                         _backend_props(config, device, headless=headless, file_dir=file_dir),
                     ),
                 ]
@@ -507,7 +517,7 @@ def _hotplug_commands(
                 _backend_props(config, device, headless=headless, file_dir=file_dir), device
             )
             commands.append(
-                _qmp("object-add", {"qom-type": _BACKEND_TYPES[device.backend], **props})
+                _qmp("object-add", {"qom-type": BACKEND_TYPES[device.backend], **props})
             )
         commands.append(
             _qmp(
@@ -625,7 +635,7 @@ def _vhost_vdpa_qmp(device: VhostVdpa, bus: dict[str, object]) -> list[dict[str,
         _qmp(
             "blockdev-add",
             {
-                "driver": "virtio-blk-vhost-vdpa",
+                "driver": VDPA_BLOCK_DRIVER,
                 "node-name": device.id,
                 "path": "/dev/vhost-vdpa-0",
                 "cache": {"direct": True},

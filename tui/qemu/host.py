@@ -15,7 +15,6 @@ import re
 import stat
 
 from tui.engine.host import Fact, HostFacts, vendor_from_id
-from tui.qemu.launch import find_qemu
 
 KVM_DEVICE = "/dev/kvm"
 KVM_CHECK_EXTENSION = 0xAE03
@@ -127,6 +126,8 @@ def read_cpu(path: str = CPUINFO) -> tuple[Fact, Fact, Fact]:
 
 def read_qemu_version(binary: str | None = None) -> Fact:
     """The installed qemu-system-x86_64's version ("10.0.2")."""
+    from tui.qemu.launch import find_qemu  # launch reads its host facts here: import late
+
     info = find_qemu(binary)
     source = f"{info.path or 'qemu-system-x86_64'} --version"
     if info.version is None:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from tui.engine import replay
+from tui.engine.host import vendor_from_id
 from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
 from tui.engine.model import Config
 from tui.engine.report import Report
@@ -483,7 +484,7 @@ async def _cpu(q: ReadOnly, warnings: list[str]) -> tuple[str, int]:
     cpus = await q.query("query-cpus-fast") or []
     path = cpus[0].get("qom-path") if cpus and isinstance(cpus[0], dict) else None
     vendor_text = str(await q.get(path, "vendor", "")) if path else ""
-    vendor = {"GenuineIntel": "intel", "AuthenticAMD": "amd"}.get(vendor_text)
+    vendor: str | None = vendor_from_id(vendor_text)
     if vendor is None:
         warnings.append(
             f"vCPU vendor {vendor_text or '(unreadable)'!r} is neither Intel nor AMD: "

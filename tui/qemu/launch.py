@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import functools
 import os
 import re
@@ -24,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from tui.qemu import host
 
 MIN_VERSION = (7, 2)
 """The oldest QEMU checked for real (docs/rules.md: 7.2, 10.0.2, 10.2.2)."""
@@ -112,38 +113,25 @@ def parse_timeout(text: str) -> float:
 
 # --------------------------------------------------------------------------- host facts
 
-KVM_CHECK_EXTENSION = 0xAE03
-KVM_CAP_NR_MEMSLOTS = 10
-
 
 def kvm_memslots() -> int | None:
-    """KVM_CAP_NR_MEMSLOTS of this host, or None when /dev/kvm cannot be opened."""
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        return int(fcntl.ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS))
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    """KVM_CAP_NR_MEMSLOTS of this host, or None when /dev/kvm cannot be opened
+    (tui.qemu.host reads it, with the reason)."""
+    return _int(host.read_kvm_memslots().value)
 
 
 def thp_size() -> int | None:
     """Transparent huge page size QEMU reads for virtio-mem's default block size."""
-    try:
-        return int(Path("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size").read_text())
-    except (OSError, ValueError):
-        return None
+    return _int(host.read_thp_size().value)
 
 
 def vhost_max_mem_regions() -> int | None:
     """The vhost module's max_mem_regions (None: module not loaded)."""
-    try:
-        return int(Path("/sys/module/vhost/parameters/max_mem_regions").read_text())
-    except (OSError, ValueError):
-        return None
+    return _int(host.read_vhost_max_mem_regions().value)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 def free_hugepages(page_size: int) -> int:

@@ -1,4 +1,4 @@
-"""Read-only preview of the configuration as TOML, QEMU command line, QMP or libvirt XML."""
+"""Read-only preview of the configuration in every export format of tui.formats.registry."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, TextArea
 
-FORMATS = ("toml", "qemu", "qmp", "libvirt")
-LANGUAGE = {"toml": "toml", "qemu": "bash", "qmp": "json", "libvirt": "xml"}
+from tui.formats.registry import FORMATS, get
 
 Render = Callable[[str], str]
 """format → text (raises with the reason when a format is unavailable)."""
@@ -29,12 +28,14 @@ class ExportScreen(ModalScreen[None]):
         Binding("c", "copy", "Copy"),
         Binding("s", "save", "Save to file…"),
     ]
-    HELP = """\
-## Export / preview
-The current configuration as **toml** (what ctrl+s writes), a **qemu** command line, **qmp**
-commands for the hotplugs, or **libvirt** XML. **c** copies it to the clipboard (OSC 52, works
-over SSH), **s** saves it to a file.
-"""
+    HELP = (
+        "## Export / preview\n"
+        "The current configuration in any export format, with the engine's verdicts as "
+        "comments: "
+        + "; ".join(f"**{f.name}**: {f.title}" for f in FORMATS)
+        + ". **c** copies it to the clipboard (OSC 52, works over SSH), **s** saves it to a "
+        "file.\n"
+    )
 
     def __init__(
         self, render: Render, fmt: str = "toml", on_save: Callable[[str, str], None] | None = None
@@ -50,7 +51,7 @@ over SSH), **s** saves it to a file.
             with Horizontal(classes="field-row"):
                 yield Label("Export as", classes="field-label")
                 yield Select(
-                    [(f, f) for f in FORMATS],
+                    [(f.title, f.name) for f in FORMATS],
                     value=self.fmt,
                     allow_blank=False,
                     id="export-format",
@@ -75,7 +76,7 @@ over SSH), **s** saves it to a file.
             text = f"# {fmt} export is not available: {exc}"
         area.load_text(text)
         try:
-            area.language = LANGUAGE[fmt]
+            area.language = get(fmt).language
         except Exception:
             area.language = None
 

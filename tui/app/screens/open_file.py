@@ -1,11 +1,11 @@
-"""Open a configuration: a preset or lesson from the library (shipped or the user's), or any
-TOML path."""
+"""Open a configuration: a preset or lesson from the library (shipped or the user's), any TOML
+path, or a QEMU command line / libvirt XML to import (a path, or pasted)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -36,7 +36,11 @@ def _group_rank(group: str) -> tuple[int, str]:
     return (GROUP_ORDER.index(group), "") if group in GROUP_ORDER else (len(GROUP_ORDER), group)
 
 
-class OpenScreen(ModalScreen[Path | None]):
+PASTE: Literal["paste"] = "paste"
+"""What OpenScreen returns when the user wants to paste a command line instead."""
+
+
+class OpenScreen(ModalScreen[Path | Literal["paste"] | None]):
     """The preset library: grouped, searchable, with each preset's full description and the
     engine's verdict in a preview; or type any path. Loading (and its errors) is the app's job."""
 
@@ -48,7 +52,9 @@ class OpenScreen(ModalScreen[Path | None]):
         super().__init__()
         self.presets = presets
         self.preview = preview
-        self.title_text = title or "Open a preset, a lesson or a TOML file"
+        self.title_text = title or (
+            "Open a preset, a lesson, a TOML file, a QEMU command line or libvirt XML"
+        )
         self._previews: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -62,9 +68,14 @@ class OpenScreen(ModalScreen[Path | None]):
                 yield OptionList(id="open-presets")
                 with VerticalScroll(id="open-preview-scroll"):
                     yield Static(id="open-preview")
-            yield Input(placeholder="or a path: ~/vm.toml", id="open-path", compact=True)
+            yield Input(
+                placeholder="or a path: ~/vm.toml, vm.xml, qemu-cmdline.sh",
+                id="open-path",
+                compact=True,
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Open", variant="primary", id="open-ok")
+                yield Button("Paste a command line…", id="open-paste")
                 yield Button("Cancel", id="open-cancel")
 
     def on_mount(self) -> None:
@@ -168,6 +179,10 @@ class OpenScreen(ModalScreen[Path | None]):
         if options.highlighted is not None:
             options.action_select()
 
+    @on(Button.Pressed, "#open-paste")
+    def _paste(self) -> None:
+        self.dismiss(PASTE)
+
     @on(Button.Pressed, "#open-cancel")
     def action_cancel(self) -> None:
         """Close without opening."""
@@ -181,14 +196,16 @@ class SaveAsScreen(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, suggested: str) -> None:
+    def __init__(self, suggested: str, what: str = "the configuration as TOML") -> None:
         super().__init__()
         self.suggested = suggested
+        self.what = what
+        """What is saved, for the title ("the QEMU command line", ...)."""
 
     def compose(self) -> ComposeResult:
         """Path input and buttons."""
         with Vertical(id="saveas-dialog", classes="dialog"):
-            yield Label("Save the configuration as TOML", classes="dialog-title")
+            yield Label(f"Save {self.what}", classes="dialog-title")
             yield Input(self.suggested, id="saveas-path")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="saveas-ok")

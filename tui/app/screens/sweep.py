@@ -160,6 +160,17 @@ memslot limit and memslots at every value; ✗ marks values where QEMU refuses a
                 ]
                 if any(ys):
                     plt.plot(xs, ys, label=f"{device} {what}", marker=marker)
+        headroom = [
+            (p.value / unit, float(p.headroom)) for p in result.points if p.headroom is not None
+        ]
+        if headroom:
+            plt.plot(
+                [x for x, _ in headroom],
+                [y for _, y in headroom],
+                label="headroom (right axis)",
+                marker="hd",
+                yside="right",
+            )
         failing = [p.value / unit for p in result.points if p.invalid is None and not p.ok]
         if failing:
             plt.scatter(failing, [0.0] * len(failing), label="QEMU refuses", marker="x")

@@ -1,0 +1,33 @@
+# Shaped like Proxmox VE's qemu-server with memory hotplug (Memory.pm): -m size=1024,slots=255,
+# maxmem from phys-bits, NUMA node 0 on ram-node0, DIMMs of 512M then 1G, vhost-net NIC.
+/usr/bin/kvm -id 101 -name 'web01,debug-threads=on' -no-shutdown \
+  -chardev 'socket,id=qmp,path=/var/run/qemu-server/101.qmp,server=on,wait=off' \
+  -mon 'chardev=qmp,mode=control' \
+  -pidfile /var/run/qemu-server/101.pid -daemonize \
+  -smbios 'type=1,uuid=5b0d1a6e-0f3c-4c1e-9e7b-2b8c2f9e7c41' \
+  -smp '4,sockets=1,cores=4,maxcpus=4' -nodefaults \
+  -boot 'menu=on,strict=on,reboot-timeout=1000,splash=/usr/share/qemu-server/bootsplash.jpg' \
+  -vnc 'unix:/var/run/qemu-server/101.vnc,password=on' \
+  -cpu 'x86-64-v2-AES,+kvm_pv_eoi,+kvm_pv_unhalt' \
+  -m 'size=1024,slots=255,maxmem=4194304M' \
+  -object 'memory-backend-ram,id=ram-node0,size=1024M' \
+  -numa 'node,nodeid=0,cpus=0-3,memdev=ram-node0' \
+  -object 'memory-backend-ram,id=mem-dimm0,size=512M' \
+  -device 'pc-dimm,id=dimm0,memdev=mem-dimm0,node=0' \
+  -object 'memory-backend-ram,id=mem-dimm1,size=512M' \
+  -device 'pc-dimm,id=dimm1,memdev=mem-dimm1,node=0' \
+  -object 'memory-backend-ram,id=mem-dimm2,size=512M' \
+  -device 'pc-dimm,id=dimm2,memdev=mem-dimm2,node=0' \
+  -object 'memory-backend-ram,id=mem-dimm3,size=1024M' \
+  -device 'pc-dimm,id=dimm3,memdev=mem-dimm3,node=0' \
+  -global 'PIIX4_PM.disable_s3=1' -global 'PIIX4_PM.disable_s4=1' \
+  -device 'pci-bridge,id=pci.1,chassis_nr=1,bus=pci.0,addr=0x1e' \
+  -device 'piix3-usb-uhci,id=uhci,bus=pci.0,addr=0x1.0x2' \
+  -device 'VGA,id=vga,bus=pci.0,addr=0x2' \
+  -device 'virtio-balloon-pci,id=balloon0,bus=pci.0,addr=0x3,free-page-reporting=on' \
+  -drive 'file=/dev/pve/vm-101-disk-0,if=none,id=drive-scsi0,format=raw,cache=none,aio=io_uring,detect-zeroes=on' \
+  -device 'virtio-scsi-pci,id=scsihw0,bus=pci.0,addr=0x5' \
+  -device 'scsi-hd,bus=scsihw0.0,channel=0,scsi-id=0,lun=0,drive=drive-scsi0,id=scsi0,bootindex=100' \
+  -netdev 'type=tap,id=net0,ifname=tap101i0,script=/var/lib/qemu-server/pve-bridge,downscript=/var/lib/qemu-server/pve-bridgedown,vhost=on' \
+  -device 'virtio-net-pci,mac=BC:24:11:5E:3A:0D,netdev=net0,bus=pci.0,addr=0x12,id=net0,rx_queue_size=1024,tx_queue_size=256' \
+  -machine 'type=pc-i440fx-9.0+pve0'
