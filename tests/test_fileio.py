@@ -227,3 +227,25 @@ def test_cli_export_over_the_file_size_limit_names_the_file(tmp_path: Path) -> N
     assert proc.returncode == 2
     assert proc.stderr == (f"memslot-explorer export: error: {out}: cannot write: File too large\n")
     assert not out.exists() and _leftovers(tmp_path) == []
+
+
+def test_cli_import_output_read_only_target(tmp_path: Path) -> None:
+    """`import -o` goes through the same writer: a 0444 target is refused, said once."""
+    source = tmp_path / "vm.sh"
+    source.write_text("qemu-system-x86_64 -machine q35 -m 4G\n")
+    out = tmp_path / "vm.toml"
+    out.write_text("precious\n")
+    out.chmod(0o444)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "import", str(source), "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.endswith(
+        f"{out}: cannot write: read-only file (mode 0444); not overwritten "
+        "(make it writable or choose another name)\n"
+    )
+    assert out.read_text() == "precious\n"

@@ -43,7 +43,14 @@ class FileAccessError(OSError):
     """A file that cannot be read or written: str() is "FILE: REASON"."""
 
     def __init__(self, path: Path | str, reason: str, code: int = 0) -> None:
-        super().__init__(code, reason, str(path))
+        # strerror is the bare cause ("File too large"), as callers that print
+        # "FILE: cannot write: {strerror}" expect; `reason` says what was being done
+        cause = (
+            reason.split(": ", 1)[1]
+            if reason.startswith(("cannot read: ", "cannot write: "))
+            else reason
+        )
+        super().__init__(code, cause, str(path))
         self.path = str(path)
         self.reason = reason
 

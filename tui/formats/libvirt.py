@@ -526,26 +526,16 @@ def _hotplug_ports(config: Config) -> int:
     return sum(1 for d in config.all_devices() if d.id in hot and d.kind in _PCI_KINDS)
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-"""Characters XML 1.0 cannot hold, not even as character references."""
-
-
-def _xml_safe(text: str) -> str:
-    """User text (title, description, notes, back-end names) as XML can hold it: a control
-    character becomes a visible escape (ESC → `\\x1b`), so the document stays well-formed and
-    the text stays recognisable."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
 def _sanitize(element: ET.Element) -> ET.Element:
-    """Every text, tail, attribute and comment of a tree made XML-safe, in place."""
+    """Every text, tail, attribute and comment of a tree made XML-safe (_xml_text), in place:
+    back-end names, notes and ids reach attributes and comments, not only the title."""
     for node in element.iter():
         if node.text:
-            node.text = _xml_safe(node.text)
+            node.text = _xml_text(node.text)
         if node.tail:
-            node.tail = _xml_safe(node.tail)
+            node.tail = _xml_text(node.tail)
         for key, value in node.attrib.items():
-            node.attrib[key] = _xml_safe(value)
+            node.attrib[key] = _xml_text(value)
     return element
 
 
