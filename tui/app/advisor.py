@@ -32,7 +32,9 @@ from typing import Any
 from tui.engine.model import Config
 
 TIME_BUDGET = 20.0
-"""Seconds a run may take before it is stopped (the panel then says so)."""
+"""Seconds a run may compute before it is stopped (the panel then says so)."""
+START_LIMIT = 60.0
+"""Seconds the process may take to start (Python and the engine's imports, on a busy host)."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +155,12 @@ class Advisor:
                 self.in_process = True
                 return compute(config)
             process = self._process
-        deadline = time.monotonic() + self.budget
-
         def stale() -> bool:
             return cancelled() or generation != self._generation
 
-        if not self._wait_ready(process, stale, deadline):
+        if not self._wait_ready(process, stale, time.monotonic() + START_LIMIT):
             return None
-        result = self._exchange(process, config, stale, deadline)
+        result = self._exchange(process, config, stale, time.monotonic() + self.budget)
         with self._lock:
             if self._process is process:
                 if result is None or result.error:  # cancelled or over budget
