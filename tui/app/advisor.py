@@ -155,6 +155,7 @@ class Advisor:
                 self.in_process = True
                 return compute(config)
             process = self._process
+
         def stale() -> bool:
             return cancelled() or generation != self._generation
 

@@ -976,14 +976,14 @@ def make_app(
     """The app on `config`, or on the file at `path`, or on the built-in default.
 
     A file that fails to load does not stop the app: it opens on the default configuration
-    and shows the file, field and reason. A path that does not exist yet starts a new
+    and shows the file, field and reason. A .toml path that does not exist yet starts a new
     configuration (the default one) whose save target is that path.
     """
     load_error = None
     new_file = False
     if path is not None and config is None:
         toml = integrations.toml()
-        if not os.path.lexists(path):
+        if not os.path.lexists(path) and path.suffix.lower() == ".toml":
             new_file = True  # `memslot-explorer new.toml`: a new configuration saved there
         else:
             try:
