@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import re
+from collections.abc import Callable
 
 import pytest
 from textual.app import App
@@ -47,6 +50,28 @@ async def settle(pilot: Pilot[object]) -> None:
         table.refresh()
     if busy:
         await pilot.pause()
+
+
+async def wait_for(
+    pilot: Pilot[object], condition: Callable[[], object], timeout: float = 10.0
+) -> None:
+    """Let the app run until `condition()` holds (layout, scrolling and refreshes finish when
+    they finish on a loaded machine); fail with the condition's source after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {inspect.getsource(condition)}")
+        await settle(pilot)
+        await pilot.pause(0.02)
+
+
+async def advised(pilot: Pilot[object]) -> None:
+    """Wait until the fixes for the current configuration are on screen (the advisor starts
+    after the first frame and after each edit, in a worker)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.advised is app.config)  # type: ignore[attr-defined]
+    await settle(pilot)
 
 
 def screen_lines(app: App[object]) -> list[str]:

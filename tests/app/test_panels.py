@@ -11,14 +11,13 @@ from tui.app.panels.suggestions import SuggestionsPanel
 from tui.app.panels.timeline import TimelinePanel
 from tui.app.screens.device_form import DeviceFormScreen
 
-from .conftest import SIZE, flat, order_config, settle, shown
+from .conftest import SIZE, advised, flat, order_config, settle, shown, wait_for
 
 
 async def test_apply_a_suggestion_with_one_key() -> None:
     app = make_app(order_config())
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await advised(pilot)
         panel = app.query_one(SuggestionsPanel)
         text = flat(shown(app, panel))
         assert "✗ event 2 hotplug fs0" in text
@@ -27,8 +26,7 @@ async def test_apply_a_suggestion_with_one_key() -> None:
         assert title in text
         panel.options.focus()
         await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await advised(pilot)
         assert app.report is not None and app.report.ok
         timeline = shown(app, app.query_one(TimelinePanel))
         assert "✗" not in timeline
@@ -48,22 +46,28 @@ async def test_usable_at_80x24_panels_stack() -> None:
         memory = app.query_one(MemoryPanel).region
         assert memory.y >= machine.bottom and memory.x == machine.x
         assert memory.width >= 76
-        # the focused timeline is scrolled into view; so is any panel focus moves to
+        # the focused timeline is scrolled into view (after the first layout, which takes as
+        # long as it takes on a loaded machine); so is any panel focus moves to
         timeline = app.query_one(TimelinePanel)
-        assert 0 <= timeline.region.y < 24
-        assert "vmem0" in shown(app, timeline)
+        await wait_for(pilot, lambda: 0 <= timeline.region.y < 24 and timeline.region.height)
+        await wait_for(pilot, lambda: "vmem0" in shown(app, timeline))
         app.query_one(MemoryPanel).table.focus()
-        await settle(pilot)
-        assert 0 <= app.query_one(MemoryPanel).region.y < 24
+        await wait_for(pilot, lambda: 0 <= app.query_one(MemoryPanel).region.y < 24)
 
         # f1: help for the focused panel, following focus; f1 again closes it
         await pilot.press("f1")
-        await settle(pilot)
+        await wait_for(pilot, lambda: app.screen.query(HelpPanel))
         help_panel = app.screen.query_one(HelpPanel)
-        assert "Devices that live in the machine's device-memory" in flat(shown(app, help_panel))
+        await wait_for(
+            pilot,
+            lambda: (
+                "Devices that live in the machine's device-memory" in flat(shown(app, help_panel))
+            ),
+        )
         app.query_one(TimelinePanel).table.focus()
-        await settle(pilot)
-        assert "cold plugs (the command line) first" in flat(shown(app, help_panel))
+        await wait_for(
+            pilot, lambda: "cold plugs (the command line) first" in flat(shown(app, help_panel))
+        )
         await pilot.press("f1")
         await settle(pilot)
         assert not app.screen.query(HelpPanel)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from tui.app.app import make_app
 
-from .conftest import order_config, settle
+from .conftest import advised, order_config, settle
 
 
 async def _ready(pilot) -> None:
     """Suggestions come from a worker: wait for them so the picture is deterministic."""
-    await pilot.app.workers.wait_for_complete()
-    await settle(pilot)
+    await advised(pilot)
 
 
 def _app():  # a fixed config and theme: the picture must not depend on the user's setup

@@ -139,8 +139,8 @@ def _alias_id(device_id: str) -> str:
 
 def expected_after_libvirt(config: Config) -> dict[str, Any]:
     """libvirt can express memory devices and most vhost back-ends; not hv-balloon, vhost-user
-    SCSI / vsock or consumers (comments only), nor the per-device backend choices and the CPU
-    vendor override (comments). Cold plugs come back in libvirt's command-line order."""
+    SCSI / vsock or consumers (comments only), nor the per-device backend choices (comments).
+    Cold plugs come back in libvirt's command-line order."""
     kept = {d.id: d for d in config.all_devices() if _libvirt_element(d) is not None}
     cold = [e.device for e in config.timeline if e.action == "cold" and e.device in kept]
     cold.sort(key=lambda i: LIBVIRT_ORDER[_libvirt_element(kept[i]) or "memory"])
@@ -156,8 +156,8 @@ def expected_after_libvirt(config: Config) -> dict[str, Any]:
     cold_devices = [kept[i] for i in cold]
     machine = _machine(
         config,
-        # qemu64's vendor=GenuineIntel is only a comment; under KVM the host's vendor applies
-        cpu_vendor=Machine().cpu_vendor if config.machine.accel == "kvm" else "amd",
+        # the export pins the vendor (<model vendor_id=...>), so it comes back as it was
+        cpu_vendor=config.machine.cpu_vendor,
         nvdimm=any(d.kind == "nvdimm" for d in cold_devices),
     )
     if machine["maxmem"] is None:

@@ -458,3 +458,36 @@ def test_uefi_variable_flash_is_one_more_kvm_slot() -> None:
         "<type machine='q35'>hvm</type></os></domain>"
     ).config
     assert [c.kind for c in xml.consumers] == ["rom"]
+
+
+def test_a_memory_kind_without_its_own_property_list_still_imports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kind added to the engine's registry but not to the importer's tables imports with its
+    id, memdev and address property; its other properties are reported, never a KeyError."""
+    from tui.formats import qemu_import
+
+    monkeypatch.setattr(
+        qemu_import,
+        "MEMORY_DEVICE_PROPS",
+        {k: v for k, v in qemu_import.MEMORY_DEVICE_PROPS.items() if k != "pc-dimm"},
+    )
+    result = qemu_import.import_command_line(
+        "qemu-system-x86_64 -machine q35 -m 4G,slots=2,maxmem=8G "
+        "-object memory-backend-ram,id=mem-d0,size=1G "
+        "-device pc-dimm,id=d0,memdev=mem-d0,slot=1"
+    )
+    [dimm] = result.config.memory_devices
+    assert (dimm.kind, dimm.id, dimm.size) == ("pc-dimm", "d0", 1 << 30)
+    assert any("slot" in w and "not understood" in w for w in result.warnings)
+
+
+def test_default_huge_pages_are_assumed() -> None:
+    xml = (
+        "<domain type='kvm'><memory unit='GiB'>5</memory><maxMemory slots='2' unit='GiB'>9"
+        "</maxMemory><memoryBacking><hugepages/></memoryBacking><devices><memory model='dimm'>"
+        "<target><size unit='GiB'>1</size></target></memory></devices></domain>"
+    )
+    result = import_text(xml)
+    assert result.config.memory_devices[0].page_size == 2 << 20
+    assert any("<hugepages> without <page size>" in a.why for a in result.assumed)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.expect import check_expectation
 from tui.engine import replay
-from tui.engine.expect import check_expectation
 from tui.engine.model import Expectation, ExpectedEvent
 from tui.formats.toml import load
 from tui.presets import (
@@ -25,7 +25,7 @@ from tui.presets import (
 
 PRESETS = sorted(repo_preset_dir().glob("*.toml"))
 
-# Presets whose expectation the engine does not meet yet (docs/engine-requests.md). strict:
+# Presets whose expectation the engine does not meet yet (each with the reason). strict:
 # when the engine is fixed the test fails until the entry is removed.
 KNOWN_ENGINE_GAPS: dict[str, str] = {}
 

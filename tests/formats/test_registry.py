@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exporters.cases import CASES
+from tests.formats.cases import CASES
 from tui.cli.export import build_parser
 from tui.formats import registry
 from tui.formats.export import export_text

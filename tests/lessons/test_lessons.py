@@ -233,3 +233,24 @@ def test_a_fifo_or_directory_is_refused_without_blocking(tmp_path: Path) -> None
 def test_a_configuration_file_is_not_taken_for_a_lesson() -> None:
     with pytest.raises(ConfigError, match="this is a configuration file, not a lesson"):
         read_lesson(repo_preset_dir() / "ex01-virtio-mem-64-memslots.toml")
+
+
+def test_lessons_compare_sweep_and_params_never_import_textual() -> None:
+    """The pure pieces stay usable from the CLI without the app (and fast to import)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import tui.lessons.runner, tui.lessons.files, tui.lessons.markdown\n"
+        "import tui.compare, tui.sweep, tui.params\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')"
+        " or m.startswith('tui.app'))\n"
+        "print(bad)\n"
+    )
+    root = repo_preset_dir().parent
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -3,7 +3,7 @@
 Each case also pins what QEMU itself answered (`qemu`: per 1-based event "ok", "ok:N" with N
 virtio-mem memslots, "pending", "error:<start of message>", "skipped"), so a case can never pass
 by comparing nothing. A mismatch means the engine is wrong (or QEMU changed): the fix belongs in
-the engine, the case is written to docs/engine-requests.md.
+the engine, and what was learned about QEMU goes into docs/rules.md.
 """
 
 from __future__ import annotations
@@ -737,7 +737,9 @@ def test_engine_matches_qemu(name: str, qemu_info) -> None:
         for number, prefix in case.get("warnings", {}).items():
             qemu = rows[number - 1].qemu
             assert qemu is not None and any(w.startswith(prefix) for w in qemu.warnings), table
-    assert not result.mismatches, f"engine != QEMU (write it to docs/engine-requests.md)\n{table}"
+    assert not result.mismatches, (
+        f"engine != QEMU (fix the engine; note QEMU's rule in docs/rules.md)\n{table}"
+    )
 
 
 @pytest.mark.parametrize(

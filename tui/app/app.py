@@ -8,7 +8,6 @@ flows live in files.py.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -19,14 +18,12 @@ from pydantic import ValidationError
 from pydantic_core import PydanticUndefined
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.reactive import reactive, var
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.widgets._help_panel import HelpPanel
 
 from tui.engine import replay
 from tui.engine.kinds import CONSUMER_KINDS
@@ -35,7 +32,7 @@ from tui.engine.report import Report
 from tui.formats import registry as export_formats
 from tui.settings import Settings, load_settings
 
-from . import edits, files, integrations, view
+from . import actions, edits, files, integrations, view
 from .advisor import Advice, Advisor
 from .catalog import TEMPLATES, Group, Template, template, template_for
 from .history import Document, History
@@ -48,9 +45,10 @@ from .messages import (
     MachineFieldEdited,
     SuggestionApplied,
 )
-from .panels.base import update_static
+from .panels.base import Panel, update_static
 from .panels.budget import BudgetPanel
 from .panels.consumers import ConsumersPanel
+from .panels.device_list import DeviceListPanel
 from .panels.explain import ExplainPanel
 from .panels.machine import MachinePanel
 from .panels.memory import MemoryPanel
@@ -95,47 +93,11 @@ class MemslotApp(App[int]):
     CSS_PATH: ClassVar = ["app.tcss"]
     TITLE = "memslot-explorer"
     AUTO_FOCUS = "#timeline-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
-    BINDINGS: ClassVar = [
-        Binding("f1", "help", "Help", id="help", tooltip="Help for the focused panel"),
-        Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change"),
-        Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo"),
-        Binding(
-            "ctrl+o",
-            "open",
-            "Open",
-            id="open",
-            tooltip="Open a preset, a TOML file, or import a QEMU command line / libvirt XML",
-        ),
-        Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the TOML (asks for a path)"),
-        Binding("f2", "save_as", "Save as", id="save_as", show=False),
-        Binding(
-            "ctrl+e",
-            "export",
-            "Export",
-            id="export",
-            tooltip="Preview in every export format; copy or save",
-        ),
-        Binding(
-            "f5",
-            "verify",
-            "Verify",
-            id="verify",
-            show=False,
-            tooltip="Run the configuration in a real QEMU",
-        ),
-        Binding(
-            "ctrl+r",
-            "live_refresh",
-            "Refresh VM",
-            id="live_refresh",
-            show=False,
-            tooltip="Live mode: read the running VM again",
-        ),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-    ]
+    # an instance attribute in App (ClassVar would contradict it for mypy)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]  # noqa: RUF012
+    BINDINGS: ClassVar = actions.bindings("app")
 
-    config: reactive[Config] = var(Config, init=False)
+    config: var[Config] = var[Config](Config, init=False)
     """The one source of truth; replaced (never mutated) on every edit. A `var`: a plain
     reactive would repaint the whole screen on every edit; the panels repaint what changed."""
 
@@ -177,6 +139,10 @@ class MemslotApp(App[int]):
         self.selected_event: int | None = None
         self.status_text = ""
         self._qemu_reason: str | None = None
+        self.advised: Config | None = None
+        """The configuration whose fixes the Suggestions panel shows (None: none yet)."""
+        self._first_frame_shown = False
+        """Until the first frame is on screen the advisor waits: its replays would delay it."""
         self._verify_cancel = threading.Event()
         self.advisor = Advisor()
 
@@ -185,6 +151,13 @@ class MemslotApp(App[int]):
     def compose(self) -> ComposeResult:
         """Three columns at ≥ 160 columns, two columns over budget+suggestions at ≥ 120,
         stacked (scrolling) below."""
+        # the layout class for the terminal's width, before the panels are styled: applying it
+        # later (on the first Resize) would restyle every widget once more before the first paint
+        width = self.size.width
+        for breakpoint, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True):
+            if width >= breakpoint:
+                self.screen.add_class(name)
+                break
         yield Header(show_clock=False, icon="▦")
         with Horizontal(id="main"):
             with Vertical(id="col-left", classes="column"):
@@ -199,7 +172,7 @@ class MemslotApp(App[int]):
                 yield BudgetPanel(id="budget", classes="panel")
                 yield SuggestionsPanel(id="suggestions", classes="panel")
         yield Static(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # room for every app key at 120 columns
 
     def on_mount(self) -> None:
         """Replay the starting config; show a load error from the command line, if any."""
@@ -256,6 +229,13 @@ class MemslotApp(App[int]):
     def on_unmount(self) -> None:
         """No advisor process outlives the app."""
         self.advisor.close()
+
+    def on_resize(self) -> None:
+        """After a resize keep the focused widget in view (a panel whose size changed does the
+        same once its new layout is known: Panel.on_resize)."""
+        focused = self.screen.focused
+        if focused is not None:
+            self.call_after_refresh(self.screen.scroll_to_widget, focused, animate=False)
 
     def _theme_changed(self, _theme: object) -> None:
         """Table cells carry theme colours (errors): redraw them in the new theme."""
@@ -382,9 +362,14 @@ class MemslotApp(App[int]):
         select = None
         if isinstance(result, tuple):
             result, select = result
-        self.commit(result, message.label)
+        before = {d.id for d in self.config.all_devices()}
+        if not self.commit(result, message.label):
+            return
         if select is not None:
             self.select_event(select)
+        added = [d.id for d in result.all_devices() if d.id not in before]
+        if len(added) == 1:  # a duplicate: the copy is highlighted, so d removes the copy
+            self.panel_for(edits.group_of(result, added[0])).select(added[0])
 
     @on(MachineFieldEdited)
     def _machine(self, message: MachineFieldEdited) -> None:
@@ -516,7 +501,7 @@ class MemslotApp(App[int]):
             done,
         )
 
-    def panel_for(self, group: Group) -> MemoryPanel | VhostPanel | ConsumersPanel:
+    def panel_for(self, group: Group) -> DeviceListPanel:
         """The list panel of a group."""
         return {
             "memory": self.query_one(MemoryPanel),
@@ -559,8 +544,16 @@ class MemslotApp(App[int]):
         panel.show_advice((), None)
         if report is None:
             self.advised = config
-        else:
+            return
+        # at start-up: after the first frame (see on_ready); the process runs the search
+        if self._first_frame_shown:
             self._advise(config)
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now compute the fixes for the starting config."""
+        self._first_frame_shown = True
+        if self.report is not None:
+            self._advise(self.config)
 
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
     def _advise(self, config: Config) -> None:
@@ -574,11 +567,13 @@ class MemslotApp(App[int]):
         if config is not self.config or not self.is_running:
             return  # a newer edit superseded this computation, or the app is closing
         suggestions, headroom = result.suggestions, result.error or result.headroom
+        text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
+        try:
+            self.query_one(SuggestionsPanel).show_advice(suggestions, text)
+        except NoMatches:
+            return  # the app is closing: the panel (or its children) is already gone
         self.suggestions = suggestions
         self.headroom = headroom
-        text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
-        with contextlib.suppress(NoMatches):
-            self.query_one(SuggestionsPanel).show_advice(suggestions, text)
         self.advised = config
 
     # ------------------------------------------------------------------ files
@@ -682,14 +677,14 @@ class MemslotApp(App[int]):
         self.push_screen(ExportScreen(self.export_text, fmt, save))
 
     def action_copy_toml(self) -> None:
-        """Copy the TOML to the clipboard (OSC 52: works over SSH)."""
+        """Send the TOML to the terminal's clipboard (OSC 52: works over SSH where allowed)."""
         try:
             text = self.export_text("toml")
         except RuntimeError as exc:
             self.set_status(f"✗ {exc}", error=True)
             return
         self.copy_to_clipboard(text)
-        self.set_status("✓ TOML copied to the clipboard")
+        self.set_status(f"TOML {view.CLIPBOARD_NOTE}")
 
     # ------------------------------------------------------------------ verify
 
@@ -727,10 +722,21 @@ class MemslotApp(App[int]):
 
         try:
             result = verify.verify(config, progress=progress, cancel=cancel)
-            text = _describe_result(result, verify)
+            text = _describe_result(result, verify, self.verify_table_width())
         except Exception as exc:
             text = f"verification failed: {type(exc).__name__}: {exc}"
-        self.call_from_thread(self.push_screen, MessageScreen("Verify in QEMU", text))
+        self.call_from_thread(self._show_verify_result, text)
+
+    def verify_table_width(self) -> int:
+        """Columns the wide result dialog has for text (see `.dialog.-wide` in app.tcss)."""
+        return min(self.size.width * 96 // 100, 200) - 8
+
+    def _show_verify_result(self, text: str) -> None:
+        """The result in a wide dialog; the progress line goes when the dialog closes."""
+        self.set_status("verify in QEMU: finished")
+        self.push_screen(
+            MessageScreen("Verify in QEMU", text, wide=True), lambda _: self.set_status("")
+        )
 
     # ------------------------------------------------------------------ host facts
 
@@ -809,6 +815,10 @@ class MemslotApp(App[int]):
 
     def action_help(self) -> None:
         """Toggle the help for the focused panel (its HELP text and keys)."""
+        # imported here: the help panel's Markdown costs ~80 ms of start-up the first screen
+        # does not need
+        from textual.widgets._help_panel import HelpPanel
+
         if self.screen.query(HelpPanel):
             self.action_hide_help_panel()
         else:
@@ -835,6 +845,40 @@ class MemslotApp(App[int]):
             answer,
         )
 
+    def action_insert_event(self, action: str = "hotplug") -> None:
+        """Insert an event of this kind after the highlighted one (palette)."""
+        self.open_event_form(action=action)
+
+    def action_maximize(self) -> None:
+        """Maximize the panel that has focus, or restore it (escape restores too)."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = screen.focused
+        panel = (
+            next((w for w in focused.ancestors_with_self if isinstance(w, Panel)), None)
+            if focused
+            else None
+        )
+        if panel is not None:
+            screen.maximize(panel, container=False)
+        elif focused is not None and not screen.maximize(focused):  # in a dialog: the widget
+            self.set_status("nothing to maximize here: focus a panel first")
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen in the current directory and say where (or why not)."""
+        directory = Path(path or ".")
+        try:
+            saved = self.save_screenshot(filename, str(directory))
+        except OSError as exc:
+            self.set_status(
+                f"✗ screenshot not saved in {directory.resolve()}: {exc.strerror or exc}",
+                error=True,
+            )
+            return
+        self.set_status(f"✓ screenshot saved to {Path(saved).resolve()}")
+
     def action_focus_panel(self, panel_id: str) -> None:
         """Focus a panel's main widget (palette)."""
         panel = self.query_one(f"#{panel_id}")
@@ -842,9 +886,10 @@ class MemslotApp(App[int]):
         (focusable[0] if focusable else panel).focus()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every action is in the command palette."""
-        yield from super().get_system_commands(screen)
-        timeline = self.query_one(TimelinePanel)
+        """Every action of the registry, add-by-kind, the exports and the panels."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Screenshot", "Maximize", "Minimize"):
+                yield command  # ours say where the file went, and maximize whole panels
         for group in ("memory", "vhost", "consumer"):
             for item in TEMPLATES[group]:  # type: ignore[index]
                 yield SystemCommand(
@@ -852,94 +897,31 @@ class MemslotApp(App[int]):
                     f"Open the add form for {item.key}",
                     lambda g=group, k=item.key: self.open_form(g, None, k),
                 )
-        for group, panel in (
+        lists: tuple[tuple[Group, type[Panel]], ...] = (
             ("memory", MemoryPanel),
             ("vhost", VhostPanel),
             ("consumer", ConsumersPanel),
-        ):
-            p = self.query_one(panel)
-            yield SystemCommand(
-                f"Edit selected {GROUP_NAMES[group]}", "Open the edit form", p.action_edit
-            )
-            yield SystemCommand(
-                f"Duplicate selected {GROUP_NAMES[group]}", "Copy with a new id", p.action_duplicate
-            )
-            yield SystemCommand(
-                f"Remove selected {GROUP_NAMES[group]}", "Remove it and its events", p.action_remove
-            )
-        yield SystemCommand(
-            "Timeline: move event up", "Plug earlier", lambda: timeline.action_move(-1)
         )
-        yield SystemCommand(
-            "Timeline: move event down", "Plug later", lambda: timeline.action_move(1)
-        )
-        yield SystemCommand("Timeline: insert hotplug", "device_add", self.open_event_form)
-        yield SystemCommand(
-            "Timeline: insert unplug", "device_del", lambda: self.open_event_form(action="unplug")
-        )
-        yield SystemCommand(
-            "Timeline: insert back-end restart",
-            "a vhost-user back-end disconnects (then reconnects, maybe with another limit)",
-            lambda: self.open_event_form(action="disconnect"),
-        )
-        yield SystemCommand(
-            "Timeline: insert resize",
-            "qom-set requested-size",
-            lambda: self.open_event_form(action="resize"),
-        )
-        yield SystemCommand(
-            "Timeline: switch cold plug / hotplug",
-            "Command line or device_add",
-            timeline.action_toggle,
-        )
-        yield SystemCommand("Timeline: remove event", "The device stays", timeline.action_remove)
-        yield SystemCommand(
-            "Apply highlighted fix",
-            "Replace the config with the verified fix",
-            self.query_one(SuggestionsPanel).action_apply,
-        )
-        yield SystemCommand(
-            "Use this host's facts",
-            "KVM memslots, THP size, CPU vendor, QEMU version, vhost regions (one undoable edit)",
-            self.action_use_host,
-        )
-        yield SystemCommand("Undo", "ctrl+z", self.action_undo)
-        yield SystemCommand("Redo", "ctrl+y", self.action_redo)
-        yield SystemCommand("Open preset or file…", "ctrl+o", self.action_open)
-        yield SystemCommand(
-            "Import: paste a QEMU command line or libvirt XML…",
-            "Opens it as a new configuration",
-            self.action_paste_import,
-        )
-        yield SystemCommand("Save", "ctrl+s", self.action_save)
-        yield SystemCommand("Save as…", "f2", self.action_save_as)
-        yield SystemCommand(
-            "Preview TOML (read-only)", "ctrl+e", lambda: self.action_export("toml")
-        )
+        for action in actions.in_palette("devices"):
+            for group, panel_type in lists:
+                yield self._command(action, self.query_one(panel_type), what=GROUP_NAMES[group])
+        for action in actions.in_palette("timeline"):
+            yield self._command(action, self.query_one(TimelinePanel))
+        for action in actions.in_palette("suggestions"):
+            yield self._command(action, self.query_one(SuggestionsPanel))
+        for action in actions.in_palette("app"):
+            yield self._command(action, self)
         for fmt in export_formats.FORMATS:
             if fmt.name == "toml":
-                continue  # the preview above
+                continue  # the registry's "Preview TOML (read-only)" (ctrl+e)
             yield SystemCommand(
                 f"Export: {fmt.title}",
                 "Preview, copy or save",
                 lambda f=fmt.name: self.action_export(f),
             )
-        yield SystemCommand("Copy TOML to clipboard", "OSC 52", self.action_copy_toml)
-        reason = self.qemu_unavailable()
-        yield SystemCommand(
-            "Verify in QEMU" + (f" (disabled: {reason})" if reason else ""),
-            "Run it in a real QEMU",
-            self.action_verify,
-        )
-        yield SystemCommand(
-            "Live: read the VM again",
-            "ctrl+r (live mode: inspect --qmp unix:PATH --app)",
-            self.action_live_refresh,
-        )
         from . import training
 
         yield from training.commands(self)
-        yield SystemCommand("Help for the focused panel", "f1", self.action_help)
         for panel_id in (
             "machine",
             "memory",
@@ -956,16 +938,46 @@ class MemslotApp(App[int]):
                 lambda p=panel_id: self.action_focus_panel(p),
             )
 
+    def _command(self, action: actions.Action, target: Any, what: str = "") -> SystemCommand:
+        """A palette entry that runs a registry action on its widget."""
+        title = (action.palette or action.description).format(what=what)
+        help_text = action.help
+        if action.keys:
+            help_text = f"{actions.key_label(action.keys)}: {help_text}"
+        if action.id == "verify":
+            reason = self.qemu_unavailable()
+            if reason:
+                title += f" (disabled: {reason})"
 
-def _describe_result(result: Any, verify: Any) -> str:
-    """The verifier's own table (it includes its error and notes); the bare error and notes
-    only if the table cannot be drawn."""
+        async def run() -> None:
+            await self.run_action(action.action, target)
+
+        return SystemCommand(title, help_text, run)
+
+
+def _describe_result(result: Any, verify: Any, available: int = 80) -> str:
+    """The verifier's own table (it includes its error and notes), with its cells as wide as
+    fits `available` columns so each row stays on one line; the bare error and notes only if
+    the table cannot be drawn."""
     try:
-        return str(verify.format_table(result, width=80))
+        return _fit_table(lambda width: str(verify.format_table(result, width=width)), available)
     except Exception:  # an unexpected result shape still shows something useful
         parts = [f"✗ {result.error}"] if getattr(result, "error", None) else [str(result)]
         parts.extend(f"note: {note}" for note in getattr(result, "notes", ()) or ())
         return "\n".join(parts)
+
+
+def _fit_table(render: Callable[[int], str], available: int) -> str:
+    """The widest rendering whose table rows (header to the first blank line) fit."""
+    text = ""
+    for width in range(max(available // 2, 16), 15, -4):
+        text = render(width)
+        lines = text.splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("#")), 0)
+        end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+        if all(len(line) <= available for line in lines[start:end]):
+            return text
+    return text
 
 
 def make_app(

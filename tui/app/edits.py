@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from tui.engine.model import Config, Machine
+from tui.formats.problems import format_problem, validation_problems
 
 from .catalog import FormField, Group, Template
 
@@ -33,40 +34,19 @@ def rebuild(config: Config, **changes: Any) -> Config:
     return Config.model_validate(config.model_dump() | changes)
 
 
-def describe(exc: Exception) -> str:
-    """One or two readable lines for a pydantic or edit error (field: reason)."""
+def describe(exc: Exception, data: dict[str, Any] | None = None) -> str:
+    """Readable "field: reason" text for a pydantic or edit error: the same renderer as the
+    CLI's "FILE: FIELD: REASON" lines, joined on one line for the status bar and forms."""
     if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"] if not _is_tag(p))
-            msg = err["msg"].removeprefix("Value error, ")
-            parts.append(f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg)
-        return "; ".join(parts)
+        return "; ".join(format_problem(p) for p in validation_problems(exc, data))
     return str(exc)
-
-
-_TAGS = frozenset(
-    {
-        "pc-dimm",
-        "nvdimm",
-        "virtio-pmem",
-        "virtio-mem",
-        "hv-balloon",
-        "vhost-kernel",
-        "vhost-user",
-        "vhost-vdpa",
-    }
-)
-
-
-def _is_tag(part: object) -> bool:
-    """Discriminator tags and validator names pydantic puts in error locations."""
-    return isinstance(part, str) and (part in _TAGS or part.startswith("function-"))
 
 
 # --------------------------------------------------------------------------- machine
 
 _OPTIONAL_MACHINE = {"maxmem", "boot_kvm_slots", "boot_ram_sections"}
+AUTO_MACHINE = frozenset({"boot_kvm_slots", "boot_ram_sections"})
+"""Fields whose empty value shows as "auto" (the measured default): typing auto means that."""
 _WHOLE = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]+", re.ASCII)
 _INT_MACHINE = {"kvm_memslots", "slots", "phys_bits", "boot_kvm_slots", "boot_ram_sections"}
 
@@ -77,6 +57,8 @@ def machine_value(name: str, value: str | bool) -> object:
         return value
     text = value.strip()
     if name in _OPTIONAL_MACHINE and text == "":
+        return None
+    if name in AUTO_MACHINE and text.lower() == "auto":
         return None
     if name in _INT_MACHINE:
         # ASCII digits or 0x hex only: int() would also take "٤" and "1_0"
@@ -263,4 +245,4 @@ def _validate(data: dict[str, Any]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise EditError(describe(exc)) from None
+        raise EditError(describe(exc, data)) from None

@@ -30,16 +30,14 @@ if TYPE_CHECKING:
 
 
 def describe_load_error(error: Any) -> str:
-    """File, field and reason of every problem, one per line (plain text: never markup)."""
+    """File, then every problem as the CLI prints it (FIELD: REASON; plain text, escaped)."""
+    from tui.formats.problems import format_problem, printable
+
     file = getattr(error, "file", "")
     problems = getattr(error, "problems", None) or [
         (getattr(error, "field", ""), getattr(error, "reason", str(error)))
     ]
-    lines = [f"file:   {file}"]
-    for field, reason in problems:
-        lines.append(f"field:  {field or '—'}")
-        lines.append(f"reason: {reason}")
-    lines.append("")
+    lines = [f"file: {printable(file)}", "", *(format_problem(p) for p in problems), ""]
     lines.append("The app keeps the configuration it had.")
     return "\n".join(lines)
 

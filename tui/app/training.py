@@ -208,8 +208,8 @@ def pick_lesson(app: MemslotApp) -> None:
     """The library, lessons only."""
     lessons = [item for item in library() if item.group == LESSON_GROUP]
 
-    def chosen(path: Path | None) -> None:
-        if path is not None:
+    def chosen(path: Path | str | None) -> None:
+        if isinstance(path, Path):  # not the dialog's Paste (an import)
             open_lesson(app, path)
 
     app.push_screen(OpenScreen(lessons, preview, title="Open a lesson"), chosen)
@@ -218,8 +218,8 @@ def pick_lesson(app: MemslotApp) -> None:
 def compare_with_file(app: MemslotApp) -> None:
     """The current configuration (A) against a preset or file (B)."""
 
-    def chosen(path: Path | None) -> None:
-        if path is None:
+    def chosen(path: Path | str | None) -> None:
+        if not isinstance(path, Path):  # cancelled, or the dialog's Paste (an import)
             return
         from tui.formats.toml import load
 
@@ -241,8 +241,8 @@ def compare_two_files(app: MemslotApp) -> None:
     from tui.formats.toml import load
 
     def pick(title: str, then: Callable[[Path, Any], None]) -> None:
-        def chosen(path: Path | None) -> None:
-            if path is None:
+        def chosen(path: Path | str | None) -> None:
+            if not isinstance(path, Path):  # cancelled, or the dialog's Paste (an import)
                 return
             try:
                 config = load(path)

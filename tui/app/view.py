@@ -42,13 +42,26 @@ def outcome(result: EventResult | None) -> str:
     if result.memslot_limit is not None:
         parts.append(f"limit {result.memslot_limit}")
     if result.memslots is not None:
-        parts.append(f"{result.memslots} memslot{'s' if result.memslots != 1 else ''}")
+        parts.append(plural(result.memslots, "memslot"))
     if result.pending:
         parts.append("pending guest")
     text = f"{OK_MARK} " + (" · ".join(parts) if parts else "ok")
     if result.warnings:
         text += f" {WARN_MARK}"
     return text
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 fix", "3 fixes", "1 event": counts read as English."""
+    word = noun if count == 1 else (many or f"{noun}s")
+    return f"{count} {word}"
+
+
+CLIPBOARD_NOTE = (
+    "sent to the terminal's clipboard (OSC 52); if pasting gives something else, the terminal "
+    "ignored it (tmux: set -g set-clipboard on) — save to a file instead"
+)
+"""The app cannot know whether the terminal accepted OSC 52: say so, and how to tell."""
 
 
 def number(value: int | None) -> str:

@@ -133,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from tui.cli.check import _advice, check_document, render_check
+    from tui.cli.check import bounded_advice, check_document, render_check
     from tui.engine import replay
     from tui.formats.toml import save, to_dict
     from tui.qemu.inspect import (
@@ -170,15 +170,17 @@ def _run(args: argparse.Namespace) -> int:
         try:
             config = with_hotplug(config, spec)
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem.get("loc", ()))
+            from tui.formats.problems import render, validation_problems
+
             print(
-                f"{PROG} inspect: --hotplug {spec.get('kind')}: {where}: {problem.get('msg')}",
+                render(
+                    validation_problems(exc), prefix=f"{PROG} inspect: --hotplug {spec.get('kind')}"
+                ),
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
     report = replay(config) if args.hotplug else state.report
-    suggestions, headroom, _stopped = _advice(config, report)
+    suggestions, headroom, _stopped = bounded_advice(config, report)
     if args.output is not None:
         save(config, args.output)
     if args.json:

@@ -25,6 +25,15 @@ from typing import TYPE_CHECKING, Any
 from tui.engine.devices import block_size as engine_block_size
 from tui.engine.host import CPU_VENDOR_IDS
 from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
+from tui.engine.model import (
+    Nvdimm,
+    PcDimm,
+    VhostKernel,
+    VhostUser,
+    VhostVdpa,
+    VirtioMem,
+    VirtioPmem,
+)
 from tui.engine.units import MiB, format_size, qemu_hex
 from tui.formats.verdicts import event_results, verdict_lines
 
@@ -80,7 +89,8 @@ def _comment(text: str) -> ET.Element:
     safe = _xml_text(" ".join(text.split()))
     while "--" in safe:
         safe = safe.replace("--", "- -")
-    return ET.Comment(f" {safe} ")
+    comment: ET.Element = ET.Comment(f" {safe} ")  # type: ignore[assignment]
+    return comment
 
 
 def _set_size(element: ET.Element, value: int) -> ET.Element:
@@ -376,7 +386,7 @@ def _libvirt_order_note(config: Config) -> str | None:
     cold = [config.device(device_id) for device_id in _cold_ids(config)]
     late = None
     for device in cold:
-        if device.kind in _VHOST_KINDS and device.device != "net":
+        if isinstance(device, VhostKernel | VhostUser | VhostVdpa) and device.device != "net":
             late = late or device
         elif device.kind in _MODELS and late is not None:
             return (
@@ -417,7 +427,11 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
     if config.description:
         ET.SubElement(domain, "description").text = _xml_text(config.description)
 
-    memory_devices = [d for d in cold_devices if d.kind in _MODELS]
+    memory_devices = [
+        d
+        for d in cold_devices
+        if isinstance(d, PcDimm | Nvdimm | VirtioPmem | VirtioMem) and d.kind in _MODELS
+    ]
     if machine.maxmem is not None:
         slots = {"slots": str(machine.slots)} if machine.slots else {}
         if not machine.slots:
@@ -624,7 +638,7 @@ def hotplug_snippets(
     for _, _, description, nodes in _hot_events(config, report, domain_name(config, name)):
         parts = []
         for node in nodes:
-            if node.tag is ET.Comment:
+            if node.tag is ET.Comment:  # type: ignore[comparison-overlap]
                 parts.append(ET.tostring(_sanitize(node), encoding="unicode"))
             else:
                 parts.append(_serialize(node))

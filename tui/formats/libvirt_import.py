@@ -23,6 +23,7 @@ from typing import Any, get_args
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from tui.engine.host import vendor_from_id
 from tui.engine.model import LATEST_QEMU, Action, Machine
 from tui.engine.units import MiB, align_up, format_size
 from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
@@ -117,9 +118,11 @@ class _Reader:
     machine_version: tuple[int, int] | None = None
 
     def fail(self, where: str, reason: str) -> ConfigError:
+        """The error for a value that makes the domain unusable."""
         return ConfigError(self.source, where, reason)
 
     def warn(self, where: str, reason: str) -> None:
+        """An element not understood or not modelled: named, never silently dropped."""
         self.warnings.append(f"{where}: {reason}")
 
     def new_id(self, element: ET.Element, base: str) -> str:
@@ -148,12 +151,14 @@ class _Reader:
         return candidate
 
     def size(self, element: ET.Element | None, where: str) -> int | None:
+        """A scaled size in bytes, or None when absent; a bad one is an error naming it."""
         try:
             return _bytes(element)
         except _Bad as exc:
             raise self.fail(where, str(exc)) from None
 
     def integer(self, text: str | None, where: str) -> int | None:
+        """An integer attribute (decimal or 0x hex), or None when absent."""
         try:
             return _int(text)
         except _Bad as exc:
@@ -282,7 +287,10 @@ def _cpu(reader: _Reader, machine: dict[str, object]) -> None:
     model_element = cpu.find("model") if cpu is not None else None
     model = (model_element.text or "").strip() if model_element is not None else ""
     vendor: str | None
-    if mode in ("host-passthrough", "host-model", "maximum") or machine["accel"] == "kvm":
+    vendor_id = model_element.get("vendor_id") if model_element is not None else None
+    if vendor_id:  # <model vendor_id=...> pins it, as -cpu ...,vendor= does (our exports write it)
+        vendor = vendor_from_id(vendor_id) or ("amd" if vendor_id == "HygonGenuine" else None)
+    elif mode in ("host-passthrough", "host-model", "maximum") or machine["accel"] == "kvm":
         vendor = None  # under KVM QEMU gives every CPU model the host's vendor
     else:
         vendor = cpu_vendor(model or "qemu64")
@@ -646,6 +654,15 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
         elif tag and tag not in TOP_LEVEL:
             reader.warn(f"<{tag}>", "not understood (ignored)")
     backing = _backing(root)
+    hugepages = root.find("memoryBacking/hugepages")
+    if hugepages is not None and hugepages.find("page") is None:
+        reader.assumed.append(
+            Assumption(
+                "memory devices' page_size",
+                "2M",
+                "<hugepages> without <page size>: the host's default huge page size",
+            )
+        )
     os_type = root.find("os/type")
     match = _MACHINE_VERSION.match(os_type.get("machine", "") if os_type is not None else "")
     if match:

@@ -408,12 +408,16 @@ class _Builder:
     ids: set[str] = field(default_factory=set)
     counters: dict[str, int] = field(default_factory=dict)
     machine_version: tuple[int, int] | None = None
+    renamed_backends: list[str] = field(default_factory=list)
+    """Memory backends whose id is not the model's `mem-<device id>`."""
 
     @property
     def source(self) -> str:
+        """The name errors and warnings give the input."""
         return self.parsed.source
 
     def warn(self, option: str, reason: str) -> None:
+        """Something not understood or not modelled: named, never silently dropped."""
         _warn(self.parsed, option, reason)
 
     def new_id(self, wanted: str | None, base: str) -> str:
@@ -440,6 +444,7 @@ class _Builder:
         return candidate
 
     def globals_for(self, driver: str) -> dict[str, object]:
+        """-global defaults that apply to a -device of `driver` (its own properties win)."""
         names = {driver, *GLOBAL_PARENTS.get(driver, ())}
         return {prop: value for d, prop, value in self.parsed.globals if d in names}
 
@@ -687,13 +692,12 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
     source = builder.source
     props = {**builder.globals_for(driver), **device.props}
     option = f"-device {driver}"
-    allowed = (
-        MEMORY_DEVICE_PROPS[kind]
-        | {"driver"}
-        | (PCI_PROPS - {"addr"} if "-pci" in driver else set())
+    # a kind without its own list (a new one in the registry) still imports: id, memdev and
+    # its address property; anything else is reported as not understood
+    own = MEMORY_DEVICE_PROPS.get(
+        kind, {"id", "memdev", MEMORY_KIND_REGISTRY[kind].address_property}
     )
-    if "-pci" in driver:
-        allowed = allowed | {"addr"}
+    allowed = own | {"driver"} | (PCI_PROPS if MEMORY_KIND_REGISTRY[kind].pci else set())
     for key in props:
         if key not in allowed:
             builder.warn(f"{option} {key}", "property not understood (ignored)")
@@ -715,6 +719,8 @@ def _memory_device(builder: _Builder, device: _Object, driver: str) -> None:
         return
     result["id"] = builder.new_id(str(wanted) if wanted else None, kind.replace("-", ""))
     result.update(fields)
+    if str(memdev) != f"mem-{result['id']}":
+        builder.renamed_backends.append(f"{memdev} → mem-{result['id']}")
     where = f"{option} {result['id']}"
     if kind in ("pc-dimm", "nvdimm"):
         slot = _get(props, "slot", _int, where, source)
@@ -893,6 +899,10 @@ def extra_devices(
             builder.warn(option, "machine-wide option in a pass-through: not applied")
     _devices(builder)
     _leftover_objects(builder)
+    if builder.renamed_backends:
+        builder.warn(
+            "memory backend ids", "renamed mem-<id>: " + ", ".join(builder.renamed_backends)
+        )
     ordered = sorted(
         [
             *((i, "memory_devices", d) for i, d in builder.memory_devices),
@@ -918,6 +928,12 @@ def build_config(parsed: ParsedCommandLine, qemu_version: str | None = None) -> 
     flashes = max(parsed.pflash, len({"pflash0", "pflash1"} & set(parsed.machine)))
     if flashes > 1:
         builder.consumers.append((-1, firmware_flash_consumer(builder.new_id("pflash1", "rom"))))
+    if builder.renamed_backends:
+        builder.warn(
+            "memory backend ids",
+            "the model names a device's backend mem-<id> (as QEMU messages will then say): "
+            + ", ".join(builder.renamed_backends),
+        )
     if not parsed.nodefaults:
         builder.warn(
             "-nodefaults",

@@ -859,11 +859,11 @@ def _best_config(
                 }
             )
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem.get("loc", ()))
+            from tui.formats.problems import format_problem, validation_problems
+
             raise InspectError(
-                f"{source}: the VM has a setting the model cannot take: {where}: "
-                f"{problem.get('msg')}"
+                f"{source}: the VM has a setting the model cannot take: "
+                + "; ".join(format_problem(p) for p in validation_problems(exc))
             ) from None
         report = replay(config)
         mismatches = compare(config, report, live)

@@ -24,10 +24,19 @@ class Panel(Vertical):
 
     TITLE: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
+    ALLOW_MAXIMIZE: ClassVar[bool | None] = True
+    """Any panel can fill the screen (m), to read a long derivation or every fix."""
 
     def on_mount(self) -> None:
         """Title in the border, so stacked panels stay recognisable at 80x24."""
         self.border_title = self.TITLE
+
+    def on_resize(self) -> None:
+        """A new layout (e.g. panels stacked at 80x24) may have moved the focus off-screen:
+        bring it back once the layout is final."""
+        focused = self.screen.focused
+        if focused is not None and self.has_focus_within:
+            self.call_after_refresh(self.screen.scroll_to_widget, focused, animate=False)
 
     def show(self, config: Config, report: Report | None) -> None:
         """Render from the app's state (override)."""
@@ -93,6 +102,9 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
     else:
         cursor = table.cursor_row
         table.clear()
+        reset = getattr(table, "reset_column_widths", None)
+        if reset is not None:
+            reset()
         for key, cells in rows:
             table.add_row(*cells, key=key)
         if rows:

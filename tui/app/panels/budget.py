@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
 from tui.engine.model import Config
 from tui.engine.report import Budget, Report
 
+from .. import view
 from .base import Panel, update_static
 
 BAR = 12
@@ -63,7 +65,7 @@ def render_budget(budget: Budget, report: Report) -> Content:
             )
         )
     for vhost in budget.vhost:
-        low = f"  limit < {budget.safe_max}" if vhost.limit < budget.safe_max else ""
+        below = f"  limit < {budget.safe_max}" if vhost.limit < budget.safe_max else ""
         lines.append(
             _line(
                 f"{vhost.id} {vhost.kind.removeprefix('vhost-')}",
@@ -71,7 +73,7 @@ def render_budget(budget: Budget, report: Report) -> Content:
                 reserved,
                 vhost.free,
                 vhost.limit,
-                low,
+                below,
             )
         )
     lines.append(
@@ -107,7 +109,8 @@ def render_budget(budget: Budget, report: Report) -> Content:
     lines.append(
         Content.assemble(
             ("auto-deciding".ljust(LABEL), "bold"),
-            f" {budget.auto_decision_active} device(s) use > 1 memslot",
+            f" {view.plural(budget.auto_decision_active, 'device')}"
+            f" use{'s' if budget.auto_decision_active == 1 else ''} > 1 memslot",
         )
     )
     return Content("\n").join(lines)
@@ -126,8 +129,10 @@ vhost limit is below **509**, auto-deciding devices (virtio-mem, hv-balloon) get
 """
 
     def compose(self) -> ComposeResult:
-        """One Static: a single repaint per edit."""
-        yield Static(id="budget-body")
+        """One Static (a single repaint per edit) in a focusable scroll, so the panel can be
+        focused, scrolled and maximized like the others."""
+        with VerticalScroll(id="budget-scroll"):
+            yield Static(id="budget-body")
 
     def show(self, config: Config, report: Report | None) -> None:
         """Render the final budget."""

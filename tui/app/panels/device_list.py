@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable
 
@@ -14,6 +13,7 @@ from tui.engine.model import Config
 from tui.engine.report import Report
 
 from .. import edits
+from ..actions import bindings
 from ..catalog import Group
 from ..messages import DeviceSelected, EditRequested, FormRequested
 from .base import Panel, Row, selected_key, sync_table
@@ -25,12 +25,7 @@ class DeviceListPanel(Panel):
 
     GROUP: ClassVar[Group] = "memory"
     COLUMNS: ClassVar[tuple[str, ...]] = ()
-    BINDINGS: ClassVar = [
-        Binding("a,insert", "add", "Add", tooltip="Add with a form (defaults filled in)"),
-        Binding("e", "edit", "Edit", tooltip="Edit the selected row (enter works too)"),
-        Binding("c", "duplicate", "Duplicate", tooltip="Copy under a new id, plugged the same way"),
-        Binding("d,delete", "remove", "Remove", tooltip="Remove it and its timeline events"),
-    ]
+    BINDINGS: ClassVar = bindings("devices")
 
     def compose(self) -> ComposeResult:
         """The table and mouse buttons for every key action."""

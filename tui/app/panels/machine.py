@@ -41,7 +41,7 @@ LABELS: dict[str, str] = {
     "maxmem": "maxmem",
     "slots": "slots",
     "memory_backend": "RAM backend",
-    "nvdimm": "nvdimm=on",
+    "nvdimm": "nvdimm",
     "guest_plugs_memory": "guest plugs",
     "phys_bits": "phys-bits",
     "cpu_vendor": "CPU vendor",
@@ -68,6 +68,11 @@ ORDER = (
 )
 
 
+def switch_label(label: str, value: bool) -> str:
+    """A switch's state in words, not only in the colour of its X (captures, colour blindness)."""
+    return f"{label}: {'on' if value else 'off'}"
+
+
 def field_text(machine: Machine, name: str) -> str:
     """A machine value as the user would type it (sizes as 64G)."""
     value = machine.model_dump(mode="json")[name]
@@ -80,11 +85,16 @@ class MachinePanel(Panel):
     TITLE = "Machine"
     HELP = """\
 ## Machine
-`-machine`, `-m ram,slots=,maxmem=`, `-accel` and host facts. Type a value and press
-**enter** (or leave the field) to apply it; sizes take K/M/G/T suffixes or hex.
-A value QEMU would refuse is marked in red with the reason and is **not** applied: the last
-valid configuration stays. *KVM memslots* is the host's KVM_CAP_NR_MEMSLOTS (32764 on current
-x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10.1).
+Type a value, **enter** applies it (so does leaving the field); sizes as `4G`, `512M` or hex.
+A value QEMU refuses is marked with the reason and not applied.
+
+- **KVM memslots**: host KVM_CAP_NR_MEMSLOTS (509 on old kernels).
+- **QEMU**: the rules modelled (8.1, 8.2–10.0, 10.1).
+- **boot KVM**: KVM memslots boot RAM and firmware take (*auto*: measured).
+- **boot vhost**: boot RAM sections a vhost back-end maps (*auto*: measured).
+- **guest plugs**: a guest plugs virtio-mem memory; *off* (verify) maps none.
+- **host THP**: the host's THP size, virtio-mem's default block size.
+- **CPU vendor**: *amd* (qemu64's default) moves RAM above the 1 TiB hole.
 """
 
     def __init__(self, machine: Machine | None = None, **kwargs: Any) -> None:
@@ -99,9 +109,10 @@ x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10
         with Grid(id="machine-grid"):
             for name in ORDER:
                 if name in BOOLS:
+                    value = bool(getattr(self._machine, name))
                     yield Checkbox(
-                        LABELS[name],
-                        bool(getattr(self._machine, name)),
+                        switch_label(LABELS[name], value),
+                        value,
                         id=f"m-{name}",
                         compact=True,
                     )
@@ -149,6 +160,9 @@ x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10
                 if widget.value != value:
                     with widget.prevent(Checkbox.Changed):
                         widget.value = value
+                label = switch_label(LABELS[name], value)
+                if str(widget.label) != label:
+                    widget.label = label
 
     def mark(self, name: str, reason: str | None) -> None:
         """Mark a field invalid with the reason (None clears it)."""
@@ -197,6 +211,9 @@ x86, 509 on old kernels). *QEMU* selects the modelled rules (8.1, 8.2–10.0, 10
     @on(Checkbox.Changed)
     def _checkbox(self, event: Checkbox.Changed) -> None:
         event.stop()
+        name = (event.checkbox.id or "").removeprefix("m-")
+        if name in LABELS:
+            event.checkbox.label = switch_label(LABELS[name], event.checkbox.value)
         if event.value == event.checkbox.value:
             self._post(event.checkbox.id, event.value, commit=True)
 

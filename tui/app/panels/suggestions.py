@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -15,6 +14,8 @@ from textual.widgets.option_list import Option
 from tui.engine.model import Config
 from tui.engine.report import Report
 
+from .. import view
+from ..actions import bindings
 from ..messages import SuggestionApplied
 from .base import Panel, update_static
 
@@ -27,9 +28,7 @@ class SuggestionsPanel(Panel):
 
     TITLE = "Suggestions"
     BINDING_GROUP_TITLE = "Suggestions"
-    BINDINGS: ClassVar = [
-        Binding("f", "apply", "Apply fix", tooltip="Replace the configuration with this fix"),
-    ]
+    BINDINGS: ClassVar = bindings("suggestions")
     HELP = """\
 ## Suggestions
 **✗** QEMU's errors, **⚠** warnings, then **fixes**: each fix is a changed configuration the
@@ -131,7 +130,9 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
             options.highlighted = highlighted
         elif self.suggestions:
             options.highlighted = self._fix_offset
-        self.set_subtitle(f"{len(self.suggestions)} fixes" if self.suggestions else "")
+        self.set_subtitle(
+            view.plural(len(self.suggestions), "fix", "fixes") if self.suggestions else ""
+        )
 
     def highlighted_fix(self) -> int | None:
         """Index of the highlighted fix (or the first one); None when there is none."""

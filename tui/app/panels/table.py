@@ -11,18 +11,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellKey, RowKey
+
+from ..actions import bindings
 
 
 class MemslotTable(DataTable[Any]):
     """DataTable with width changes that always reach the screen, and j/k like arrows."""
 
-    BINDINGS: ClassVar = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS: ClassVar = bindings("lists")
+
+    def action_first_row(self) -> None:
+        """Home: the cursor (not only the view) goes to row 1, so Explain follows."""
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        """End: the cursor goes to the last row."""
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+
+    def reset_column_widths(self) -> None:
+        """Forget measured widths (DataTable only ever grows them): the next layout measures
+        the rows now shown, so a column shrinks again after a long id goes away."""
+        for column in self.columns.values():
+            column.content_width = column.label.cell_len
 
     def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
         super()._update_column_widths(updated_cells)

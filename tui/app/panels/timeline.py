@@ -7,7 +7,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable
 
@@ -16,6 +15,7 @@ from tui.engine.report import Report
 from tui.engine.units import format_size
 
 from .. import edits, view
+from ..actions import bindings
 from ..messages import EditRequested, EventFormRequested, EventSelected
 from .base import Panel, Row, sync_table
 from .table import MemslotTable
@@ -26,13 +26,7 @@ class TimelinePanel(Panel):
 
     TITLE = "Timeline"
     BINDING_GROUP_TITLE = "Timeline"
-    BINDINGS: ClassVar = [
-        Binding("K,shift+up", "move(-1)", "Move up", tooltip="Plug this event earlier"),
-        Binding("J,shift+down", "move(1)", "Move down", tooltip="Plug this event later"),
-        Binding("i,insert", "insert", "Insert", tooltip="Insert a hotplug / unplug / resize"),
-        Binding("t", "toggle", "Cold⇄hot", tooltip="Switch between command line and hotplug"),
-        Binding("d,delete", "remove", "Remove", tooltip="Remove the event (the device stays)"),
-    ]
+    BINDINGS: ClassVar = bindings("timeline")
     HELP = """\
 ## Timeline
 The events QEMU sees, in order: **cold** plugs (the command line) first, then **hotplug**,
@@ -72,7 +66,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         rows: list[Row] = []
         for index, event in enumerate(config.timeline):
             result = results.get(index)
-            action = event.action
+            action: str = event.action
             if event.requested_size is not None:
                 action = f"resize→{format_size(event.requested_size)}"
             text = view.outcome(result)
@@ -95,7 +89,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         sync_table(self.table, self.rows(config, report))
         failed = len(report.failures) if report else 0
         self.set_subtitle(
-            f"{len(config.timeline)} events" + (f" · {failed} rejected" if failed else "")
+            view.plural(len(config.timeline), "event") + (f" · {failed} rejected" if failed else "")
         )
 
     def select(self, index: int) -> None:
@@ -118,7 +112,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
         """Insert an event after the highlighted one."""
         self.post_message(EventFormRequested(self.cursor + 1 if self.table.row_count else 0))
 
-    def action_toggle(self) -> None:
+    def action_toggle_plug(self) -> None:
         """Cold plug ⇄ hotplug."""
         index = self.cursor
         if self.table.row_count:
@@ -143,7 +137,7 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
             "up": lambda: self.action_move(-1),
             "down": lambda: self.action_move(1),
             "insert": self.action_insert,
-            "toggle": self.action_toggle,
+            "toggle": self.action_toggle_plug,
             "remove": self.action_remove,
         }[action]()
 

@@ -8,7 +8,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -16,6 +15,8 @@ from textual.widgets import Button, DataTable, Label, Static
 
 from tui.compare import Comparison, Side
 from tui.engine.units import human_size
+
+from ..actions import bindings
 
 
 def side_text(side: Side | None) -> str:
@@ -34,7 +35,7 @@ class CompareScreen(ModalScreen[None]):
     """Read-only; the comparison was computed from two Reports before the screen opened."""
 
     AUTO_FOCUS = "#compare-events"
-    BINDINGS: ClassVar = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar = bindings("views")
     HELP = """\
 ## Compare
 Each event on side A and side B (matched by device: a plug, an unplug or a resize), with the

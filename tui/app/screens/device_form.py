@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -16,11 +15,18 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui.engine.model import Config
 
+from ..actions import bindings
 from ..catalog import Template, template_for
 from ..edits import EditError, Plug, form_values
 
 Validate = Callable[[Template, dict[str, str | bool], Plug], Config]
 Defaults = Callable[[Template], dict[str, object]]
+
+
+def switch_label(value: bool) -> str:
+    """The switch's state in words (the X's colour alone is lost in captures)."""
+    return "on" if value else "off"
+
 
 PLUGS: tuple[tuple[str, Plug], ...] = (
     ("cold plug (command line)", "cold"),
@@ -34,10 +40,7 @@ class DeviceFormScreen(ModalScreen[Config | None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "ok", "OK", priority=True),
-    ]
+    BINDINGS: ClassVar = [*bindings("dialogs"), *bindings("form")]
     HELP = """\
 ## Device form
 Pick the kind (for vhost: a real back-end with its memslot limit), adjust the fields and press
@@ -110,7 +113,8 @@ nothing changes until it is valid. **escape** cancels.
             value = values.get(spec.name)
             row: list[Widget] = [Label(spec.label, classes="field-label")]
             if spec.kind == "bool":
-                row.append(Checkbox("on", bool(value), id=f"f-{spec.name}", compact=True))
+                on = bool(value)
+                row.append(Checkbox(switch_label(on), on, id=f"f-{spec.name}", compact=True))
             elif spec.kind == "choice":
                 text = str(value) if value is not None else spec.choices[0]
                 choices = spec.choices if text in spec.choices else (*spec.choices, text)
@@ -129,7 +133,7 @@ nothing changes until it is valid. **escape** cancels.
                         "" if value is None else str(value),
                         id=f"f-{spec.name}",
                         compact=True,
-                        select_on_focus=False,
+                        select_on_focus=True,  # tabbing in and typing replaces the value
                         placeholder="not set" if spec.optional else "",
                     )
                 )
@@ -159,6 +163,10 @@ nothing changes until it is valid. **escape** cancels.
         await fields.remove_children()
         await fields.mount_all(self._field_widgets(self.template, self.defaults(self.template)))
         self.query_one("#form-error", Static).update("")
+
+    @on(Checkbox.Changed)
+    def _switch(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = switch_label(event.checkbox.value)
 
     @on(Input.Changed, "#form-fields Input")
     @on(Checkbox.Changed, "#form-fields Checkbox")

@@ -6,11 +6,12 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from ..actions import bindings
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -18,10 +19,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [
-        Binding("escape,n", "answer(False)", "No"),
-        Binding("y", "answer(True)", "Yes"),
-    ]
+    BINDINGS: ClassVar = bindings("confirm")
 
     def __init__(self, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
         super().__init__()
@@ -55,17 +53,21 @@ class MessageScreen(ModalScreen[None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [Binding("escape,enter", "close", "Close")]
+    BINDINGS: ClassVar = bindings("message")
 
-    def __init__(self, title: str, body: str | Content, error: bool = False) -> None:
+    def __init__(
+        self, title: str, body: str | Content, error: bool = False, wide: bool = False
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
         self.error = error
+        self.wide = wide
+        """Tables (verify results): the dialog takes the terminal's width, rows do not wrap."""
 
     def compose(self) -> ComposeResult:
         """Title, scrollable body, close button."""
-        with Vertical(id="message-dialog", classes="dialog"):
+        with Vertical(id="message-dialog", classes="dialog -wide" if self.wide else "dialog"):
             yield Label(
                 Content(self.title_text), classes="dialog-title" + (" -error" if self.error else "")
             )

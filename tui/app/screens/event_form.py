@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -15,6 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.engine.model import Config
 
+from ..actions import bindings
 from ..edits import EditError
 
 ACTIONS = ("hotplug", "unplug", "resize", "cold", "disconnect", "reconnect")
@@ -25,7 +25,7 @@ class EventFormScreen(ModalScreen[Config | None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
     HELP = """\
 ## Insert event
 **hotplug** (device_add / netdev_add), **unplug** (device_del), **resize** (qom-set

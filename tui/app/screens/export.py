@@ -7,12 +7,14 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, TextArea
 
 from tui.formats.registry import FORMATS, get
+
+from ..actions import bindings
+from ..view import CLIPBOARD_NOTE
 
 Render = Callable[[str], str]
 """format → text (raises with the reason when a format is unavailable)."""
@@ -23,18 +25,14 @@ class ExportScreen(ModalScreen[None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [
-        Binding("escape", "close", "Close"),
-        Binding("c", "copy", "Copy"),
-        Binding("s", "save", "Save to file…"),
-    ]
+    BINDINGS: ClassVar = bindings("export")
     HELP = (
         "## Export / preview\n"
         "The current configuration in any export format, with the engine's verdicts as "
         "comments: "
         + "; ".join(f"**{f.name}**: {f.title}" for f in FORMATS)
-        + ". **c** copies it to the clipboard (OSC 52, works over SSH), **s** saves it to a "
-        "file.\n"
+        + ". **c** sends it to the clipboard (OSC 52: works over SSH when the terminal allows "
+        "it; the app cannot tell, so check by pasting), **s** saves it to a file.\n"
     )
 
     def __init__(
@@ -91,9 +89,9 @@ class ExportScreen(ModalScreen[None]):
 
     @on(Button.Pressed, "#export-copy")
     def action_copy(self) -> None:
-        """Copy to the clipboard."""
+        """Send to the terminal's clipboard; whether the terminal took it cannot be known."""
         self.app.copy_to_clipboard(self.text)
-        self.notify(f"{self.fmt} copied to the clipboard")
+        self.notify(f"{self.fmt} {CLIPBOARD_NOTE}", markup=False, timeout=8)
 
     @on(Button.Pressed, "#export-save")
     def action_save(self) -> None:

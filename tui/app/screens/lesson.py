@@ -8,7 +8,6 @@ from typing import Any, ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
@@ -20,6 +19,7 @@ from tui.engine.units import format_size
 from tui.lessons.runner import Asked, PreparedStep
 
 from .. import view
+from ..actions import bindings, key_hints
 from ..panels.explain import render_event
 from ..view import reflow
 
@@ -27,15 +27,7 @@ ExportMarkdown = Callable[[], None]
 KEYS = Content.assemble(
     *(
         part
-        for key, what in (
-            ("enter", "check"),
-            ("ctrl+n", "next"),
-            ("ctrl+b", "previous"),
-            ("ctrl+r", "restart"),
-            ("ctrl+t", "Markdown"),
-            ("esc", "close"),
-            ("f1", "help"),
-        )
+        for key, what in key_hints("lesson", "help")
         for part in ((f" {key} ", "bold $accent"), f"{what} ")
     )
 )
@@ -107,13 +99,7 @@ def describe_config(config: Config) -> Content:
 class LessonScreen(Screen[None]):
     """One lesson, step by step. Answers are kept per step until restart."""
 
-    BINDINGS: ClassVar = [
-        Binding("escape", "close", "Close lesson", id="lesson_close"),
-        Binding("ctrl+n", "next", "Next", id="lesson_next"),
-        Binding("ctrl+b", "previous", "Previous", id="lesson_previous"),
-        Binding("ctrl+r", "restart", "Restart", id="lesson_restart"),
-        Binding("ctrl+t", "markdown", "Markdown", id="lesson_markdown"),
-    ]
+    BINDINGS: ClassVar = bindings("lesson")
     HELP = """\
 ## Lesson
 Read the narrative, answer the question (type a number and press enter, or pick a choice),

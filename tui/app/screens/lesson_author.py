@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -17,6 +16,8 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from tui.engine.model import Config
 from tui.lessons.model import ASKS, LessonStep, Question
+
+from ..actions import bindings
 
 NO_QUESTION = "none"
 ASK_LABELS = {
@@ -36,7 +37,7 @@ class AddStepScreen(ModalScreen[LessonStep | None]):
     """Title, narrative and question for a step built on `config` (stored inline)."""
 
     AUTO_FOCUS = "#step-title"
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def __init__(self, config: Config, number: int, check: Check, event: int | None) -> None:
         super().__init__()
@@ -125,7 +126,7 @@ class SaveLessonScreen(ModalScreen[tuple[str, Path] | None]):
     """The lesson's title and where to save it."""
 
     AUTO_FOCUS = "#lesson-save-title"
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def __init__(self, title: str, suggested: Path, steps: int) -> None:
         super().__init__()

@@ -9,13 +9,13 @@ from typing import Any, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..actions import bindings
 from ..view import reflow
 
 Preview = Callable[[Path], str]
@@ -46,15 +46,13 @@ class OpenScreen(ModalScreen[Path | Literal["paste"] | None]):
 
     AUTO_FOCUS = "#open-search"  # the app focuses its timeline; a dialog focuses its search
 
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def __init__(self, presets: list[Any], preview: Preview | None = None, title: str = "") -> None:
         super().__init__()
         self.presets = presets
         self.preview = preview
-        self.title_text = title or (
-            "Open a preset, a lesson, a TOML file, a QEMU command line or libvirt XML"
-        )
+        self.title_text = title or "Open a preset, lesson, TOML file, command line or XML"
         self._previews: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -194,7 +192,7 @@ class SaveAsScreen(ModalScreen[Path | None]):
 
     AUTO_FOCUS = "*"  # the app focuses its timeline; a dialog focuses its first field
 
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def __init__(self, suggested: str, what: str = "the configuration as TOML") -> None:
         super().__init__()

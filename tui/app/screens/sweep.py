@@ -8,7 +8,6 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -19,6 +18,8 @@ from tui.engine.model import Config
 from tui.engine.units import GiB, format_size
 from tui.params import ParamError, is_power_of_two, is_size, parameters, parse_value
 from tui.sweep import Sweep, run_sweep, values
+
+from ..actions import bindings
 
 DEFAULT_STEPS = 50
 
@@ -51,7 +52,7 @@ class SweepScreen(ModalScreen[None]):
     """Pick a parameter and a range; the sweep runs off the UI thread and the chart follows."""
 
     AUTO_FOCUS = "#sweep-param"
-    BINDINGS: ClassVar = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar = bindings("views")
     HELP = """\
 ## Sweep
 Vary one parameter (maxmem, a virtio-mem's size or block size, a vhost back-end's limit, KVM

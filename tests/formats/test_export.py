@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exporters.cases import CASES
+from tests.formats.cases import CASES
 from tui.fileio import write_text as write_atomic
 from tui.formats import toml
 from tui.formats.export import FORMATS, export_text, run_export_cli

@@ -1,8 +1,8 @@
 """libvirt exporter: well-formed XML, golden files, and the memory devices read back exactly.
 
-Golden files: tests/exporters/golden/<case>.xml hold `domain_xml(config, timeline=True)` without
+Golden files: tests/formats/golden/<case>.xml hold `domain_xml(config, timeline=True)` without
 an engine report, so they change only when the exporter does. Regenerate after a deliberate
-change with `UPDATE_GOLDEN=1 python -m pytest -q tests/exporters` and review the diff.
+change with `UPDATE_GOLDEN=1 python -m pytest -q tests/formats/test_libvirt.py` and review the diff.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.exporters.cases import CASES
+from tests.formats.cases import CASES
 from tui.engine import replay
 from tui.engine.model import Config, Event
 from tui.engine.units import GiB, MiB
