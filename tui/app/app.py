@@ -133,8 +133,6 @@ class MemslotApp(App[int]):
         self.report: Report | None = None
         self.engine_error: str | None = None
         self.suggestions: tuple[Any, ...] = ()
-        self.advised: Config | None = None
-        """The configuration whose fixes are on screen (tests wait for it to be current)."""
         self.headroom: Any = None
         self.selected_event: int | None = None
         self.status_text = ""
