@@ -30,7 +30,12 @@ def slow_config(devices: int = 3000) -> Config:
     ]
     return Config.model_validate(
         {
-            "machine": {"ram": "4G", "maxmem": f"{5 + dimms // 2 + vmems}G", "slots": 256},
+            "machine": {
+                "ram": "4G",
+                "maxmem": f"{5 + dimms // 2 + vmems}G",
+                "slots": 256,
+                "phys_bits": 48,
+            },
             "vhost_devices": [{"kind": "vhost-kernel", "id": "net0", "max_mem_regions": 509}],
             "memory_devices": memory,
         }
