@@ -4,8 +4,8 @@ Run: python bench/qmp_client.py   (needs qemu-system-x86_64 >= 8.2; prints media
 
 The baseline is what the former hand-written client did: one blocking unix socket, one JSON
 line out, read until the reply. Measured on the same QEMU in the same run: connect + greeting +
-qmp_capabilities, one qom-get, a qom-list of a virtio-mem device with 16 memslots, and a whole
-`inspect` reading of that VM.
+qmp_capabilities, one qom-get, a qom-list of a virtio-mem device with 16 memslots, a whole
+`inspect` reading of that VM, and of one with 32 DIMMs and a 64-memslot virtio-mem.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tui.engine.model import Config
 from tui.qemu.inspect import inspect_qmp
-from tui.qemu.launch import Processes
+from tui.qemu.launch import Processes, kvm_memslots
 from tui.qemu.qmp import QmpClient
 from tui.qemu.verify import _Runner, find_qemu
 
@@ -85,7 +85,8 @@ def main() -> int:
         }
     )
     with Processes(prefix="memslot-bench-") as procs:
-        runner = _Runner(config, info, "kvm", 10, procs, lambda _t: None)
+        accel = "kvm" if kvm_memslots() is not None else "tcg"
+        runner = _Runner(config, info, accel, 10, procs, lambda _t: None)
         monitor = str(procs.tmpdir / "bench.sock")
         assert runner.start_qemu(extra=("-qmp", f"unix:{monitor},server=on,wait=off")) is None
         get = {"path": "/machine", "property": "type"}
@@ -113,10 +114,27 @@ def main() -> int:
         raw.close()
         whole = median_ms(lambda: asyncio.run(inspect_qmp(monitor, timeout=10)), 20)
         runner.kill_qemu()
+        big = Config.model_validate(
+            {
+                "machine": {"ram": "2G", "slots": 32, "maxmem": "70G"},
+                "memory_devices": [
+                    *({"kind": "pc-dimm", "id": f"d{i}", "size": "128M"} for i in range(32)),
+                    {"kind": "virtio-mem", "id": "vm0", "size": "64G", "dynamic_memslots": True},
+                ],
+            }
+        )
+        runner = _Runner(big, info, accel, 10, procs, lambda _t: None)
+        monitor = str(procs.tmpdir / "big.sock")
+        assert (
+            runner.start_qemu("big", extra=("-qmp", f"unix:{monitor},server=on,wait=off")) is None
+        )
+        large = median_ms(lambda: asyncio.run(inspect_qmp(monitor, timeout=10)), 5)
+        runner.kill_qemu()
     print(f"{'':26}{'qemu.qmp':>10}{'raw socket':>12}   (median ms, QEMU {info.version_string})")
     for name, lib_ms, raw_ms in rows:
         print(f"{name:26}{lib_ms:10.3f}{raw_ms:12.3f}")
     print(f"{'inspect (whole VM)':26}{whole:10.3f}{'-':>12}")
+    print(f"{'inspect (32 DIMMs + vmem)':26}{large:10.3f}{'-':>12}   (33 devices, 64+32 memslots)")
     return 0
 
 

@@ -22,6 +22,7 @@ from tui.app.screens.export import ExportScreen
 from tui.app.screens.lesson import LessonScreen
 from tui.app.screens.lesson_author import AddStepScreen, SaveLessonScreen
 from tui.app.screens.open_file import OpenScreen, SaveAsScreen
+from tui.app.screens.paste import PasteScreen
 from tui.app.screens.sweep import SweepScreen
 
 from .conftest import SIZE, flat, order_config, settle, shown
@@ -42,7 +43,9 @@ OWNERS: dict[str, tuple[type[DOMNode], ...]] = {
         SaveAsScreen,
         AddStepScreen,
         SaveLessonScreen,
+        PasteScreen,
     ),
+    "paste": (PasteScreen,),
     "views": (CompareScreen, SweepScreen),
     "lesson": (LessonScreen,),
     "export": (ExportScreen,),

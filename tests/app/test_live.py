@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from tests.app.conftest import SIZE, screen_lines, settle
 from tests.qemu.test_inspect import FakeQemu
 from tui.app.app import make_app
+from tui.engine.model import Config
 from tui.qemu.inspect import HANDSHAKE, QUERY_COMMANDS, LiveSession, with_hotplug
 
 
@@ -73,6 +74,17 @@ async def test_live_mode_follows_the_vm(tmp_path: Path) -> None:
             lambda: "after MEMORY_DEVICE_SIZE_CHANGE" in app.status_text,
             "the refresh after MEMORY_DEVICE_SIZE_CHANGE",
         )
+        assert app.sub_title.startswith("live VM")
+
+        # Opening a file stops following: the connection to the VM is closed.
+        from tui.formats.toml import save
+
+        other = tmp_path / "other.toml"
+        save(Config.model_validate({"machine": {"ram": "2G"}}), other)
+        assert app.load(other)
+        await _until(pilot, lambda: fake.conn is not None and fake.conn.fileno() == -1, "close")
+        assert app.path == other and app.config.machine.ram == 2 << 30
+        assert not app.sub_title.startswith("live VM")
     await asyncio.sleep(0)
     assert fake.commands[0] == HANDSHAKE and set(fake.commands[1:]) <= QUERY_COMMANDS
     assert "device_add" not in fake.commands
@@ -85,17 +97,8 @@ async def test_unreachable_vm_is_a_status_not_a_crash(tmp_path: Path) -> None:
         assert "none.sock" in app.status_text and "ctrl+r" in app.status_text
 
 
-async def test_refresh_outside_live_mode_says_how(tmp_path: Path) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        assert "inspect --qmp unix:PATH --app" in app.status_text
-
-
 def test_what_ifs_survive_a_refresh_and_gone_devices_drop_theirs() -> None:
     from tui.app.live import merge_what_ifs
-    from tui.engine.model import Config
 
     def live(*ids: str) -> Config:
         return Config.model_validate(
@@ -119,3 +122,21 @@ def test_what_ifs_survive_a_refresh_and_gone_devices_drop_theirs() -> None:
     # Unchanged VM: the what-ifs are kept as they are.
     same, dropped = merge_what_ifs(before, before, mine)
     assert same == mine and dropped == 0
+
+
+async def test_follow_a_vm_from_the_app(tmp_path: Path) -> None:
+    """Outside live mode ctrl+r says how to follow a VM; the palette's 'Live: follow a running
+    VM…' asks for the address and follows it."""
+    fake = FakeQemu(str(tmp_path / "qmp.sock"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "inspect --qmp unix:PATH --app" in app.status_text
+        app.action_live_open()
+        await settle(pilot)
+        field = app.screen.query_one("#live-address")
+        field.value = f"unix:{fake.path}"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await _until(pilot, lambda: "vm0" in _ids(app), "the VM's devices")
+        assert app.path is None and "live unix:" in app.status_text

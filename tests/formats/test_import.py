@@ -460,6 +460,55 @@ def test_uefi_variable_flash_is_one_more_kvm_slot() -> None:
     assert [c.kind for c in xml.consumers] == ["rom"]
 
 
+def test_default_huge_pages_are_assumed() -> None:
+    xml = (
+        "<domain type='kvm'><memory unit='GiB'>5</memory><maxMemory slots='2' unit='GiB'>9"
+        "</maxMemory><memoryBacking><hugepages/></memoryBacking><devices><memory model='dimm'>"
+        "<target><size unit='GiB'>1</size></target></memory></devices></domain>"
+    )
+    result = import_text(xml)
+    assert result.config.memory_devices[0].page_size == 2 << 20
+    assert any("<hugepages> without <page size>" in a.why for a in result.assumed)
+
+
+def test_host_facts_fill_only_what_was_assumed() -> None:
+    """`import --host`: this machine's facts (given here, not read) replace assumptions only."""
+    from tui.engine.host import Fact, HostFacts
+    from tui.formats.importing import with_host_facts
+
+    facts = HostFacts(
+        kvm_memslots=Fact(509, "/dev/kvm"),
+        vhost_max_mem_regions=Fact(509, "/sys/module/vhost/parameters/max_mem_regions"),
+        thp_size=Fact(1 << 21, "hpage_pmd_size"),
+        cpu_vendor=Fact("amd", "/proc/cpuinfo"),
+        cpu_vendor_id=Fact("AuthenticAMD", "/proc/cpuinfo"),
+        phys_bits=Fact(48, "/proc/cpuinfo"),
+        qemu_version=Fact("9.2.3", "qemu --version"),
+    )
+    text = (
+        "qemu-system-x86_64 -accel kvm -cpu host -m 4G,maxmem=20G "
+        "-netdev tap,id=n0,vhost=on -device virtio-net-pci,netdev=n0,id=nic0 "
+        "-netdev tap,id=n1,vhost=on,queues=1 -device virtio-net-pci,netdev=n1,id=nic1 "
+        "-chardev socket,id=c,path=/x -device vhost-user-fs-pci,id=fs0,chardev=c"
+    )
+    result = with_host_facts(import_text(text), facts)
+    machine = result.config.machine
+    assert (machine.kvm_memslots, machine.cpu_vendor, machine.phys_bits) == (509, "amd", 48)
+    assert machine.qemu_version == "9.2.3"
+    assert [getattr(d, "max_mem_regions", None) for d in result.config.vhost_devices] == [
+        509,
+        509,
+        None,
+    ]
+    assert {a.field for a in result.assumed} == {"fs0.max_mem_slots"}  # a back-end's own answer
+    assert "# Read from this host" in to_toml(result, "x")
+    # what the source says is kept: an explicit vendor stays
+    pinned = with_host_facts(
+        import_text("qemu-system-x86_64 -accel kvm -cpu qemu64,vendor=GenuineIntel -m 1G"), facts
+    )
+    assert pinned.config.machine.cpu_vendor == "intel"
+
+
 def test_a_memory_kind_without_its_own_property_list_still_imports(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -480,14 +529,3 @@ def test_a_memory_kind_without_its_own_property_list_still_imports(
     [dimm] = result.config.memory_devices
     assert (dimm.kind, dimm.id, dimm.size) == ("pc-dimm", "d0", 1 << 30)
     assert any("slot" in w and "not understood" in w for w in result.warnings)
-
-
-def test_default_huge_pages_are_assumed() -> None:
-    xml = (
-        "<domain type='kvm'><memory unit='GiB'>5</memory><maxMemory slots='2' unit='GiB'>9"
-        "</maxMemory><memoryBacking><hugepages/></memoryBacking><devices><memory model='dimm'>"
-        "<target><size unit='GiB'>1</size></target></memory></devices></domain>"
-    )
-    result = import_text(xml)
-    assert result.config.memory_devices[0].page_size == 2 << 20
-    assert any("<hugepages> without <page size>" in a.why for a in result.assumed)

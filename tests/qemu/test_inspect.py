@@ -32,6 +32,8 @@ QOM: dict[tuple[str, str], Any] = {
     ("/machine", "memory"): {"size": 4 * GiB, "slots": 2, "max-size": 20 * GiB},
     ("/machine", "nvdimm"): False,
     ("/machine", "memory-backend"): "",
+    ("/machine/q35", "below-4g-mem-size"): 2 * GiB,
+    ("/machine/q35", "above-4g-mem-size"): 2 * GiB,
     ("/machine/device-memory[0]", "addr"): 6 * GiB,
     ("/machine/device-memory[0]", "size"): 18 * GiB,
     ("/machine/unattached/device[0]", "vendor"): "GenuineIntel",
@@ -100,7 +102,8 @@ def answer(
             return {"return": qom[key]}
         return {"error": {"class": "DeviceNotFound", "desc": f"Device '{key[0]}' not found"}}
     if command == "qom-list":
-        present = {d["data"]["id"] for d in replies["query-memory-devices"]}
+        devices = replies["query-memory-devices"]
+        present = {d["data"]["id"] for d in devices if isinstance(d, dict)}
         if arguments.get("path") == "/machine/peripheral/vm0/virtio-backend" and "vm0" in present:
             return {
                 "return": [
@@ -326,33 +329,43 @@ def test_virsh_missing_is_exit_3(tmp_path: Path) -> None:
     assert "virsh" in result.stderr and "not installed" in result.stderr
 
 
-FAKE_VIRSH = """
-import json, sys
-table = json.load(open(sys.argv[0] + ".json"))
-assert sys.argv[1] == "qemu-monitor-command" and sys.argv[2] == "vm1"
-message = json.loads(sys.argv[3])
-command, arguments = message["execute"], message.get("arguments") or {}
-open(sys.argv[0] + ".log", "a").write(command + "\\n")
-key = json.dumps([command, arguments], sort_keys=True)
-print(json.dumps(table.get(key) or table.get(command) or {"error": {"class": "GenericError",
-      "desc": "not found"}}))
+FAKE_VIRSH = """#!/bin/sh
+# A fake `virsh qemu-monitor-command DOMAIN JSON`: the reply for JSON from a table (exact
+# message first, else by command), every command logged.
+[ "$1" = qemu-monitor-command ] && [ "$2" = vm1 ] || exit 2
+name=$(printf '%s' "$3" | sed 's/^{"execute": "\\([^"]*\\)".*/\\1/')
+printf '%s\\n' "$name" >> "$0.log"
+reply=$(grep -F -x -A1 -- "$3" "$0.table" | sed -n 2p)
+[ -n "$reply" ] || reply=$(grep -F -x -A1 -- "$name" "$0.table" | sed -n 2p)
+[ -n "$reply" ] || reply='{"error": {"class": "GenericError", "desc": "not found"}}'
+printf '%s\\n' "$reply"
 """
+
+
+def _message(command: str, arguments: dict[str, Any] | None = None) -> str:
+    """The JSON the inspector hands to virsh for one command."""
+    message: dict[str, Any] = {"execute": command}
+    if arguments:
+        message["arguments"] = arguments
+    return json.dumps(message)
 
 
 def test_virsh_path_is_read_only_too(tmp_path: Path) -> None:
     """A fake virsh answering like libvirt's qemu-monitor-command; it logs what it is asked."""
     fake = tmp_path / "virsh"
-    fake.write_text(f"#!{sys.executable} -I\n{FAKE_VIRSH}")
+    fake.write_text(FAKE_VIRSH)
     fake.chmod(0o755)
-    table: dict[str, Any] = {c: answer(c, {}) for c in REPLIES}
-    for (path, prop), _value in QOM.items():
+    table: list[str] = []
+    for command in REPLIES:
+        table += [command, json.dumps(answer(command, {}))]
+    for path, prop in QOM:
         arguments = {"path": path, "property": prop}
-        table[json.dumps(["qom-get", arguments], sort_keys=True)] = answer("qom-get", arguments)
+        table += [_message("qom-get", arguments), json.dumps(answer("qom-get", arguments))]
     for path in ("/machine/peripheral/vm0/virtio-backend", "/machine/peripheral"):
         arguments = {"path": path}
-        table[json.dumps(["qom-list", arguments], sort_keys=True)] = answer("qom-list", arguments)
-    table["qom-list"] = {"return": []}
-    Path(f"{fake}.json").write_text(json.dumps(table))
+        table += [_message("qom-list", arguments), json.dumps(answer("qom-list", arguments))]
+    table += ["qom-list", json.dumps({"return": []})]
+    Path(f"{fake}.table").write_text("\n".join(table) + "\n")
     result, _ = _inspect(
         "--virsh", "vm1", "--json", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"}
     )
@@ -360,6 +373,7 @@ def test_virsh_path_is_read_only_too(tmp_path: Path) -> None:
     document = json.loads(result.stdout)
     assert document["source"] == "virsh:vm1"
     assert [d["id"] for d in document["memory_devices"]] == ["d0", "vm0"]
+    assert [d["memslots"] for d in document["memory_devices"]] == [1, 4]
     asked = Path(f"{fake}.log").read_text().split()
     assert "query-memory-devices" in asked and set(asked) <= QUERY_COMMANDS
 
@@ -401,3 +415,53 @@ def test_inspect_stopped_by_a_signal_ends_cleanly(tmp_path: Path, signum: int) -
     server.close()
     assert proc.returncode == 128 + signum, err
     assert b"Traceback" not in err and out == b""
+
+
+def test_machine_outside_the_model_is_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakeQemu(str(tmp_path / "qmp.sock"))
+    fake.qom[("/machine", "type")] = "microvm-machine"
+    assert main(["inspect", "--qmp", f"unix:{fake.path}", "--timeout", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "machine type 'microvm' is not modelled" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "reply"),
+    [
+        ("query-memory-devices", {"not": "a list"}),
+        ("query-memdev", "text"),
+        ("query-version", [1, 2, 3]),
+        ("query-cpus-fast", [{"qom-path": 7}]),
+    ],
+)
+def test_odd_answers_are_a_clear_message(
+    tmp_path: Path, command: str, reply: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A peer that speaks QMP but answers what QEMU never would: exit 2, one line, no trace."""
+    fake = FakeQemu(str(tmp_path / "qmp.sock"))
+    fake.replies[command] = reply
+    code = main(["inspect", "--qmp", f"unix:{fake.path}", "--timeout", "5"])
+    _out, err = capsys.readouterr()
+    assert "Traceback" not in err and "internal error" not in err
+    assert code in (0, 2), err
+    if code == 2:
+        assert str(fake.path) in err and len(err.strip().splitlines()) == 1
+
+
+def test_virsh_error_is_passed_on(tmp_path: Path) -> None:
+    """virsh's own error (domain not running, libvirtd down) is the message, exit 2."""
+    fake = tmp_path / "virsh"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "echo 'error: Requested operation is not valid: domain is not running' >&2\n"
+        "exit 1\n"
+    )
+    fake.chmod(0o755)
+    result, _ = _inspect("--virsh", "vm1", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    assert result.returncode == 2
+    assert (
+        "virsh:vm1: virsh: error: Requested operation is not valid: domain is not running"
+        in result.stderr
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from tests.qemu.test_differential import EXTRA, SEEDS, generate
 from tests.qemu.test_inspect import JsonStream
 from tui.engine.model import Config
 from tui.qemu.inspect import (
@@ -32,12 +35,13 @@ from tui.qemu.inspect import (
     inspect_qmp,
     with_hotplug,
 )
-from tui.qemu.launch import Processes
+from tui.qemu.launch import Processes, kvm_memslots
 from tui.qemu.verify import Outcome, _Runner, _same_error
 
 pytestmark = pytest.mark.qemu
 
-ACCEL = os.environ.get("MEMSLOT_QEMU_ACCEL") or "kvm"
+ACCEL = os.environ.get("MEMSLOT_QEMU_ACCEL") or ("kvm" if kvm_memslots() is not None else "tcg")
+"""KVM when this host has a usable /dev/kvm, else TCG (MEMSLOT_QEMU_ACCEL forces one)."""
 MEMFD = {"backend": "memfd", "share": True}
 
 
@@ -422,3 +426,42 @@ def test_hotplug_resize_unplug_sequence(qemu_info) -> None:
     resized = states[2].config.device("vm1")
     assert resized.requested_size == 4 << 30
     assert states[1].required_memslots == states[0].required_memslots + 16
+
+
+@pytest.mark.parametrize(
+    "seed", SEEDS[1::2] + [1000 + random.randrange(10**6) for _ in range(EXTRA)]
+)
+def test_inspect_random_configuration(seed: int, qemu_info) -> None:
+    """The differential generator's configurations (half its fixed seeds, ones whose command
+    line QEMU accepts; MEMSLOT_QEMU_FUZZ=N adds N random ones), played on QEMU, then
+    inspected: the
+    rebuilt configuration replays to what QEMU shows (plug order, holes left by unplugs and
+    vhost devices hot-plugged among memory devices included)."""
+    try:
+        config = Config.model_validate(generate(seed))
+    except ValidationError:
+        pytest.skip(f"seed {seed}: generated an invalid configuration")
+    with Processes(prefix="memslot-inspect-") as procs:
+        runner = _Runner(config, qemu_info, ACCEL, 10, procs, lambda _text: None)
+        runner.start_backends()
+        monitor = str(procs.tmpdir / "insp.sock")
+        if runner.start_qemu(extra=("-qmp", f"unix:{monitor},server=on,wait=off")) is not None:
+            pytest.skip(f"seed {seed}: QEMU refuses the cold part")
+        try:
+            outcomes: dict[int, Outcome] = {}
+            memslots: dict[str, int] = {}
+            for index, event in enumerate(config.timeline):
+                if event.action == "cold":
+                    continue
+                outcome, alive = runner.hot_event(index)
+                if not alive:
+                    pytest.skip(f"seed {seed}: QEMU had to be stopped at event {index + 1}")
+                outcomes[index] = outcome
+                if event.action == "hotplug" and outcome.memslots is not None:
+                    memslots[event.device] = outcome.memslots
+            state = _inspect(monitor, config)
+            assert not state.disagreements, f"seed {seed}: {state.disagreements}"
+            seen = {d.id for d in state.memory} | {v.id for v in state.vhost}
+            assert seen == _expected_present(config, outcomes), f"seed {seed}"
+        finally:
+            runner.kill_qemu()

@@ -98,7 +98,7 @@ def _run_and_signal(tmp_path: Path, signum: int, delay: float) -> tuple[int, str
         proc.kill()
         _out, err = proc.communicate()
         pytest.fail(f"verify did not end within 30 s of {signal.Signals(signum).name}")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20  # generous: the host may be busy
     while (left := _tagged(marker)) and time.monotonic() < deadline:
         time.sleep(0.1)
     while list(tmpdir.iterdir()) and time.monotonic() < deadline:
@@ -127,8 +127,9 @@ def test_verify_leaves_nothing_behind(tmp_path: Path, signum: int, qemu_info) ->
     if signum == signal.SIGKILL:
         assert code == -signal.SIGKILL
     else:
-        # 128 + signal when interrupted; 0/1 if verify had already finished.
-        assert code in (128 + signum, 0, 1), (code, stderr)
+        # 128 + signal when interrupted; -signal if the interpreter itself was still starting
+        # (nothing started yet: the leak checks above still hold); 0/1 if verify had finished.
+        assert code in (128 + signum, -signum, 0, 1), (code, stderr)
 
 
 def _interpreter_start() -> float:

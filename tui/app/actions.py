@@ -29,6 +29,7 @@ Scope = Literal[
     "dialogs",
     "views",
     "lesson",
+    "paste",
 ]
 
 WHERE: dict[Scope, str] = {
@@ -45,6 +46,7 @@ WHERE: dict[Scope, str] = {
     "dialogs": "dialogs",
     "views": "compare, sweep",
     "lesson": "lesson mode",
+    "paste": "paste dialog",
 }
 """The README's "Where" column per scope."""
 
@@ -311,6 +313,15 @@ ACTIONS: tuple[Action, ...] = (
         palette="Verify in QEMU",
     ),
     Action(
+        "live_open",
+        "",
+        "live_open",
+        "app",
+        "Follow VM",
+        "follow a running VM read-only: asks for unix:PATH (its QMP socket) or virsh:DOMAIN",
+        palette="Live: follow a running VM…",
+    ),
+    Action(
         "live_refresh",
         "ctrl+r",
         "live_refresh",
@@ -356,6 +367,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("message_close", "escape,enter", "close", "message", "Close", "close the message"),
     Action("export_close", "escape", "close", "export", "Close", "close the preview"),
     Action("dialog_cancel", "escape", "cancel", "dialogs", "Cancel", "cancel a form or picker"),
+    Action(
+        "paste_ok",
+        "ctrl+j",
+        "import",
+        "paste",
+        "Import",
+        "import the pasted text",
+        show=False,
+    ),
     Action("view_close", "escape", "close", "views", "Close", "close the comparison or sweep"),
     Action(
         "lesson_check",

@@ -302,7 +302,7 @@ class MemslotApp(App[int]):
 
     def update_title(self) -> None:
         """File name, modified / new / read-only marker, modelled QEMU rules."""
-        name = self.path.name if self.path else "untitled"
+        name = self.path.name if self.path else ("live VM" if self._live else "untitled")
         marker = " • modified" if self.dirty else ""
         if self.path is not None and self.saved is None:
             marker = " • new file"
@@ -796,6 +796,35 @@ class MemslotApp(App[int]):
         )
         self.update_title()
 
+    def action_live_open(self) -> None:
+        """Ask for a VM's address (unix:PATH or virsh:DOMAIN) and follow it."""
+        from tui.app.screens.live import LiveAddressScreen
+
+        def chosen(address: str | None) -> None:
+            if address is None:
+                return
+            from tui.qemu.inspect import InspectError, LiveSession, parse_address
+
+            try:
+                if address.startswith("virsh:"):
+                    session = LiveSession.virsh(address[len("virsh:") :])
+                else:
+                    session = LiveSession.qmp(parse_address(address))
+            except InspectError as exc:
+                self.set_status(f"✗ live: {exc}", error=True)
+                return
+            self.follow_live(lambda: session)
+
+        self.push_screen(LiveAddressScreen(), chosen)
+
+    def stop_live(self) -> None:
+        """Stop following the VM (its connection is closed; the VM is untouched)."""
+        if self._live is None:
+            return
+        self._live = None
+        self._live_base = None
+        self.workers.cancel_group(self, "live")
+
     def _live_failed(self, text: str) -> None:
         self.set_status(f"✗ live: {text} (ctrl+r to try again)", error=True)
 
@@ -803,7 +832,8 @@ class MemslotApp(App[int]):
         """Read the running VM again (live mode only)."""
         if self._live is None:
             self.set_status(
-                "not following a VM: start with memslot-explorer inspect --qmp unix:PATH --app"
+                "not following a VM: use the palette's 'Live: follow a running VM…' or "
+                "memslot-explorer inspect --qmp unix:PATH --app"
             )
             return
         self.set_status("live: reading the VM…")

@@ -61,6 +61,7 @@ class FileFlows:
     def apply_loaded(self, path: Path, config: Config) -> None:
         """Make a freshly read file current (undoable: undo brings back the previous file)."""
         app = self.app
+        app.stop_live()  # a file replaces the live VM: stop following it
         app.record()
         app.selected_event = None
         app.restore(Document(config, path, config, read_only=is_shipped(path)))

@@ -394,7 +394,7 @@ def render_check(
             lines.append(
                 f"  … and {len(suggestions) - MAX_TEXT_SUGGESTIONS} more (--json lists them all)"
             )
-    if headroom is not None and getattr(headroom, "text", ""):
+    if headroom is not None and getattr(headroom, "text", None):
         lines.append("")
         lines.append(f"Headroom: {headroom.text}")
     lines.append("")

@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--pid", type=int, metavar="N", help="read /proc/N/cmdline (a running QEMU)"
     )
     parser.add_argument(
+        "--host",
+        action="store_true",
+        help="fill what the source cannot say (KVM slots, THP size, max_mem_regions, CPU vendor "
+        "under KVM, QEMU version) with this machine's facts: for a VM running here",
+    )
+    parser.add_argument(
         "-o", "--output", type=Path, metavar="FILE.toml", help="write here instead of stdout"
     )
     return parser
@@ -76,6 +82,13 @@ def _run(args: argparse.Namespace) -> int:
     text, source = _read(args)
     fmt = args.format or ("qemu" if args.pid is not None else None)
     result = import_text(text, source, fmt)
+    if args.host:
+        from tui.formats.importing import with_host_facts
+        from tui.qemu.host import read_host
+
+        result = with_host_facts(result, read_host())
+        for fact in result.from_host:
+            print(f"{source}: this host: {fact.field} = {fact.value}", file=sys.stderr)
     for warning in result.warnings:
         print(f"{source}: warning: {warning}", file=sys.stderr)
     for assumption in result.assumed:

@@ -15,7 +15,7 @@ from typing import Any
 
 from tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PROG
 
-SUMMARY = "inspect --qmp unix:PATH     a running VM's memslots, read-only (or --virsh DOMAIN)"
+SUMMARY = "inspect --qmp unix:PATH    a running VM's memslots, read-only (or --virsh DOMAIN)"
 JSON_SCHEMA = "memslot-explorer/inspect/1"
 DEFAULT_TIMEOUT = 10.0
 
@@ -138,7 +138,6 @@ def _run(args: argparse.Namespace) -> int:
     from tui.formats.toml import save, to_dict
     from tui.qemu.inspect import (
         InspectError,
-        describe,
         inspect_qmp,
         inspect_virsh,
         parse_address,
@@ -180,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
             )
             return EXIT_BAD_INPUT
     report = replay(config) if args.hotplug else state.report
-    suggestions, headroom, _stopped = bounded_advice(config, report)
+    suggestions, headroom, stopped = bounded_advice(config, report)
     if args.output is not None:
         save(config, args.output)
     if args.json:
@@ -190,6 +189,11 @@ def _run(args: argparse.Namespace) -> int:
             "qemu_version": state.qemu_version,
             "machine_type": state.machine_type,
             "running": state.running,
+            "boot_ram": (
+                None
+                if state.boot_split is None
+                else {"below_4g": state.boot_split[0], "above_4g": state.boot_split[1]}
+            ),
             "device_memory": (
                 None
                 if state.device_memory is None
@@ -217,7 +221,9 @@ def _run(args: argparse.Namespace) -> int:
             "warnings": state.warnings,
             "disagreements": state.disagreements,
             "config": to_dict(config),
-            "check": check_document(config, report, suggestions, headroom, source=state.source),
+            "check": check_document(
+                config, report, suggestions, headroom, source=state.source, stopped=stopped
+            ),
         }
         print(json.dumps(document, indent=2))
     else:
@@ -247,3 +253,70 @@ def _run_app(args: argparse.Namespace, limits: dict[str, int | None]) -> int:
         return exc.exit_code
     run_app = importlib.import_module("tui.app.app").run_app
     return int(run_app(live=lambda: session))
+
+
+def describe(state: Any) -> list[str]:
+    """What QEMU shows (a tui.qemu.inspect.LiveState), as lines before the engine's report of
+    the same configuration."""
+    from tui.engine.units import format_size
+
+    lines = [
+        f"{state.source}: QEMU {state.qemu_version}, {state.machine_type}, "
+        f"accel {state.config.machine.accel}, {'running' if state.running else 'not started'}",
+        f"boot RAM {format_size(state.config.machine.ram)} ({state.boot_backend})"
+        + (
+            f": {format_size(state.boot_split[0])} below 4G, "
+            f"{format_size(state.boot_split[1])} above"
+            if state.boot_split
+            else ""
+        ),
+    ]
+    if state.device_memory is not None:
+        base, size = state.device_memory
+        lines.append(f"device memory [0x{base:x}, 0x{base + size:x}) ({format_size(size)})")
+    else:
+        lines.append("no device memory region (no maxmem)")
+    lines.append("")
+    header = ("device", "kind", "size", "address", "memslots", "used", "reserved", "plugged by")
+    rows = [header]
+    for d in state.memory:
+        rows.append(
+            (
+                d.id,
+                d.kind,
+                format_size(d.size) if d.size else "-",
+                f"0x{d.address:x}" if d.address is not None else "-",
+                str(d.memslots),
+                str(d.mapped),
+                str(d.reserved),
+                "hotplug" if d.hotplugged else "command line",
+            )
+        )
+    for v in state.vhost:
+        rows.append((v.id, f"{v.kind} {v.device}", "-", "-", "-", "-", "-", v.backend))
+    if len(rows) > 1:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    else:
+        lines.append("(no memory device, no vhost device)")
+    for d in state.memory:
+        if len(set(d.memslot_sizes)) > 0 and d.memslots > 1:
+            sizes = ", ".join(sorted({format_size(s) for s in d.memslot_sizes}))
+            lines.append(f"  {d.id}: memslot sizes {sizes}")
+    lines.append(
+        f"QEMU: memory devices require {state.required_memslots} memslots, "
+        f"{state.used_memslots} used, {state.required_memslots - state.used_memslots} reserved"
+    )
+    for text in state.warnings:
+        lines.append(f"warning: {text}")
+    for text in state.assumed:
+        lines.append(f"assumed: {text}")
+    if state.disagreements:
+        for text in state.disagreements:
+            lines.append(f"engine differs: {text}")
+    else:
+        lines.append(
+            "engine agrees with QEMU: memslots per device, used memslots, boot RAM split, "
+            "device-memory base."
+        )
+    return lines

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.units import format_size
 from tui.formats.toml import MAX_FILE_SIZE, ConfigError, dumps
 
 if TYPE_CHECKING:
+    from tui.engine.host import HostFacts
     from tui.engine.model import Config
 
 IMPORT_FORMATS = ("qemu", "libvirt")
@@ -43,6 +45,55 @@ class ImportResult:
     format: str
     warnings: tuple[str, ...] = ()
     assumed: tuple[Assumption, ...] = ()
+    from_host: tuple[Assumption, ...] = ()
+    """Assumed fields that took this machine's facts instead (`import --host`)."""
+
+
+def with_host_facts(result: ImportResult, facts: HostFacts) -> ImportResult:
+    """Give the fields the source could not say this host's facts (KVM slots, THP size, vhost
+    max_mem_regions, CPU vendor under KVM, QEMU version) — only those, and only the facts the
+    host could tell: what the source said is never changed. Pure: the caller reads the host."""
+    from tui.engine.host import machine_vendor
+
+    config = result.config
+    data = config.model_dump(mode="python")
+    machine_facts = {
+        "machine.kvm_memslots": facts.kvm_memslots,
+        "machine.host_thp_size": facts.thp_size,
+        "machine.qemu_version": facts.qemu_version,
+        "machine.phys_bits": facts.phys_bits,  # assumed only for host-phys-bits CPUs
+    }
+    vhost = {d.id: i for i, d in enumerate(config.vhost_devices)}
+    taken: list[Assumption] = []
+    kept: list[Assumption] = []
+    for assumption in result.assumed:
+        head, _, name = assumption.field.rpartition(".")
+        value: object = None
+        source = ""
+        if assumption.field in machine_facts:
+            fact = machine_facts[assumption.field]
+            value, source = fact.value, fact.source
+        elif assumption.field == "machine.cpu_vendor" and config.machine.accel == "kvm":
+            value = machine_vendor(facts, "kvm")
+            source = f"CPUID vendor {facts.cpu_vendor_id.value} ({facts.cpu_vendor.source})"
+        elif head in vhost and name == "max_mem_regions":
+            value, source = facts.vhost_max_mem_regions.value, facts.vhost_max_mem_regions.source
+        if value is None:
+            kept.append(assumption)
+            continue
+        if head == "machine":
+            data["machine"][name] = value
+        else:
+            data["vhost_devices"][vhost[head]][name] = value
+        shown = format_size(value) if name.endswith("_size") and isinstance(value, int) else value
+        taken.append(Assumption(assumption.field, str(shown), f"this host: {source}"))
+    if not taken:
+        return result
+    try:
+        new_config = type(config).model_validate(data)
+    except ValueError:  # e.g. a QEMU version the model does not take: keep the assumptions
+        return result
+    return ImportResult(new_config, result.format, result.warnings, tuple(kept), tuple(taken))
 
 
 def vhost_limit_assumption(device_id: str, kind: str, device: str, where: str) -> Assumption | None:
@@ -91,6 +142,9 @@ def import_text(text: str, source: str = "<text>", fmt: str | None = None) -> Im
 def to_toml(result: ImportResult, source: str) -> str:
     """The imported configuration as TOML, headed by comments listing warnings and assumptions."""
     lines = [f"# Imported by memslot-explorer from {' '.join(source.split())} ({result.format})"]
+    if result.from_host:
+        lines.append("# Read from this host (not in the source):")
+        lines += [f"#   {a.field} = {a.value}: {' '.join(a.why.split())}" for a in result.from_host]
     if result.assumed:
         lines.append("# Assumed (not in the source; check and edit):")
         lines += [f"#   {a.field} = {a.value}: {' '.join(a.why.split())}" for a in result.assumed]

@@ -6,68 +6,73 @@ vhost devices) is enough to rebuild the configuration as it stands now. The engi
 for it — budgets, headroom, and what-ifs appended after the live state — and the inspector
 compares the engine's decisions with the ones QEMU actually made.
 
-Read-only by design: every command goes through `ReadOnly`, which refuses anything outside
-QUERY_COMMANDS. What QMP cannot say (a vhost-user back-end's memslot limit, the host's KVM slots,
-the THP size) is filled from this host or the model's defaults and listed in `assumed`.
+Read-only by design: every command goes through `tui.qemu.readonly.ReadOnly`, which refuses
+anything outside QUERY_COMMANDS. What QMP cannot say (a vhost-user back-end's memslot limit,
+the host's KVM slots, the THP size) is filled from this host or the model's defaults and listed
+in `assumed`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
 import re
-import shutil
-import signal
-import stat
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
 from tui.engine import replay
 from tui.engine.host import vendor_from_id
 from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
+from tui.engine.layout import layout
 from tui.engine.model import Config
 from tui.engine.report import Report
-from tui.engine.units import GiB, KiB, MiB, format_size
-from tui.qemu.launch import child_setup, kvm_memslots, thp_size, vhost_max_mem_regions
-from tui.qemu.qmp import AsyncQmp, QmpClosed, QmpError, QmpTimeout
-
-QUERY_COMMANDS: frozenset[str] = frozenset(
-    {
-        "query-version",  # QEMU's version: which rules apply
-        "query-status",  # running / prelaunch: is there a guest that plugs virtio-mem memory
-        "query-kvm",  # accelerator
-        "query-memory-devices",  # every memory device, its address, size and memdev
-        "query-memdev",  # memory backends: size, share, prealloc
-        "query-memory-size-summary",  # boot RAM
-        "query-cpus-fast",  # the vCPU's QOM path (vendor, phys-bits)
-        "qom-list",  # peripherals, virtio-mem memslot-<N> children
-        "qom-get",  # machine memory, backend types, device properties, memslot sizes/mapping
-        "x-query-virtio",  # virtio devices (vhost front-ends)
-        "x-query-virtio-status",  # a virtio-net's back-end features (vhost-user or not)
-        "query-chardev",  # vhost-user sockets (shown to the user)
-    }
+from tui.engine.units import GiB, KiB, MiB
+from tui.formats.qemu import BACKEND_TYPES
+from tui.qemu.host import read_kvm_memslots, read_thp_size, read_vhost_max_mem_regions
+from tui.qemu.qmp import QmpClosed, QmpError, QmpTimeout
+from tui.qemu.readonly import (
+    DEFAULT_TIMEOUT,
+    HANDSHAKE,
+    QUERY_COMMANDS,
+    InspectError,
+    QmpTransport,
+    ReadOnly,
+    Transport,
+    VirshTransport,
+    parse_address,
 )
-"""Every command the inspector may send. `qmp_capabilities` (the session handshake, sent by the
-QMP library when it connects) is the only other message."""
-HANDSHAKE = "qmp_capabilities"
+
+__all__ = [
+    "HANDSHAKE",
+    "LIVE_EVENTS",
+    "QUERY_COMMANDS",
+    "InspectError",
+    "LiveSession",
+    "LiveState",
+    "ReadOnly",
+    "inspect_qmp",
+    "inspect_virsh",
+    "parse_address",
+    "read_live",
+    "with_hotplug",
+]
+
 LIVE_EVENTS = ("DEVICE_DELETED", "MEMORY_DEVICE_SIZE_CHANGE")
 """QMP events after which the live view reads the VM again."""
-DEFAULT_TIMEOUT = 10.0
-SUN_PATH_MAX = 107
-"""sockaddr_un.sun_path holds 108 bytes including the terminating NUL."""
 
 _MEMORY_TYPES = {kind.info_type: name for name, kind in MEMORY_KINDS.items()}
-_VHOST_USER_TYPES = {
-    f.driver: device for device, f in VHOST_KINDS["vhost-user"].frontends.items() if not f.netdev
+"""query-memory-devices' `type` (QAPI's MemoryDeviceInfoKind) → the configuration's kind."""
+_VHOST_DRIVERS = {
+    frontend.driver: (kind.name, device)
+    for kind in VHOST_KINDS.values()
+    for device, frontend in kind.frontends.items()
+    if frontend.netdev is None and frontend.driver.startswith("vhost-")
 }
-_VHOST_KERNEL_TYPES = {
-    f.driver: device for device, f in VHOST_KINDS["vhost-kernel"].frontends.items() if not f.netdev
-}
+"""Drivers that are vhost front-ends whatever their configuration (from the kinds registry);
+virtio-net-pci and virtio-blk-pci are vhost only with a vhost back-end, read apart."""
+_VHOST_USER_NET = VHOST_KINDS["vhost-user"].frontends["net"].driver
 _VHOST_USER_FEATURE = "VHOST_USER_F_PROTOCOL_FEATURES"
 _UNMODELLED = {
     "vfio-pci": "its mmap'd BARs take KVM memslots (and vhost-kernel regions) that are not read; "
@@ -80,209 +85,7 @@ _UNMODELLED = {
 """Peripherals that take memslots the inspector does not read (said as warnings)."""
 _MEMSLOT_CHILD = re.compile(r"^memslot-(\d+)(?:\[\d+\])?$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-_BACKENDS = {
-    "memory-backend-ram": "ram",
-    "memory-backend-memfd": "memfd",
-    "memory-backend-file": "file",
-}
-
-
-class InspectError(Exception):
-    """The VM could not be read: one line saying where and why (`exit_code` for the CLI)."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-class Transport(Protocol):
-    """Something that runs one QMP command with a deadline (a QMP socket, or virsh)."""
-
-    async def execute(
-        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float
-    ) -> Any:
-        """The command's `return` value, or QmpError / QmpTimeout / QmpClosed."""
-        ...
-
-    async def close(self) -> None:
-        """Let go of the VM (never stops it)."""
-        ...
-
-
-class ReadOnly:
-    """The only way the inspector talks to a VM: commands outside QUERY_COMMANDS are refused
-    before anything is sent."""
-
-    def __init__(self, transport: Transport, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.transport = transport
-        self.timeout = timeout
-
-    async def query(self, command: str, arguments: dict[str, Any] | None = None) -> Any:
-        """Run a query command under the deadline."""
-        if command not in QUERY_COMMANDS:
-            raise PermissionError(f"inspect sends only query commands; {command!r} is not one")
-        return await self.transport.execute(command, arguments, timeout=self.timeout)
-
-    async def get(self, path: str, prop: str, default: Any = None) -> Any:
-        """qom-get, or `default` when the object or property does not exist."""
-        try:
-            return await self.query("qom-get", {"path": path, "property": prop})
-        except QmpError:
-            return default
-
-    async def optional(self, command: str) -> list[Any]:
-        """A list-valued query QEMU may refuse (none of its kind, or an x- command missing in
-        this version): [] then."""
-        try:
-            result = await self.query(command)
-        except QmpError:
-            return []
-        return result if isinstance(result, list) else []
-
-    async def children(self, path: str) -> list[dict[str, Any]]:
-        """qom-list, or [] when the object does not exist."""
-        try:
-            result = await self.query("qom-list", {"path": path})
-        except QmpError:
-            return []
-        return [item for item in result if isinstance(item, dict)]
-
-
-# --------------------------------------------------------------------------- transports
-
-
-def parse_address(text: str) -> str:
-    """`unix:PATH` or a bare PATH → PATH; checked so that a bad address fails at once, clearly."""
-    path = text[5:] if text.startswith("unix:") else text
-    if not path:
-        raise InspectError(f"{text!r}: no socket path given (use --qmp unix:PATH)")
-    if text.startswith(("tcp:", "vsock:", "fd:")):
-        raise InspectError(f"{text}: only unix sockets are supported (use --qmp unix:PATH)")
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise InspectError(f"{path}: no such socket (is the VM running with -qmp?)") from None
-    except OSError as exc:
-        raise InspectError(f"{path}: {exc.strerror or exc}") from None
-    if not stat.S_ISSOCK(info.st_mode):
-        raise InspectError(f"{path}: not a socket (QEMU's -qmp unix:PATH,server=on makes one)")
-    if len(os.fsencode(path)) > SUN_PATH_MAX:
-        raise InspectError(
-            f"{path}: longer than a unix socket address can be ({SUN_PATH_MAX} bytes); "
-            "use a shorter path or a symlink to its directory"
-        )
-    return path
-
-
-class QmpTransport:
-    """A QMP unix socket, through qemu.qmp (events are kept for the live view)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.session = AsyncQmp(path)
-
-    async def connect(self, timeout: float) -> None:
-        """Greeting + negotiation, or InspectError saying what the socket did instead."""
-        try:
-            await self.session.connect(timeout)
-        except QmpTimeout:
-            raise InspectError(
-                f"{self.path}: no QMP greeting within {timeout:g}s (not a QMP socket, "
-                "or another client holds QEMU's only monitor connection)"
-            ) from None
-        except QmpClosed as exc:
-            raise InspectError(f"{self.path}: not a usable QMP socket ({_reason(exc)})") from None
-
-    async def execute(
-        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float
-    ) -> Any:
-        """See Transport."""
-        return await self.session.execute(command, arguments, timeout=timeout)
-
-    def events(self) -> list[dict[str, Any]]:
-        """Events received since the last call."""
-        return self.session.events()
-
-    async def wait_event(self, names: Iterable[str], timeout: float) -> dict[str, Any] | None:
-        """The next event among `names`, or None after `timeout` seconds."""
-        wanted = set(names)
-        for event in self.session.events():
-            if event.get("event") in wanted:
-                return event
-        deadline = asyncio.get_running_loop().time() + timeout
-        while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
-            try:
-                event = dict(await asyncio.wait_for(self.session.listener.get(), remaining))
-            except TimeoutError:
-                return None
-            if event.get("event") in wanted:
-                return event
-        return None
-
-    async def close(self) -> None:
-        """Disconnect (the VM keeps running)."""
-        await self.session.close()
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    return text.split(": ", 1)[1] if text.startswith("/") and ": " in text else text
-
-
-class VirshTransport:
-    """`virsh qemu-monitor-command DOMAIN JSON`: one virsh process per command, killed by PID
-    at the deadline."""
-
-    def __init__(self, domain: str, virsh: str | None = None) -> None:
-        found = virsh or shutil.which("virsh")
-        if found is None:
-            raise InspectError(
-                "--virsh needs libvirt's virsh, which is not installed here "
-                "(or use --qmp unix:PATH on QEMU's own monitor socket)",
-                exit_code=3,
-            )
-        self.virsh = found
-        self.domain = domain
-
-    async def execute(
-        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float
-    ) -> Any:
-        """See Transport."""
-        message: dict[str, Any] = {"execute": command}
-        if arguments:
-            message["arguments"] = arguments
-        proc = await asyncio.create_subprocess_exec(
-            self.virsh,
-            "qemu-monitor-command",
-            self.domain,
-            json.dumps(message),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            preexec_fn=child_setup(),
-        )
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(), timeout)
-        except (TimeoutError, asyncio.CancelledError):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(proc.wait(), 2)
-            raise QmpTimeout(f"{command}: virsh did not answer within {timeout:g}s") from None
-        if proc.returncode != 0:
-            text = err.decode(errors="replace").strip().splitlines()
-            raise QmpClosed(f"virsh: {text[-1] if text else f'exit {proc.returncode}'}")
-        try:
-            reply = json.loads(out)
-        except ValueError:
-            raise QmpClosed(f"virsh gave no JSON for {command}") from None
-        if isinstance(reply, dict) and "error" in reply:
-            error = reply["error"] or {}
-            raise QmpError(command, str(error.get("class", "")), str(error.get("desc", "")))
-        return reply.get("return") if isinstance(reply, dict) else None
-
-    async def close(self) -> None:
-        """Nothing stays open between commands."""
+_BACKENDS = {qom_type: backend for backend, qom_type in BACKEND_TYPES.items()}
 
 
 # --------------------------------------------------------------------------- what QEMU shows
@@ -340,6 +143,8 @@ class LiveState:
     disagreements: list[str] = field(default_factory=list)
     device_memory: tuple[int, int] | None = None
     boot_backend: str = ""
+    boot_split: tuple[int, int] | None = None
+    """Boot RAM below and above 4 GiB, as the PCI host reports it."""
     running: bool = False
 
     @property
@@ -390,6 +195,10 @@ async def read_live(
             f"{source}: machine type {machine_type.removesuffix('-machine')!r} is not modelled "
             "(only x86 q35 and pc are)"
         )
+    host = "/machine/q35" if mtype == "q35" else "/machine/i440fx"
+    below = await q.get(host, "below-4g-mem-size")
+    above = await q.get(host, "above-4g-mem-size")
+    boot_split = (below, above) if isinstance(below, int) and isinstance(above, int) else None
     memory = await q.get("/machine", "memory", {}) or {}
     ram = int(memory.get("size") or 0)
     if not ram:
@@ -470,8 +279,16 @@ async def read_live(
         disagreements=mismatches,
         device_memory=region,
         boot_backend=boot_path or "QEMU's default private RAM",
+        boot_split=boot_split,
         running=running,
     )
+    if boot_split is not None:
+        lay = layout(config.machine)
+        if (lay.below_4g, lay.above_4g) != boot_split:
+            state.disagreements.append(
+                f"boot RAM below/above 4G: QEMU {boot_split[0]:#x}/{boot_split[1]:#x}, "
+                f"the engine {lay.below_4g:#x}/{lay.above_4g:#x}"
+            )
     if region is not None and report.device_memory_base not in (None, region[0]):
         state.disagreements.append(
             f"device memory starts at 0x{region[0]:x} in QEMU, "
@@ -497,17 +314,18 @@ async def _cpu(q: ReadOnly, warnings: list[str]) -> tuple[str, int]:
 
 
 def _host_facts(machine: dict[str, Any], accel: str, local: bool, assumed: list[str]) -> None:
-    """What QMP cannot show about the host: read here when the VM is local, else defaults."""
+    """What QMP cannot show about the host: read here (tui.qemu.host) when the VM is local."""
     if accel == "kvm":
-        slots = kvm_memslots() if local else None
-        if slots is not None:
-            machine["kvm_memslots"] = slots
-            assumed.append(f"KVM memslots {slots}: this host's KVM_CAP_NR_MEMSLOTS")
+        slots = read_kvm_memslots() if local else None
+        if slots is not None and isinstance(slots.value, int):
+            machine["kvm_memslots"] = slots.value
+            assumed.append(f"KVM memslots {slots.value}: this host's KVM_CAP_NR_MEMSLOTS")
         else:
-            assumed.append("KVM memslots: not readable here, the model's default is used")
-    thp = thp_size() if local else None
-    if thp:
-        machine["host_thp_size"] = thp
+            why = slots.reason if slots is not None else "the VM is not on this host"
+            assumed.append(f"KVM memslots: not readable ({why}), the model's default is used")
+    thp = read_thp_size() if local else None
+    if thp is not None and isinstance(thp.value, int) and thp.value:
+        machine["host_thp_size"] = thp.value
     else:
         assumed.append("THP size: not readable here, 2 MiB assumed")
 
@@ -555,7 +373,7 @@ async def _memory_device(
         model["slot"] = _int(data.get("slot"))
         if kind == "nvdimm" and qom is not None:
             label = await q.get(qom, "label-size")
-            if isinstance(label, int):
+            if isinstance(label, int) and label > 0:  # 0: no label area (the default)
                 model["label_size"] = label
             model["unarmed"] = bool(await q.get(qom, "unarmed", False))
         if kind == "nvdimm" and model.get("readonly"):
@@ -663,15 +481,17 @@ async def _memslots(q: ReadOnly, path: str, dynamic: bool) -> tuple[int, int, tu
     if not names:
         return (1, 1, ()) if not dynamic else (1, 0, ())
     mapped = 0
-    sizes: list[int] = []
-    for _n, name in sorted(names):
-        slot = f"{path}/{name}"
-        container = await q.get(slot, "container", "")
-        if container:
+    ordered = [name for _n, name in sorted(names)]
+    for name in ordered:
+        if await q.get(f"{path}/{name}", "container", ""):
             mapped += 1
-        size = await q.get(slot, "size", 0)
-        sizes.append(size if isinstance(size, int) else 0)
-    return len(names), mapped, tuple(sizes)
+    # Every memslot but the last has the same size: two reads instead of one per memslot
+    # (it matters through virsh, one process per command).
+    first = await q.get(f"{path}/{ordered[0]}", "size", 0)
+    last = await q.get(f"{path}/{ordered[-1]}", "size", 0) if len(ordered) > 1 else first
+    first = first if isinstance(first, int) else 0
+    last = last if isinstance(last, int) else 0
+    return len(ordered), mapped, (*([first] * (len(ordered) - 1)), last)
 
 
 def _guest_plugs(devices: list[LiveMemoryDevice], running: bool, assumed: list[str]) -> bool:
@@ -713,7 +533,8 @@ async def _vhost_devices(
     models: list[dict[str, Any]] = []
     live: list[LiveVhost] = []
     hot: set[str] = set()
-    regions = vhost_max_mem_regions() if local else None
+    read = read_vhost_max_mem_regions() if local else None
+    regions = read.value if read is not None and isinstance(read.value, int) else None
     for container in ("/machine/peripheral", "/machine/peripheral-anon"):
         for child in await q.children(container):
             ctype = str(child.get("type", ""))
@@ -724,14 +545,14 @@ async def _vhost_devices(
             path = f"{container}/{name}"
             kind = device = None
             backend = ""
-            if qom_type in _VHOST_USER_TYPES:
-                kind, device = "vhost-user", _VHOST_USER_TYPES[qom_type]
-                chardev = str(await q.get(path, "chardev", "") or "")
-                backend = f"chardev {chardev}: {chardevs.get(chardev, '?')}"
-            elif qom_type in _VHOST_KERNEL_TYPES:
-                kind, device = "vhost-kernel", _VHOST_KERNEL_TYPES[qom_type]
-                backend = "/dev/vhost-" + ("scsi" if device == "scsi" else "vsock")
-            elif qom_type == "virtio-net-pci":
+            if qom_type in _VHOST_DRIVERS:
+                kind, device = _VHOST_DRIVERS[qom_type]
+                if kind == "vhost-user":
+                    chardev = str(await q.get(path, "chardev", "") or "")
+                    backend = f"chardev {chardev}: {chardevs.get(chardev, '?')}"
+                else:
+                    backend = f"/dev/vhost-{device}"
+            elif qom_type == _VHOST_USER_NET:
                 netdev = str(await q.get(path, "netdev", "") or "")
                 backend_path = f"{path}/virtio-backend"
                 if backend_path in virtio:
@@ -1028,61 +849,12 @@ async def _read(
     except QmpTimeout as exc:
         raise InspectError(f"{source}: QEMU did not answer in time ({exc})") from None
     except QmpClosed as exc:
-        raise InspectError(f"{source}: connection lost ({exc})") from None
+        what = str(exc) if source.startswith("virsh:") else f"connection lost ({exc})"
+        raise InspectError(f"{source}: {what}") from None
     except QmpError as exc:
         raise InspectError(f"{source}: QEMU refused {exc.command}: {exc.desc}") from None
-
-
-def describe(state: LiveState) -> list[str]:
-    """What QEMU shows, as lines (before the engine's report of the same configuration)."""
-    lines = [
-        f"{state.source}: QEMU {state.qemu_version}, {state.machine_type}, "
-        f"accel {state.config.machine.accel}, {'running' if state.running else 'not started'}",
-        f"boot RAM {format_size(state.config.machine.ram)} ({state.boot_backend})",
-    ]
-    if state.device_memory is not None:
-        base, size = state.device_memory
-        lines.append(f"device memory [0x{base:x}, 0x{base + size:x}) ({format_size(size)})")
-    else:
-        lines.append("no device memory region (no maxmem)")
-    lines.append("")
-    header = ("device", "kind", "size", "address", "memslots", "used", "reserved", "plugged by")
-    rows = [header]
-    for d in state.memory:
-        rows.append(
-            (
-                d.id,
-                d.kind,
-                format_size(d.size) if d.size else "-",
-                f"0x{d.address:x}" if d.address is not None else "-",
-                str(d.memslots),
-                str(d.mapped),
-                str(d.reserved),
-                "hotplug" if d.hotplugged else "command line",
-            )
-        )
-    for v in state.vhost:
-        rows.append((v.id, f"{v.kind} {v.device}", "-", "-", "-", "-", "-", v.backend))
-    if len(rows) > 1:
-        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
-    else:
-        lines.append("(no memory device, no vhost device)")
-    for d in state.memory:
-        if len(set(d.memslot_sizes)) > 0 and d.memslots > 1:
-            sizes = ", ".join(sorted({format_size(s) for s in d.memslot_sizes}))
-            lines.append(f"  {d.id}: memslot sizes {sizes}")
-    lines.append(
-        f"QEMU: memory devices require {state.required_memslots} memslots, "
-        f"{state.used_memslots} used, {state.required_memslots - state.used_memslots} reserved"
-    )
-    for text in state.warnings:
-        lines.append(f"warning: {text}")
-    for text in state.assumed:
-        lines.append(f"assumed: {text}")
-    if state.disagreements:
-        for text in state.disagreements:
-            lines.append(f"engine differs: {text}")
-    else:
-        lines.append("engine agrees with QEMU on every memory device's memslots.")
-    return lines
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # A peer that speaks QMP but answers what QEMU never would: say so, no traceback.
+        raise InspectError(
+            f"{source}: an answer is not shaped like QEMU's ({type(exc).__name__}: {exc})"
+        ) from None

@@ -273,18 +273,25 @@ class Processes:
     janitor: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def __enter__(self) -> Processes:
-        self.tmpdir = private_dir(self.prefix)
+        # No signal between creating the directory and the janitor that will remove it: they
+        # wait (blocked) until both exist, then clean-up covers them.
+        blocked = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
         try:
-            self.janitor = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _JANITOR, str(self.tmpdir)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except BaseException:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            raise
+            self.tmpdir = private_dir(self.prefix)
+            try:
+                self.janitor = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-c", _JANITOR, str(self.tmpdir)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except BaseException:
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+                raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -247,7 +247,11 @@ class QmpClient:
         return self.greeting
 
     def execute(
-        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float = 10.0
+        self,
+        command: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> Any:
         """Run one command; return its `return` value or raise QmpError / QmpTimeout."""
         return self._run(lambda s: s.execute(command, arguments, timeout=timeout))

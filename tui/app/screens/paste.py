@@ -6,10 +6,11 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
+
+from ..actions import bindings
 
 
 class PasteScreen(ModalScreen[str | None]):
@@ -18,10 +19,7 @@ class PasteScreen(ModalScreen[str | None]):
 
     AUTO_FOCUS = "#paste-text"
 
-    BINDINGS: ClassVar = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+j", "import", "Import", show=False),
-    ]
+    BINDINGS: ClassVar = [*bindings("dialogs"), *bindings("paste")]
     HELP = """\
 ## Paste a command line
 Paste a QEMU command line (shell text with `\\` continuations, one argument per line, or a
