@@ -89,8 +89,29 @@ def shipped_preset_dir() -> Path:
     return Path(__file__).resolve().parent / PACKAGED_PRESETS
 
 
+def shipped_preset_dirs() -> list[Path]:
+    """Directories of the presets that ship with memslot-explorer (read-only in the app): the
+    checkout's presets/ and the wheel's package data."""
+    return [repo_preset_dir(), Path(__file__).resolve().parent / PACKAGED_PRESETS]
+
+
+def is_shipped(path: Path) -> bool:
+    """Whether `path` is (or resolves into) a shipped preset directory."""
+    try:
+        resolved = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return False
+    return any(resolved.is_relative_to(d.resolve()) for d in shipped_preset_dirs())
+
+
 def user_preset_dir() -> Path:
-    """The user's own presets: platformdirs' user data dir for memslot-explorer, + presets/."""
+    """The user's own presets: `user_preset_dir` of the settings file, else platformdirs'
+    user data dir for memslot-explorer, + presets/."""
+    from tui.settings import load_settings
+
+    configured = load_settings().user_preset_dir
+    if configured is not None:
+        return configured
     try:
         from platformdirs import user_data_dir
     except ImportError:  # platformdirs comes with textual; fall back to the XDG default

@@ -26,8 +26,10 @@ def _no_blink(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Never read or write the developer's own preset directory."""
+    """Never read or write the developer's own preset directory or settings."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.delenv("MEMSLOT_EXPLORER_SETTINGS", raising=False)
 
 
 async def settle(pilot: Pilot[object]) -> None:

@@ -10,6 +10,7 @@ from textual.widgets import Checkbox, Input
 from textual.widgets._help_panel import HelpPanel
 
 from tui.app import edits, integrations, view
+from tui.app.advisor import Advice
 from tui.app.app import make_app
 from tui.app.panels.budget import BudgetPanel
 from tui.app.panels.explain import ExplainPanel
@@ -291,15 +292,15 @@ async def test_lists_and_fields_behave() -> None:
 async def test_suggestions_start_only_after_the_first_frame(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = integrations.advice
     seen: list[bool] = []
-
-    def advice() -> object:
-        seen.append(app._first_frame_shown)
-        return real()
-
-    monkeypatch.setattr(integrations, "advice", advice)
     app = make_app(order_config())
+    real = app.advisor.run
+
+    def run(*args: object, **kwargs: object) -> object:
+        seen.append(app._first_frame_shown)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app.advisor, "run", run)
     async with app.run_test(size=(120, 40)) as pilot:
         await advised(pilot)
         assert seen and all(seen)  # the advisor ran, and never before the first frame
@@ -312,6 +313,6 @@ async def test_fixes_arriving_while_the_app_closes_are_dropped() -> None:
         await advised(pilot)
         panel = app.query_one(SuggestionsPanel)
         await panel.query_one("#headroom").remove()  # as when the screen is torn down
-        app._show_advice(app.config, (), "late headroom")  # must not raise NoMatches
+        app._show_advice(app.config, Advice((), "late headroom"))  # must not raise NoMatches
         await panel.remove()
-        app._show_advice(app.config, (), "later still")
+        app._show_advice(app.config, Advice((), "later still"))

@@ -57,6 +57,7 @@ EVENT_KEYS = {
 }
 TOP_KEYS = {
     "schema",
+    "expect_mismatches",
     "file",
     "title",
     "qemu_version",
@@ -298,7 +299,8 @@ def test_help_lists_the_verbs(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["check"], ["check", "a", "b"], ["--bogus"], ["export", "f.toml", "--to", "yaml"]]
+    "argv",
+    [["check"], ["check", "--bogus", "a"], ["--bogus"], ["export", "f.toml", "--to", "yaml"]],
 )
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, _, err = run(capsys, *argv)

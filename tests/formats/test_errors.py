@@ -266,10 +266,14 @@ def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path = tmp_path / "secret.toml"
     path.write_text("schema_version = 1\n")
 
-    def deny(self: Path, *args: object, **kwargs: object) -> object:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "open", deny)
+    def deny(name: object, *args: object, **kwargs: object) -> int:
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", deny)
     with pytest.raises(ConfigError) as info:
         load(path)
     assert (info.value.file, info.value.reason) == (str(path), "cannot read: Permission denied")
@@ -278,7 +282,30 @@ def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_endless_file_is_refused() -> None:
     with pytest.raises(ConfigError) as info:
         load(Path("/dev/zero"))
-    assert info.value.reason == "too large for a configuration (over 16 MiB)"
+    assert info.value.reason == "cannot read: a character device, not a regular file"
+
+
+def test_too_large_file_names_file_and_reason(tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    with path.open("wb") as handle:
+        handle.truncate((16 << 20) + 1)  # sparse: no disk used
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert info.value.file == str(path)
+    assert info.value.reason == (
+        f"too large: {(16 << 20) + 1} bytes, over the 16 MiB limit for this file"
+    )
+
+
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)  # no writer: opening it for a blocking read would hang forever
+    with pytest.raises(ConfigError) as info:
+        load(fifo)
+    assert (info.value.file, info.value.reason) == (
+        str(fifo),
+        "cannot read: a FIFO (named pipe), not a regular file",
+    )
 
 
 def test_not_utf8(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.formats.cases import CASES
+from tui.fileio import write_text as write_atomic
 from tui.formats import toml
-from tui.formats.export import FORMATS, export_text, run_export_cli, write_atomic
+from tui.formats.export import FORMATS, export_text, run_export_cli
 from tui.formats.libvirt import TIMELINE_NS, domain_name
 from tui.formats.libvirt_import import parse_memory_devices
 

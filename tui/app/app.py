@@ -2,13 +2,13 @@
 
 Data flows one way: a panel posts a message → the app builds a new, validated Config → the
 engine's `replay` → every panel renders the Report. Panels never compute memslots. Undo and
-redo are stacks of whole (immutable) configurations.
+redo (history.py) restore whole documents: configuration, save target and saved state. File
+flows live in files.py.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,16 +24,18 @@ from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.worker import get_current_worker
 
 from tui.engine import replay
 from tui.engine.kinds import CONSUMER_KINDS
 from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
 from tui.formats import registry as export_formats
+from tui.settings import Settings, load_settings
 
-from . import actions, edits, integrations, view
+from . import actions, edits, files, integrations, view
+from .advisor import Advice, Advisor
 from .catalog import TEMPLATES, Group, Template, template, template_for
+from .history import Document, History
 from .messages import (
     DeviceSelected,
     EditRequested,
@@ -58,7 +60,6 @@ from .screens.device_form import DeviceFormScreen
 from .screens.dialogs import ConfirmScreen, MessageScreen
 from .screens.event_form import EventFormScreen
 from .screens.export import ExportScreen
-from .screens.open_file import PASTE, OpenScreen, SaveAsScreen
 from .screens.paste import PasteScreen
 
 GROUP_NAMES: dict[Group, str] = {
@@ -68,9 +69,22 @@ GROUP_NAMES: dict[Group, str] = {
 }
 
 
-def default_config() -> Config:
-    """The presets module's instructive default."""
-    return integrations.presets().default_config()  # type: ignore[no-any-return]
+def default_config(settings: Settings | None = None) -> Config:
+    """The presets module's instructive default, with the settings file's machine defaults
+    (QEMU version, host facts); a default the model refuses is reported, not applied."""
+    config: Config = integrations.presets().default_config()
+    machine = settings.machine if settings is not None else {}
+    if not machine:
+        return config
+    try:
+        return config.model_validate(
+            config.model_dump() | {"machine": config.machine.model_dump() | machine}
+        )
+    except ValidationError as exc:
+        settings.problems.append(  # type: ignore[union-attr]
+            f"{settings.path}: machine: {exc.errors()[0]['msg']} (defaults used)"  # type: ignore[union-attr]
+        )
+        return config
 
 
 class MemslotApp(App[int]):
@@ -93,16 +107,28 @@ class MemslotApp(App[int]):
         path: Path | None = None,
         load_error: Any = None,
         live: Callable[[], Any] | None = None,
+        *,
+        new_file: bool = False,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
         self._live_factory = live
         """Live mode: makes the tui.qemu.inspect.LiveSession the app follows."""
         self._live: Any = None
         self._live_base: Config | None = None
-        self._initial = config if config is not None else default_config()
+        self.settings = settings if settings is not None else load_settings()
+        if self.settings.layout != "auto":  # a fixed layout whatever the terminal width
+            self.HORIZONTAL_BREAKPOINTS = [(0, f"-{self.settings.layout}")]  # type: ignore[misc]
+        self._initial = config if config is not None else default_config(self.settings)
         self.path = path
-        self.saved: Config = self._initial
-        """The configuration as last loaded or saved: "modified" means different from it."""
+        self.saved: Config | None = None if new_file else self._initial
+        """The configuration as last loaded or saved: "modified" means different from it
+        (None: a new file, never saved)."""
+        self.read_only = path is not None and files.is_shipped(path)
+        """A shipped preset: ctrl+s asks for a new name in the user preset directory."""
+        self.history: History[Document] = History()
+        """Undo/redo of whole documents: configuration, save target, saved state."""
+        self.files = files.FileFlows(self)
         self.load_error = load_error
         self.report: Report | None = None
         self.engine_error: str | None = None
@@ -110,14 +136,13 @@ class MemslotApp(App[int]):
         self.headroom: Any = None
         self.selected_event: int | None = None
         self.status_text = ""
-        self._undo: list[Config] = []
-        self._redo: list[Config] = []
         self._qemu_reason: str | None = None
         self.advised: Config | None = None
         """The configuration whose fixes the Suggestions panel shows (None: none yet)."""
         self._first_frame_shown = False
         """Until the first frame is on screen the advisor waits: its replays would delay it."""
         self._verify_cancel = threading.Event()
+        self.advisor = Advisor()
 
     # ------------------------------------------------------------------ layout
 
@@ -150,16 +175,58 @@ class MemslotApp(App[int]):
     def on_mount(self) -> None:
         """Replay the starting config; show a load error from the command line, if any."""
         self.config = self._initial
-        self.set_status(self._initial.title or "new configuration")
+        if self.path is not None and self.saved is None:
+            self.set_status(f"new file {self.path}: ctrl+s saves it there")
+        else:
+            self.set_status(self._initial.title or "new configuration")
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         table = self.query_one(TimelinePanel).table
         table.focus()
         # stacked panels (narrow terminal): bring the timeline into view once laid out
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
+        self.apply_settings()
+        # Python's start-up for the suggestions process, off the UI thread and the first edit
+        self.run_worker(self.advisor.warm, thread=True, group="advisor-start")
         if self.load_error is not None:
             self.show_load_error(self.load_error)
         if self._live_factory is not None:
             self.follow_live(self._live_factory)
+
+    def apply_settings(self) -> None:
+        """Theme and key remapping from the settings file; every problem is reported (file,
+        field, reason) and its default kept — bad settings never stop the app."""
+        problems = list(self.settings.problems)
+        source = str(self.settings.path)
+        theme = self.settings.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            problems.append(f"{source}: theme: unknown theme {theme!r} (default used)")
+        keymap = self.settings.keymap
+        if keymap:
+            known = self.binding_ids()
+            for binding in sorted(set(keymap) - known):
+                problems.append(
+                    f"{source}: keys.{binding}: no binding has this id "
+                    f"(ids: {', '.join(sorted(known))})"
+                )
+                del keymap[binding]
+            self.set_keymap(keymap)
+        if problems:
+            self.set_status(f"✗ settings: {problems[0]}", error=True)
+            for problem in problems[1:]:
+                self.notify(problem, severity="error", timeout=8, markup=False)
+
+    def binding_ids(self) -> set[str]:
+        """Every binding id of the app and its widgets (what [keys] in settings can remap)."""
+        ids = {b.id for _, b in self._bindings if b.id}
+        for node in self.screen.walk_children(with_self=True):
+            ids.update(b.id for _, b in node._bindings if b.id)
+        return ids
+
+    def on_unmount(self) -> None:
+        """No advisor process outlives the app."""
+        self.advisor.close()
 
     def on_resize(self) -> None:
         """After a resize keep the focused widget in view (a panel whose size changed does the
@@ -214,12 +281,33 @@ class MemslotApp(App[int]):
     @property
     def dirty(self) -> bool:
         """Changed since the last save or load."""
-        return self.config != self.saved
+        return self.document().modified
+
+    def document(self) -> Document:
+        """The current document: what undo records and restores."""
+        return Document(self.config, self.path, self.saved, self.read_only)
+
+    def record(self) -> None:
+        """The current document is about to change: make the change undoable."""
+        self.history.record(self.document())
+
+    def restore(self, document: Document) -> None:
+        """Make `document` current: configuration, save target and saved state together."""
+        self.path = document.path
+        self.saved = document.saved
+        self.read_only = document.read_only
+        if document.config == self.config:
+            self.update_title()  # same configuration (another file): the title still changes
+        self.config = document.config
 
     def update_title(self) -> None:
-        """File name, modified marker, modelled QEMU rules."""
+        """File name, modified / new / read-only marker, modelled QEMU rules."""
         name = self.path.name if self.path else ("live VM" if self._live else "untitled")
         marker = " • modified" if self.dirty else ""
+        if self.path is not None and self.saved is None:
+            marker = " • new file"
+        elif self.read_only:
+            marker += " • read-only preset"
         report = self.report
         rules = f" — QEMU {report.qemu_version} rules {report.rules}" if report else ""
         self.sub_title = f"{name}{marker}{rules}"
@@ -228,8 +316,7 @@ class MemslotApp(App[int]):
         """Make `config` current (undoable). False if nothing changed."""
         if config == self.config:
             return False
-        self._undo.append(self.config)
-        self._redo.clear()
+        self.record()
         self.config = config
         self.set_status(f"✓ {label}")
         return True
@@ -238,27 +325,27 @@ class MemslotApp(App[int]):
         """The one-line status above the footer (also what tests read)."""
         self.status_text = text
         status = self.query_one("#status", Static)
-        update_static(status, text, fixed=True)
+        update_static(status, Content(text), fixed=True)
         status.set_class(error, "-error")
         if error:
-            self.notify(text, severity="error", timeout=6)
+            self.notify(text, severity="error", timeout=6, markup=False)
 
     def action_undo(self) -> None:
         """Back to the previous configuration."""
-        if not self._undo:
+        previous = self.history.undo(self.document())
+        if previous is None:
             self.set_status("nothing to undo")
             return
-        self._redo.append(self.config)
-        self.config = self._undo.pop()
+        self.restore(previous)
         self.set_status("✓ undo")
 
     def action_redo(self) -> None:
         """Forward again."""
-        if not self._redo:
+        following = self.history.redo(self.document())
+        if following is None:
             self.set_status("nothing to redo")
             return
-        self._undo.append(self.config)
-        self.config = self._redo.pop()
+        self.restore(following)
         self.set_status("✓ redo")
 
     # ------------------------------------------------------------------ panel messages
@@ -446,52 +533,38 @@ class MemslotApp(App[int]):
     # ------------------------------------------------------------------ advice
 
     def start_advice(self, config: Config, report: Report | None) -> None:
-        """Fixes are proven by replays, which can take a while: compute them off the UI thread."""
+        """Fixes are proven by replays, which can take seconds: they run in another process
+        (advisor.py), so typing never waits for them; a newer edit kills the running run.
+        The report's errors and warnings are shown at once; the fixes join them when ready."""
         panel = self.query_one(SuggestionsPanel)
         self.suggestions = ()  # nothing to apply until the fixes for this config arrive
+        self.advisor.cancel()
+        panel.show_advice((), None)
         if report is None:
-            panel.show_advice((), None)
             self.advised = config
             return
-        # after the repaint (at start-up: after the first frame, see on_ready): the advisor's
-        # replays would compete with it for the GIL
+        # at start-up: after the first frame (see on_ready); the process runs the search
         if self._first_frame_shown:
-            self.call_after_refresh(self._start_advice_worker, config, report)
+            self._advise(config)
 
     def on_ready(self) -> None:
         """The first frame is on screen: now compute the fixes for the starting config."""
         self._first_frame_shown = True
         if self.report is not None:
-            self.call_after_refresh(self._start_advice_worker, self.config, self.report)
-
-    def _start_advice_worker(self, config: Config, report: Report) -> None:
-        if config is self.config:  # a newer edit will start its own
-            self._advise(config, report)
+            self._advise(self.config)
 
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
-    def _advise(self, config: Config, report: Report) -> None:
-        advice = integrations.advice()
-        worker = get_current_worker()
+    def _advise(self, config: Config) -> None:
+        result = self.advisor.run(
+            config, cancelled=lambda: config is not self.config or not self.is_running
+        )
+        if result is not None and self.is_running:
+            self.call_from_thread(self._show_advice, config, result)
 
-        def cancelled() -> bool:
-            """Polled by the advisor between replays: a newer edit or a new run stops it."""
-            return worker.is_cancelled or config is not self.config
-
-        try:
-            if hasattr(advice, "advise"):
-                found = advice.advise(config, report, advice.Bounds(cancelled=cancelled))
-                suggestions = tuple(found.suggestions)
-            else:
-                suggestions = tuple(advice.suggest(config, report))
-            headroom = advice.headroom(config, report)
-        except Exception as exc:
-            suggestions, headroom = (), f"advisor error: {exc}"
-        if not cancelled():
-            self.call_from_thread(self._show_advice, config, suggestions, headroom)
-
-    def _show_advice(self, config: Config, suggestions: tuple[Any, ...], headroom: Any) -> None:
-        if config is not self.config:
-            return  # a newer edit superseded this computation
+    def _show_advice(self, config: Config, result: Advice) -> None:
+        if config is not self.config or not self.is_running:
+            return  # a newer edit superseded this computation, or the app is closing
+        suggestions, headroom = result.suggestions, result.error or result.headroom
         text = headroom if isinstance(headroom, str) else getattr(headroom, "text", None)
         try:
             self.query_one(SuggestionsPanel).show_advice(suggestions, text)
@@ -505,49 +578,12 @@ class MemslotApp(App[int]):
 
     def show_load_error(self, error: Any) -> None:
         """File, field and reason of a TOML that did not load; the current config stays."""
-        file = getattr(error, "file", "")
-        problems = getattr(error, "problems", None) or [
-            (getattr(error, "field", ""), getattr(error, "reason", str(error)))
-        ]
-        from tui.formats.problems import format_problem  # the CLI's renderer: same lines
-
-        lines = [f"file: {file}", "", *(format_problem(problem) for problem in problems), ""]
-        lines.append("The app keeps the configuration it had.")
-        self.set_status(f"✗ could not load {file}", error=True)
-        self.push_screen(
-            MessageScreen("Could not load the configuration", "\n".join(lines), error=True)
-        )
+        self.files.show_load_error(error)
 
     def load(self, path: Path) -> bool:
-        """Open a TOML file, or import any other file as a QEMU command line / libvirt XML;
-        on failure report it and keep the current config."""
-        toml = integrations.toml()
-        if path.suffix.lower() != ".toml":
-            importing = integrations.importing()
-            try:
-                text = importing.read_source(path)
-            except toml.ConfigError as exc:
-                self.show_load_error(exc)
-                return False
-            return self.open_import(text, str(path))
-        try:
-            config = toml.load(path)
-        except toml.ConfigError as exc:
-            self.show_load_error(exc)
-            return False
-        self.stop_live()  # a file replaces the live VM: stop following it
-        self._undo.append(self.config)
-        self._redo.clear()
-        self.path = path
-        self.saved = config
-        self.selected_event = None
-        self.config = config
-        # the previous file's fixes must not stay on screen while this file's are computed
-        self.query_one(SuggestionsPanel).show_advice((), None)
-        if config == self._undo[-1]:
-            self.recompute(config)  # same content: still refresh the title
-        self.set_status(f"✓ opened {path}")
-        return True
+        """Open a TOML file now, or import any other file as a QEMU command line / libvirt
+        XML (tests, scripts); the UI opens files off its thread."""
+        return self.files.load(path)
 
     def open_import(self, text: str, source: str) -> bool:
         """Import a QEMU command line or libvirt XML as a new, unsaved configuration (saving
@@ -559,12 +595,9 @@ class MemslotApp(App[int]):
         except toml.ConfigError as exc:
             self.show_load_error(exc)
             return False
-        self._undo.append(self.config)
-        self._redo.clear()
-        self.path = None
-        self.saved = self.config  # not saved anywhere yet: "modified"
+        self.record()  # undo brings back the previous configuration and its file
         self.selected_event = None
-        self.config = result.config
+        self.restore(Document(result.config, None, None))  # not saved anywhere yet: modified
         self.set_status(f"✓ imported {source} ({result.format})")
         what = "libvirt domain XML" if result.format == "libvirt" else "QEMU command line"
         lines = [f"Imported {source} as a {what}."]
@@ -598,57 +631,15 @@ class MemslotApp(App[int]):
 
     def action_open(self) -> None:
         """Pick a preset or a path (asks first when there are unsaved changes)."""
-        from . import training
-
-        items = training.library()
-
-        def pasted(text: str | None) -> None:
-            if text:
-                self.open_import(text, "pasted text")
-
-        def opened(path: Path | str | None) -> None:
-            if path == PASTE:
-                self.push_screen(PasteScreen(), pasted)
-            elif isinstance(path, Path):
-                training.open_any(self, path)  # a lesson, a TOML file, or an import
-
-        def open_screen(ok: bool | None = True) -> None:
-            if ok:
-                self.push_screen(OpenScreen(items, training.preview), opened)
-
-        if self.dirty:
-            self.push_screen(
-                ConfirmScreen("Discard unsaved changes and open another file?", yes="Discard"),
-                open_screen,
-            )
-        else:
-            open_screen()
-
-    def write_config(self, path: Path) -> bool:
-        """Save atomically (the formats module writes a temp file and renames it)."""
-        try:
-            integrations.toml().save(self.config, path)
-        except (OSError, ValueError) as exc:
-            self.set_status(f"✗ could not save {path}: {exc}", error=True)
-            return False
-        self.path = path
-        self.saved = self.config
-        self.update_title()
-        self.set_status(f"✓ saved {path}")
-        self.notify(f"Saved {path}")
-        return True
+        self.files.open()
 
     def action_save(self) -> None:
-        """Save to the current file, or ask for one."""
-        if self.path is None:
-            self.action_save_as()
-        else:
-            self.write_config(self.path)
+        """Save to the current file, or ask for one (always for a shipped preset)."""
+        self.files.save()
 
     def action_save_as(self) -> None:
         """Ask for a path; confirm before overwriting another file."""
-        suggested = str(self.path) if self.path else "memslots.toml"
-        self.ask_path(suggested, self.write_config)
+        self.files.save_as()
 
     def ask_path(
         self,
@@ -656,26 +647,12 @@ class MemslotApp(App[int]):
         write: Callable[[Path], object],
         what: str = "the configuration as TOML",
     ) -> None:
-        """Save-as dialog, then an overwrite confirmation when the file exists."""
+        """Save-as dialog, then an overwrite confirmation (files.py)."""
+        self.files.ask_path(suggested, write, what)
 
-        def chosen(path: Path | None) -> None:
-            if path is None:
-                return
-            if path.exists() and path != self.path:
-
-                def overwrite(ok: bool | None) -> None:
-                    if ok:
-                        write(path)
-                    else:
-                        self.set_status("not saved")
-
-                self.push_screen(
-                    ConfirmScreen(f"{path} exists. Overwrite it?", yes="Overwrite"), overwrite
-                )
-            else:
-                write(path)
-
-        self.push_screen(SaveAsScreen(suggested, what), chosen)
+    def write_text(self, path: Path, text: str) -> bool:
+        """Write an export or other text with the one atomic writer (files.py)."""
+        return self.files.write_export(path, text)
 
     def export_text(self, fmt: str) -> str:
         """The config as toml / qemu / qmp / libvirt text."""
@@ -689,26 +666,13 @@ class MemslotApp(App[int]):
                 self.action_save_as()
                 return
             stem = self.path.stem if self.path else "memslots"
-            self.ask_path(
+            self.files.ask_path(
                 export_formats.suggested_name(stem, fmt),
-                lambda path: self.write_text(path, text),
+                lambda path: self.files.write_export(path, text),
                 what=f"the {export_formats.get(fmt).title}",
             )
 
         self.push_screen(ExportScreen(self.export_text, fmt, save))
-
-    def write_text(self, path: Path, text: str) -> bool:
-        """Atomic write of an export (temp file in the same directory, then rename)."""
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except OSError as exc:
-            self.set_status(f"✗ could not write {path}: {exc}", error=True)
-            return False
-        self.set_status(f"✓ exported {path}")
-        return True
 
     def action_copy_toml(self) -> None:
         """Send the TOML to the terminal's clipboard (OSC 52: works over SSH where allowed)."""
@@ -891,6 +855,7 @@ class MemslotApp(App[int]):
     def _leave(self) -> None:
         """Exit; a running QEMU verification stops at its next event."""
         self._verify_cancel.set()
+        self.advisor.close()
         self.exit(0)
 
     async def action_quit(self) -> None:
@@ -1051,17 +1016,22 @@ def make_app(
     """The app on `config`, or on the file at `path`, or on the built-in default.
 
     A file that fails to load does not stop the app: it opens on the default configuration
-    and shows the file, field and reason.
+    and shows the file, field and reason. A .toml path that does not exist yet starts a new
+    configuration (the default one) whose save target is that path.
     """
     load_error = None
+    new_file = False
     if path is not None and config is None:
         toml = integrations.toml()
-        try:
-            config = toml.load(path)
-        except toml.ConfigError as exc:
-            load_error = exc
-            path = None
-    return MemslotApp(config=config, path=path, load_error=load_error, live=live)
+        if not os.path.lexists(path) and path.suffix.lower() == ".toml":
+            new_file = True  # `memslot-explorer new.toml`: a new configuration saved there
+        else:
+            try:
+                config = toml.load(path)
+            except toml.ConfigError as exc:
+                load_error = exc
+                path = None
+    return MemslotApp(config=config, path=path, load_error=load_error, live=live, new_file=new_file)
 
 
 def run_app(path: Path | None = None, live: Callable[[], Any] | None = None) -> int:

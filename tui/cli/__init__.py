@@ -68,12 +68,23 @@ def _top_parser() -> argparse.ArgumentParser:
         "built-in default configuration).",
         epilog=f"verbs:\n{summaries}\n"
         f"Run '{PROG} VERB --help' for a verb's options. "
-        "Exit codes: 0 ok, 1 QEMU would fail, 2 bad input, 3 unavailable.",
+        "Exit codes: 0 ok, 1 QEMU would fail, 2 bad input, 3 unavailable, "
+        "4 a file's [expect] disagrees with the engine (check).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument(
-        "file", nargs="?", type=Path, metavar="FILE.toml", help="configuration to open in the app"
+        "file",
+        nargs="?",
+        type=Path,
+        metavar="FILE.toml",
+        help="configuration to open in the app (a path that does not exist yet starts a new "
+        "configuration saved there)",
+    )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the effective settings and where each comes from, then exit",
     )
     return parser
 
@@ -121,7 +132,20 @@ def _main(args: list[str]) -> int:
     parsed = _parse(_top_parser(), args)
     if isinstance(parsed, int):
         return parsed
+    if parsed.print_config:
+        return _print_config()
     return _open_app(parsed.file)
+
+
+def _print_config() -> int:
+    """Effective settings on stdout, problems on stderr (exit 2 when the file has any)."""
+    from tui.settings import describe, load_settings
+
+    settings = load_settings()
+    sys.stdout.write(describe(settings))
+    for problem in settings.problems:
+        print(problem, file=sys.stderr)
+    return EXIT_BAD_INPUT if settings.problems else EXIT_OK
 
 
 def _open_app(path: Path | None) -> int:

@@ -1,7 +1,9 @@
-"""`memslot-explorer check FILE`: replay a configuration and print its verdicts.
+"""`memslot-explorer check FILE...`: replay configurations and print their verdicts.
 
-Exit 0 when every event succeeds, 1 when QEMU would refuse something (or not start), 2 on bad
-input. The `--json` document is a stable interface (docs/schema.md).
+Per file: exit 0 when every event succeeds, 1 when QEMU would refuse something (or not start),
+2 on bad input, 4 when the file's `[expect]` disagrees with the engine. With several files the
+exit status is the highest of theirs, after a summary line. The `--json` document is a stable
+interface (docs/schema.md).
 """
 
 from __future__ import annotations
@@ -9,32 +11,37 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from tui.cli.common import EXIT_FAILED, EXIT_OK, PROG, guard
+from tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PROG, guard
 
 JSON_SCHEMA = "memslot-explorer/check/1"
 MAX_TEXT_SUGGESTIONS = 5
-SUMMARY = "check FILE [--json]        replay FILE: each event's outcome, the budget, fixes"
+SUMMARY = "check FILE... [--json]     replay FILEs: each event's outcome, the budget, fixes"
+EXIT_EXPECT_MISMATCH = 4
+"""The file's `[expect]` block disagrees with what the engine computes."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The verb's options; `--help` text is the user's documentation."""
     parser = argparse.ArgumentParser(
         prog=f"{PROG} check",
-        description="Replay a configuration and print every event's outcome, the memslot "
+        description="Replay configurations and print every event's outcome, the memslot "
         "budget and suggested fixes. Exit 0: all events succeed; 1: some event "
-        "fails or QEMU would not start; 2: bad input.",
+        "fails or QEMU would not start; 2: bad input; 4: the file's [expect] disagrees "
+        "with the engine (an 'Expect: FAILED' line says how). With several files, a "
+        "summary line follows and the exit status is the highest of the files'.",
     )
-    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("file", type=Path, metavar="FILE", nargs="+")
     parser.add_argument(
         "--json",
         action="store_true",
-        help=f"print a {JSON_SCHEMA} JSON document (see docs/schema.md)",
+        help=f"print a {JSON_SCHEMA} JSON document (several files: a JSON array of them)",
     )
     parser.add_argument(
         "--no-suggestions",
@@ -51,14 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point from the verb registry."""
-    return guard(
-        lambda: run_check(
-            args.file,
-            as_json=args.json,
-            suggestions=not args.no_suggestions,
-            host=args.host,
-        )
-    )
+    files: list[Path] = list(args.file)
+    suggest = not args.no_suggestions
+
+    def one(path: Path, out: TextIO | None = None) -> int:
+        return run_check(path, as_json=args.json, out=out, suggestions=suggest, host=args.host)
+
+    if len(files) == 1:
+        return guard(lambda: one(files[0]))
+    return guard(lambda: run_many(files, as_json=args.json, check=one))
 
 
 def run_check(
@@ -69,8 +77,9 @@ def run_check(
     suggestions: bool = True,
     host: bool = False,
 ) -> int:
-    """`check FILE`: load, replay, print; exit 0 when every event succeeds, 1 otherwise."""
+    """`check FILE`: load, replay, print; the exit status of the module docstring."""
     from tui.engine import replay
+    from tui.engine.expect import check_expectation
     from tui.formats.toml import load
 
     stream = out if out is not None else sys.stdout
@@ -81,10 +90,12 @@ def run_check(
         config = with_this_host(config, str(path))
     report = replay(config)
     fixes, headroom, stopped = bounded_advice(config, report, search=suggestions)
+    mismatches = check_expectation(config, report)
     if as_json:
         document = check_document(
             config, report, fixes, headroom, source=str(path), stopped=stopped
         )
+        document["expect_mismatches"] = mismatches
         stream.write(json.dumps(document, indent=2) + "\n")
     else:
         text = render_check(config, report, fixes, headroom, source=str(path))
@@ -95,8 +106,77 @@ def run_check(
                 "\nResult: ",
                 1,
             )
-        stream.write(text)
+        stream.write(text + render_expect(config, mismatches))
+    if mismatches:
+        return EXIT_EXPECT_MISMATCH
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def render_expect(config: Any, mismatches: Sequence[str]) -> str:
+    """The verdict on the file's `[expect]` (nothing when it has none)."""
+    from tui.formats.toml import printable
+
+    if config.expect is None:
+        return ""
+    if not mismatches:
+        return "Expect: OK — the engine agrees with [expect].\n"
+    lines = ["Expect: FAILED — [expect] disagrees with the engine:"]
+    lines.extend(f"  {printable(line)}" for line in mismatches)
+    return "\n".join(lines) + "\n"
+
+
+_VERDICTS = {
+    EXIT_OK: "ok",
+    EXIT_FAILED: "QEMU would fail",
+    EXIT_BAD_INPUT: "bad input",
+    EXIT_EXPECT_MISMATCH: "[expect] disagrees",
+}
+
+
+def run_many(
+    paths: Sequence[Path],
+    *,
+    as_json: bool = False,
+    suggestions: bool = True,
+    out: TextIO | None = None,
+    check: Callable[[Path, TextIO], int] | None = None,
+) -> int:
+    """`check A B C...`: each file as `check FILE` would, then a summary; the worst status.
+
+    A file that cannot be read or is invalid is reported (exit 2 counts) and the rest are
+    still checked."""
+    from tui.formats.toml import ConfigError
+
+    stream = out if out is not None else sys.stdout
+    codes: list[int] = []
+    documents: list[dict[str, Any]] = []
+    for number, path in enumerate(paths):
+        buffer = io.StringIO()
+        try:
+            if check is not None:
+                code = check(path, buffer)
+            else:
+                code = run_check(path, as_json=as_json, out=buffer, suggestions=suggestions)
+        except ConfigError as exc:
+            code = EXIT_BAD_INPUT
+            if as_json:
+                documents.append({"schema": JSON_SCHEMA, "file": str(path), "error": str(exc)})
+            else:
+                stream.flush()
+                print(str(exc), file=sys.stderr)
+        else:
+            if as_json:
+                documents.append(json.loads(buffer.getvalue()))
+            else:
+                stream.write(("\n" if number else "") + buffer.getvalue())
+        codes.append(code)
+    if as_json:
+        stream.write(json.dumps(documents, indent=2) + "\n")
+        return max(codes, default=EXIT_OK)
+    counts = {code: codes.count(code) for code in sorted(set(codes))}
+    parts = [f"{count} {_VERDICTS.get(code, f'exit {code}')}" for code, count in counts.items()]
+    stream.write(f"\nChecked {len(codes)} files: {', '.join(parts)}.\n")
+    return max(codes, default=EXIT_OK)
 
 
 def _advice(config: Any, report: Any) -> tuple[tuple[Any, ...], Any]:
@@ -240,6 +320,7 @@ def render_check(
 ) -> str:
     """The human `check` output: timeline with outcomes, budget, suggestions, headroom."""
     from tui.engine.units import format_size
+    from tui.formats.toml import printable
 
     machine = config.machine
     lines: list[str] = []
@@ -327,7 +408,8 @@ def render_check(
             f"Result: FAILED — event {', '.join(map(str, failed))} "
             f"{'fails' if len(failed) == 1 else 'fail'}."
         )
-    return "\n".join(lines) + "\n"
+    # user text (title, back-end names in messages) must not reach the terminal raw
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _shows_memslots(config: Any, result: Any) -> bool:

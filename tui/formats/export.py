@@ -8,13 +8,15 @@ or atomically to `-o OUT`. Errors are one line naming the file, exit status 2, n
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.fileio import FileAccessError, write_text
 from tui.formats.registry import NAMES, get
+
+write_atomic = write_text
+"""The one atomic writer (tui.fileio), under the name importers and older callers use."""
 
 if TYPE_CHECKING:
     from tui.engine.model import Config
@@ -34,40 +36,6 @@ def export_text(config: Config, to: str, *, name: str | None = None) -> str:
 def _error(message: str) -> int:
     print(f"memslot-explorer export: error: {message}", file=sys.stderr)
     return 2
-
-
-def _new_file_mode() -> int:
-    """0666 minus the umask: what a plain open() would give a new file (mkstemp gives 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temp file in the same directory and os.replace: a reader never
-    sees half a file, and a failure leaves an existing file untouched. Raises OSError."""
-    path = Path(os.path.realpath(path))  # through a symlink: replace its target, not the link
-    directory = path.parent
-    if path.is_dir():
-        raise IsADirectoryError(21, "Is a directory", str(path))
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = _new_file_mode()
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def run_export_cli(args: argparse.Namespace) -> int:
@@ -92,8 +60,7 @@ def run_export_cli(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         return 0
     try:
-        write_atomic(Path(output), text)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return _error(f"cannot write {output}: {reason}")
+        write_text(output, text)
+    except FileAccessError as exc:
+        return _error(str(exc))
     return 0

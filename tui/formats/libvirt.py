@@ -540,7 +540,21 @@ def _hotplug_ports(config: Config) -> int:
     return sum(1 for d in config.all_devices() if d.id in hot and d.kind in _PCI_KINDS)
 
 
+def _sanitize(element: ET.Element) -> ET.Element:
+    """Every text, tail, attribute and comment of a tree made XML-safe (_xml_text), in place:
+    back-end names, notes and ids reach attributes and comments, not only the title."""
+    for node in element.iter():
+        if node.text:
+            node.text = _xml_text(node.text)
+        if node.tail:
+            node.tail = _xml_text(node.tail)
+        for key, value in node.attrib.items():
+            node.attrib[key] = _xml_text(value)
+    return element
+
+
 def _serialize(element: ET.Element) -> str:
+    _sanitize(element)
     ET.indent(element, space="  ")
     return ET.tostring(element, encoding="unicode")
 
@@ -625,7 +639,7 @@ def hotplug_snippets(
         parts = []
         for node in nodes:
             if node.tag is ET.Comment:  # type: ignore[comparison-overlap]
-                parts.append(ET.tostring(node, encoding="unicode"))
+                parts.append(ET.tostring(_sanitize(node), encoding="unicode"))
             else:
                 parts.append(_serialize(node))
         snippets.append((description, "\n".join(parts) + "\n"))

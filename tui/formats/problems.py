@@ -83,6 +83,32 @@ def value_type(value: object) -> str:
     return type(value).__name__
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` safe for one terminal line: control characters (newlines, escape sequences)
+    become visible escapes like \\n and \\x1b, so no file can forge a line or drive the
+    terminal."""
+    return _CONTROL.sub(_escape_control, text)
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(char, f"\\x{ord(char):02x}")
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(part: str) -> str:
+    """A key as TOML writes it: bare when it can be, else quoted (the empty key is \"\")."""
+    if _BARE_KEY.fullmatch(part):
+        return part
+    return '"' + printable(part.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
 def _format_loc(loc: Iterable[int | str]) -> str:
     out = ""
     previous_index = False
@@ -95,7 +121,7 @@ def _format_loc(loc: Iterable[int | str]) -> str:
             previous_index = False  # the discriminated union's tag, not a key of the file
             continue
         previous_index = False
-        out += f".{part}" if out else part
+        out += f".{_key(part)}" if out else _key(part)
     return out
 
 
@@ -237,8 +263,8 @@ def _allowed_keys(loc: tuple[int | str, ...], parent: Any) -> list[str]:
 
 def format_problem(problem: Problem, prefix: str = "") -> str:
     """One line: "[PREFIX: ]FIELD: REASON", or "[PREFIX: ]REASON" without a field."""
-    field, reason = problem
-    head = f"{prefix}: " if prefix else ""
+    field, reason = (printable(part) for part in problem)  # one line each, no escapes
+    head = f"{printable(prefix)}: " if prefix else ""
     return f"{head}{field}: {reason}" if field else f"{head}{reason}"
 
 

@@ -7,10 +7,7 @@ can show it as is and never a traceback.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,9 +21,10 @@ from tui.engine.model import (
     SCHEMA_VERSION,
     Config,
 )
-from tui.formats.problems import render, validation_problems, value_type
+from tui.fileio import FileAccessError, read_bytes, write_text
+from tui.formats.problems import printable, render, validation_problems, value_type
 
-__all__ = ["SCHEMA_VERSION", "ConfigError", "dumps", "load", "loads", "save"]
+__all__ = ["SCHEMA_VERSION", "ConfigError", "dumps", "load", "loads", "printable", "save"]
 
 MAX_FILE_SIZE = 16 << 20
 """Larger files are refused (and /dev/zero cannot hang the reader)."""
@@ -70,22 +68,71 @@ def loads(text: str, source: str = "<string>") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(source, exc) from None
-    return from_dict(data, source)
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(
+            source, _deepest_line(text), "nested too deeply (arrays or inline tables)"
+        ) from None
+    try:
+        return from_dict(data, source)
+    except RecursionError:
+        raise ConfigError(source, _deepest_key(data), "nested too deeply") from None
+
+
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}\n]',
+    re.S,
+)
+
+
+def _deepest_line(text: str) -> str:
+    """ "line N" of the deepest nesting (strings and comments skipped), for the error."""
+    depth = deepest = 0
+    line = where = 1
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token == "\n":
+            line += 1
+        elif token in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif token in "]}":
+            depth = max(0, depth - 1)
+        else:
+            line += token.count("\n")
+    return f"line {where}"
+
+
+def _deepest_key(data: Mapping[str, Any]) -> str:
+    """The top-level key holding the deepest value (the field of a nesting error)."""
+
+    def depth(value: Any) -> int:
+        level = 0
+        stack = [(value, 1)]
+        while stack:
+            node, d = stack.pop()
+            level = max(level, d)
+            if isinstance(node, Mapping):
+                stack.extend((v, d + 1) for v in node.values())
+            elif isinstance(node, list):
+                stack.extend((v, d + 1) for v in node)
+        return level
+
+    return max(data, key=lambda key: depth(data[key]), default="")
 
 
 def load(path: Path | str) -> Config:
-    """Read a configuration file; any failure (I/O, encoding, TOML, schema) is a ConfigError."""
+    """Read a configuration file; any failure (I/O, encoding, TOML, schema) is a ConfigError.
+
+    Only regular files are read (a FIFO or a device would block or never end), up to
+    MAX_FILE_SIZE bytes.
+    """
     path = Path(path)
     source = str(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_SIZE + 1)
-    except OSError as exc:
-        raise ConfigError(source, "", _os_reason("cannot read", exc)) from None
-    if len(raw) > MAX_FILE_SIZE:
-        raise ConfigError(
-            source, "", f"too large for a configuration (over {MAX_FILE_SIZE // (1 << 20)} MiB)"
-        )
+        raw = read_bytes(path, MAX_FILE_SIZE)
+    except FileAccessError as exc:
+        raise ConfigError(source, "", exc.reason) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -139,11 +186,6 @@ def _toml_error(source: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
     if match:
         return ConfigError(source, match.group(2), f"invalid TOML: {match.group(1)}")
     return ConfigError(source, "", f"invalid TOML: {message}")
-
-
-def _os_reason(what: str, exc: OSError) -> str:
-    reason = exc.strerror or str(exc)
-    return f"{what}: {reason}"
 
 
 # --------------------------------------------------------------------------- writing
@@ -233,52 +275,10 @@ def _has_cr(value: Any) -> bool:
 
 
 def save(config: Config, path: Path | str) -> None:
-    """Write atomically: a temp file in the same directory, fsync, then os.replace.
-
-    A crash or a full disk leaves the old file intact; errors are ConfigErrors naming the file.
-    """
-    path = Path(path)
-    text = dumps(config).encode("utf-8")
-    directory = path.parent if str(path.parent) else Path(".")
+    """Write with the one atomic writer (tui.fileio: temp file, fsync, rename; modes kept,
+    read-only targets refused, devices written in place); errors are ConfigErrors naming the
+    file."""
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    except OSError:
-        mode = 0o644
-    if path.is_dir():
-        raise ConfigError(str(path), "", "cannot write: Is a directory")
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-        tmp_name = None
-        _fsync_dir(directory)
-    except OSError as exc:
-        raise ConfigError(str(path), "", _os_reason("cannot write", exc)) from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        write_text(path, dumps(config))
+    except FileAccessError as exc:
+        raise ConfigError(str(path), "", exc.reason) from None

@@ -87,6 +87,10 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
     Recomposing a 256-row table on every edit would break the 50 ms repaint budget; an edit
     usually changes a few cells. The rows last shown are kept on the table to compare with.
     """
+    # DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]") must stay text
+    rows = [
+        (key, tuple(Text(c) if isinstance(c, str) else c for c in cells)) for key, cells in rows
+    ]
     shown: dict[str, tuple[object, ...]] = getattr(table, "_memslot_rows", {})
     if list(shown) == [key for key, _ in rows] and len(shown) == table.row_count:
         columns = list(table.columns)
@@ -106,6 +110,11 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
     table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
+
+
+def _plain(cell: object) -> object:
+    """Markup needs a "[": only such strings pay for a Text (tables of 1,000 rows)."""
+    return Text(cell) if isinstance(cell, str) and "[" in cell else cell
 
 
 def _same(old: object, new: object) -> bool:

@@ -19,6 +19,9 @@ from ..actions import bindings
 from ..messages import SuggestionApplied
 from .base import Panel, update_static
 
+MAX_FAILURES = 20
+"""Failing events listed here; the Timeline shows them all."""
+
 
 class SuggestionsPanel(Panel):
     """Errors first (what QEMU says), warnings, then fixes (each proven by a replay)."""
@@ -68,7 +71,8 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
                     disabled=True,
                 )
             )
-        for event in report.failures:
+        failures = list(report.failures)
+        for event in failures[:MAX_FAILURES]:
             text = Content.assemble(
                 (f"✗ event {event.index + 1} {event.action} {event.device}: ", "bold $error"),
                 (event.error or "failed", "$error"),
@@ -76,6 +80,16 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
             if event.hint:
                 text = Content.assemble(text, ("\n  hint: ", "$text-muted"), event.hint)
             found.append(Option(text, disabled=True))
+        if len(failures) > MAX_FAILURES:  # 1,000 rows would cost an edit 100s of ms to draw
+            more = len(failures) - MAX_FAILURES
+            found.append(
+                Option(
+                    Content.styled(
+                        f"… and {more} more failing events (see the Timeline)", "$error"
+                    ),
+                    disabled=True,
+                )
+            )
         warnings = list(report.warnings)
         for event in report.events:
             warnings.extend(f"event {event.index + 1} {event.device}: {w}" for w in event.warnings)

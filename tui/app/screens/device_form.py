@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
@@ -195,7 +196,7 @@ nothing changes until it is valid. **escape** cancels.
             config = self.validate(self.template, self.raw_values(), plug)
         except (EditError, ValueError) as exc:
             reason = str(exc)
-            self.query_one("#form-error", Static).update(f"✗ {reason}")
+            self.query_one("#form-error", Static).update(Content(f"✗ {reason}"))
             for spec in self.template.fields:
                 if reason.split(":", 1)[0].rsplit(".", 1)[-1] == spec.name:
                     self.query_one(f"#f-{spec.name}").add_class("-rejected")

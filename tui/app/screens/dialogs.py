@@ -30,7 +30,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Question and two buttons; the safe one has focus."""
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(self.question, id="confirm-question")
+            yield Static(Content(self.question), id="confirm-question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.yes, variant="warning", id="confirm-yes")
                 yield Button(self.no, id="confirm-no")
@@ -68,9 +68,14 @@ class MessageScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """Title, scrollable body, close button."""
         with Vertical(id="message-dialog", classes="dialog -wide" if self.wide else "dialog"):
-            yield Label(self.title_text, classes="dialog-title" + (" -error" if self.error else ""))
+            yield Label(
+                Content(self.title_text), classes="dialog-title" + (" -error" if self.error else "")
+            )
             with VerticalScroll():
-                yield Static(self.body, id="message-body")
+                yield Static(
+                    Content(self.body) if isinstance(self.body, str) else self.body,
+                    id="message-body",
+                )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="message-close")
 

@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -94,7 +95,7 @@ class EventFormScreen(ModalScreen[Config | None]):
         try:
             config = self.validate(event)
         except (EditError, ValueError) as exc:
-            self.query_one("#event-error", Static).update(f"✗ {exc}")
+            self.query_one("#event-error", Static).update(Content(f"✗ {exc}"))
             return
         self.dismiss(config)
 

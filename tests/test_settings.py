@@ -1,0 +1,110 @@
+"""The settings file: effective values with their source, and bad values reported (file,
+field, reason) with their defaults kept — never a crash."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.settings import describe, load_settings, settings_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("MEMSLOT_EXPLORER_SETTINGS", raising=False)
+    directory = tmp_path / "memslot-explorer"
+    directory.mkdir()
+    return directory / "settings.toml"
+
+
+def test_missing_file_is_all_defaults(config_home: Path) -> None:
+    settings = load_settings()
+    assert settings_path() == config_home and not settings.found
+    assert settings.problems == [] and settings.theme == "textual-dark"
+    assert settings.layout == "auto" and settings.machine == {} and settings.keymap == {}
+    assert all(s.source == "default" for s in settings.values.values())
+
+
+def test_values_and_sources(config_home: Path) -> None:
+    config_home.write_text(
+        'theme = "nord"\nlayout = "narrow"\nuser_preset_dir = "~/mine"\n'
+        '[machine]\nqemu_version = "10.0.2"\nkvm_memslots = 509\nhost_thp_size = "1G"\n'
+        '[keys]\nsave = "f10, ctrl+s"\n'
+    )
+    settings = load_settings()
+    assert settings.problems == []
+    assert settings.theme == "nord" and settings.layout == "narrow"
+    assert settings.user_preset_dir == Path("~/mine").expanduser()
+    assert settings.machine == {
+        "qemu_version": "10.0.2",
+        "kvm_memslots": 509,
+        "host_thp_size": 1 << 30,
+    }
+    assert settings.keymap == {"save": "f10,ctrl+s"}
+    text = describe(settings)
+    assert f'theme                 = "nord"  # {config_home}' in text
+    assert "machine.phys_bits     = 40  # default" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('layout = "sideways"\n', "layout: 'sideways' is not one of auto, narrow, medium, wide"),
+        ("theme = 3\n", "theme: must be a non-empty string"),
+        (
+            "[machine]\nphys_bits = 99\n",
+            "machine.phys_bits: Input should be less than or equal to 64",
+        ),
+        ('[machine]\nram = "4G"\n', "machine.ram: not a machine default"),
+        ("[keys]\nundo = 5\n", 'keys.undo: must be keys like "ctrl+s" or "f10,ctrl+s"'),
+        ('"\\u001b[2J" = 1\n', "\\x1b[2J: unknown setting"),
+        ("keys = 1\n", "keys: must be a table"),
+        ("theme = [\n", "invalid TOML"),
+        ("x = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+    ],
+)
+def test_bad_settings_are_reported_and_defaults_kept(
+    config_home: Path, text: str, problem: str
+) -> None:
+    config_home.write_text('theme = "nord"\n' + text if "theme" not in text else text)
+    settings = load_settings()
+    assert len(settings.problems) == 1, settings.problems
+    assert settings.problems[0].startswith(f"{config_home}: ")
+    assert problem in settings.problems[0]
+    assert "\x1b" not in settings.problems[0]
+    assert settings.layout == "auto"
+
+
+def test_fifo_settings_file_does_not_hang(config_home: Path) -> None:
+    import os
+
+    os.mkfifo(config_home)
+    settings = load_settings()
+    assert settings.problems == [
+        f"{config_home}: cannot read: a FIFO (named pipe), not a regular file (defaults used)"
+    ]
+
+
+def test_print_config_cli(config_home: Path, tmp_path: Path) -> None:
+    config_home.write_text('theme = "nord"\nlayout = "bad"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "--print-config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines()[0] == f"# settings file: {config_home}"
+    assert f'theme                 = "nord"  # {config_home}' in proc.stdout
+    assert 'layout                = "auto"  # default' in proc.stdout
+    assert proc.stderr == (
+        f"{config_home}: layout: 'bad' is not one of auto, narrow, medium, wide (default used)\n"
+    )
