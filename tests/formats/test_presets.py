@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.expect import check_expectation
 from tui.engine import replay
+from tui.engine.expect import check_expectation
 from tui.engine.model import Expectation, ExpectedEvent
 from tui.formats.toml import load
 from tui.presets import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.expect import check_expectation
 from tui.engine import replay
+from tui.engine.expect import check_expectation
 from tui.formats.toml import dumps, loads
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"

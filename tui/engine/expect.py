@@ -1,4 +1,4 @@
-"""Compare what a preset promises (`[expect]`) with what the engine replayed (a test helper).
+"""Compare what a preset promises (`[expect]`) with what the engine replayed.
 
 Pure: no I/O. Presets carry outcomes computed by hand from QEMU's rules, so this comparison is
 the acceptance test of the engine; every mismatch becomes one human-readable line.
