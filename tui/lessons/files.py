@@ -7,9 +7,6 @@ Every failure is a ConfigError naming the lesson file, the field and the reason.
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from tui.engine.model import Config
+from tui.fileio import FileAccessError, read_bytes, write_text
 from tui.formats.toml import MAX_FILE_SIZE, ConfigError, load, to_dict
 from tui.lessons.model import Lesson
 from tui.presets import preset_dirs, shipped_preset_dir, user_preset_dir
@@ -96,14 +94,10 @@ def read_lesson(path: Path | str) -> LoadedLesson:
     """Read a lesson file and load every step's configuration."""
     path = Path(path)
     source = str(path)
-    _regular(path, source)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_SIZE + 1)
-    except OSError as exc:
-        raise ConfigError(source, "", f"cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_FILE_SIZE:
-        raise ConfigError(source, "", "too large for a lesson")
+        raw = read_bytes(path, MAX_FILE_SIZE)
+    except FileAccessError as exc:
+        raise ConfigError(source, "", exc.reason) from None
     try:
         data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
@@ -129,17 +123,6 @@ def read_lesson(path: Path | str) -> LoadedLesson:
         configs.append(load(preset))
         sources.append(str(preset))
     return LoadedLesson(path, lesson, tuple(configs), tuple(sources))
-
-
-def _regular(path: Path, source: str) -> None:
-    """Only regular files are read: a FIFO or a device would block or never end."""
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        raise ConfigError(source, "", f"cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
-        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        raise ConfigError(source, "", f"cannot read: {kind}")
 
 
 def find_preset(name: str, base: Path) -> Path | None:
@@ -191,27 +174,15 @@ def dumps_lesson(lesson: Lesson) -> str:
 
 
 def save_lesson(lesson: Lesson, path: Path | str) -> None:
-    """Write atomically (temp file in the same directory, then rename); ConfigError on failure."""
+    """Write with the one atomic writer (tui.fileio); ConfigError naming the file on failure."""
     path = Path(path)
-    text = dumps_lesson(lesson).encode("utf-8")
-    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        write_text(path, dumps_lesson(lesson))
+    except FileAccessError as exc:
+        raise ConfigError(str(path), "", exc.reason) from None
     except OSError as exc:
         raise ConfigError(str(path), "", f"cannot write: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def list_lessons(dirs: list[Path] | None = None) -> list[LessonInfo]:
