@@ -7,12 +7,14 @@ preset bug, to be settled with QEMU's source.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from tui.engine import replay
 from tui.engine.expect import check_expectation
+from tui.engine.host import ASSUMED_MACHINE_FIELDS
 from tui.engine.model import Expectation, ExpectedEvent
 from tui.formats.toml import load
 from tui.presets import (
@@ -42,6 +44,13 @@ def _params() -> list[object]:
 
 def test_there_are_enough_presets() -> None:
     assert len(PRESETS) >= 12
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=[p.stem for p in PRESETS])
+def test_preset_states_what_it_assumes_of_the_host(path: Path) -> None:
+    """A shipped preset means the same on every host: it names its QEMU and host facts."""
+    machine = tomllib.loads(path.read_text(encoding="utf-8"))["machine"]
+    assert [f for f in ASSUMED_MACHINE_FIELDS if f not in machine] == []
 
 
 @pytest.mark.parametrize("path", PRESETS, ids=[p.stem for p in PRESETS])
