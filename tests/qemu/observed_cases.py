@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.qemu.timelines import events as _events
+from tests.qemu.timelines import vhost_user as _vu
+
 MEMFD = {"backend": "memfd", "share": True}
 
 
@@ -15,27 +18,6 @@ def _dimm(ident: str, size: str = "1G", **extra: Any) -> dict[str, Any]:
 
 def _svmem(ident: str, size: str, **extra: Any) -> dict[str, Any]:
     return {"kind": "virtio-mem", "id": ident, "size": size, "dynamic_memslots": False, **extra}
-
-
-def _vu(ident: str, slots: int, device: str = "fs", configure: bool = True) -> dict[str, Any]:
-    return {
-        "kind": "vhost-user",
-        "id": ident,
-        "device": device,
-        "max_mem_slots": slots,
-        "configure_mem_slots": configure,
-    }
-
-
-def _events(*pairs: str) -> list[dict[str, Any]]:
-    out = []
-    for pair in pairs:
-        parts = pair.split(":")
-        entry: dict[str, Any] = {"action": parts[0], "device": parts[1]}
-        if parts[0] == "resize":
-            entry["requested_size"] = parts[2]
-        out.append(entry)
-    return out
 
 
 CASES: dict[str, dict[str, Any]] = {

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from tests.qemu.test_differential import EXTRA, SEEDS, generate
 from tests.qemu.test_inspect import JsonStream
+from tests.qemu.timelines import events as _ev
 from tui.engine.model import Config
 from tui.qemu.inspect import (
     HANDSHAKE,
@@ -62,17 +63,6 @@ def _vu(ident: str, slots: int | None, device: str = "fs") -> dict[str, Any]:
         "max_mem_slots": slots or 8,
         "configure_mem_slots": slots is not None,
     }
-
-
-def _ev(*pairs: str) -> list[dict[str, Any]]:
-    out = []
-    for pair in pairs:
-        parts = pair.split(":")
-        entry: dict[str, Any] = {"action": parts[0], "device": parts[1]}
-        if parts[0] == "resize":
-            entry["requested_size"] = parts[2]
-        out.append(entry)
-    return out
 
 
 SCENARIOS: dict[str, dict[str, Any]] = {

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.qemu.timelines import events as _events
+from tests.qemu.timelines import vhost_user as _vu
 from tui.engine.model import Config
 from tui.qemu.verify import VerifyResult, format_table, verify
 
@@ -31,28 +33,6 @@ def _vmem(ident: str, size: str, dynamic: bool = True, **extra: Any) -> dict[str
 
 def _dimm(ident: str, size: str = "1G", **extra: Any) -> dict[str, Any]:
     return {"kind": "pc-dimm", "id": ident, "size": size, **extra}
-
-
-def _vu(ident: str, slots: int, device: str = "fs", configure: bool = True) -> dict[str, Any]:
-    return {
-        "kind": "vhost-user",
-        "id": ident,
-        "device": device,
-        "max_mem_slots": slots,
-        "configure_mem_slots": configure,
-    }
-
-
-def _events(*pairs: str) -> list[dict[str, Any]]:
-    """ "cold:vm0", "hotplug:d1", "resize:vm0:1G" → timeline entries."""
-    out = []
-    for pair in pairs:
-        parts = pair.split(":")
-        entry: dict[str, Any] = {"action": parts[0], "device": parts[1]}
-        if parts[0] == "resize":
-            entry["requested_size"] = parts[2]
-        out.append(entry)
-    return out
 
 
 CASES: dict[str, dict[str, Any]] = {
