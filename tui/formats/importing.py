@@ -10,6 +10,7 @@ saved TOML as comments; loading that TOML gives the same Config.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,39 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.units import format_size
 from tui.formats.toml import MAX_FILE_SIZE, ConfigError, dumps
+
+_ID_INVALID = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def valid_id(text: str, prefix: str) -> str:
+    """`text` as a QEMU id: characters an id cannot hold become `_`, and it starts with a
+    letter (`prefix` is put in front where it does not)."""
+    cleaned = _ID_INVALID.sub("_", text)
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = prefix + cleaned
+    return cleaned
+
+
+def numbered_id(base: str, ids: set[str], counters: dict[str, int]) -> str:
+    """The next free `base0`, `base1`, ... for a device its source gave no id."""
+    number = counters.get(base, 0)
+    candidate = f"{base}{number}"
+    while candidate in ids:
+        number += 1
+        candidate = f"{base}{number}"
+    counters[base] = number + 1
+    return candidate
+
+
+def claim_id(candidate: str, ids: set[str]) -> str:
+    """`candidate`, or `candidate-1`, `-2`, ... when taken; the result is added to `ids`."""
+    claimed, suffix = candidate, 1
+    while claimed in ids:
+        claimed = f"{candidate}-{suffix}"
+        suffix += 1
+    ids.add(claimed)
+    return claimed
+
 
 if TYPE_CHECKING:
     from tui.engine.host import HostFacts

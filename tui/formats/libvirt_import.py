@@ -26,7 +26,14 @@ import defusedxml.ElementTree as SafeET
 from tui.engine.host import vendor_from_id
 from tui.engine.model import LATEST_QEMU, Action, Machine
 from tui.engine.units import MiB, align_up, format_size
-from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
+from tui.formats.importing import (
+    Assumption,
+    ImportResult,
+    claim_id,
+    numbered_id,
+    valid_id,
+    vhost_limit_assumption,
+)
 from tui.formats.libvirt import _ALIAS_BAD, _ALIAS_PREFIX, _KINDS, TIMELINE_NS
 from tui.formats.qemu_cpus import cpu_vendor
 from tui.formats.qemu_import import extra_devices, firmware_flash_consumer
@@ -61,7 +68,6 @@ _QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 HOT_ACTIONS = tuple(a for a in get_args(Action) if a != "cold")
 """The timeline actions the export's <metadata> can hold (from the model's Action)."""
 _MACHINE_VERSION = re.compile(r"^pc-(?:q35|i440fx)-(\d+)\.(\d+)$")
-_ID_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
 class _Bad(ValueError):
@@ -131,24 +137,13 @@ class _Reader:
         name = alias.get("name", "") if alias is not None else ""
         name = name.removeprefix(_ALIAS_PREFIX)
         if name:
-            candidate = _ID_BAD.sub("_", name)
-            if not candidate[0].isalpha():
-                candidate = base + candidate
+            candidate = valid_id(name, base)
         else:
-            number = self.counters.get(base, 0)
-            candidate = f"{base}{number}"
-            while candidate in self.ids:
-                number += 1
-                candidate = f"{base}{number}"
-            self.counters[base] = number + 1
-        original, suffix = candidate, 1
-        while candidate in self.ids:
-            candidate = f"{original}-{suffix}"
-            suffix += 1
-        if candidate != original:
-            self.warn(f"alias {original}", f"used twice; the second device is {candidate}")
-        self.ids.add(candidate)
-        return candidate
+            candidate = numbered_id(base, self.ids, self.counters)
+        claimed = claim_id(candidate, self.ids)
+        if claimed != candidate:
+            self.warn(f"alias {candidate}", f"used twice; the second device is {claimed}")
+        return claimed
 
     def size(self, element: ET.Element | None, where: str) -> int | None:
         """A scaled size in bytes, or None when absent; a bad one is an error naming it."""

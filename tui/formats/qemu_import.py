@@ -21,7 +21,14 @@ from tui.engine.kinds import MEMORY_KINDS as MEMORY_KIND_REGISTRY
 from tui.engine.kinds import VHOST_KINDS as VHOST_KIND_REGISTRY
 from tui.engine.model import LATEST_QEMU, Machine
 from tui.engine.units import MiB, SizeError, format_size, parse_size
-from tui.formats.importing import Assumption, ImportResult, vhost_limit_assumption
+from tui.formats.importing import (
+    Assumption,
+    ImportResult,
+    claim_id,
+    numbered_id,
+    valid_id,
+    vhost_limit_assumption,
+)
 from tui.formats.qemu import VDPA_BLOCK_DRIVER
 from tui.formats.qemu_argv import ArgvError, CommandLine, parse_options, split_command_line
 from tui.formats.qemu_cpus import cpu_vendor
@@ -193,7 +200,6 @@ GLOBAL_PARENTS = {
 }
 """-global on a parent or inner type also sets the `-device` driver's property."""
 _MACHINE_VERSION = re.compile(r"^pc-(?:q35|i440fx)-(\d+)\.(\d+)$|^pc-(\d+)\.(\d+)$")
-_ID_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
 @dataclass
@@ -387,13 +393,6 @@ def _get(props: Mapping[str, object], key: str, convert: Any, where: str, source
         raise ConfigError(source, f"{where} {key}", str(exc)) from None
 
 
-def _safe_id(text: str, fallback: str) -> str:
-    cleaned = _ID_BAD.sub("_", text)
-    if not cleaned or not cleaned[0].isalpha():
-        cleaned = fallback + cleaned
-    return cleaned
-
-
 # --------------------------------------------------------------------------- building
 
 
@@ -423,25 +422,15 @@ class _Builder:
     def new_id(self, wanted: str | None, base: str) -> str:
         """The device's own id (made a valid, unique QEMU id) or base0, base1, ..."""
         if wanted:
-            candidate = _safe_id(wanted, base)
+            candidate = valid_id(wanted, base)
             if candidate != wanted:
                 self.warn(f"id={wanted}", f"not a valid id for the model; using {candidate}")
         else:
-            number = self.counters.get(base, 0)
-            candidate = f"{base}{number}"
-            while candidate in self.ids:
-                number += 1
-                candidate = f"{base}{number}"
-            self.counters[base] = number + 1
-        original = candidate
-        suffix = 1
-        while candidate in self.ids:
-            candidate = f"{original}-{suffix}"
-            suffix += 1
-        if candidate != original:
-            self.warn(f"id={original}", f"used twice; the second one is {candidate}")
-        self.ids.add(candidate)
-        return candidate
+            candidate = numbered_id(base, self.ids, self.counters)
+        claimed = claim_id(candidate, self.ids)
+        if claimed != candidate:
+            self.warn(f"id={candidate}", f"used twice; the second one is {claimed}")
+        return claimed
 
     def globals_for(self, driver: str) -> dict[str, object]:
         """-global defaults that apply to a -device of `driver` (its own properties win)."""
