@@ -641,19 +641,6 @@ class MemslotApp(App[int]):
         """Ask for a path; confirm before overwriting another file."""
         self.files.save_as()
 
-    def ask_path(
-        self,
-        suggested: str,
-        write: Callable[[Path], object],
-        what: str = "the configuration as TOML",
-    ) -> None:
-        """Save-as dialog, then an overwrite confirmation (files.py)."""
-        self.files.ask_path(suggested, write, what)
-
-    def write_text(self, path: Path, text: str) -> bool:
-        """Write an export or other text with the one atomic writer (files.py)."""
-        return self.files.write_export(path, text)
-
     def export_text(self, fmt: str) -> str:
         """The config as toml / qemu / qmp / libvirt text."""
         return str(integrations.export().export_text(self.config, fmt))

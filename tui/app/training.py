@@ -109,7 +109,11 @@ def open_lesson(app: MemslotApp, path: Path) -> bool:
 
     def markdown() -> None:
         text = render_markdown(title, loaded.lesson.description, steps)
-        app.ask_path(str(path.with_suffix(".md").name), lambda out: app.write_text(out, text))
+        app.files.ask_path(
+            str(path.with_suffix(".md").name),
+            lambda out: app.files.write_export(out, text),
+            "the lesson as Markdown",
+        )
 
     app.push_screen(LessonScreen(title, steps, markdown))
     app.set_status(f"✓ lesson {path.name}: {len(steps)} steps")
