@@ -15,15 +15,15 @@ QEMU had decided before refusing it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import devices as dev
 from .kinds import memory_kind
 from .limits import LimitInputs, decision_limit
 from .model import HvBalloon, Nvdimm, VirtioMem
 from .refusals import Code, Refusal, refusal, warn_alignment
-from .report import RawStep, lazy, step
-from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, guest_plug
+from .report import Outcome, RawStep, lazy, step
+from .state import KVM_ABORT, Abort, MachineState, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
 
 
@@ -98,7 +98,7 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
         try:
             memory_device_plug(state, device, decided, checked.address, slot)
         except Abort as abort:
-            return replace(outcome, refusal=abort.refusal, stops_qemu=KVM_ABORT)
+            return outcome._replace(refusal=abort.refusal, stops_qemu=KVM_ABORT)
     return outcome
 
 

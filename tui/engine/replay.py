@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import devices as dev
 from .kinds import consumer_kind, is_netdev, memory_kind
@@ -26,9 +26,8 @@ from .model import (
     VirtioMem,
 )
 from .refusals import Code, Refusal, refusal
-from .refusals import hint as hint_for
-from .report import Counters, EventResult, Report, step
-from .state import KVM_ABORT, Abort, MachineState, Outcome, Refused, guest_plug, is_plugged
+from .report import Counters, EventResult, Outcome, Report, step
+from .state import KVM_ABORT, Abort, MachineState, Refused, guest_plug, is_plugged
 from .units import human_size
 from .versions import Rules, rules_for
 from .vhost import VhostState, memslots_limit
@@ -182,15 +181,13 @@ def _never(
     """An event QEMU never got to."""
     reason = _never_reached(stop.error if stop else None, stop.where if stop else None)
     return EventResult(
-        index=index,
-        action=event.action,
-        device=event.device,
-        kind=config.device(event.device).kind,
-        phase="cold" if event.action == "cold" else "hot",
-        ok=False,
-        counters=final,
-        skipped=True,
-        warnings=(reason,),
+        index,
+        event.action,
+        event.device,
+        config.device(event.device).kind,
+        False,
+        final,
+        Outcome(warnings=(reason,), skipped=True),
     )
 
 
@@ -222,33 +219,15 @@ def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResu
     device = state.config.device(event.device)
     outcome = _outcome(state, device, event, phase)
     found = outcome.refusal
-    error = hint = None
     if found is not None:
         error = found.text(state.rules)
-        hint = hint_for(found.code)
         if outcome.stops_qemu is not None:
             state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
+        outcome = outcome._replace(error=error)
     elif event.action == "cold":
         state.cold_ids.add(event.device)
     return EventResult(
-        index,
-        event.action,
-        event.device,
-        device.kind,
-        "cold" if phase == "cold" else "hot",
-        found is None,
-        state.counters(),
-        False,
-        error,
-        found,
-        hint,
-        outcome.pending,
-        outcome.warnings,
-        outcome.memslot_limit,
-        outcome.memslots,
-        outcome.memslot_size,
-        outcome.address,
-        outcome.steps,
+        index, event.action, event.device, device.kind, found is None, state.counters(), outcome
     )
 
 
@@ -397,7 +376,7 @@ def _reconnect(state: MachineState, device: VhostUser, slots: int | None) -> Out
     outcome = plug_vhost(state, device, "reconnect")
     if outcome.refusal is not None:
         state.disconnected[device.id] = memslots_limit(device, state.rules)[0]
-        return replace(outcome, stops_qemu=None, warnings=(*outcome.warnings, _STAYS_DOWN))
+        return outcome._replace(stops_qemu=None, warnings=(*outcome.warnings, _STAYS_DOWN))
     del state.disconnected[device.id]
     return outcome
 

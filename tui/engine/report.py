@@ -18,6 +18,7 @@ from typing import Any, Literal, NamedTuple
 
 from .model import Action
 from .refusals import Code, Refusal
+from .refusals import hint as hint_for
 from .units import human_size
 from .vhost import device_free
 
@@ -215,6 +216,33 @@ class Budget:
 Phase = Literal["cold", "hot"]
 
 
+class Outcome(NamedTuple):
+    """What QEMU did with one event: its verdict, and what it decided on the way (a refused
+    device still shows the limit and memslots decided before the refusal).
+
+    The handlers return one; `EventResult` keeps it whole and reads its fields, so an event
+    costs one small tuple instead of a copy of every field."""
+
+    steps: tuple[RawStep, ...] = ()
+    warnings: tuple[str, ...] = ()
+    refusal: Refusal | None = None
+    stops_qemu: str | None = None
+    """Set when QEMU can take no further event after this one (abort, stuck monitor)."""
+    pending: bool = False
+    memslot_limit: int | None = None
+    memslots: int | None = None
+    memslot_size: int | None = None
+    address: int | None = None
+    error: str | None = None
+    """QEMU's message, verbatim (set by replay() from the refusal)."""
+    skipped: bool = False
+    """Never reached: QEMU had already exited (failed start-up or cold plug)."""
+
+
+NOTHING = Outcome()
+"""An event that passed and decided nothing worth recording."""
+
+
 @dataclass(frozen=True, slots=True)
 class EventResult:
     """QEMU's verdict on one timeline event."""
@@ -223,28 +251,73 @@ class EventResult:
     action: Action
     device: str
     kind: str
-    phase: Phase
     ok: bool
+    """QEMU accepted the event (False when refused or never reached)."""
     counters: Counters
     """The raw counters after the event; `budget` builds the Budget from them."""
-    skipped: bool = False
-    """Never reached: QEMU had already exited (failed start-up or cold plug)."""
-    error: str | None = None
-    """QEMU's message, verbatim."""
-    refusal: Refusal | None = None
-    """Why QEMU refused it, as a code and typed facts (the error text is formatted from it)."""
-    hint: str | None = None
-    """error_append_hint() text (printed on stderr only)."""
-    pending: bool = False
-    """An unplug that needs the guest's cooperation to complete."""
-    warnings: tuple[str, ...] = ()
-    memslot_limit: int | None = None
-    """memory_device_memslot_decision_limit(); None when the device does not decide."""
-    memslots: int | None = None
-    """Memslots the memory device uses (get_memslots())."""
-    memslot_size: int | None = None
-    address: int | None = None
-    raw_steps: tuple[RawStep, ...] = ()
+    outcome: Outcome = NOTHING
+    """What QEMU did; the properties below read it."""
+
+    @property
+    def phase(self) -> Phase:
+        """Cold plugs happen before the first reset; everything else is "hot"."""
+        return "cold" if self.action == "cold" else "hot"
+
+    @property
+    def skipped(self) -> bool:
+        """Never reached: QEMU had already exited (failed start-up or cold plug)."""
+        return self.outcome.skipped
+
+    @property
+    def error(self) -> str | None:
+        """QEMU's message, verbatim."""
+        return self.outcome.error
+
+    @property
+    def refusal(self) -> Refusal | None:
+        """Why QEMU refused it, as a code and typed facts (the error text is formatted from it)."""
+        return self.outcome.refusal
+
+    @property
+    def hint(self) -> str | None:
+        """error_append_hint() text (printed on stderr only)."""
+        refusal = self.outcome.refusal
+        return hint_for(refusal.code) if refusal is not None else None
+
+    @property
+    def pending(self) -> bool:
+        """An unplug that needs the guest's cooperation to complete."""
+        return self.outcome.pending
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What QEMU warned about (stderr), in order."""
+        return self.outcome.warnings
+
+    @property
+    def memslot_limit(self) -> int | None:
+        """memory_device_memslot_decision_limit(); None when the device does not decide."""
+        return self.outcome.memslot_limit
+
+    @property
+    def memslots(self) -> int | None:
+        """Memslots the memory device uses (get_memslots())."""
+        return self.outcome.memslots
+
+    @property
+    def memslot_size(self) -> int | None:
+        """The size of each of its memslots (the last may be smaller)."""
+        return self.outcome.memslot_size
+
+    @property
+    def address(self) -> int | None:
+        """Where the memory device sits in guest physical memory."""
+        return self.outcome.address
+
+    @property
+    def raw_steps(self) -> tuple[RawStep, ...]:
+        """The derivation as recorded: (rule, value, template, args)."""
+        return self.outcome.steps
 
     @property
     def budget(self) -> Budget:
@@ -254,12 +327,13 @@ class EventResult:
     @property
     def derivation(self) -> tuple[Step, ...]:
         """How the engine got there, step by step, with the numbers used."""
-        return tuple(Step(r, v, t, a) for r, v, t, a in self.raw_steps)
+        return tuple(Step(r, v, t, a) for r, v, t, a in self.outcome.steps)
 
     @property
     def code(self) -> Code | None:
         """The refusal code, if QEMU refused the event."""
-        return self.refusal.code if self.refusal is not None else None
+        refusal = self.outcome.refusal
+        return refusal.code if refusal is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from .kinds import CONSUMER_KINDS
 from .layout import BootMemory, Layout
 from .model import Config, Consumer, Machine, VirtioMem
 from .refusals import Code, Refusal
-from .report import Counters, RawStep, VhostSnapshot
+from .report import Counters, VhostSnapshot
 from .versions import Rules
 from .vhost import VhostClass, VhostState
 
@@ -39,23 +39,6 @@ class Abort(Exception):
     """QEMU aborted (KVM ran out of slots while mapping memory)."""
 
     refusal = Refusal(Code.KVM_NO_FREE_SLOT)
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What one plug, unplug or resize came to: QEMU's verdict, and what it decided on the way
-    (a refused device still shows the limit and memslots decided before the refusal)."""
-
-    steps: tuple[RawStep, ...] = ()
-    warnings: tuple[str, ...] = ()
-    refusal: Refusal | None = None
-    stops_qemu: str | None = None
-    """Set when QEMU can take no further event after this one (abort, stuck monitor)."""
-    pending: bool = False
-    memslot_limit: int | None = None
-    memslots: int | None = None
-    memslot_size: int | None = None
-    address: int | None = None
 
 
 @dataclass

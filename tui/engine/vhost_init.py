@@ -12,8 +12,8 @@ from .kinds import is_netdev, vhost_kind
 from .model import VhostDeviceModel, VhostKernel, VhostUser, VirtioMem
 from .refusals import Code, Refusal, refusal
 from .refusals import hint as hint_for
-from .report import RawStep, lazy, step
-from .state import MachineState, Outcome
+from .report import Outcome, RawStep, lazy, step
+from .state import MachineState
 from .vhost import Registered, memslots_limit, vhost_class
 
 VhostDevice = VhostDeviceModel
