@@ -101,20 +101,36 @@ class VhostSnapshot(NamedTuple):
     """8.2 … 10.0.2: a device's free count wraps as unsigned 32 bits when over its limit."""
 
 
-class Counters(NamedTuple):
-    """The counters after an event, as replay() records them (cheap to make per event)."""
+class Fixed(NamedTuple):
+    """What every event of one replay shares: the machine's limits and the rules' arithmetic."""
 
     kvm_max: int | None
-    kvm_used: int | None
-    kvm_free: int | None
-    vhost_max: int | None
-    vhost_free: int | None
-    used_region_size: int
+    """None without KVM, where QEMU does not ask."""
     device_memory_space: int
+    vhost_free_wraps: bool
+    """8.2 … 10.0.2: a device's free count wraps as unsigned 32 bits when over its limit."""
+
+
+class Counters(NamedTuple):
+    """The counters after an event, as replay() records them: the raw numbers only, cheap to
+    make per event. `Budget.of` derives the rest (free counts, vhost max and free) when read."""
+
+    fixed: Fixed
+    kvm_used: int | None
+    vhost_devices: tuple[tuple[str, str, str, int], ...]
+    """(id, kind, class, limit) of the registered vhost devices (one tuple shared by every event
+    until a device registers or leaves)."""
+    used_shared: int
+    """The used count every vhost-user device is compared with (its nregions in 10.1, else the
+    class's global)."""
+    used_private: int
+    regions_shared: int
+    """Sections a vhost-user device maps (hdev->mem->nregions)."""
+    regions_private: int
+    used_region_size: int
     required_memslots: int
     used_memslots: int
     auto_decision_active: int
-    vhost: VhostSnapshot
 
 
 SOFT_LIMIT = 256
@@ -146,21 +162,45 @@ class Budget:
 
     @classmethod
     def of(cls, counters: Counters) -> Budget:
-        """The budget behind recorded counters."""
+        """The budget behind recorded counters.
+
+        vhost_get_max_memslots() is the smallest limit and vhost_get_free_memslots() the
+        smallest of the devices' own free counts, as QEMU computes them over its devices."""
         c = counters
+        fixed = c.fixed
+        kvm_max = fixed.kvm_max
+        state = VhostSnapshot(
+            c.vhost_devices,
+            c.used_shared,
+            c.used_private,
+            c.regions_shared,
+            c.regions_private,
+            fixed.vhost_free_wraps,
+        )
+        vhost_max = vhost_free = None
+        if c.vhost_devices:
+            vhost_max = min(limit for _id, _kind, _cls, limit in c.vhost_devices)
+            vhost_free = min(
+                device_free(
+                    limit,
+                    c.used_shared if vhost_cls == "shared" else c.used_private,
+                    fixed.vhost_free_wraps,
+                )
+                for _id, _kind, vhost_cls, limit in c.vhost_devices
+            )
         return cls(
-            c.kvm_max,
+            kvm_max,
             c.kvm_used,
-            c.kvm_free,
-            c.vhost_max,
-            c.vhost_free,
+            None if kvm_max is None or c.kvm_used is None else max(kvm_max - c.kvm_used, 0),
+            vhost_max,
+            vhost_free,
             c.used_region_size,
-            c.device_memory_space,
+            fixed.device_memory_space,
             c.required_memslots,
             c.used_memslots,
             max(c.required_memslots - c.used_memslots, 0),
             c.auto_decision_active,
-            c.vhost,
+            state,
         )
 
     @property

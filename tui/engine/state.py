@@ -17,7 +17,7 @@ from .kinds import CONSUMER_KINDS
 from .layout import BootMemory, Layout
 from .model import Config, Consumer, Machine, VirtioMem
 from .refusals import Code, Refusal
-from .report import Counters, VhostSnapshot
+from .report import Counters, Fixed
 from .versions import Rules
 from .vhost import VhostClass, VhostState
 
@@ -41,7 +41,7 @@ class Abort(Exception):
     refusal = Refusal(Code.KVM_NO_FREE_SLOT)
 
 
-@dataclass
+@dataclass(slots=True)
 class Plugged:
     """A memory device that is plugged, with what QEMU stored about it."""
 
@@ -117,15 +117,19 @@ class MachineState:
     shares_backends: bool = field(init=False)
     """Some memory device uses another's backend (`memdev`): only then can a backend be busy
     or missing, so only then are `backends` and `busy_memdevs` kept."""
-    _vhost_key: tuple[object, ...] = ()
-    """What the vhost part of the last counters was computed from (reused while unchanged)."""
-    _vhost_part: tuple[int | None, int | None, VhostSnapshot] | None = None
+    fixed: Fixed = field(init=False)
+    """What every event's counters share (the machine's limits, the rules' arithmetic)."""
 
     def __post_init__(self) -> None:
         self.machine = self.config.machine
         self.kvm = self.machine.kvm_enabled
         self.memfd_boot = self.machine.memory_backend == "memfd"
         self.shares_backends = any(d.memdev is not None for d in self.config.memory_devices)
+        self.fixed = Fixed(
+            self.layout.kvm_max if self.kvm else None,
+            self.layout.device_memory_space,
+            self.rules.vhost_free_wraps,
+        )
 
     # ---------------------------------------------------------------- mutators
     def _account(self, item: Plugged, sign: int) -> None:
@@ -239,55 +243,38 @@ class MachineState:
         sections = self.boot.ram_sections
         shared = (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared
         private = sections + self.cons_private + self.mem_private
-        key = (shared, private, vhost.globals["shared"], vhost.globals["private"], vhost.snapshot())
-        if key != self._vhost_key:
-            self._vhost_key = key
-            regions: dict[VhostClass, int] = {"shared": shared, "private": private}
-            has_vhost = bool(vhost.devices)
-            self._vhost_part = (
-                vhost.max() if has_vhost else None,
-                vhost.free(regions)[0] if has_vhost else None,
-                VhostSnapshot(
-                    key[4],
-                    vhost.used_by_class("shared", regions),
-                    vhost.used_by_class("private", regions),
-                    shared,
-                    private,
-                    self.rules.vhost_free_wraps,
-                ),
-            )
-        assert self._vhost_part is not None
-        vhost_max, vhost_free, snapshot = self._vhost_part
-        kvm_max = self.layout.kvm_max
-        if self.kvm:
-            kvm_used: int | None = self.boot.kvm_slots + self.mem_mapped + self.cons_kvm
-            kvm_free: int | None = max(kvm_max - (kvm_used or 0), 0)
+        if self.rules.per_device_vhost_count:
+            used_shared, used_private = shared, private
         else:
-            kvm_used = kvm_free = None
+            used_shared, used_private = vhost.globals["shared"], vhost.globals["private"]
         return Counters(
-            kvm_max if self.kvm else None,
-            kvm_used,
-            kvm_free,
-            vhost_max,
-            vhost_free,
+            self.fixed,
+            self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None,
+            vhost.snapshot(),
+            used_shared,
+            used_private,
+            shared,
+            private,
             self.mem_size,
-            self.layout.device_memory_space,
             self.mem_required,
             self.mem_mapped,
             self.auto_active,
-            snapshot,
         )
 
     # ---------------------------------------------------------------- mapping
     def remap(self, change: Callable[[], None]) -> None:
         """Apply a change to what is mapped; vhost devices whose sections changed commit."""
-        before = self.regions()
-        change()
-        after = self.regions()
-        for cls in self.vhost.commit_order():
-            if before[cls] != after[cls]:
-                self.vhost.commit(cls, after[cls])
-        if self.kvm and self.kvm_used() > self.layout.kvm_max:
+        vhost = self.vhost
+        if vhost.devices:  # without a registered vhost device nobody commits
+            before = self.regions()
+            change()
+            after = self.regions()
+            for cls in vhost.commit_order():
+                if before[cls] != after[cls]:
+                    vhost.commit(cls, after[cls])
+        else:
+            change()
+        if self.kvm and self.boot.kvm_slots + self.mem_mapped + self.cons_kvm > self.layout.kvm_max:
             raise Abort(KVM_ABORT)
 
 
