@@ -6,7 +6,7 @@ ranges instead gives the same answer without walking hundreds of devices on ever
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from .units import U64_MAX, align_up
 
@@ -54,7 +54,10 @@ class Gaps:
     def first_fit(self, start: int, size: int, align: int) -> int | None:
         """QEMU's walk: from `start`, bump past each device in the way to the next aligned
         address after it; the first window that fits before the next device wins."""
-        for gap_start, gap_end in zip(self._starts, self._ends, strict=True):
+        starts, ends = self._starts, self._ends
+        # the gaps that end before `start` are skipped: begin at the first that does not
+        for i in range(bisect_left(ends, start), len(ends)):
+            gap_start, gap_end = starts[i], ends[i]
             if gap_end < start:
                 continue
             if start < gap_start:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from . import devices as dev
-from .kinds import consumer_kind, is_netdev, memory_kind
+from .kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, is_netdev, memory_kind
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
+    AnyDevice,
     Config,
     Consumer,
     Event,
@@ -149,8 +151,9 @@ def _play(
     results: dict[int, EventResult],
 ) -> _Stop | None:
     """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
+    device_of = state.config.device
     for index, event in events:
-        result = results[index] = _run(state, index, event, phase)
+        result = results[index] = _run(state, index, event, device_of(event.device), phase)
         if state.stopped or (phase == "cold" and not result.ok):
             return _Stop(state.stopped or result.error or "", event.device, result.refusal)
     return None
@@ -214,70 +217,81 @@ def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> Non
             state.map_consumer(cid, 1)
 
 
-def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResult:
+def _run(
+    state: MachineState, index: int, event: Event, device: AnyDevice, phase: str
+) -> EventResult:
     """One event: QEMU's verdict, what it decided, and the counters after it."""
-    device = state.config.device(event.device)
-    outcome = _outcome(state, device, event, phase)
+    action = event.action
+    try:
+        if action == "cold" or action == "hotplug":
+            outcome = _plug(state, device, phase)
+        else:
+            outcome = _other(state, device, event)
+    except Refused as refused:
+        outcome = Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
+    except Abort as abort:
+        outcome = Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
     found = outcome.refusal
     if found is not None:
         error = found.text(state.rules)
         if outcome.stops_qemu is not None:
             state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
         outcome = outcome._replace(error=error)
-    elif event.action == "cold":
+    elif action == "cold":
         state.cold_ids.add(event.device)
     return EventResult(
-        index, event.action, event.device, device.kind, found is None, state.counters(), outcome
+        index, action, event.device, device.kind, found is None, state.counters(), outcome
     )
 
 
-def _outcome(state: MachineState, device: object, event: Event, phase: str) -> Outcome:
-    """Dispatch an event to QEMU's handler for it; an abort while mapping stops QEMU."""
-    try:
-        if event.action in ("cold", "hotplug"):
-            return _plug(state, device, phase)
-        if event.action == "unplug":
-            return _unplug(state, device)
-        if event.action == "disconnect":
-            assert isinstance(device, VhostUser)
-            return _disconnect(state, device)
-        if event.action == "reconnect":
-            assert isinstance(device, VhostUser)
-            return _reconnect(state, device, event.max_mem_slots)
-        assert isinstance(device, VirtioMem) and event.requested_size is not None
-        return _resize(state, device, event.requested_size)
-    except Refused as refused:
-        return Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
-    except Abort as abort:
-        return Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
+def _other(state: MachineState, device: AnyDevice, event: Event) -> Outcome:
+    """Dispatch an unplug, a back-end's disconnect or reconnect, or a resize."""
+    if event.action == "unplug":
+        return _unplug(state, device)
+    if event.action == "disconnect":
+        assert isinstance(device, VhostUser)
+        return _disconnect(state, device)
+    if event.action == "reconnect":
+        assert isinstance(device, VhostUser)
+        return _reconnect(state, device, event.max_mem_slots)
+    assert isinstance(device, VirtioMem) and event.requested_size is not None
+    return _resize(state, device, event.requested_size)
 
 
-def _plug(state: MachineState, device: object, phase: str) -> Outcome:
+def _is_memory(device: AnyDevice) -> TypeGuard[dev.MemoryDevice]:
+    return device.kind in MEMORY_KINDS
+
+
+def _is_vhost(device: AnyDevice) -> TypeGuard[VhostDeviceModel]:
+    return device.kind in VHOST_KINDS
+
+
+def _plug(state: MachineState, device: AnyDevice, phase: str) -> Outcome:
     """-device / device_add / netdev_add of any device."""
-    if isinstance(device, VhostDeviceModel | Consumer):
-        device_id = device.id
-    else:
-        assert isinstance(device, dev.MemoryDevice)
-        device_id = device.id
+    device_id = device.id
+    if _is_memory(device):
+        if is_plugged(state, device_id):
+            if device.owns_backend:
+                # object-add of its memory backend comes first, and fails first
+                raise Refused(
+                    refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id)
+                )
+            raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
+        created = (
+            state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
+        )
+        if created:
+            state.backends.add(device.memdev_id)  # object-add before device_add
+        outcome = plug_memory(state, device, phase)
+        if created and outcome.refusal is not None:
+            state.backends.discard(device.memdev_id)  # a refused event leaves no state
+        return outcome
     if is_plugged(state, device_id):
-        if isinstance(device, dev.MemoryDevice) and device.owns_backend:
-            # object-add of its memory backend comes first, and fails first
-            raise Refused(refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id))
         raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
-    if isinstance(device, VhostDeviceModel):
+    if _is_vhost(device):
         return plug_vhost(state, device, phase)
-    if isinstance(device, Consumer):
-        return _plug_consumer(state, device, phase)
-    assert isinstance(device, dev.MemoryDevice)
-    created = (
-        state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
-    )
-    if created:
-        state.backends.add(device.memdev_id)  # object-add before device_add
-    outcome = plug_memory(state, device, phase)
-    if created and outcome.refusal is not None:
-        state.backends.discard(device.memdev_id)  # a refused event leaves no state
-    return outcome
+    assert isinstance(device, Consumer)
+    return _plug_consumer(state, device, phase)
 
 
 # ------------------------------------------------------------------ consumers

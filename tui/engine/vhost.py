@@ -65,19 +65,19 @@ class VhostState:
     _sorted: dict[VhostClass, list[int]] | None = None
     _max: int = U32_MAX
     ids: set[str] = field(default_factory=set)
-    kinds: dict[str, int] = field(default_factory=dict)
-    """How many registered devices of each kind (vhost-vdpa disables RAM discard)."""
+    discard_blockers: int = 0
+    """Registered devices whose kind breaks RAM discard (vhost-vdpa)."""
 
     def discard_disabled(self) -> bool:
         """A registered back-end breaks RAM discard (vhost-vdpa): virtio-mem cannot realize."""
-        return any(n and VHOST_KINDS[kind].disables_discard for kind, n in self.kinds.items())
+        return self.discard_blockers > 0
 
     def register(self, device: Registered) -> None:
         """vhost_dev_init() registered the device's memory listener."""
         self.devices.append(device)
         self.ids.add(device.id)
-        kinds = self.kinds
-        kinds[device.kind] = kinds.get(device.kind, 0) + 1
+        if VHOST_KINDS[device.kind].disables_discard:
+            self.discard_blockers += 1
         limit = device.limit
         self._snapshot = (*self._snapshot, (device.id, device.kind, device.cls, limit))
         limits = self._limits
@@ -92,7 +92,8 @@ class VhostState:
         resulting commit writes 0 to its class's global (≤ 10.0.2)."""
         self.devices.remove(device)
         self.ids.discard(device.id)
-        self.kinds[device.kind] -= 1
+        if VHOST_KINDS[device.kind].disables_discard:
+            self.discard_blockers -= 1
         self.globals[device.cls] = 0
         self._snapshot = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
         limits: dict[VhostClass, int] = {}
