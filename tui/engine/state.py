@@ -165,9 +165,13 @@ class MachineState:
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:
         """virtio-mem (de)activated memslots: used moves, required stays."""
-        self._account(item, -1)
+        delta = mapped - item.mapped
         item.mapped = mapped
-        self._account(item, 1)
+        self.mem_mapped += delta
+        if item.vhost_private:
+            self.mem_private += delta
+        if item.vhost_shared:
+            self.mem_shared += delta
 
     def map_consumer(self, cid: str, sign: int) -> None:
         """A consumer's sections appear (sign 1) or disappear (sign -1) in guest memory."""
@@ -193,11 +197,16 @@ class MachineState:
     # ---------------------------------------------------------------- counters
     def regions(self) -> dict[VhostClass, int]:
         """Sections a vhost device of each class maps right now (its nregions)."""
-        sections = self.boot.ram_sections
-        return {
-            "shared": (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared,
-            "private": sections + self.cons_private + self.mem_private,
-        }
+        shared, private = self.sections()
+        return {"shared": shared, "private": private}
+
+    def sections(self) -> tuple[int, int]:
+        """(shared, private): the sections a vhost-user and a vhost-kernel/vdpa device map."""
+        boot = self.boot.ram_sections
+        return (
+            (boot if self.memfd_boot else 0) + self.cons_shared + self.mem_shared,
+            boot + self.cons_private + self.mem_private,
+        )
 
     def kvm_used(self) -> int:
         """KVM memslots in use (the busiest address space)."""
@@ -240,25 +249,28 @@ class MachineState:
     def counters(self) -> Counters:
         """The counters as they stand, for the report (a Budget is built from them on demand)."""
         vhost = self.vhost
-        sections = self.boot.ram_sections
-        shared = (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared
-        private = sections + self.cons_private + self.mem_private
+        shared, private = self.sections()
         if self.rules.per_device_vhost_count:
             used_shared, used_private = shared, private
         else:
             used_shared, used_private = vhost.globals["shared"], vhost.globals["private"]
-        return Counters(
-            self.fixed,
-            self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None,
-            vhost.snapshot(),
-            used_shared,
-            used_private,
-            shared,
-            private,
-            self.mem_size,
-            self.mem_required,
-            self.mem_mapped,
-            self.auto_active,
+        # tuple.__new__ with every field in order: one per event, without NamedTuple's
+        # Python-level __new__
+        return tuple.__new__(
+            Counters,
+            (
+                self.fixed,
+                self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None,
+                vhost.snapshot(),
+                used_shared,
+                used_private,
+                shared,
+                private,
+                self.mem_size,
+                self.mem_required,
+                self.mem_mapped,
+                self.auto_active,
+            ),
         )
 
     # ---------------------------------------------------------------- mapping
@@ -266,12 +278,14 @@ class MachineState:
         """Apply a change to what is mapped; vhost devices whose sections changed commit."""
         vhost = self.vhost
         if vhost.devices:  # without a registered vhost device nobody commits
-            before = self.regions()
+            before = self.sections()
             change()
-            after = self.regions()
-            for cls in vhost.commit_order():
-                if before[cls] != after[cls]:
-                    vhost.commit(cls, after[cls])
+            after = self.sections()
+            if after != before:
+                for cls in vhost.commit_order():
+                    at = 0 if cls == "shared" else 1
+                    if before[at] != after[at]:
+                        vhost.commit(cls, after[at])
         else:
             change()
         if self.kvm and self.boot.kvm_slots + self.mem_mapped + self.cons_kvm > self.layout.kvm_max:
