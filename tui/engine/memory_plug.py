@@ -194,17 +194,18 @@ def decide(
     if not decides:
         decision = dev.decide(device, 1, thp)
         return Decided(size, False, None, decision, decision.steps, warnings)
+    layout = state.layout
     limit, limit_steps = decision_limit(
         LimitInputs(
-            required=state.required,
-            used=state.used,
-            size=size,
-            space=state.layout.device_memory_space,
-            used_region_size=state.used_region_size,
-            vhost_max=state.vhost.max(),
-            vhost_free=free,
-            kvm_max=state.layout.kvm_max if state.machine.kvm_enabled else None,
-            kvm_free=state.kvm_free(),
+            state.mem_required,  # required
+            state.mem_mapped,  # used
+            size,
+            layout.device_memory_space,
+            state.mem_size,  # used_region_size
+            state.vhost.max(),
+            free,
+            layout.kvm_max if state.kvm else None,
+            state.kvm_free(),
         )
     )
     decision = dev.decide(device, limit, thp)
@@ -220,7 +221,7 @@ def check_addable(
 ) -> Checked:
     """memory_device_check_addable(), the backend alignment and memory_device_get_free_addr()."""
     required = decided.decision.memslots
-    reserved = state.reserved
+    reserved = max(state.mem_required - state.mem_mapped, 0)  # get_reserved_memslots()
     kvm_free = state.kvm_free()
     warnings: tuple[str, ...] = ()
     steps: list[RawStep] = []
@@ -393,17 +394,21 @@ def memory_device_plug(
 ) -> None:
     """The bookkeeping: used region, required memslots, auto-decision count, mapping."""
     required = decided.decision.memslots
+    virtio_mem = isinstance(device, VirtioMem)
+    requested = device.requested_size if isinstance(device, VirtioMem) else 0
     item = Plugged(
-        device=device,
-        memslots=required,
-        memslot_size=decided.decision.memslot_size,
-        size=decided.size,
-        address=address,
-        decides=decided.decides,
-        slot=slot,
-        requested=device.requested_size if isinstance(device, VirtioMem) else 0,
+        device,
+        required,
+        decided.decision.memslot_size,
+        decided.size,
+        address,
+        decided.decides,
+        requested,
+        0,  # plugged
+        0,  # mapped
+        slot,
     )
-    mapped_now = 0 if isinstance(device, HvBalloon) or item.dynamic else 1
+    mapped_now = 0 if item.dynamic or isinstance(device, HvBalloon) else 1
 
     def plug() -> None:
         state.add_memory(item, mapped_now)
@@ -411,5 +416,5 @@ def memory_device_plug(
             state.auto_active += 1
 
     state.remap(plug)
-    if state.booted and isinstance(device, VirtioMem) and state.machine.guest_plugs_memory:
+    if virtio_mem and state.booted and state.machine.guest_plugs_memory:
         guest_plug(state, item, item.requested)
