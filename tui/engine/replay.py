@@ -64,12 +64,17 @@ def _replay(config: Config) -> Report:
     if lay.device_memory_base is not None and lay.device_memory_size:
         state.gaps.give(lay.device_memory_base, lay.device_memory_size)
     results: dict[int, EventResult] = {}
-    timeline = list(enumerate(config.timeline))
-    cold = [(i, e) for i, e in timeline if e.action == "cold"]
-    netdevs = [(i, e) for i, e in cold if _is_netdev(config, e)]
-    netdev_indexes = {i for i, _ in netdevs}
-    devices = [(i, e) for i, e in cold if i not in netdev_indexes]
-    hot = [(i, e) for i, e in timeline if e.action != "cold"]
+    timeline = config.timeline
+    netdevs: list[tuple[int, Event]] = []
+    devices: list[tuple[int, Event]] = []
+    hot: list[tuple[int, Event]] = []
+    for index, event in enumerate(timeline):
+        if event.action != "cold":
+            hot.append((index, event))
+        elif _is_netdev(config.device(event.device)):
+            netdevs.append((index, event))
+        else:
+            devices.append((index, event))
 
     # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
     # boot memory, every -device in command-line order, the first reset, then the monitor.
@@ -105,9 +110,14 @@ def _replay(config: Config) -> Report:
 
     final = state.counters()
     events = [
-        results.get(index) or _never(config, index, event, stop, final) for index, event in timeline
+        results.get(index) or _never(config, index, event, stop, final)
+        for index, event in enumerate(timeline)
     ]
-    warnings = [w for result in events if not result.skipped for w in result.warnings]
+    warnings: list[str] = []
+    for result in events:
+        outcome = result.outcome
+        if outcome.warnings and not outcome.skipped:
+            warnings += outcome.warnings
     at_start = stop is not None and stop.where in ("start-up", "the first reset")
     return Report(
         qemu_version=config.machine.qemu_version,
@@ -203,9 +213,8 @@ def _never_reached(fatal: str | None, where: str | None) -> str:
     return f"never reached: QEMU exited at {where}"
 
 
-def _is_netdev(config: Config, event: Event) -> bool:
-    device = config.device(event.device)
-    return isinstance(device, VhostDeviceModel) and is_netdev(device)
+def _is_netdev(device: AnyDevice) -> bool:
+    return _is_vhost(device) and is_netdev(device)
 
 
 def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> None:
