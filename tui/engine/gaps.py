@@ -36,15 +36,18 @@ class Gaps:
         """Mark [start, start+size) used; it must lie inside one free range."""
         end = start + size - 1
         i = bisect_right(self._starts, start) - 1
-        gap_start, gap_end = self._starts[i], self._ends[i]
+        starts, ends = self._starts, self._ends
+        gap_start, gap_end = starts[i], ends[i]
         assert gap_start <= start and end <= gap_end, "placing over a plugged device"
-        del self._starts[i], self._ends[i]
-        if end < gap_end:
-            self._starts.insert(i, end + 1)
-            self._ends.insert(i, gap_end)
         if gap_start < start:
-            self._starts.insert(i, gap_start)
-            self._ends.insert(i, start - 1)
+            ends[i] = start - 1  # the part before the device stays free
+            if end < gap_end:  # and so does the part after it
+                starts.insert(i + 1, end + 1)
+                ends.insert(i + 1, gap_end)
+        elif end < gap_end:
+            starts[i] = end + 1  # placed at the start of the gap: the rest stays free
+        else:
+            del starts[i], ends[i]
 
     def contains(self, start: int, size: int) -> bool:
         """Whether [start, start+size) is entirely free."""

@@ -19,9 +19,8 @@ from .model import Config, Consumer, Machine, VirtioMem
 from .refusals import Code, Refusal
 from .report import Counters, Fixed
 from .versions import Rules
-from .vhost import VhostClass, VhostState
+from .vhost import VhostState
 
-_CLASSES: tuple[VhostClass, ...] = ("shared", "private")
 KVM_ABORT = "kvm_alloc_slot: no free slot available"
 
 
@@ -132,13 +131,6 @@ class MachineState:
         )
 
     # ---------------------------------------------------------------- mutators
-    def _account(self, item: Plugged, sign: int) -> None:
-        self.mem_mapped += sign * item.mapped
-        self.mem_private += sign * item.mapped if item.vhost_private else 0
-        self.mem_shared += sign * item.mapped if item.vhost_shared else 0
-        self.mem_required += sign * item.memslots
-        self.mem_size += sign * item.size
-
     def add_memory(self, item: Plugged, mapped: int) -> None:
         """memory_device_plug(): the device's region, memslots and mapped sections count."""
         item.mapped = mapped
@@ -146,13 +138,27 @@ class MachineState:
         if item.slot is not None:
             self.busy_slots.add(item.slot)
         self.gaps.take(item.address, item.size)
-        self._account(item, 1)
+        mapped = item.mapped
+        self.mem_mapped += mapped
+        if item.vhost_private:
+            self.mem_private += mapped
+        if item.vhost_shared:
+            self.mem_shared += mapped
+        self.mem_required += item.memslots
+        self.mem_size += item.size
         if self.shares_backends:
             self.busy_memdevs.add(item.device.memdev_id)
 
     def remove_memory(self, item: Plugged) -> None:
         """memory_device_unplug(): everything the device counted is given back."""
-        self._account(item, -1)
+        mapped = item.mapped
+        self.mem_mapped -= mapped
+        if item.vhost_private:
+            self.mem_private -= mapped
+        if item.vhost_shared:
+            self.mem_shared -= mapped
+        self.mem_required -= item.memslots
+        self.mem_size -= item.size
         self.gaps.give(item.address, item.size)
         self.busy_slots.discard(item.slot)
         if item.slot is not None:
@@ -195,11 +201,6 @@ class MachineState:
         )
 
     # ---------------------------------------------------------------- counters
-    def regions(self) -> dict[VhostClass, int]:
-        """Sections a vhost device of each class maps right now (its nregions)."""
-        shared, private = self.sections()
-        return {"shared": shared, "private": private}
-
     def sections(self) -> tuple[int, int]:
         """(shared, private): the sections a vhost-user and a vhost-kernel/vdpa device map."""
         boot = self.boot.ram_sections
@@ -240,7 +241,7 @@ class MachineState:
 
     def vhost_free(self) -> tuple[int, str | None]:
         """vhost_get_free_memslots() as a check sees it, with its once-only warning."""
-        free, warning = self.vhost.free(self.regions())
+        free, warning = self.vhost.free(*self.sections())
         if warning and not self.vhost.warned:
             self.vhost.warned = True
             return free, warning
@@ -250,7 +251,7 @@ class MachineState:
         """The counters as they stand, for the report (a Budget is built from them on demand)."""
         vhost = self.vhost
         shared, private = self.sections()
-        if self.rules.per_device_vhost_count:
+        if self.rules.per_device_vhost_count:  # VhostState.used_by_class, for both classes
             used_shared, used_private = shared, private
         else:
             used_shared, used_private = vhost.globals["shared"], vhost.globals["private"]

@@ -120,10 +120,10 @@ class VhostState:
             return ("shared", "private")
         return ("private", "shared")
 
-    def used_by_class(self, cls: VhostClass, regions: dict[VhostClass, int]) -> int:
+    def used_by_class(self, cls: VhostClass, nregions: int) -> int:
         """The used count every device of a class is compared with (same for all of them):
         its own nregions (10.1), or the class's global (≤ 10.0.2)."""
-        return regions[cls] if self.rules.per_device_vhost_count else self.globals[cls]
+        return nregions if self.rules.per_device_vhost_count else self.globals[cls]
 
     def snapshot(self) -> tuple[tuple[str, str, str, int], ...]:
         """(id, kind, class, limit) of the registered devices; the same tuple object is handed
@@ -134,20 +134,26 @@ class VhostState:
         """vhost_get_max_memslots(): UINT_MAX without vhost devices."""
         return self._max
 
-    def free(self, regions: dict[VhostClass, int]) -> tuple[int, str | None]:
+    def free(self, shared: int, private: int) -> tuple[int, str | None]:
         """vhost_get_free_memslots(), and the warning 10.1 prints once when over a limit.
 
         The minimum over registered devices of each device's own free count. Not the smallest
         limit minus the used count: in 8.2 … 10.0.2 a device over its limit wraps to a huge
-        free count, so another device of the class with a larger limit decides."""
+        free count, so another device of the class with a larger limit decides. `shared` and
+        `private` are the sections a device of each class maps (its nregions)."""
         free = U32_MAX
         warning = None
+        if not self.devices:
+            return free, warning
         rules = self.rules
         if not rules.vhost_free_wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
             per_device = rules.per_device_vhost_count
             globals_ = self.globals
             for cls, limit in self._limits.items():
-                used = regions[cls] if per_device else globals_[cls]
+                if per_device:
+                    used = shared if cls == "shared" else private
+                else:
+                    used = globals_[cls]
                 if used > limit:
                     if per_device and not self.warned and warning is None:
                         warning = warn_vhost_over_limit(used, self._first_over(cls, used))

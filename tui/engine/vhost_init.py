@@ -73,12 +73,13 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
     cls = kind.vhost_class
     registered = Registered(device.id, device.kind, cls, limit)
     vhost.register(registered)
-    regions = state.regions()
-    if regions[cls]:
-        vhost.commit(cls, regions[cls])
-    used = vhost.used_by_class(cls, regions)
+    shared, private = state.sections()
+    nregions = shared if cls == "shared" else private
+    if nregions:
+        vhost.commit(cls, nregions)
+    used = vhost.used_by_class(cls, nregions)
     if multi_memslot:
-        reserved = state.reserved
+        reserved = max(state.mem_required - state.mem_mapped, 0)  # get_reserved_memslots()
         ok = used + reserved <= limit
         steps.append(
             lazy(
