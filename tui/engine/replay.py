@@ -28,7 +28,7 @@ from .model import (
     VirtioMem,
 )
 from .refusals import Code, Refusal, refusal
-from .report import Counters, EventResult, Outcome, Report, step
+from .report import Counters, EventAt, EventResult, Outcome, Report, step
 from .state import KVM_ABORT, Abort, MachineState, Refused, guest_plug, is_plugged
 from .units import human_size
 from .versions import Rules, rules_for
@@ -63,18 +63,24 @@ def _replay(config: Config) -> Report:
     state.consumers = {c.id: c for c in config.consumers}
     if lay.device_memory_base is not None and lay.device_memory_size:
         state.gaps.give(lay.device_memory_base, lay.device_memory_size)
-    results: dict[int, EventResult] = {}
     timeline = config.timeline
-    netdevs: list[tuple[int, Event]] = []
-    devices: list[tuple[int, Event]] = []
-    hot: list[tuple[int, Event]] = []
+    results: list[EventResult | None] = [None] * len(timeline)
+    planned: list[_Planned] = []
+    netdevs: list[_Planned] = []
+    devices: list[_Planned] = []
+    hot: list[_Planned] = []
     for index, event in enumerate(timeline):
+        device = config.device(event.device)
+        # tuple.__new__ with every field: one per event, without NamedTuple's Python __new__
+        at = tuple.__new__(EventAt, (index, event.action, event.device, device.kind))
+        item = (at, event, device)
+        planned.append(item)
         if event.action != "cold":
-            hot.append((index, event))
-        elif _is_netdev(config.device(event.device)):
-            netdevs.append((index, event))
+            hot.append(item)
+        elif _is_netdev(device):
+            netdevs.append(item)
         else:
-            devices.append((index, event))
+            devices.append(item)
 
     # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
     # boot memory, every -device in command-line order, the first reset, then the monitor.
@@ -84,12 +90,11 @@ def _replay(config: Config) -> Report:
     if lay.startup_refusal is not None:
         stop = _Stop(lay.startup_refusal.text(rules), "start-up", lay.startup_refusal)
     if stop is None:
-        stop = _cold_backends(config, devices, rules)
+        stop = _cold_backends(devices, rules)
         if state.shares_backends:  # every cold backend exists before the first -device
-            for _index, event in devices:
-                item = config.device(event.device)
-                if isinstance(item, dev.MemoryDevice) and item.owns_backend:
-                    state.backends.add(item.memdev_id)
+            for _at, _event, cold_device in devices:
+                if _is_memory(cold_device) and cold_device.owns_backend:
+                    state.backends.add(cold_device.memdev_id)
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
     boot_abort = state.machine.kvm_enabled and boot_slots > lay.kvm_max
     boot_counters = None
@@ -110,8 +115,8 @@ def _replay(config: Config) -> Report:
 
     final = state.counters()
     events = [
-        results.get(index) or _never(config, index, event, stop, final)
-        for index, event in enumerate(timeline)
+        result if result is not None else _never(at, stop, final)
+        for result, (at, _event, _device) in zip(results, planned, strict=True)
     ]
     warnings: list[str] = []
     for result in events:
@@ -142,12 +147,15 @@ class _Stop:
     refusal: Refusal | None = None
 
 
-def _cold_backends(config: Config, devices: list[tuple[int, Event]], rules: Rules) -> _Stop | None:
+_Planned = tuple[EventAt, Event, AnyDevice]
+"""A timeline event, where the report puts it, and its device."""
+
+
+def _cold_backends(devices: list[_Planned], rules: Rules) -> _Stop | None:
     """`-object memory-backend-*` are created before the machine and every -device: a backend
     that refuses its properties (size 0) ends QEMU at start-up, before any device."""
-    for _index, event in devices:
-        device = config.device(event.device)
-        if isinstance(device, dev.MemoryDevice):
+    for _at, _event, device in devices:
+        if _is_memory(device):
             found = dev.backend_error(device)
             if found is not None:
                 return _Stop(found.text(rules), "start-up", found)
@@ -156,14 +164,13 @@ def _cold_backends(config: Config, devices: list[tuple[int, Event]], rules: Rule
 
 def _play(
     state: MachineState,
-    events: list[tuple[int, Event]],
+    events: list[_Planned],
     phase: str,
-    results: dict[int, EventResult],
+    results: list[EventResult | None],
 ) -> _Stop | None:
     """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
-    device_of = state.config.device
-    for index, event in events:
-        result = results[index] = _run(state, index, event, device_of(event.device), phase)
+    for at, event, device in events:
+        result = results[at.position] = _run(state, at, event, device, phase)
         if state.stopped or (phase == "cold" and not result.ok):
             return _Stop(state.stopped or result.error or "", event.device, result.refusal)
     return None
@@ -188,20 +195,10 @@ def _first_reset(state: MachineState) -> None:
                 guest_plug(state, item, item.requested)
 
 
-def _never(
-    config: Config, index: int, event: Event, stop: _Stop | None, final: Counters
-) -> EventResult:
+def _never(at: EventAt, stop: _Stop | None, final: Counters) -> EventResult:
     """An event QEMU never got to."""
     reason = _never_reached(stop.error if stop else None, stop.where if stop else None)
-    return EventResult(
-        index,
-        event.action,
-        event.device,
-        config.device(event.device).kind,
-        False,
-        final,
-        Outcome(warnings=(reason,), skipped=True),
-    )
+    return EventResult(at, False, final, Outcome(warnings=(reason,), skipped=True))
 
 
 # ------------------------------------------------------------------ helpers
@@ -227,7 +224,7 @@ def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> Non
 
 
 def _run(
-    state: MachineState, index: int, event: Event, device: AnyDevice, phase: str
+    state: MachineState, at: EventAt, event: Event, device: AnyDevice, phase: str
 ) -> EventResult:
     """One event: QEMU's verdict, what it decided, and the counters after it."""
     action = event.action
@@ -248,9 +245,7 @@ def _run(
         outcome = outcome._replace(error=error)
     elif action == "cold":
         state.cold_ids.add(event.device)
-    return EventResult(
-        index, action, event.device, device.kind, found is None, state.counters(), outcome
-    )
+    return EventResult(at, found is None, state.counters(), outcome)
 
 
 def _other(state: MachineState, device: AnyDevice, event: Event) -> Outcome:

@@ -279,29 +279,55 @@ class Outcome(NamedTuple):
     """Never reached: QEMU had already exited (failed start-up or cold plug)."""
 
 
-NOTHING = Outcome()
-"""An event that passed and decided nothing worth recording."""
+class EventAt(NamedTuple):
+    """Which timeline event a result is about (made once per event and replay)."""
+
+    position: int
+    """The event's 0-based index in the timeline (`index` would shadow tuple.index)."""
+    action: Action
+    device: str
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
-    """QEMU's verdict on one timeline event."""
+    """QEMU's verdict on one timeline event.
 
-    index: int
-    action: Action
-    device: str
-    kind: str
+    It stores four fields (a frozen dataclass pays a call per field when made, once per event);
+    the rest are read from `at` and `outcome`."""
+
+    at: EventAt
     ok: bool
     """QEMU accepted the event (False when refused or never reached)."""
     counters: Counters
     """The raw counters after the event; `budget` builds the Budget from them."""
-    outcome: Outcome = NOTHING
+    outcome: Outcome
     """What QEMU did; the properties below read it."""
+
+    @property
+    def index(self) -> int:
+        """0-based position in the timeline."""
+        return self.at.position
+
+    @property
+    def action(self) -> Action:
+        """cold, hotplug, unplug, resize, disconnect or reconnect."""
+        return self.at.action
+
+    @property
+    def device(self) -> str:
+        """The id of the device the event is about."""
+        return self.at.device
+
+    @property
+    def kind(self) -> str:
+        """That device's kind."""
+        return self.at.kind
 
     @property
     def phase(self) -> Phase:
         """Cold plugs happen before the first reset; everything else is "hot"."""
-        return "cold" if self.action == "cold" else "hot"
+        return "cold" if self.at.action == "cold" else "hot"
 
     @property
     def skipped(self) -> bool:
