@@ -79,7 +79,7 @@ def _top_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE.toml",
         help="configuration to open in the app (a path that does not exist yet starts a new "
-        "configuration saved there)",
+        "configuration saved there), or a lesson file (lesson mode)",
     )
     parser.add_argument(
         "--print-config",
