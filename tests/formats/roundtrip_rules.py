@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.engine.model import Config, Event, Machine, VhostKernel, VhostUser
+from tui.engine.kinds import consumer_kind
+from tui.engine.model import Config, Consumer, Event, Machine, VhostKernel, VhostUser
 from tui.engine.units import KiB
 
 HOST_FACTS = (
@@ -53,18 +54,25 @@ def _memory(device: Any) -> dict[str, Any]:
 
 def expected_after_qemu(config: Config) -> dict[str, Any]:
     """The command line holds the cold plugs only (hot events are the QMP export's), and no
-    consumer (ROMs, BARs have no option of their own); host facts and back-end limits are
+    abstract consumer (ROMs, BARs have no option of their own; virtio-balloon is a device and
+    comes back with its kind's counts); host facts and back-end limits are
     assumed; title and description are the importer's."""
     cold = [e.device for e in config.timeline if e.action == "cold"]
-    consumers = {c.id for c in config.consumers}
-    kept = [d for d in cold if d not in consumers]
+    abstract = {c.id for c in config.consumers if consumer_kind(c).driver is None}
+    kept = [d for d in cold if d not in abstract]
     return {
         "machine": _machine(config),
         "memory_devices": [_memory(d) for d in _order(config.memory_devices, kept)],
         "vhost_devices": [_vhost(d) for d in _order(config.vhost_devices, kept)],
-        "consumers": [],
+        "consumers": [_device_consumer(c) for c in _order(config.consumers, kept)],
         "timeline": [Event(action="cold", device=d).model_dump() for d in kept],
     }
+
+
+def _device_consumer(consumer: Any) -> dict[str, Any]:
+    """A consumer that is a QEMU device (virtio-balloon) comes back as its kind's defaults."""
+    kind = consumer_kind(consumer)
+    return Consumer(id=consumer.id, kind=kind.name, note=f"-device {kind.driver}").model_dump()
 
 
 def _order(devices: Any, ids: list[str]) -> list[Any]:

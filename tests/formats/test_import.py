@@ -113,7 +113,7 @@ SAMPLE_FACTS: dict[str, dict] = {
     "proxmox-dimm-ladder.sh": {
         "machine": {"type": "pc", "accel": "kvm", "ram": 1 << 30, "slots": 255,
                     "maxmem": 4 << 40, "memory_backend": "ram"},
-        "kinds": ["pc-dimm"] * 4 + ["vga-vram", "vhost-kernel"],
+        "kinds": ["pc-dimm"] * 4 + ["vga-vram", "virtio-balloon", "vhost-kernel"],
         "warns": ["-id"],
     },
     "libvirt-per-domain.log": {
@@ -240,6 +240,16 @@ def test_machine_types_up_to_8_0_default_unplugged_inaccessible_off(
         "-object memory-backend-ram,id=m0,size=16G -device virtio-mem-pci,id=vm0,memdev=m0"
     )
     assert import_text(text).config.memory_devices[0].unplugged_inaccessible is expected
+
+
+@pytest.mark.parametrize(
+    ("machine", "expected"), [("pc+pve0", "pc"), ("q35+pve1", "q35"), ("pc-q35-9.0+pve0", "q35")]
+)
+def test_proxmox_machine_revision_suffix(machine: str, expected: str) -> None:
+    """Proxmox's QEMU takes `type+pveN` (its own revision of the machine type)."""
+    result = import_text(f"/usr/bin/kvm -machine type={machine} -m 1G")
+    assert result.config.machine.type == expected
+    assert not any("machine type not modelled" in str(w) for w in result.warnings)
 
 
 def test_m_without_suffix_is_mib() -> None:
