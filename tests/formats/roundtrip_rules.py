@@ -92,7 +92,15 @@ def comparable(config: Config) -> dict[str, Any]:
     }
 
 
-LIBVIRT_ORDER = {"memory": 0, "disk": 1, "filesystem": 2, "interface": 3, "hostdev": 6, "vsock": 7}
+LIBVIRT_ORDER = {
+    "memory": 0,
+    "disk": 1,
+    "filesystem": 2,
+    "interface": 3,
+    "hostdev": 6,
+    "memballoon": 7,
+    "vsock": 8,
+}
 
 
 def _libvirt_element(device: Any) -> str | None:
@@ -100,6 +108,8 @@ def _libvirt_element(device: Any) -> str | None:
     kind = device.kind
     if kind in ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem"):
         return "memory"
+    if kind == "virtio-balloon":
+        return "memballoon"  # the first cold one; expected_after_libvirt picks it
     what = getattr(device, "device", None)
     table = {
         ("vhost-kernel", "net"): "interface",
@@ -147,9 +157,15 @@ def _alias_id(device_id: str) -> str:
 
 def expected_after_libvirt(config: Config) -> dict[str, Any]:
     """libvirt can express memory devices and most vhost back-ends; not hv-balloon, vhost-user
-    SCSI / vsock or consumers (comments only), nor the per-device backend choices (comments).
+    SCSI / vsock or consumers (comments only) but the first cold virtio-balloon (<memballoon>),
+    nor the per-device backend choices (comments).
     Cold plugs come back in libvirt's command-line order."""
-    kept = {d.id: d for d in config.all_devices() if _libvirt_element(d) is not None}
+    kept = {
+        d.id: d for d in config.all_devices() if _libvirt_element(d) not in (None, "memballoon")
+    }
+    balloons = [c.id for c in config.consumers if consumer_kind(c).balloon]
+    first = [e.device for e in config.timeline if e.action == "cold" and e.device in balloons][:1]
+    kept.update({c.id: c for c in config.consumers if c.id in first})
     cold = [e.device for e in config.timeline if e.action == "cold" and e.device in kept]
     cold.sort(key=lambda i: LIBVIRT_ORDER[_libvirt_element(kept[i]) or "memory"])
     hot = [e for e in config.timeline if e.action != "cold" and e.device in kept]
@@ -174,7 +190,12 @@ def expected_after_libvirt(config: Config) -> dict[str, Any]:
         "machine": machine,
         "memory_devices": [_libvirt_memory(config, d) for d in memory],
         "vhost_devices": [{**_vhost(d), "id": _alias_id(d.id)} for d in vhost],
-        "consumers": [],
+        "consumers": [
+            Consumer(
+                id=_alias_id(i), kind="virtio-balloon", note="<memballoon model='virtio'>"
+            ).model_dump()
+            for i in first
+        ],
         "timeline": [
             *(Event(action="cold", device=_alias_id(i)).model_dump() for i in cold),
             *(e.model_copy(update={"device": _alias_id(e.device)}).model_dump() for e in hot),
