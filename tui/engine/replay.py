@@ -245,7 +245,7 @@ def _run(
         outcome = outcome._replace(error=error)
     elif action == "cold":
         state.cold_ids.add(event.device)
-    return EventResult(at, found is None, state.counters(), outcome)
+    return EventResult.made(at, found is None, state.counters(), outcome)
 
 
 def _other(state: MachineState, device: AnyDevice, event: Event) -> Outcome:

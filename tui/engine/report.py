@@ -304,6 +304,17 @@ class EventResult:
     outcome: Outcome
     """What QEMU did; the properties below read it."""
 
+    @classmethod
+    def made(cls, at: EventAt, ok: bool, counters: Counters, outcome: Outcome) -> EventResult:
+        """The result of one replayed event, made without the frozen dataclass's __init__
+        (a checked setattr per field): replay() makes one per event."""
+        result = _new(cls)
+        _set_at(result, at)
+        _set_ok(result, ok)
+        _set_counters(result, counters)
+        _set_outcome(result, outcome)
+        return result
+
     @property
     def index(self) -> int:
         """0-based position in the timeline."""
@@ -400,6 +411,14 @@ class EventResult:
         """The refusal code, if QEMU refused the event."""
         refusal = self.outcome.refusal
         return refusal.code if refusal is not None else None
+
+
+_new = object.__new__
+# the slots' own setters: what the frozen dataclass's __init__ ends up calling, minus its checks
+_set_at = EventResult.at.__set__  # type: ignore[attr-defined]
+_set_ok = EventResult.ok.__set__  # type: ignore[attr-defined]
+_set_counters = EventResult.counters.__set__  # type: ignore[attr-defined]
+_set_outcome = EventResult.outcome.__set__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

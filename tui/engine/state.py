@@ -251,7 +251,9 @@ class MachineState:
         """The counters as they stand, for the report (a Budget is built from them on demand)."""
         vhost = self.vhost
         shared, private = self.sections()
-        if self.rules.per_device_vhost_count:  # VhostState.used_by_class, for both classes
+        # the used count every device of a class is compared with: its own nregions (10.1),
+        # or the class's global (≤ 10.0.2)
+        if self.rules.per_device_vhost_count:
             used_shared, used_private = shared, private
         else:
             used_shared, used_private = vhost.globals["shared"], vhost.globals["private"]
@@ -262,7 +264,7 @@ class MachineState:
             (
                 self.fixed,
                 self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None,
-                vhost.snapshot(),
+                vhost.registered,
                 used_shared,
                 used_private,
                 shared,

@@ -58,8 +58,9 @@ class VhostState:
     globals: dict[VhostClass, int] = field(default_factory=lambda: {"shared": 0, "private": 0})
     """used_shared_memslots / used_memslots (QEMU ≤ 10.0.2)."""
     warned: bool = False
-    _snapshot: tuple[tuple[str, str, str, int], ...] = ()
-    """(id, kind, class, limit) of the registered devices, kept as they register and leave."""
+    registered: tuple[tuple[str, str, str, int], ...] = ()
+    """(id, kind, class, limit) of the registered devices, kept as they register and leave:
+    the same tuple object until a device registers or leaves, so per-event counters share it."""
     _limits: dict[VhostClass, int] = field(default_factory=dict)
     """Each class's smallest limit (only classes with a registered device)."""
     _sorted: dict[VhostClass, list[int]] | None = None
@@ -79,7 +80,7 @@ class VhostState:
         if VHOST_KINDS[device.kind].disables_discard:
             self.discard_blockers += 1
         limit = device.limit
-        self._snapshot = (*self._snapshot, (device.id, device.kind, device.cls, limit))
+        self.registered = (*self.registered, (device.id, device.kind, device.cls, limit))
         limits = self._limits
         if limit < limits.get(device.cls, U32_MAX) or device.cls not in limits:
             limits[device.cls] = limit
@@ -95,7 +96,7 @@ class VhostState:
         if VHOST_KINDS[device.kind].disables_discard:
             self.discard_blockers -= 1
         self.globals[device.cls] = 0
-        self._snapshot = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
+        self.registered = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
         limits: dict[VhostClass, int] = {}
         for other in self.devices:
             limits[other.cls] = min(limits.get(other.cls, U32_MAX), other.limit)
@@ -119,16 +120,6 @@ class VhostState:
         if self.rules.multi_memslot or not self.devices or self.devices[-1].cls == "private":
             return ("shared", "private")
         return ("private", "shared")
-
-    def used_by_class(self, cls: VhostClass, nregions: int) -> int:
-        """The used count every device of a class is compared with (same for all of them):
-        its own nregions (10.1), or the class's global (≤ 10.0.2)."""
-        return nregions if self.rules.per_device_vhost_count else self.globals[cls]
-
-    def snapshot(self) -> tuple[tuple[str, str, str, int], ...]:
-        """(id, kind, class, limit) of the registered devices; the same tuple object is handed
-        out until a device registers or leaves, so per-event budgets share it."""
-        return self._snapshot
 
     def max(self) -> int:
         """vhost_get_max_memslots(): UINT_MAX without vhost devices."""
