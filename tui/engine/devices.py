@@ -61,11 +61,6 @@ def qemu_type(device: MemoryDevice) -> str:
     return memory_kind(device).driver
 
 
-def decides_memslots(device: MemoryDevice, rules: Rules) -> bool:
-    """Whether the device class has decide_memslots (virtio-mem and hv-balloon, QEMU 8.2+)."""
-    return rules.multi_memslot and memory_kind(device).decides_memslots
-
-
 def region_size(device: MemoryDevice) -> int:
     """memory_region_size() of what the device maps into device memory."""
     match device:

@@ -51,7 +51,10 @@ def _double_to_uint(value: float) -> int:
     return int(value) & UINT_MAX
 
 
-_MAX_KVM = "max = min(vhost max {}, KVM max {}) = {}; free = min(vhost free {:count}, KVM free {}) = {:count}"
+_MAX_KVM = (
+    "max = min(vhost max {}, KVM max {}) = {}; free = min(vhost free {:count}, KVM free {}) = "
+    "{:count}"
+)
 _MAX_KVM_NO_VHOST = (
     "max = min(no vhost device (UINT_MAX), KVM max {}) = {}; "
     "free = min(vhost free {:count}, KVM free {}) = {:count}"

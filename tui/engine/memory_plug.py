@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import devices as dev
-from .kinds import memory_kind
+from .kinds import MEMORY_KINDS, MemoryKind
 from .limits import LimitInputs, decision_limit
 from .model import HvBalloon, Nvdimm, VirtioMem
 from .refusals import Code, Refusal, refusal, warn_alignment
-from .report import Outcome, RawStep, lazy, step
+from .report import Outcome, RawStep, step
 from .state import KVM_ABORT, Abort, MachineState, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
 
@@ -53,8 +53,9 @@ class Checked:
 
 def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Outcome:
     """device_add / -device of a memory device: QEMU's verdict and what it decided."""
+    kind = MEMORY_KINDS[device.kind]
     try:
-        slot = device_pre_plug(state, device, phase)
+        slot = device_pre_plug(state, device, kind, phase)
     except Refused as refused:
         return Outcome(refusal=refused.refusal)
     if isinstance(device, HvBalloon) and device.size is None:
@@ -71,7 +72,7 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
     if no_memory is not None:
         return Outcome(refusal=no_memory)
     vhost_free = state.vhost_free()
-    decided = decide(state, device, vhost_free)
+    decided = decide(state, device, kind, vhost_free)
     memslots = decided.decision.memslots
     checked = check_addable(state, device, decided, vhost_free[0])
     steps = decided.steps + checked.steps
@@ -84,14 +85,17 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
         except Refused as exc:
             found = exc.refusal
         warnings += realize_warnings
+    # positionally: steps, warnings, refusal, stops_qemu, pending, then what QEMU decided
     outcome = Outcome(
-        steps=steps,
-        warnings=warnings,
-        refusal=found,
-        memslot_limit=decided.limit,
-        memslots=memslots,
-        memslot_size=decided.decision.memslot_size,
-        address=checked.address,
+        steps,
+        warnings,
+        found,
+        None,
+        False,
+        decided.limit,
+        memslots,
+        decided.decision.memslot_size,
+        checked.address,
     )
     if found is None:
         assert checked.address is not None
@@ -105,10 +109,11 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
 # --------------------------------------------------------------------------- 1. device pre-plug
 
 
-def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -> int | None:
+def device_pre_plug(
+    state: MachineState, device: dev.MemoryDevice, kind: MemoryKind, phase: str
+) -> int | None:
     """The device's own checks before memory_device_pre_plug(); returns its DIMM slot."""
     rules = state.rules
-    kind = memory_kind(device)
     backend = dev.backend_error(device)
     if backend is not None:  # the backend object fails before the device exists
         raise Refused(backend)
@@ -181,14 +186,17 @@ def device_memory_error(state: MachineState, device: dev.MemoryDevice) -> Refusa
 
 
 def decide(
-    state: MachineState, device: dev.MemoryDevice, vhost_free: tuple[int, str | None]
+    state: MachineState,
+    device: dev.MemoryDevice,
+    kind: MemoryKind,
+    vhost_free: tuple[int, str | None],
 ) -> Decided:
     """memory_device_memslot_decision_limit() and the device's decide_memslots();
     `vhost_free` is vhost_get_free_memslots() with its once-only warning."""
-    rules = state.rules
     thp = state.machine.host_thp_size
     size = dev.region_size(device)
-    decides = dev.decides_memslots(device, rules)
+    # the device class has decide_memslots (virtio-mem and hv-balloon, QEMU 8.2+)
+    decides = state.rules.multi_memslot and kind.decides_memslots
     free, warning = vhost_free
     warnings = (warning,) if warning else ()
     if not decides:
@@ -221,7 +229,9 @@ def check_addable(
 ) -> Checked:
     """memory_device_check_addable(), the backend alignment and memory_device_get_free_addr()."""
     required = decided.decision.memslots
-    reserved = max(state.mem_required - state.mem_mapped, 0)  # get_reserved_memslots()
+    reserved = state.mem_required - state.mem_mapped  # get_reserved_memslots()
+    if reserved < 0:
+        reserved = 0
     kvm_free = state.kvm_free()
     warnings: tuple[str, ...] = ()
     steps: list[RawStep] = []
@@ -229,14 +239,11 @@ def check_addable(
         if kvm_free is not None:
             enough = kvm_free >= required + reserved
             steps.append(
-                lazy(
+                (
                     "kvm-check",
                     kvm_free,
                     "KVM free {} {} required {} + reserved {}",
-                    kvm_free,
-                    "≥" if enough else "<",
-                    required,
-                    reserved,
+                    (kvm_free, "≥" if enough else "<", required, reserved),
                 )
             )
             if not enough:
@@ -246,14 +253,11 @@ def check_addable(
         enough = vfree >= required + reserved
         if state.vhost.devices:
             steps.append(
-                lazy(
+                (
                     "vhost-check",
                     vfree,
                     "vhost free {} {} required {} + reserved {}",
-                    vfree,
-                    "≥" if enough else "<",
-                    required,
-                    reserved,
+                    (vfree, "≥" if enough else "<", required, reserved),
                 )
             )
         if not enough:
@@ -272,13 +276,11 @@ def check_addable(
         )
         return Checked(tuple(steps), warnings, found)
     steps.append(
-        lazy(
+        (
             "space",
             space - used_region - size,
             "space: {:bytes} used + {:bytes} ≤ maxmem − ram {:bytes}",
-            used_region,
-            size,
-            space,
+            (used_region, size, space),
         )
     )
     backend_align = device.backend_alignment
