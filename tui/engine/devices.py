@@ -294,7 +294,7 @@ def _virtio_mem_realize_error(
 
 def realize_warning(device: MemoryDevice, thp_size: int) -> str | None:
     """warn_report() of virtio-mem realize for a block size below the default."""
-    if isinstance(device, VirtioMem) and device.block_size is not None:
+    if type(device) is VirtioMem and device.block_size is not None:
         default = default_block_size(device, thp_size)
         if device.page_size <= device.block_size < default:
             return warn_small_block_size(default)
@@ -305,7 +305,7 @@ def unplug_error(
     device: MemoryDevice, plugged_size: int, requested_size: int, rules: Rules
 ) -> Refusal | None:
     """unplug_request_check() and the buses that refuse unplug outright."""
-    if isinstance(device, VirtioMem) and not rules.multi_memslot:
+    if type(device) is VirtioMem and not rules.multi_memslot:
         # ≤ 8.1: no virtio memory device can be unplugged (virtio-mem unplug came with 8.2)
         return refusal(Code.UNPLUG_NOT_SUPPORTED, device=device.id, driver=qemu_type(device))
     match device:

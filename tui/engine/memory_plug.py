@@ -11,6 +11,10 @@
 Each step returns what it found; the first refusal wins with QEMU's code and facts, and nothing
 is changed before every check passed. A refused device still reports the limit and memslots
 QEMU had decided before refusing it.
+
+Kinds are told apart with `type(device) is Model`: the models' metaclass (pydantic's, an
+ABCMeta) makes every isinstance() that fails a Python-level call, and models are never
+subclassed.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
         slot = device_pre_plug(state, device, kind, phase)
     except Refused as refused:
         return Outcome(refusal=refused.refusal)
-    if isinstance(device, HvBalloon) and device.size is None:
+    if type(device) is HvBalloon and device.size is None:
         state.empty_balloons.add(device.id)
         return Outcome(
             steps=(
@@ -120,7 +124,7 @@ def device_pre_plug(
     if device.memdev is not None and device.memdev_id not in state.backends:
         # the memdev link names an object that does not exist (its owner is not plugged)
         raise Refused(refusal(Code.DEVICE_NOT_FOUND, device=device.memdev_id))
-    if isinstance(device, HvBalloon):
+    if type(device) is HvBalloon:
         if not rules.has_hv_balloon:
             raise Refused(refusal(Code.NO_DEVICE_MODEL, device=device.id, driver=kind.driver))
         if phase == "hot" and not kind.hotplug:
@@ -133,7 +137,7 @@ def device_pre_plug(
         raise Refused(prop)
     if (
         kind.multi_memslot_property is not None
-        and isinstance(device, VirtioMem)
+        and type(device) is VirtioMem
         and device.dynamic_memslots
         and not rules.multi_memslot
     ):
@@ -146,7 +150,7 @@ def device_pre_plug(
             )
         )
     # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
-    if isinstance(device, Nvdimm) and not state.machine.nvdimm:
+    if type(device) is Nvdimm and not state.machine.nvdimm:
         raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
     if kind.takes_dimm_slot:
         return _dimm_slot(state, device)
@@ -217,7 +221,7 @@ def decide(
         )
     )
     decision = dev.decide(device, limit, thp)
-    if isinstance(device, VirtioMem) and not device.dynamic_memslots:
+    if type(device) is VirtioMem and not device.dynamic_memslots:
         shown: int | None = None  # dynamic-memslots=off ignores the limit
     else:
         shown = limit
@@ -396,8 +400,8 @@ def memory_device_plug(
 ) -> None:
     """The bookkeeping: used region, required memslots, auto-decision count, mapping."""
     required = decided.decision.memslots
-    virtio_mem = isinstance(device, VirtioMem)
-    requested = device.requested_size if isinstance(device, VirtioMem) else 0
+    virtio_mem = type(device) is VirtioMem
+    requested = device.requested_size if type(device) is VirtioMem else 0
     item = Plugged(
         device,
         required,
@@ -410,7 +414,7 @@ def memory_device_plug(
         0,  # mapped
         slot,
     )
-    mapped_now = 0 if item.dynamic or isinstance(device, HvBalloon) else 1
+    mapped_now = 0 if item.dynamic or type(device) is HvBalloon else 1
 
     def plug() -> None:
         state.add_memory(item, mapped_now)

@@ -191,7 +191,7 @@ def _first_reset(state: MachineState) -> None:
     state.booted = True
     if state.machine.guest_plugs_memory:
         for item in list(state.memory.values()):
-            if isinstance(item.device, VirtioMem):
+            if type(item.device) is VirtioMem:
                 guest_plug(state, item, item.requested)
 
 

@@ -12,7 +12,7 @@ devices must not pay for 1,000 budgets nobody looks at.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -413,12 +413,18 @@ class EventResult:
         return refusal.code if refusal is not None else None
 
 
+def _slot_setter(name: str) -> Callable[[EventResult, Any], None]:
+    """A slot's own setter (its member descriptor): what the frozen dataclass's __init__ ends
+    up calling, minus the checks of its setattr."""
+    setter: Callable[[EventResult, Any], None] = vars(EventResult)[name].__set__
+    return setter
+
+
 _new = object.__new__
-# the slots' own setters: what the frozen dataclass's __init__ ends up calling, minus its checks
-_set_at = EventResult.at.__set__  # type: ignore[attr-defined]
-_set_ok = EventResult.ok.__set__  # type: ignore[attr-defined]
-_set_counters = EventResult.counters.__set__  # type: ignore[attr-defined]
-_set_outcome = EventResult.outcome.__set__  # type: ignore[attr-defined]
+_set_at = _slot_setter("at")
+_set_ok = _slot_setter("ok")
+_set_counters = _slot_setter("counters")
+_set_outcome = _slot_setter("outcome")
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,7 @@ class Plugged:
 
     def __post_init__(self) -> None:
         device = self.device
-        self.dynamic = isinstance(device, VirtioMem) and device.dynamic_memslots
+        self.dynamic = type(device) is VirtioMem and device.dynamic_memslots
         self.vhost_private = not device.readonly
         self.vhost_shared = self.vhost_private and device.fd_backed
 
