@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from . import devices as dev
 from .kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, is_netdev, memory_kind
@@ -69,15 +69,27 @@ def _replay(config: Config) -> Report:
     netdevs: list[_Planned] = []
     devices: list[_Planned] = []
     hot: list[_Planned] = []
+    device_of = config.device
     for index, event in enumerate(timeline):
-        device = config.device(event.device)
+        device = device_of(event.device)
+        # what plugs it is chosen once here, from its kind, not again per event
+        netdev = False
+        plug: _Plug
+        if _is_memory(device):
+            plug = _plug_memory
+        elif _is_vhost(device):
+            plug = plug_vhost
+            netdev = is_netdev(device)
+        else:
+            plug = _plug_consumer
+        action = event.action
         # tuple.__new__ with every field: one per event, without NamedTuple's Python __new__
-        at = tuple.__new__(EventAt, (index, event.action, event.device, device.kind))
-        item = (at, event, device)
+        at = tuple.__new__(EventAt, (index, action, event.device, device.kind))
+        item = (at, event, device, plug)
         planned.append(item)
-        if event.action != "cold":
+        if action != "cold":
             hot.append(item)
-        elif _is_netdev(device):
+        elif netdev:
             netdevs.append(item)
         else:
             devices.append(item)
@@ -92,7 +104,7 @@ def _replay(config: Config) -> Report:
     if stop is None:
         stop = _cold_backends(devices, rules)
         if state.shares_backends:  # every cold backend exists before the first -device
-            for _at, _event, cold_device in devices:
+            for _at, _event, cold_device, _plug_it in devices:
                 if _is_memory(cold_device) and cold_device.owns_backend:
                     state.backends.add(cold_device.memdev_id)
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
@@ -116,7 +128,7 @@ def _replay(config: Config) -> Report:
     final = state.counters()
     events = [
         result if result is not None else _never(at, stop, final)
-        for result, (at, _event, _device) in zip(results, planned, strict=True)
+        for result, (at, _event, _device, _plug_it) in zip(results, planned, strict=True)
     ]
     warnings: list[str] = []
     for result in events:
@@ -147,14 +159,18 @@ class _Stop:
     refusal: Refusal | None = None
 
 
-_Planned = tuple[EventAt, Event, AnyDevice]
-"""A timeline event, where the report puts it, and its device."""
+_Plug = Callable[[MachineState, Any, str], Outcome]
+"""What a cold plug or hotplug of a device runs (its device is of the kind it was chosen for):
+_plug_memory, plug_vhost (vhost_dev_init) or _plug_consumer."""
+
+_Planned = tuple[EventAt, Event, AnyDevice, _Plug]
+"""A timeline event, where the report puts it, its device and what plugs that device."""
 
 
 def _cold_backends(devices: list[_Planned], rules: Rules) -> _Stop | None:
     """`-object memory-backend-*` are created before the machine and every -device: a backend
     that refuses its properties (size 0) ends QEMU at start-up, before any device."""
-    for _at, _event, device in devices:
+    for _at, _event, device, _plug_it in devices:
         if _is_memory(device):
             found = dev.backend_error(device)
             if found is not None:
@@ -169,8 +185,8 @@ def _play(
     results: list[EventResult | None],
 ) -> _Stop | None:
     """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
-    for at, event, device in events:
-        result = results[at.position] = _run(state, at, event, device, phase)
+    for at, event, device, plug in events:
+        result = results[at.position] = _run(state, at, event, device, plug, phase)
         if state.stopped or (phase == "cold" and not result.ok):
             return _Stop(state.stopped or result.error or "", event.device, result.refusal)
     return None
@@ -210,10 +226,6 @@ def _never_reached(fatal: str | None, where: str | None) -> str:
     return f"never reached: QEMU exited at {where}"
 
 
-def _is_netdev(device: AnyDevice) -> bool:
-    return _is_vhost(device) and is_netdev(device)
-
-
 def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> None:
     """Create boot memory (cold layout), or apply the first reset (hot layout), at which point
     firmware and guest map the cold-plugged consumers (BARs, ROMs, extra NUMA memdevs)."""
@@ -224,13 +236,15 @@ def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> Non
 
 
 def _run(
-    state: MachineState, at: EventAt, event: Event, device: AnyDevice, phase: str
+    state: MachineState, at: EventAt, event: Event, device: AnyDevice, plug: _Plug, phase: str
 ) -> EventResult:
     """One event: QEMU's verdict, what it decided, and the counters after it."""
     action = event.action
     try:
         if action == "cold" or action == "hotplug":
-            outcome = _plug(state, device, phase)
+            if is_plugged(state, device.id):
+                raise _duplicate(device)
+            outcome = plug(state, device, phase)
         else:
             outcome = _other(state, device, event)
     except Refused as refused:
@@ -270,32 +284,25 @@ def _is_vhost(device: AnyDevice) -> TypeGuard[VhostDeviceModel]:
     return device.kind in VHOST_KINDS
 
 
-def _plug(state: MachineState, device: AnyDevice, phase: str) -> Outcome:
-    """-device / device_add / netdev_add of any device."""
-    device_id = device.id
-    if _is_memory(device):
-        if is_plugged(state, device_id):
-            if device.owns_backend:
-                # object-add of its memory backend comes first, and fails first
-                raise Refused(
-                    refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id)
-                )
-            raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
-        created = (
-            state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
-        )
-        if created:
-            state.backends.add(device.memdev_id)  # object-add before device_add
-        outcome = plug_memory(state, device, phase)
-        if created and outcome.refusal is not None:
-            state.backends.discard(device.memdev_id)  # a refused event leaves no state
-        return outcome
-    if is_plugged(state, device_id):
-        raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
-    if _is_vhost(device):
-        return plug_vhost(state, device, phase)
-    assert isinstance(device, Consumer)
-    return _plug_consumer(state, device, phase)
+def _duplicate(device: AnyDevice) -> Refused:
+    """-device / device_add / netdev_add of an id QEMU already has."""
+    if _is_memory(device) and device.owns_backend:
+        # object-add of its memory backend comes first, and fails first
+        return Refused(refusal(Code.DUPLICATE_MEMDEV, device=device.id, memdev=device.memdev_id))
+    return Refused(refusal(Code.DUPLICATE_ID, device=device.id))
+
+
+def _plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Outcome:
+    """-device / device_add of a memory device, with object-add of its backend first."""
+    created = (
+        state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
+    )
+    if created:
+        state.backends.add(device.memdev_id)  # object-add before device_add
+    outcome = plug_memory(state, device, phase)
+    if created and outcome.refusal is not None:
+        state.backends.discard(device.memdev_id)  # a refused event leaves no state
+    return outcome
 
 
 # ------------------------------------------------------------------ consumers
