@@ -79,14 +79,16 @@ class VhostState:
         self.ids.add(device.id)
         if VHOST_KINDS[device.kind].disables_discard:
             self.discard_blockers += 1
+        cls = device.cls
         limit = device.limit
-        self.registered = (*self.registered, (device.id, device.kind, device.cls, limit))
+        self.registered = (*self.registered, (device.id, device.kind, cls, limit))
         limits = self._limits
-        if limit < limits.get(device.cls, U32_MAX) or device.cls not in limits:
-            limits[device.cls] = limit
-            self._max = min(limits.values())
+        if cls not in limits or limit < limits[cls]:
+            limits[cls] = limit
+            if limit < self._max:  # the smallest of the classes' smallest limits
+                self._max = limit
         if self._sorted is not None:
-            insort(self._sorted.setdefault(device.cls, []), limit)
+            insort(self._sorted.setdefault(cls, []), limit)
 
     def unregister(self, device: Registered) -> None:
         """vhost_dev_cleanup(): unregistering the listener deletes all its regions, and the
