@@ -75,10 +75,13 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
     no_memory = device_memory_error(state, device)
     if no_memory is not None:
         return Outcome(refusal=no_memory)
+    # what QEMU's kvm_get_free_memslots() and vhost_get_free_memslots() answer (nothing changes
+    # between the decision and the checks, so both read the same numbers)
     vhost_free = state.vhost_free()
-    decided = decide(state, device, kind, vhost_free)
+    kvm_free = state.kvm_free()
+    decided = decide(state, device, kind, vhost_free, kvm_free)
     memslots = decided.decision.memslots
-    checked = check_addable(state, device, decided, vhost_free[0])
+    checked = check_addable(state, device, decided, vhost_free[0], kvm_free)
     steps = decided.steps + checked.steps
     warnings = decided.warnings + checked.warnings
     found = checked.refusal
@@ -194,9 +197,11 @@ def decide(
     device: dev.MemoryDevice,
     kind: MemoryKind,
     vhost_free: tuple[int, str | None],
+    kvm_free: int | None,
 ) -> Decided:
     """memory_device_memslot_decision_limit() and the device's decide_memslots();
-    `vhost_free` is vhost_get_free_memslots() with its once-only warning."""
+    `vhost_free` is vhost_get_free_memslots() with its once-only warning, `kvm_free`
+    kvm_get_free_memslots() (None without KVM)."""
     thp = state.machine.host_thp_size
     size = dev.region_size(device)
     # the device class has decide_memslots (virtio-mem and hv-balloon, QEMU 8.2+)
@@ -217,7 +222,7 @@ def decide(
             state.vhost.max(),
             free,
             layout.kvm_max if state.kvm else None,
-            state.kvm_free(),
+            kvm_free,
         )
     )
     decision = dev.decide(device, limit, thp)
@@ -229,14 +234,17 @@ def decide(
 
 
 def check_addable(
-    state: MachineState, device: dev.MemoryDevice, decided: Decided, vfree: int
+    state: MachineState,
+    device: dev.MemoryDevice,
+    decided: Decided,
+    vfree: int,
+    kvm_free: int | None,
 ) -> Checked:
     """memory_device_check_addable(), the backend alignment and memory_device_get_free_addr()."""
     required = decided.decision.memslots
     reserved = state.mem_required - state.mem_mapped  # get_reserved_memslots()
     if reserved < 0:
         reserved = 0
-    kvm_free = state.kvm_free()
     warnings: tuple[str, ...] = ()
     steps: list[RawStep] = []
     if state.rules.multi_memslot:

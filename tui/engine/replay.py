@@ -184,11 +184,37 @@ def _play(
     phase: str,
     results: list[EventResult | None],
 ) -> _Stop | None:
-    """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
+    """Run events in order: for each, QEMU's verdict, what it decided, and the counters after
+    it. A refused cold plug, an abort or a stuck monitor stops QEMU.
+
+    One loop with the event's body inline: it runs once per event."""
+    made = EventResult.made
+    counters = state.counters
+    cold = phase == "cold"
     for at, event, device, plug in events:
-        result = results[at.position] = _run(state, at, event, device, plug, phase)
-        if state.stopped or (phase == "cold" and not result.ok):
-            return _Stop(state.stopped or result.error or "", event.device, result.refusal)
+        action = event.action
+        try:
+            if action == "cold" or action == "hotplug":
+                if is_plugged(state, device.id):
+                    raise _duplicate(device)
+                outcome = plug(state, device, phase)
+            else:
+                outcome = _other(state, device, event)
+        except Refused as refused:
+            outcome = Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
+        except Abort as abort:
+            outcome = Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
+        found = outcome.refusal
+        if found is not None:
+            error = found.text(state.rules)
+            if outcome.stops_qemu is not None:
+                state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
+            outcome = outcome._replace(error=error)
+        elif action == "cold":
+            state.cold_ids.add(event.device)
+        results[at.position] = made(at, found is None, counters(), outcome)
+        if state.stopped or (cold and found is not None):
+            return _Stop(state.stopped or outcome.error or "", event.device, found)
     return None
 
 
@@ -233,33 +259,6 @@ def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> Non
     if map_consumers:
         for cid in sorted(state.plugged_consumers):
             state.map_consumer(cid, 1)
-
-
-def _run(
-    state: MachineState, at: EventAt, event: Event, device: AnyDevice, plug: _Plug, phase: str
-) -> EventResult:
-    """One event: QEMU's verdict, what it decided, and the counters after it."""
-    action = event.action
-    try:
-        if action == "cold" or action == "hotplug":
-            if is_plugged(state, device.id):
-                raise _duplicate(device)
-            outcome = plug(state, device, phase)
-        else:
-            outcome = _other(state, device, event)
-    except Refused as refused:
-        outcome = Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
-    except Abort as abort:
-        outcome = Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
-    found = outcome.refusal
-    if found is not None:
-        error = found.text(state.rules)
-        if outcome.stops_qemu is not None:
-            state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
-        outcome = outcome._replace(error=error)
-    elif action == "cold":
-        state.cold_ids.add(event.device)
-    return EventResult.made(at, found is None, state.counters(), outcome)
 
 
 def _other(state: MachineState, device: AnyDevice, event: Event) -> Outcome:
