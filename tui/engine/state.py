@@ -68,7 +68,7 @@ class Plugged:
         self.vhost_shared = self.vhost_private and device.fd_backed
 
 
-@dataclass
+@dataclass(slots=True)
 class MachineState:
     config: Config
     rules: Rules

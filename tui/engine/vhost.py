@@ -49,7 +49,7 @@ class Registered:
     limit: int
 
 
-@dataclass
+@dataclass(slots=True)
 class VhostState:
     """The registered vhost devices and QEMU's used counters."""
 
