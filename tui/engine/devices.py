@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
-from .kinds import memory_kind
+from .kinds import MEMORY_KINDS, memory_kind
 from .model import HvBalloon, MemoryDeviceModel, Nvdimm, PcDimm, VirtioMem, VirtioPmem
 from .refusals import Code, Refusal, refusal, warn_small_block_size
 from .report import RawStep, lazy, step
@@ -196,7 +196,7 @@ def min_alignment(device: MemoryDevice, thp_size: int) -> int:
 
 def address_hint(device: MemoryDevice) -> int | None:
     """The user's `addr` / `memaddr`; 0 means "let QEMU choose", as in QEMU."""
-    value: int | None = getattr(device, memory_kind(device).address_property)
+    value: int | None = getattr(device, MEMORY_KINDS[device.kind].address_property)
     return value or None
 
 

@@ -68,6 +68,11 @@ class VhostState:
     ids: set[str] = field(default_factory=set)
     discard_blockers: int = 0
     """Registered devices whose kind breaks RAM discard (vhost-vdpa)."""
+    wraps: bool = field(init=False)
+    """rules.vhost_free_wraps, read once per replay (free() runs per memory plug)."""
+
+    def __post_init__(self) -> None:
+        self.wraps = self.rules.vhost_free_wraps
 
     def discard_disabled(self) -> bool:
         """A registered back-end breaks RAM discard (vhost-vdpa): virtio-mem cannot realize."""
@@ -138,9 +143,8 @@ class VhostState:
         warning = None
         if not self.devices:
             return free, warning
-        rules = self.rules
-        if not rules.vhost_free_wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
-            per_device = rules.per_device_vhost_count
+        if not self.wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
+            per_device = self.rules.per_device_vhost_count
             globals_ = self.globals
             for cls, limit in self._limits.items():
                 if per_device:
