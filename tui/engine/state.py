@@ -249,7 +249,10 @@ class MachineState:
     def counters(self) -> Counters:
         """The counters as they stand, for the report (a Budget is built from them on demand)."""
         vhost = self.vhost
-        shared, private = self.sections()
+        # sections(), written out: this runs once per event
+        boot = self.boot.ram_sections
+        shared = (boot if self.memfd_boot else 0) + self.cons_shared + self.mem_shared
+        private = boot + self.cons_private + self.mem_private
         # the used count every device of a class is compared with: its own nregions (10.1),
         # or the class's global (≤ 10.0.2)
         if self.rules.per_device_vhost_count:
