@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from . import devices as dev
-from .kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, is_netdev, memory_kind
+from .kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, memory_kind
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
@@ -70,21 +70,24 @@ def _replay(config: Config) -> Report:
     devices: list[_Planned] = []
     hot: list[_Planned] = []
     device_of = config.device
+    # tuple.__new__ with every field: one per event, without NamedTuple's Python __new__
+    new_at = tuple.__new__
     for index, event in enumerate(timeline):
-        device = device_of(event.device)
+        device_id = event.device
+        device = device_of(device_id)
+        kind = device.kind
         # what plugs it is chosen once here, from its kind, not again per event
         netdev = False
         plug: _Plug
-        if _is_memory(device):
+        if kind in MEMORY_KINDS:
             plug = _plug_memory
         elif _is_vhost(device):
             plug = plug_vhost
-            netdev = is_netdev(device)
+            netdev = VHOST_KINDS[kind].is_netdev(device.device)  # kinds.is_netdev
         else:
             plug = _plug_consumer
         action = event.action
-        # tuple.__new__ with every field: one per event, without NamedTuple's Python __new__
-        at = tuple.__new__(EventAt, (index, action, event.device, device.kind))
+        at = new_at(EventAt, (index, action, device_id, kind))
         item = (at, event, device, plug)
         planned.append(item)
         if action != "cold":
