@@ -279,6 +279,16 @@ class Outcome(NamedTuple):
     """Never reached: QEMU had already exited (failed start-up or cold plug)."""
 
 
+_ONLY_STEPS = tuple(Outcome._field_defaults[name] for name in Outcome._fields[2:])
+"""Every Outcome field after steps and warnings, at its default."""
+
+
+def accepted(steps: tuple[RawStep, ...], warnings: tuple[str, ...] = ()) -> Outcome:
+    """The Outcome of an accepted event that decided nothing but its steps: made with
+    tuple.__new__, without NamedTuple's Python-level __new__ (once per vhost event)."""
+    return tuple.__new__(Outcome, (steps, warnings, *_ONLY_STEPS))
+
+
 class EventAt(NamedTuple):
     """Which timeline event a result is about (made once per event and replay)."""
 

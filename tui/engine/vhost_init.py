@@ -12,7 +12,7 @@ from .kinds import VHOST_KINDS, is_netdev
 from .model import VhostDeviceModel, VhostKernel, VhostUser, VirtioMem
 from .refusals import Code, Refusal, refusal
 from .refusals import hint as hint_for
-from .report import Outcome, RawStep, step
+from .report import Outcome, RawStep, accepted, step
 from .state import MachineState
 from .vhost import Registered
 
@@ -112,7 +112,7 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
             Code.VHOST_LIMIT_BELOW_USED, device=device.id, limit=limit, used=used, reserved=0
         )
         return refuse_vhost(state, device, phase, found, steps, warnings)
-    return Outcome(tuple(steps), tuple(warnings) if warnings else ())
+    return accepted(tuple(steps), tuple(warnings) if warnings else ())
 
 
 def refuse_vhost(
