@@ -86,7 +86,7 @@ class VhostState:
             self.discard_blockers += 1
         cls = device.cls
         limit = device.limit
-        self.registered = (*self.registered, (device.id, device.kind, cls, limit))
+        self.registered += ((device.id, device.kind, cls, limit),)  # a new tuple: see above
         limits = self._limits
         if cls not in limits or limit < limits[cls]:
             limits[cls] = limit
