@@ -93,7 +93,7 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
             return _hv_balloon_decide(device, limit)
         case PcDimm() | Nvdimm() | VirtioPmem():
             return Decision(
-                1, None, (lazy("decide", 1, "{} always uses exactly 1 memslot", device.kind),)
+                1, None, (("decide", 1, "{} always uses exactly 1 memslot", (device.kind,)),)
             )
         case _:
             assert_never(device)
@@ -143,20 +143,12 @@ def _virtio_mem_decide(device: VirtioMem, limit: int, thp_size: int) -> Decision
     floor = max(block, VIRTIO_MEM_MIN_MEMSLOT_SIZE)
     memslot_size = max(raw, floor)
     memslots = align_up(size, memslot_size) // memslot_size
-    why = lazy(
+    why: RawStep = (
         "decide",
         memslots,
         "memslot size = max(ALIGN_UP({:bytes} / {}, block {:bytes}) = {:bytes}, "
         "max(block, 1 GiB) = {:bytes}) = {:bytes}; memslots = ⌈{:bytes} / {:bytes}⌉ = {}",
-        size,
-        limit,
-        block,
-        raw,
-        floor,
-        memslot_size,
-        size,
-        memslot_size,
-        memslots,
+        (size, limit, block, raw, floor, memslot_size, size, memslot_size, memslots),
     )
     return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
 
