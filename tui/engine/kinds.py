@@ -226,52 +226,57 @@ class VhostFrontend:
     """The -device / device_add driver of the guest-visible device."""
 
 
-VhostLimit = Callable[[Any, Rules], tuple[int, str, str | None]]
-"""vhost_backend_memslots_limit() of a kind: (limit, how it was derived, QEMU's warning)."""
+VhostLimit = Callable[[Any, Rules], tuple[int, str, tuple[object, ...], str | None]]
+"""vhost_backend_memslots_limit() of a kind: (limit, how it was derived as a template and its
+arguments — formatted only when a derivation is read —, QEMU's warning)."""
 
 VHOST_KERNEL_DEFAULT = 64
 VHOST_MEMORY_BASELINE_NREGIONS = 8
 
 
-def _kernel_limit(device: VhostKernel, rules: Rules) -> tuple[int, str, str | None]:
+def _kernel_limit(
+    device: VhostKernel, rules: Rules
+) -> tuple[int, str, tuple[object, ...], str | None]:
     """The vhost module's max_mem_regions, or QEMU's fallback of 64."""
     value = device.max_mem_regions
     if 0 < value < INT_MAX:
-        return value, f"max_mem_regions of the vhost module = {value}", None
+        return value, "max_mem_regions of the vhost module = {}", (value,), None
     return (
         VHOST_KERNEL_DEFAULT,
-        f"max_mem_regions {value} is invalid → QEMU falls back to {VHOST_KERNEL_DEFAULT}",
+        "max_mem_regions {} is invalid → QEMU falls back to {}",
+        (value, VHOST_KERNEL_DEFAULT),
         warn_invalid_max_mem_regions(value),
     )
 
 
-def _user_limit(device: VhostUser, rules: Rules) -> tuple[int, str, str | None]:
+def _user_limit(device: VhostUser, rules: Rules) -> tuple[int, str, tuple[object, ...], str | None]:
     """GET_MAX_MEM_SLOTS capped by VHOST_USER_MAX_RAM_SLOTS, or the baseline 8."""
     if not device.configure_mem_slots:
         return (
             VHOST_MEMORY_BASELINE_NREGIONS,
-            "no VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS → "
-            f"VHOST_MEMORY_BASELINE_NREGIONS = {VHOST_MEMORY_BASELINE_NREGIONS}",
+            "no VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS → VHOST_MEMORY_BASELINE_NREGIONS = {}",
+            (VHOST_MEMORY_BASELINE_NREGIONS,),
             None,
         )
     if device.max_mem_slots == 0:
         return (
             VHOST_MEMORY_BASELINE_NREGIONS,
-            f"GET_MAX_MEM_SLOTS answered 0 → the baseline {VHOST_MEMORY_BASELINE_NREGIONS}",
+            "GET_MAX_MEM_SLOTS answered 0 → the baseline {}",
+            (VHOST_MEMORY_BASELINE_NREGIONS,),
             None,
         )
     limit = min(device.max_mem_slots, rules.vhost_user_cap)
     return (
         limit,
-        f"min(GET_MAX_MEM_SLOTS {device.max_mem_slots}, VHOST_USER_MAX_RAM_SLOTS "
-        f"{rules.vhost_user_cap}) = {limit}",
+        "min(GET_MAX_MEM_SLOTS {}, VHOST_USER_MAX_RAM_SLOTS {}) = {}",
+        (device.max_mem_slots, rules.vhost_user_cap, limit),
         None,
     )
 
 
-def _vdpa_limit(device: VhostVdpa, rules: Rules) -> tuple[int, str, str | None]:
+def _vdpa_limit(device: VhostVdpa, rules: Rules) -> tuple[int, str, tuple[object, ...], str | None]:
     """vhost-vdpa has no memslot limit of its own."""
-    return INT_MAX, f"vhost-vdpa has no limit of its own (INT_MAX = {INT_MAX})", None
+    return INT_MAX, "vhost-vdpa has no limit of its own (INT_MAX = {})", (INT_MAX,), None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,11 @@ def vhost_class(device: VhostDeviceModel) -> VhostClass:
     return vhost_kind(device).vhost_class
 
 
-def memslots_limit(device: VhostDeviceModel, rules: Rules) -> tuple[int, str, str | None]:
-    """(limit, how it was derived, warning QEMU prints while deriving it): the back-end's
-    vhost_backend_memslots_limit(), as its kind declares it (kinds.py)."""
+def memslots_limit(
+    device: VhostDeviceModel, rules: Rules
+) -> tuple[int, str, tuple[object, ...], str | None]:
+    """(limit, how it was derived as a template and its arguments, warning QEMU prints while
+    deriving it): the back-end's vhost_backend_memslots_limit(), as its kind declares it."""
     return vhost_kind(device).limit(device, rules)
 
 

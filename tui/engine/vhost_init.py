@@ -33,9 +33,9 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
         isinstance(p.device, VirtioMem) for p in state.memory.values()
     ):
         return Outcome(refusal=refusal(Code.VDPA_DISCARD, device=device.id))
-    limit, how, warning = kind.limit(device, rules)
+    limit, how, how_args, warning = kind.limit(device, rules)
     warnings: list[str] = [warning] if warning else []
-    steps: list[RawStep] = [("vhost-limit", limit, how, ())]
+    steps: list[RawStep] = [("vhost-limit", limit, how, how_args)]
     if kind.name == "vhost-kernel":
         for other in vhost.devices:  # the first registered vhost-kernel device
             if other.kind == "vhost-kernel":
