@@ -185,8 +185,6 @@ class MemslotApp(App[int]):
         # stacked panels (narrow terminal): bring the timeline into view once laid out
         self.call_after_refresh(self.screen.scroll_to_widget, table, animate=False)
         self.apply_settings()
-        # Python's start-up for the suggestions process, off the UI thread and the first edit
-        self.run_worker(self.advisor.warm, thread=True, group="advisor-start")
         if self.load_error is not None:
             self.show_load_error(self.load_error)
         if self._live_factory is not None:
@@ -548,10 +546,14 @@ class MemslotApp(App[int]):
             self._advise(config)
 
     def on_ready(self) -> None:
-        """The first frame is on screen: now compute the fixes for the starting config."""
+        """The first frame is on screen: now start the suggestions process (a second Python
+        starting beside the first paint would compete for the CPU) and compute the fixes for
+        the starting config."""
         self._first_frame_shown = True
         if self.report is not None:
             self._advise(self.config)
+        else:  # nothing to advise yet: still take its start-up off the first edit's path
+            self.run_worker(self.advisor.warm, thread=True, group="advisor-start")
 
     @work(thread=True, exclusive=True, group="advice", description="suggestions")
     def _advise(self, config: Config) -> None:
