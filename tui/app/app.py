@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -214,6 +215,14 @@ class MemslotApp(App[int]):
             self.set_status(f"✗ settings: {problems[0]}", error=True)
             for problem in problems[1:]:
                 self.notify(problem, severity="error", timeout=8, markup=False)
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Restyle only nodes in the DOM. Textual restyles a node and its children on every
+        class change, even in the constructor (compact=True, ...) of a widget not mounted yet,
+        which mounting styles anyway (App._register): ~100 such restyles before the first
+        paint."""
+        if node.is_attached:
+            super().update_styles(node, animate)
 
     def binding_ids(self) -> set[str]:
         """Every binding id of the app and its widgets (what [keys] in settings can remap)."""
