@@ -30,7 +30,6 @@ from tui.engine import replay
 from tui.engine.kinds import CONSUMER_KINDS
 from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
-from tui.formats import registry as export_formats
 from tui.settings import Settings, load_settings
 
 from . import actions, edits, files, integrations, view
@@ -57,11 +56,6 @@ from .panels.suggestions import SuggestionsPanel
 from .panels.table import MemslotTable
 from .panels.timeline import TimelinePanel
 from .panels.vhost import VhostPanel
-from .screens.device_form import DeviceFormScreen
-from .screens.dialogs import ConfirmScreen, MessageScreen
-from .screens.event_form import EventFormScreen
-from .screens.export import ExportScreen
-from .screens.paste import PasteScreen
 
 GROUP_NAMES: dict[Group, str] = {
     "memory": "memory device",
@@ -452,6 +446,8 @@ class MemslotApp(App[int]):
         self, group: Group, device_id: str | None = None, template_key: str | None = None
     ) -> None:
         """The add form (device_id None) or the edit form of one device."""
+        from .screens.device_form import DeviceFormScreen
+
         templates = TEMPLATES[group]
         if device_id is None:
             item = template(template_key) if template_key else templates[0]
@@ -520,6 +516,8 @@ class MemslotApp(App[int]):
 
     def open_event_form(self, index: int | None = None, action: str = "hotplug") -> None:
         """Insert a hotplug / unplug / resize (after the highlighted event by default)."""
+        from .screens.event_form import EventFormScreen
+
         if index is None:
             index = (self.query_one(TimelinePanel).cursor + 1) if self.config.timeline else 0
         devices = [d.id for d in self.config.all_devices()]
@@ -600,6 +598,8 @@ class MemslotApp(App[int]):
         """Import a QEMU command line or libvirt XML as a new, unsaved configuration (saving
         asks for a TOML path: the source is never overwritten); report what was not
         understood and what was assumed."""
+        from .screens.dialogs import MessageScreen
+
         toml = integrations.toml()
         try:
             result = integrations.importing().import_text(text, source)
@@ -624,6 +624,8 @@ class MemslotApp(App[int]):
     def action_paste_import(self) -> None:
         """Paste a command line or XML and import it (asks first when there are unsaved
         changes)."""
+        from .screens.dialogs import ConfirmScreen
+        from .screens.paste import PasteScreen
 
         def pasted(text: str | None) -> None:
             if text is not None:
@@ -658,6 +660,9 @@ class MemslotApp(App[int]):
 
     def action_export(self, fmt: str = "toml") -> None:
         """Read-only preview with copy and save."""
+        from tui.formats import registry as export_formats
+
+        from .screens.export import ExportScreen
 
         def save(fmt: str, text: str) -> None:
             if fmt == "toml":
@@ -729,6 +734,8 @@ class MemslotApp(App[int]):
 
     def _show_verify_result(self, text: str) -> None:
         """The result in a wide dialog; the progress line goes when the dialog closes."""
+        from .screens.dialogs import MessageScreen
+
         self.set_status("verify in QEMU: finished")
         self.push_screen(
             MessageScreen("Verify in QEMU", text, wide=True), lambda _: self.set_status("")
@@ -858,6 +865,8 @@ class MemslotApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quit; ask first when there are unsaved changes."""
+        from .screens.dialogs import ConfirmScreen
+
         if not self.dirty:
             self._leave()
             return
@@ -913,6 +922,8 @@ class MemslotApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of the registry, add-by-kind, the exports and the panels."""
+        from tui.formats import registry as export_formats
+
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Maximize", "Minimize"):
                 yield command  # ours say where the file went, and maximize whole panels
