@@ -45,8 +45,9 @@ app.on_event = on_event
 app.run(headless=True, size=(160, 50))
 """
 EMPTY = "from textual.app import App\napp = App()"
-OURS = "from tui.app.app import make_app\napp = make_app()"
-"""The app as `memslot-explorer` starts it (tui.cli imports tui.app.app and calls run_app)."""
+OURS = "import gc\ngc.disable()\nfrom tui.app.app import make_app\napp = make_app()"
+"""The app as `memslot-explorer` starts it: tui.cli pauses the cyclic collector, imports
+tui.app.app and calls run_app (the app resumes the collector after its first frame)."""
 
 
 def first_paint(setup: str, tree: Path = ROOT, pycache: Path | None = None) -> tuple[float, float]:

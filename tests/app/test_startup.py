@@ -4,10 +4,13 @@ TextArea alone cost ~20 ms of every start). Checked in a fresh interpreter runni
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,3 +65,39 @@ def test_the_first_screen_imports_no_dialog_exporter_or_qemu() -> None:
     assert found["app"]  # the check ran on the app's real import graph
     assert found["import"] == [], f"`import tui.app.app` pulls in {found['import']}"
     assert found["make_app"] == [], f"make_app() pulls in {found['make_app']}"
+
+
+async def test_the_collector_paused_for_start_up_resumes_after_the_first_frame() -> None:
+    from tui.app.app import make_app
+
+    gc.collect()  # nothing of earlier tests is frozen below
+    gc.disable()  # as the launcher does (tui.cli)
+    try:
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app._first_frame_shown
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0  # start-up's objects are not scanned again
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_the_launcher_pauses_the_collector_only_while_the_app_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tui.app.app
+    import tui.cli
+
+    seen: list[bool] = []
+
+    def run_app(path: object) -> int:
+        seen.append(gc.isenabled())
+        raise RuntimeError("the app failed before its first frame")
+
+    monkeypatch.setattr(tui.app.app, "run_app", run_app)
+    assert gc.isenabled()
+    assert tui.cli._open_app(None) != 0  # one line on stderr, no traceback
+    assert seen == [False]  # paused while the app started
+    assert gc.isenabled()  # and resumed although it never showed a frame

@@ -8,6 +8,7 @@ flows live in files.py.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -557,6 +558,9 @@ class MemslotApp(App[int]):
         starting beside the first paint would compete for the CPU) and compute the fixes for
         the starting config."""
         self._first_frame_shown = True
+        if not gc.isenabled():  # paused for the start-up by the launcher (tui.cli._open_app)
+            gc.freeze()  # what start-up made lives as long as the app: never scan it again
+            gc.enable()
         if self.report is not None:
             self._advise(self.config)
         else:  # nothing to advise yet: still take its start-up off the first edit's path
