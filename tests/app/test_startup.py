@@ -101,3 +101,26 @@ def test_the_launcher_pauses_the_collector_only_while_the_app_runs(
     assert tui.cli._open_app(None) != 0  # one line on stderr, no traceback
     assert seen == [False]  # paused while the app started
     assert gc.isenabled()  # and resumed although it never showed a frame
+
+
+@pytest.mark.parametrize("size", [(160, 50), (80, 24)])
+async def test_the_main_screen_styled_once_is_styled_as_a_full_restyle_would(
+    size: tuple[int, int],
+) -> None:
+    """The first showing skips Textual's restyle of every node (main_screen.py): every
+    node's style must be the one a full restyle gives."""
+    from tui.app.app import make_app
+
+    def styles() -> list[tuple[str, object]]:
+        return [
+            (repr(node), node._css_styles.get_rules())
+            for node in app.screen.walk_children(with_self=True)
+        ]
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert app.screen.id == "_default" and len(styles()) > 90  # the real main screen
+        first = styles()
+        app.stylesheet.update(app.screen)  # what Textual would have done when it was shown
+        assert styles() == first

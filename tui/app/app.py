@@ -37,6 +37,7 @@ from . import actions, edits, files, integrations, view
 from .advisor import Advice, Advisor
 from .catalog import TEMPLATES, Group, Template, template, template_for
 from .history import Document, History
+from .main_screen import MainScreen
 from .messages import (
     DeviceSelected,
     EditRequested,
@@ -210,6 +211,10 @@ class MemslotApp(App[int]):
             self.set_status(f"✗ settings: {problems[0]}", error=True)
             for problem in problems[1:]:
                 self.notify(problem, severity="error", timeout=8, markup=False)
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The screen the panels are composed into (styled once when first shown)."""
+        return MainScreen()
 
     def update_styles(self, node: DOMNode, animate: bool = True) -> None:
         """Restyle only nodes in the DOM. Textual restyles a node and its children on every
