@@ -45,7 +45,8 @@ app.on_event = on_event
 app.run(headless=True, size=(160, 50))
 """
 EMPTY = "from textual.app import App\napp = App()"
-OURS = "import gc\ngc.disable()\nfrom tui.app.app import make_app\napp = make_app()"
+PLAIN = "from tui.app.app import make_app\napp = make_app()"
+OURS = "import gc\ngc.disable()\n" + PLAIN
 """The app as `memslot-explorer` starts it: tui.cli pauses the cyclic collector, imports
 tui.app.app and calls run_app (the app resumes the collector after its first frame)."""
 
@@ -86,6 +87,12 @@ def main() -> int:
         "(e.g. an older commit unpacked with git archive), alternating with the others",
     )
     parser.add_argument(
+        "--also-plain",
+        action="store_true",
+        help="start the --also tree's app without pausing the collector, as launchers before "
+        "the pause did (its app never resumes one)",
+    )
+    parser.add_argument(
         "--source",
         action="store_true",
         help="compile the tree's modules from source on every start (PYTHONDONTWRITEBYTECODE=1)",
@@ -95,7 +102,7 @@ def main() -> int:
         pycache = None if args.source else Path(scratch)
         runs: list[tuple[str, Path]] = [(EMPTY, ROOT), (OURS, ROOT)]
         if args.also:
-            runs.append((OURS, args.also.resolve()))
+            runs.append((PLAIN if args.also_plain else OURS, args.also.resolve()))
         if pycache is not None:  # write the bytecode (discarded samples)
             for setup, tree in runs:
                 first_paint(setup, tree, pycache)
