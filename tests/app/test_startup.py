@@ -19,6 +19,8 @@ NOT_AT_START = (
     "tui.app.training",
     "tui.app.live",
     "tui.formats.registry",
+    "tui.formats.toml",  # the built-in default needs no TOML (a file given does)
+    "tomli_w",
     "tui.formats.export",
     "tui.formats.importing",
     "tui.formats.qemu",
