@@ -564,7 +564,10 @@ class MemslotApp(App[int]):
         the starting config."""
         self._first_frame_shown = True
         if not gc.isenabled():  # paused for the start-up by the launcher (tui.cli._open_app)
-            gc.freeze()  # what start-up made lives as long as the app: never scan it again
+            # What start-up made lives as long as the app: never scan it again. The few
+            # thousand start-up objects that are already garbage (~0.6 MB measured) stay with
+            # them: cheaper than the ~40 ms full collection that would find them.
+            gc.freeze()
             gc.enable()
         if self.report is not None:
             self._advise(self.config)
