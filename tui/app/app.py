@@ -219,8 +219,8 @@ class MemslotApp(App[int]):
     def update_styles(self, node: DOMNode, animate: bool = True) -> None:
         """Restyle only nodes in the DOM. Textual restyles a node and its children on every
         class change, even in the constructor (compact=True, ...) of a widget not mounted yet,
-        which mounting styles anyway (App._register): ~100 such restyles before the first
-        paint."""
+        which mounting styles anyway (App._register): ~60 such restyles before the first
+        paint, ~35 ms."""
         if node.is_attached:
             super().update_styles(node, animate)
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.engine import replay
+from tui.engine.expect import record_expectation
 from tui.engine.model import Config
 
 from . import integrations
@@ -280,9 +282,6 @@ class FileFlows:
     def preset_config(config: Config, request: PresetSaveRequest) -> Config:
         """The configuration as saved: new title and description, `[expect]` recorded from the
         engine's replay, kept, or dropped."""
-        from tui.engine import replay
-        from tui.engine.expect import record_expectation
-
         if request.expect == "record":
             expect = record_expectation(config, replay(config))
         elif request.expect == "drop":
