@@ -80,7 +80,7 @@ def _top_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE.toml",
         help="configuration to open in the app (a path that does not exist yet starts a new "
-        "configuration saved there)",
+        "configuration saved there), or a lesson file (lesson mode)",
     )
     parser.add_argument(
         "--print-config",
@@ -150,6 +150,13 @@ def _print_config() -> int:
 
 
 def _open_app(path: Path | None) -> int:
+    if path is not None:
+        from tui.lessons import is_lesson
+
+        if is_lesson(path):  # `memslot-explorer LESSON.toml`: lesson mode, as `lesson F --app`
+            from tui.cli.lesson import open_in_app
+
+            return guard(lambda: open_in_app(str(path)))
     # Start-up creates objects that live as long as the app (modules, models, the first
     # screen's widgets); the cyclic collector would scan them again and again before the first
     # frame (~70 ms). It is paused here and resumed by the app once the first frame is shown,
