@@ -8,6 +8,13 @@ to Textual's Ready event ("the first frame has been displayed") of the headless 
 imports, building the models, composing the panels and the first replay all count. The two apps
 alternate, so a change in the machine's load hits both alike. The goal is ours ≤ 1.5 × the empty
 app.
+
+Bytecode: by default every module loads from cached bytecode, as after `pip install` (which
+compiles it) or any second run of a checkout: the children write and read it under a temporary
+PYTHONPYCACHEPREFIX, warmed by one discarded run of each app, removed at the end. `--source`
+measures a checkout run with PYTHONDONTWRITEBYTECODE=1 instead: the tree's modules are compiled
+from source on every start (tens of ms that a user's install never pays), installed packages
+such as Textual still load from their bytecode.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,14 +45,23 @@ app.on_event = on_event
 app.run(headless=True, size=(160, 50))
 """
 EMPTY = "from textual.app import App\napp = App()"
-OURS = "from tui.app.app import make_app\napp = make_app()"
-"""The app as `memslot-explorer` starts it (tui.cli imports tui.app.app and calls run_app)."""
+PLAIN = "from tui.app.app import make_app\napp = make_app()"
+OURS = "import gc\ngc.disable()\n" + PLAIN
+"""The app as `memslot-explorer` starts it: tui.cli pauses the cyclic collector, imports
+tui.app.app and calls run_app (the app resumes the collector after its first frame)."""
 
 
-def first_paint(setup: str, tree: Path = ROOT) -> tuple[float, float]:
+def first_paint(setup: str, tree: Path = ROOT, pycache: Path | None = None) -> tuple[float, float]:
     """(wall, CPU) seconds from process start to the first full paint (headless), one sample.
-    CPU time is the steadier figure on a loaded machine: other processes do not add to it."""
+    CPU time is the steadier figure on a loaded machine: other processes do not add to it.
+    `pycache`: bytecode is cached there (None: the tree's modules compile from source)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
+    if pycache is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     out = subprocess.run(
         [sys.executable, "-c", _FIRST_PAINT.format(setup=setup), repr(time.time())],
         cwd=tree,
@@ -69,18 +86,38 @@ def main() -> int:
         help="also time the app of another source tree "
         "(e.g. an older commit unpacked with git archive), alternating with the others",
     )
+    parser.add_argument(
+        "--also-plain",
+        action="store_true",
+        help="start the --also tree's app without pausing the collector, as launchers before "
+        "the pause did (its app never resumes one)",
+    )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="compile the tree's modules from source on every start (PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = parser.parse_args()
-    load_before = os.getloadavg()
-    empty: list[tuple[float, float]] = []
-    ours: list[tuple[float, float]] = []
-    other: list[tuple[float, float]] = []
-    for _ in range(args.repeat):
-        empty.append(first_paint(EMPTY))
-        ours.append(first_paint(OURS))
+    with tempfile.TemporaryDirectory(prefix="app-startup-pyc-") as scratch:
+        pycache = None if args.source else Path(scratch)
+        runs: list[tuple[str, Path]] = [(EMPTY, ROOT), (OURS, ROOT)]
         if args.also:
-            other.append(first_paint(OURS, args.also.resolve()))
-    load_after = os.getloadavg()
-    print(f"cold start to first paint, median of {args.repeat} alternating runs (160x50)")
+            runs.append((PLAIN if args.also_plain else OURS, args.also.resolve()))
+        if pycache is not None:  # write the bytecode (discarded samples)
+            for setup, tree in runs:
+                first_paint(setup, tree, pycache)
+        load_before = os.getloadavg()
+        samples: list[list[tuple[float, float]]] = [[] for _ in runs]
+        for _ in range(args.repeat):
+            for (setup, tree), sample in zip(runs, samples, strict=True):
+                sample.append(first_paint(setup, tree, pycache))
+        load_after = os.getloadavg()
+    empty, ours, *rest = samples
+    other = rest[0] if rest else []
+    bytecode = "modules compiled from source" if args.source else "cached bytecode"
+    print(
+        f"cold start to first paint, median of {args.repeat} alternating runs (160x50, {bytecode})"
+    )
     for what, index in (("wall", 0), ("CPU ", 1)):
         e = statistics.median(sample[index] for sample in empty)
         o = statistics.median(sample[index] for sample in ours)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from tui.engine.model import Config, Event, Machine, VhostKernel, VirtioMem
 from tui.engine.units import GiB
-from tui.formats.toml import ConfigError, load
 
 APP_NAME = "memslot-explorer"
 PACKAGED_PRESETS = "_presets"
@@ -145,6 +144,8 @@ def group_label(group: str) -> str:
 
 
 def _info(path: Path, user: bool = False) -> PresetInfo:
+    from tui.formats.toml import ConfigError, load  # not needed for the default config
+
     try:
         config = load(path)
     except ConfigError as exc:

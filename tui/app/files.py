@@ -20,13 +20,13 @@ from tui.engine.model import Config
 
 from . import integrations
 from .history import Document, saved_as
-from .screens.dialogs import ConfirmScreen, MessageScreen
-from .screens.open_file import PASTE, OpenScreen, SaveAsScreen
-from .screens.paste import PasteScreen
-from .screens.save_preset import PresetSaveRequest, SavePresetScreen
 
 if TYPE_CHECKING:
     from .app import MemslotApp
+    from .screens.save_preset import PresetSaveRequest
+
+# The dialogs are imported when a flow first opens one: none is on the first screen, and the
+# paste dialog's TextArea alone costs ~20 ms of start-up.
 
 
 def describe_load_error(error: Any) -> str:
@@ -111,6 +111,8 @@ class FileFlows:
 
     def show_load_error(self, error: Any) -> None:
         """The current config stays; a dialog names file, field and reason."""
+        from .screens.dialogs import MessageScreen
+
         self.app.set_status(f"✗ could not load {getattr(error, 'file', '')}", error=True)
         self.app.push_screen(
             MessageScreen("Could not load the configuration", describe_load_error(error), True)
@@ -119,6 +121,9 @@ class FileFlows:
     def open(self) -> None:
         """Pick a preset, a lesson or a path (asks first when there are unsaved changes)."""
         from . import training
+        from .screens.dialogs import ConfirmScreen
+        from .screens.open_file import PASTE, OpenScreen
+        from .screens.paste import PasteScreen
 
         app = self.app
         items = training.library()
@@ -196,6 +201,9 @@ class FileFlows:
         what: str = "the configuration as TOML",
     ) -> None:
         """Save-as dialog, then an overwrite confirmation when the file exists."""
+        from .screens.dialogs import ConfirmScreen
+        from .screens.open_file import SaveAsScreen
+
         app = self.app
 
         def chosen(path: Path | None) -> None:
@@ -221,6 +229,9 @@ class FileFlows:
 
     def save_preset_as(self) -> None:
         """A shipped preset: new name in the user preset dir, title, description, [expect]."""
+        from .screens.dialogs import ConfirmScreen
+        from .screens.save_preset import SavePresetScreen
+
         app = self.app
         directory = integrations.presets().user_preset_dir()
         stem = app.path.stem if app.path else "preset"

@@ -19,6 +19,7 @@ if _os.path.basename(sys.argv[0]) in ("memslot-explorer", "__main__.py"):
         _signal.signal(_signum, lambda signum, _frame: _os._exit(128 + signum))
 
 import argparse
+import gc
 import importlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -156,14 +157,22 @@ def _open_app(path: Path | None) -> int:
             from tui.cli.lesson import open_in_app
 
             return guard(lambda: open_in_app(str(path)))
+    # Start-up creates objects that live as long as the app (modules, models, the first
+    # screen's widgets); the cyclic collector would scan them again and again before the first
+    # frame (~70 ms). It is paused here and resumed by the app once the first frame is shown,
+    # with those objects frozen (MemslotApp.on_ready); at the latest when the app ends.
+    gc.disable()
     try:
-        module = importlib.import_module("tui.app.app")
-        run_app = module.run_app
-    except (ModuleNotFoundError, AttributeError):
-        print(
-            f"{PROG}: the app is not available in this installation (tui.app.app.run_app is "
-            f"missing); '{PROG} check FILE' works without it",
-            file=sys.stderr,
-        )
-        return EXIT_UNAVAILABLE
-    return guard(lambda: int(run_app(path)))
+        try:
+            module = importlib.import_module("tui.app.app")
+            run_app = module.run_app
+        except (ModuleNotFoundError, AttributeError):
+            print(
+                f"{PROG}: the app is not available in this installation (tui.app.app.run_app "
+                f"is missing); '{PROG} check FILE' works without it",
+                file=sys.stderr,
+            )
+            return EXIT_UNAVAILABLE
+        return guard(lambda: int(run_app(path)))
+    finally:
+        gc.enable()
