@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
@@ -67,60 +68,125 @@ def update_static(static: Static, content: Content | str, *, fixed: bool = False
     """Update a Static only when its content changed; relayout only when its shape changed.
 
     A layout pass reflows the whole screen, which is most of the cost of an edit: skip it when
-    the text has the same line lengths (same wrapping) or the widget has a fixed size.
+    the text has the same line lengths, wraps to the same height, or the widget has a fixed
+    size.
     """
     new = content if isinstance(content, Content) else Content(content)
     old: Content | None = getattr(static, "_memslot_content", None)
     if old is not None and old.plain == new.plain and old.spans == new.spans:
         return False
-    same_shape = old is not None and [len(x) for x in old.plain.split("\n")] == [
-        len(x) for x in new.plain.split("\n")
-    ]
+    same_shape = old is not None and (
+        [len(x) for x in old.plain.split("\n")] == [len(x) for x in new.plain.split("\n")]
+        or _same_height(static, old, new)
+    )
     static._memslot_content = new  # type: ignore[attr-defined]
     static.update(new, layout=not (fixed or same_shape))
     return True
 
 
-def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
-    """Update a table in place: only changed cells are touched when the keys are unchanged.
+def _same_height(static: Static, old: Content, new: Content) -> bool:
+    """Both take as many lines at the widget's width (a width not set by its content): a
+    new text that wraps to the same height needs a repaint, not a layout of the screen."""
+    width = static.size.width
+    rule = static.styles.width
+    if width <= 0 or (rule is not None and rule.is_auto):
+        return False
+    return old.get_height(static.styles, width) == new.get_height(static.styles, width)
 
-    Recomposing a 256-row table on every edit would break the 50 ms repaint budget; an edit
-    usually changes a few cells. The rows last shown are kept on the table to compare with.
+
+def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
+    """Update a table in place: only changed cells are touched, rows whose key went away are
+    removed and new keys added at the end; any other change of keys rebuilds the table.
+
+    An edit at 1,000 devices usually changes a few cells: clearing and re-adding every row, or
+    wrapping every cell in a Text, would cost the repaint budget. The raw cells last shown are
+    kept on the table to compare with; column widths are set from them (exact, so a column
+    shrinks again when its widest cell goes away).
     """
-    # DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]") must stay text
-    rows = [
-        (key, tuple(Text(c) if isinstance(c, str) else c for c in cells)) for key, cells in rows
-    ]
     shown: dict[str, tuple[object, ...]] = getattr(table, "_memslot_rows", {})
-    if list(shown) == [key for key, _ in rows] and len(shown) == table.row_count:
-        columns = list(table.columns)
-        for key, cells in rows:
-            current = shown[key]
-            for column, old, new in zip(columns, current, cells, strict=False):
-                if not _same(old, new):
-                    table.update_cell(key, column, new, update_width=True)
-    else:
-        cursor = table.cursor_row
-        table.clear()
-        reset = getattr(table, "reset_column_widths", None)
-        if reset is not None:
-            reset()
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
+    keys = [key for key, _ in rows]
+    present = set(keys)
+    kept = [key for key in shown if key in present]
+    if len(shown) != table.row_count or kept != keys[: len(kept)]:
+        _rebuild(table, rows)
+        return
+    columns = list(table.columns)
+    changed: set[int] = set()
+    for key in shown.keys() - present:
+        table.remove_row(key)
+        changed.update(range(len(columns)))
+    for key, cells in rows[len(kept) :]:
+        table.add_row(*map(_cell, cells), key=key)
+        changed.update(range(len(columns)))
+    for key, cells in rows[: len(kept)]:
+        current = shown[key]
+        if current is cells:
+            continue
+        for index, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
+            if not _same(old, new):
+                table.update_cell(key, column, _cell(new))
+                changed.add(index)
+    table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
+    if changed:
+        _fit_columns(table, rows, changed)
+
+
+def _rebuild(table: DataTable[object], rows: Sequence[Row]) -> None:
+    """Every row anew (the keys changed order): the cursor stays on its row number."""
+    cursor = table.cursor_row
+    table.clear()
+    reset = getattr(table, "reset_column_widths", None)
+    if reset is not None:
+        reset()
+    for key, cells in rows:
+        table.add_row(*map(_cell, cells), key=key)
+    if rows:
+        table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
     table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
 
 
-def _plain(cell: object) -> object:
-    """Markup needs a "[": only such strings pay for a Text (tables of 1,000 rows)."""
-    return Text(cell) if isinstance(cell, str) and "[" in cell else cell
+def _fit_columns(table: DataTable[object], rows: Sequence[Row], changed: set[int]) -> None:
+    """Set the changed columns to the width of their widest cell (or label)."""
+    columns = list(table.columns.values())
+    resized = False
+    for index in changed:
+        if index >= len(columns):
+            continue
+        column = columns[index]
+        width = max(
+            [
+                column.label.cell_len,
+                *(_width(cells[index]) for _, cells in rows if index < len(cells)),
+            ]
+        )
+        if column.content_width != width:
+            column.content_width = width
+            resized = True
+    if resized:  # the table's virtual size follows when it is next idle
+        table._require_update_dimensions = True  # type: ignore[attr-defined]
+        table.refresh()
+
+
+def _cell(cell: object) -> object:
+    """DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]") must stay
+    text."""
+    return Text(cell) if isinstance(cell, str) else cell
+
+
+def _width(cell: object) -> int:
+    if isinstance(cell, str):
+        return cell_len(cell)
+    if isinstance(cell, Text):
+        return cell.cell_len
+    return cell_len(str(cell))
 
 
 def _same(old: object, new: object) -> bool:
+    if old is new:
+        return True
     if isinstance(old, Text) and isinstance(new, Text):
-        return old.plain == new.plain and old.style == new.style
-    return old == new
+        return old.plain == new.plain and old.style == new.style and old.spans == new.spans
+    return type(old) is type(new) and old == new
 
 
 def selected_key(table: DataTable[object]) -> str | None:

@@ -76,12 +76,8 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
                 cell = Text(text, style=muted)
             else:
                 cell = text
-            rows.append(
-                (
-                    f"e{index}:{event.action}:{event.device}",
-                    (str(index + 1), action, event.device, cell),
-                )
-            )
+            # keyed by position: a moved or inserted event updates rows in place
+            rows.append((f"e{index}", (str(index + 1), action, event.device, cell)))
         return rows
 
     def show(self, config: Config, report: Report | None) -> None:
