@@ -539,7 +539,7 @@ class MemslotApp(App[int]):
         panel = self.query_one(SuggestionsPanel)
         self.suggestions = ()  # nothing to apply until the fixes for this config arrive
         self.advisor.cancel()
-        panel.show_advice((), None)
+        panel.show_advice((), None, pending=report is not None)
         if report is None:
             self.advised = config
             return
