@@ -1,0 +1,113 @@
+"""What keeps an edit cheap at 1,000 devices, seen on screen: tables update their rows in
+place (never cleared and refilled), the headroom keeps its lines while fixes are computed,
+warnings are bounded, and the collector does not rescan what start-up made."""
+
+from __future__ import annotations
+
+import gc
+import re
+
+from tui.app import edits
+from tui.app.app import make_app
+from tui.app.messages import MachineFieldEdited
+from tui.app.panels.machine import MachinePanel
+from tui.app.panels.memory import MemoryPanel
+from tui.app.panels.suggestions import MAX_WARNINGS, SuggestionsPanel
+from tui.app.panels.timeline import TimelinePanel
+from tui.engine.model import Config
+
+from .conftest import SIZE, advised, order_config, settle, shown
+
+
+async def test_an_edit_updates_the_timeline_rows_in_place() -> None:
+    app = make_app(order_config(vhost_first=True))
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = app.query_one(TimelinePanel)
+        table = timeline.table
+        rows = dict(table.rows)
+        assert re.search(r"2\s+hotplug\s+vmem0\s+✓ limit 1 · 1 ", shown(app, timeline))
+        # the virtiofsd's limit 32 → 509: virtio-mem may decide more than one memslot now
+        fs0 = app.config.device("fs0").model_dump() | {"max_mem_slots": 509}
+        app.commit(edits.replace_device(app.config, "vhost", "fs0", fs0), "fs0 limit 509")
+        await settle(pilot)
+        text = shown(app, timeline)
+        assert re.search(r"2\s+hotplug\s+vmem0\s+✓ limit \d+ · \d+ ", text), text
+        assert not re.search(r"2\s+hotplug\s+vmem0\s+✓ limit 1 · 1 ", text), text
+        assert all(table.rows[key] is row for key, row in rows.items())  # same rows, new cells
+
+        # a move swaps two rows' cells; the rows stay
+        table.focus()
+        await pilot.press("J")
+        await settle(pilot)
+        text = shown(app, timeline)
+        assert re.search(r"1\s+hotplug\s+vmem0\s+✓", text), text
+        assert re.search(r"2\s+hotplug\s+fs0\s+✓", text), text
+        assert all(table.rows[key] is row for key, row in rows.items())
+        assert timeline.cursor == 1
+
+
+async def test_a_device_list_removes_and_appends_rows_in_place() -> None:
+    memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(4)]
+    config = Config.model_validate(
+        {"machine": {"ram": "4G", "maxmem": "68G", "slots": 8}, "memory_devices": memory}
+    )
+    app = make_app(config)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(MemoryPanel)
+        table = panel.table
+        kept = table.rows[next(iter(table.rows))]
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.press("d")  # remove dimm1
+        await settle(pilot)
+        assert [k.value for k in table.rows] == ["dimm0", "dimm2", "dimm3"]
+        assert table.rows[next(iter(table.rows))] is kept
+        await pilot.press("ctrl+z")
+        await settle(pilot)  # undo puts dimm1 back between its neighbours: rebuilt in order
+        assert [k.value for k in table.rows] == ["dimm0", "dimm1", "dimm2", "dimm3"]
+        assert "dimm1" in shown(app, panel)
+
+
+async def test_the_headroom_keeps_its_lines_while_fixes_are_computed() -> None:
+    app = make_app(order_config(vhost_first=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await advised(pilot)
+        headroom = app.query_one("#headroom")
+        lines = headroom.size.height
+        assert "Headroom:" in shown(app, headroom) and lines >= 1
+        app.advisor.cancel()
+        app._first_frame_shown = False  # hold the advisor back: the pending state stays
+        app.query_one(MachinePanel).post_message(MachineFieldEdited("kvm_memslots", "600", True))
+        await settle(pilot)
+        assert app.config.machine.kvm_memslots == 600
+        assert shown(app, headroom).split("\n")[0].strip() == "Headroom: …"
+        assert headroom.size.height == lines
+
+
+async def test_warnings_are_listed_up_to_a_bound() -> None:
+    """A failed start warns on every later event ("never reached"): the list stays short."""
+    memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(40)]
+    config = Config.model_validate(
+        {"machine": {"ram": "4G", "maxmem": "68G", "slots": 8}, "memory_devices": memory}
+    )
+    app = make_app(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        report = app.report
+        assert report is not None
+        warned = sum(len(e.warnings) for e in report.events)
+        assert warned > MAX_WARNINGS
+        panel = app.query_one(SuggestionsPanel)
+        prompts = [str(panel.options.get_option_at_index(i).prompt)
+                   for i in range(panel.options.option_count)]  # fmt: skip
+        assert sum(p.startswith("⚠") for p in prompts) == MAX_WARNINGS
+        more = [p for p in prompts if "more warning" in p]
+        assert more and more[0].startswith("… and ") and "(see the Timeline)" in more[0]
+
+
+async def test_start_up_objects_are_frozen_until_the_app_ends() -> None:
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
