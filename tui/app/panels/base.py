@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -17,7 +17,16 @@ from tui.engine.model import Config
 from tui.engine.report import Report
 
 Row = tuple[str, tuple[object, ...]]
-"""(row key, cells)."""
+"""(row key, cells): a cell is a str (shown as text, never markup), a Styled, or any Rich
+renderable."""
+
+
+class Styled(NamedTuple):
+    """Text in a style: compared as a plain tuple (cheap for 1,000 rows), made a Rich Text
+    only when the table shows it."""
+
+    text: str
+    style: Style
 
 
 class Panel(Vertical):
@@ -120,8 +129,8 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
         changed.update(range(len(columns)))
     for key, cells in rows[: len(kept)]:
         current = shown[key]
-        if current is cells:
-            continue
+        if current == cells and not any(isinstance(c, Text) for c in cells):
+            continue  # Text's own == ignores the style: those rows are compared cell by cell
         for index, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
             if not _same(old, new):
                 table.update_cell(key, column, _cell(new))
@@ -170,10 +179,14 @@ def _fit_columns(table: DataTable[object], rows: Sequence[Row], changed: set[int
 def _cell(cell: object) -> object:
     """DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]") must stay
     text."""
+    if isinstance(cell, Styled):
+        return Text(cell.text, style=cell.style)
     return Text(cell) if isinstance(cell, str) else cell
 
 
 def _width(cell: object) -> int:
+    if isinstance(cell, Styled):
+        return cell_len(cell.text)
     if isinstance(cell, str):
         return cell_len(cell)
     if isinstance(cell, Text):
