@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple, cast
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.color import Color, ColorParseError
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.widgets import DataTable, Static
 
 from tui.engine.model import Config
@@ -100,7 +101,8 @@ def _same_height(static: Static, old: Content, new: Content) -> bool:
     rule = static.styles.width
     if width <= 0 or (rule is not None and rule.is_auto):
         return False
-    return old.get_height(static.styles, width) == new.get_height(static.styles, width)
+    rules = cast(RulesMap, static.styles)  # what Textual itself measures with
+    return old.get_height(rules, width) == new.get_height(rules, width)
 
 
 def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
