@@ -52,6 +52,21 @@ def test_a_device_edit_sends_the_device_and_positions() -> None:
     assert decode(encode(rebuilt, config, _equal), config) == edited
 
 
+def test_a_removed_or_moved_device_shifts_positions_not_devices() -> None:
+    config = many()
+    removed = edits.remove_device(config, "vmem3")
+    delta = encode(removed, config, _identical)
+    assert all(type(item) is int for item in delta["memory_devices"])
+    assert all(type(item) is int for item in delta["timeline"])
+    assert decode(delta, config) == removed
+    moved = edits.move_event(config, 10, 1)
+    delta = encode(moved, config, _identical)
+    assert list(delta) == ["timeline"] and delta["timeline"][10:12] == [11, 10]
+    assert decode(delta, config) == moved
+    rebuilt = Config.model_validate(removed.model_dump())  # the process compares by value
+    assert all(type(item) is int for item in encode(rebuilt, config, _equal)["memory_devices"])
+
+
 def test_without_a_base_everything_is_sent() -> None:
     config = load(FAILING)
     assert decode(encode(config, None, _identical), None) == config

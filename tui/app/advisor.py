@@ -96,11 +96,37 @@ def encode(config: Config, base: Config | None, same: Callable[[Any, Any], bool]
         if base is not None and same(value, old):
             continue
         if isinstance(value, tuple) and isinstance(old, tuple):
-            value = [
-                i if i < len(old) and same(item, old[i]) else item for i, item in enumerate(value)
-            ]
+            value = _positions(value, old, same)
         delta[name] = value
     return delta
+
+
+def _positions(
+    items: tuple[Any, ...], old: tuple[Any, ...], same: Callable[[Any, Any], bool]
+) -> list[Any]:
+    """Each item as its position in `old` when it is there (an edit moves, inserts or removes
+    a few: the others shift), else the item itself."""
+    out: list[Any] = []
+    where: dict[Any, int] | None = None
+    for i, item in enumerate(items):
+        if i < len(old) and same(item, old[i]):
+            out.append(i)
+            continue
+        if where is None:  # something shifted: look the rest up (by identity, or by value)
+            try:
+                where = {_key(o, same): j for j, o in reversed(list(enumerate(old)))}
+            except TypeError:  # an unhashable value: positions only
+                where = {}
+        try:
+            j = where.get(_key(item, same))
+        except TypeError:
+            j = None
+        out.append(j if j is not None and same(item, old[j]) else item)
+    return out
+
+
+def _key(item: Any, same: Callable[[Any, Any], bool]) -> Any:
+    return id(item) if same is _identical else item
 
 
 def decode(delta: Delta, base: Config | None) -> Config:
