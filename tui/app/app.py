@@ -479,10 +479,9 @@ class MemslotApp(App[int]):
 
         def done(config: Config | None) -> None:
             if config is not None:
-                new_ids = [d.id for d in config.all_devices()]
+                old_ids = {d.id for d in self.config.all_devices()}  # once, not per device
                 changed = next(
-                    (i for i in new_ids if i not in {d.id for d in self.config.all_devices()}),
-                    device_id,
+                    (d.id for d in config.all_devices() if d.id not in old_ids), device_id
                 )
                 self.commit(config, label.format(changed))
                 if changed:
