@@ -29,7 +29,8 @@ from textual.widgets import Input
 
 from tui.app.advisor import Advisor
 from tui.app.app import make_app
-from tui.app.messages import MachineFieldEdited
+from tui.app.edits import replace_device
+from tui.app.messages import EditRequested, MachineFieldEdited
 from tui.app.panels.machine import MachinePanel
 from tui.app.panels.timeline import TimelinePanel
 from tui.engine import replay
@@ -156,6 +157,7 @@ async def typing_latency(config: Config, repeat: int, in_process: bool) -> dict[
     edits: list[float] = []
     keys: list[float] = []
     typed: list[float] = []
+    device_edits: list[float] = []
     async with app.run_test(size=(160, 50)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -180,6 +182,23 @@ async def typing_latency(config: Config, repeat: int, in_process: bool) -> dict[
                 app.simulate_key(key)
                 await _first_frame(painted)
                 keys.append(painted[0] - start)
+        # a device edit (the edit form's path): one device of 1,000 changes size
+        device = app.config.memory_devices[len(app.config.memory_devices) // 2]
+        for i in range(repeat):
+            size = device.size * (2 if i % 2 == 0 else 1)
+            fields = device.model_dump() | {"size": size}
+            shown[0] = lambda s=size: app.config.device(device.id).size == s  # type: ignore[union-attr]
+            painted.clear()
+            start = time.perf_counter()
+            app.post_message(
+                EditRequested(
+                    f"edit {device.id}",
+                    lambda c, f=fields: replace_device(c, "memory", device.id, f),
+                )
+            )
+            await _first_frame(painted)
+            device_edits.append(painted[0] - start)
+            await asyncio.sleep(0.2)
         # typing in a machine field: every key press validates the edited configuration
         field = app.query_one("#m-kvm_memslots", Input)
         field.focus()
@@ -195,6 +214,8 @@ async def typing_latency(config: Config, repeat: int, in_process: bool) -> dict[
             typed.append(painted[0] - start)
         app.advisor.cancel()
     return {
+        "device": statistics.median(device_edits) * 1000,
+        "device_max": max(device_edits) * 1000,
         "type": statistics.median(typed) * 1000,
         "type_max": max(typed) * 1000,
         "edit": statistics.median(edits) * 1000,
@@ -209,16 +230,18 @@ def report_1000(repeat: int) -> None:
     """Process advisor (the app) vs thread advisor (baseline), 1,000 devices."""
     print(
         "1,000 devices: edit → repaint and key press → repaint during suggestions "
-        f"(median/p90/max of {repeat} edits, {3 * repeat} timeline keys, {3 * repeat} keys typed "
-        "in the KVM memslots field; the verdict is on medians)"
+        f"(median/p90/max of {repeat} machine edits, {repeat} device edits, {3 * repeat} timeline "
+        f"keys, {3 * repeat} keys typed in the KVM memslots field; the verdict is on medians)"
     )
     for name, config in (("failing", config_with(1000)), ("ok", ok_config(1000))):
         for label, in_process in (("process (app)", False), ("thread (baseline)", True)):
             r = asyncio.run(typing_latency(config, repeat, in_process))
-            verdict = "ok" if max(r["key"], r["type"]) <= 50 and r["edit"] <= 100 else "OVER target"
+            edit = max(r["edit"], r["device"])
+            verdict = "ok" if max(r["key"], r["type"]) <= 50 and edit <= 100 else "OVER target"
             print(
                 f"  {name:7} {label:17}: edit {r['edit']:6.1f} ms (max {r['edit_max']:6.1f}), "
-                f"key {r['key']:6.1f} ms (p90 {r['key_p90']:6.1f}, max {r['key_max']:6.1f}), "
+                f"device edit {r['device']:6.1f} ms (max {r['device_max']:6.1f}), "
+                f"key {r['key']:5.1f} ms (p90 {r['key_p90']:5.1f}, max {r['key_max']:5.1f}), "
                 f"typing {r['type']:5.1f} ms (max {r['type_max']:5.1f})  {verdict}"
             )
 
