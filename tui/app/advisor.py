@@ -12,9 +12,10 @@ What crosses the pipe is small, because pickling a 1,000-device Config takes ~10
 GIL in the app (against key presses): the process keeps the last config it was sent, and a
 request carries only the top-level fields that changed, with unchanged devices and events
 as their positions in that config (`encode`/`decode`); each fix's config comes back the
-same way, relative to the request. Process hygiene: it
-asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and the app kills it when
-it exits.
+same way, relative to the request.
+
+Process hygiene: it asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and the
+app kills it when it exits.
 
 Pure of Textual: the app calls `Advisor.run` from a worker thread, which only waits.
 """
