@@ -5,14 +5,21 @@ warnings are bounded, and the collector does not rescan what start-up made."""
 from __future__ import annotations
 
 import gc
+import random
 import re
+
+from rich.cells import cell_len
+from rich.style import Style
+from textual.app import App, ComposeResult
 
 from tui.app import edits
 from tui.app.app import make_app
 from tui.app.messages import MachineFieldEdited
+from tui.app.panels.base import Styled, sync_table
 from tui.app.panels.machine import MachinePanel
 from tui.app.panels.memory import MemoryPanel
 from tui.app.panels.suggestions import MAX_WARNINGS, SuggestionsPanel
+from tui.app.panels.table import MemslotTable
 from tui.app.panels.timeline import TimelinePanel
 from tui.engine.model import Config
 
@@ -111,3 +118,55 @@ async def test_start_up_objects_are_frozen_until_the_app_ends() -> None:
         await pilot.pause()
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+async def test_sync_table_shows_exactly_the_rows_it_is_given() -> None:
+    """Random edits of a table's rows (cells changed, rows removed, appended, reordered,
+    styled or not): after each sync the table holds those rows, in that order, and every
+    column is as wide as its widest cell."""
+    rng = random.Random(8)
+    error = Style(color="red")
+    words = ["a", "bb", "cccc", "✗ rejected", "[/]", "dimm12", "", "limit 256 · 64 memslots"]
+
+    def cell() -> object:
+        word = rng.choice(words)
+        return Styled(word, error) if rng.random() < 0.3 else word
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            table = MemslotTable()
+            table.add_columns("id", "x", "y")
+            yield table
+
+    app = One()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(MemslotTable)
+        rows: list[tuple[str, tuple[object, ...]]] = []
+        serial = 0
+        for _ in range(150):
+            action = rng.choice(["cells", "remove", "append", "shuffle", "cells"])
+            if action == "append" or not rows:
+                for _ in range(rng.randint(1, 3)):
+                    serial += 1
+                    rows.append((f"k{serial}", (f"k{serial}", cell(), cell())))
+            elif action == "remove":
+                del rows[rng.randrange(len(rows))]
+            elif action == "shuffle":
+                rng.shuffle(rows)
+            else:
+                i = rng.randrange(len(rows))
+                key, cells = rows[i]
+                rows[i] = (key, (cells[0], cell(), cell()))
+            sync_table(table, list(rows))
+            await settle(pilot)
+            assert [k.value for k in table.rows] == [key for key, _ in rows]
+            for index, (_key, cells) in enumerate(rows):
+                shown_cells = [c.plain for c in table.get_row_at(index)]
+                expected = [c.text if isinstance(c, Styled) else c for c in cells]
+                assert shown_cells == expected
+            for number, column in enumerate(table.columns.values()):
+                texts = [cells[number] for _, cells in rows]
+                widest = max(
+                    [len(column.label.plain), *(cell_len(getattr(t, "text", t)) for t in texts)]
+                )
+                assert column.content_width == widest
