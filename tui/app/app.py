@@ -22,7 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.reactive import var
+from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -97,6 +97,10 @@ class MemslotApp(App[int]):
     # an instance attribute in App (ClassVar would contradict it for mypy)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar = actions.bindings("app")
+
+    sub_title: Reactive[str] = Reactive("", compute=False, repaint=False)
+    """The Header watches it and repaints itself; App's own would repaint the whole screen
+    whenever the title's "modified" mark comes or goes (undo to the saved state, save)."""
 
     config: var[Config] = var[Config](Config, init=False)
     """The one source of truth; replaced (never mutated) on every edit. A `var`: a plain

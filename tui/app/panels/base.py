@@ -129,14 +129,22 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
     for key, cells in rows[len(kept) :]:
         table.add_row(*map(_cell, cells), key=key)
         changed.update(range(len(columns)))
+    _forget_new_rows(table)
+    updates = []
     for key, cells in rows[: len(kept)]:
         current = shown[key]
         if current == cells and not any(isinstance(c, Text) for c in cells):
             continue  # Text's own == ignores the style: those rows are compared cell by cell
         for index, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
             if not _same(old, new):
-                table.update_cell(key, column, _cell(new))
+                updates.append((key, column, _cell(new)))
                 changed.add(index)
+    many = getattr(table, "update_cells", None)
+    if many is not None:
+        many(updates)
+    else:
+        for key, column, value in updates:
+            table.update_cell(key, column, value)
     table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
     if changed:
         _fit_columns(table, rows, changed)
@@ -151,9 +159,20 @@ def _rebuild(table: DataTable[object], rows: Sequence[Row]) -> None:
         reset()
     for key, cells in rows:
         table.add_row(*map(_cell, cells), key=key)
+    if _forget_new_rows(table):
+        _fit_columns(table, rows, set(range(len(table.columns))))
     if rows:
         table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
     table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
+
+
+def _forget_new_rows(table: DataTable[object]) -> bool:
+    """Rows just added are measured by _fit_columns, not by the table when idle."""
+    forget = getattr(table, "forget_new_rows", None)
+    if forget is None:
+        return False
+    forget()
+    return True
 
 
 def _fit_columns(table: DataTable[object], rows: Sequence[Row], changed: set[int]) -> None:
@@ -179,11 +198,14 @@ def _fit_columns(table: DataTable[object], rows: Sequence[Row], changed: set[int
 
 
 def _cell(cell: object) -> object:
-    """DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]") must stay
-    text."""
+    """DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]", ":emoji:")
+    must stay text. Without "[" or ":" a str reads the same either way and is kept as it is
+    (cheaper for the 1,000 cells a renumbering changes)."""
     if isinstance(cell, Styled):
         return Text(cell.text, style=cell.style)
-    return Text(cell) if isinstance(cell, str) else cell
+    if isinstance(cell, str) and ("[" in cell or ":" in cell):
+        return Text(cell)
+    return cell
 
 
 def _width(cell: object) -> int:
