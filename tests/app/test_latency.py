@@ -23,7 +23,7 @@ from tui.app.panels.table import MemslotTable
 from tui.app.panels.timeline import TimelinePanel
 from tui.engine.model import Config
 
-from .conftest import SIZE, advised, order_config, settle, shown
+from .conftest import SIZE, advised, order_config, screen_lines, settle, shown
 
 
 async def test_an_edit_updates_the_timeline_rows_in_place() -> None:
@@ -170,3 +170,17 @@ async def test_sync_table_shows_exactly_the_rows_it_is_given() -> None:
                     [len(column.label.plain), *(cell_len(getattr(t, "text", t)) for t in texts)]
                 )
                 assert column.content_width == widest
+
+
+async def test_the_header_follows_the_modified_mark() -> None:
+    """The sub-title repaints the Header only (not the whole screen), and it does repaint."""
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "modified" not in screen_lines(app)[0]
+        app.query_one(MachinePanel).post_message(MachineFieldEdited("kvm_memslots", "600", True))
+        await settle(pilot)
+        assert "• modified" in screen_lines(app)[0]
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert "modified" not in screen_lines(app)[0]
