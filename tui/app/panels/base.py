@@ -148,6 +148,7 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
     table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
     if changed:
         _fit_columns(table, rows, changed)
+    _settle(table)
 
 
 def _rebuild(table: DataTable[object], rows: Sequence[Row]) -> None:
@@ -164,6 +165,13 @@ def _rebuild(table: DataTable[object], rows: Sequence[Row]) -> None:
     if rows:
         table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
     table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
+    _settle(table)
+
+
+def _settle(table: DataTable[object]) -> None:
+    settle = getattr(table, "settle_dimensions", None)
+    if settle is not None:
+        settle()
 
 
 def _forget_new_rows(table: DataTable[object]) -> bool:

@@ -56,6 +56,13 @@ class MemslotTable(DataTable[Any]):
         rows): the caller sets the column widths. Only for rows one line high."""
         self._new_rows.clear()
 
+    def settle_dimensions(self) -> None:
+        """The scrollable size for the rows and widths set now, not when idle: the layout
+        the change needs then happens once, in the frame that shows it (not in a second)."""
+        if self._require_update_dimensions and not self._new_rows and not self._updated_cells:
+            self._require_update_dimensions = False
+            self._update_dimensions(())
+
     def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
         super()._update_column_widths(updated_cells)
         self._update_count += 1
