@@ -29,7 +29,7 @@ from textual.widgets import Input
 
 from tui.app.advisor import Advisor
 from tui.app.app import make_app
-from tui.app.edits import replace_device
+from tui.app.edits import remove_device, replace_device
 from tui.app.messages import EditRequested, MachineFieldEdited
 from tui.app.panels.machine import MachinePanel
 from tui.app.panels.timeline import TimelinePanel
@@ -158,6 +158,7 @@ async def typing_latency(config: Config, repeat: int, in_process: bool) -> dict[
     keys: list[float] = []
     typed: list[float] = []
     device_edits: list[float] = []
+    structural: list[float] = []
     async with app.run_test(size=(160, 50)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -199,6 +200,24 @@ async def typing_latency(config: Config, repeat: int, in_process: bool) -> dict[
             await _first_frame(painted)
             device_edits.append(painted[0] - start)
             await asyncio.sleep(0.2)
+        # remove a device (its row goes, the Timeline renumbers), then undo (it comes back)
+        for i in range(repeat):
+            gone = app.config.memory_devices[10 + i].id
+            count = len(app.config.memory_devices)
+            shown[0] = lambda n=count: len(app.config.memory_devices) == n - 1
+            painted.clear()
+            start = time.perf_counter()
+            app.post_message(EditRequested(f"remove {gone}", lambda c, d=gone: remove_device(c, d)))
+            await _first_frame(painted)
+            structural.append(painted[0] - start)
+            await asyncio.sleep(0.2)
+            shown[0] = lambda n=count: len(app.config.memory_devices) == n
+            painted.clear()
+            start = time.perf_counter()
+            app.action_undo()
+            await _first_frame(painted)
+            structural.append(painted[0] - start)
+            await asyncio.sleep(0.2)
         # typing in a machine field: every key press validates the edited configuration
         field = app.query_one("#m-kvm_memslots", Input)
         field.focus()
@@ -216,6 +235,8 @@ async def typing_latency(config: Config, repeat: int, in_process: bool) -> dict[
     return {
         "device": statistics.median(device_edits) * 1000,
         "device_max": max(device_edits) * 1000,
+        "remove": statistics.median(structural) * 1000,
+        "remove_max": max(structural) * 1000,
         "type": statistics.median(typed) * 1000,
         "type_max": max(typed) * 1000,
         "edit": statistics.median(edits) * 1000,
@@ -230,17 +251,19 @@ def report_1000(repeat: int) -> None:
     """Process advisor (the app) vs thread advisor (baseline), 1,000 devices."""
     print(
         "1,000 devices: edit → repaint and key press → repaint during suggestions "
-        f"(median/p90/max of {repeat} machine edits, {repeat} device edits, {3 * repeat} timeline "
-        f"keys, {3 * repeat} keys typed in the KVM memslots field; the verdict is on medians)"
+        f"(median/p90/max of {repeat} machine edits, {repeat} device edits, {repeat} device "
+        f"removals and their undo, {3 * repeat} timeline keys, {3 * repeat} keys typed in the KVM "
+        "memslots field; the verdict is on medians)"
     )
     for name, config in (("failing", config_with(1000)), ("ok", ok_config(1000))):
         for label, in_process in (("process (app)", False), ("thread (baseline)", True)):
             r = asyncio.run(typing_latency(config, repeat, in_process))
-            edit = max(r["edit"], r["device"])
+            edit = max(r["edit"], r["device"], r["remove"])
             verdict = "ok" if max(r["key"], r["type"]) <= 50 and edit <= 100 else "OVER target"
             print(
                 f"  {name:7} {label:17}: edit {r['edit']:6.1f} ms (max {r['edit_max']:6.1f}), "
                 f"device edit {r['device']:6.1f} ms (max {r['device_max']:6.1f}), "
+                f"remove/undo {r['remove']:6.1f} ms (max {r['remove_max']:6.1f}), "
                 f"key {r['key']:5.1f} ms (p90 {r['key_p90']:5.1f}, max {r['key_max']:5.1f}), "
                 f"typing {r['type']:5.1f} ms (max {r['type_max']:5.1f})  {verdict}"
             )
