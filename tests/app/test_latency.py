@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from tui.app import edits
 from tui.app.app import make_app
 from tui.app.messages import MachineFieldEdited
-from tui.app.panels.base import Styled, sync_table
+from tui.app.panels.base import Styled, row_key, sync_table
 from tui.app.panels.machine import MachinePanel
 from tui.app.panels.memory import MemoryPanel
 from tui.app.panels.suggestions import MAX_WARNINGS, SuggestionsPanel
@@ -53,7 +53,8 @@ async def test_an_edit_updates_the_timeline_rows_in_place() -> None:
         assert timeline.cursor == 1
 
 
-async def test_a_device_list_removes_and_appends_rows_in_place() -> None:
+async def test_a_device_list_updates_its_rows_in_place() -> None:
+    """Remove a device, undo, duplicate: the rows are shifted, never cleared and re-added."""
     memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(4)]
     config = Config.model_validate(
         {"machine": {"ram": "4G", "maxmem": "68G", "slots": 8}, "memory_devices": memory}
@@ -62,17 +63,26 @@ async def test_a_device_list_removes_and_appends_rows_in_place() -> None:
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(MemoryPanel)
         table = panel.table
-        kept = table.rows[next(iter(table.rows))]
+        first = table.rows[next(iter(table.rows))]
         table.focus()
         table.move_cursor(row=1)
         await pilot.press("d")  # remove dimm1
         await settle(pilot)
-        assert [k.value for k in table.rows] == ["dimm0", "dimm2", "dimm3"]
-        assert table.rows[next(iter(table.rows))] is kept
+        ids = ["dimm0", "dimm2", "dimm3"]
+        assert [row_key(table, i) for i in range(table.row_count)] == ids
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ids
+        assert panel.selected == "dimm2"  # the cursor stays on row 2: the next device
         await pilot.press("ctrl+z")
-        await settle(pilot)  # undo puts dimm1 back between its neighbours: rebuilt in order
-        assert [k.value for k in table.rows] == ["dimm0", "dimm1", "dimm2", "dimm3"]
+        await settle(pilot)  # dimm1 back between its neighbours: rows shifted, not rebuilt
+        ids = ["dimm0", "dimm1", "dimm2", "dimm3"]
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ids
+        assert table.rows[next(iter(table.rows))] is first
         assert "dimm1" in shown(app, panel)
+        table.move_cursor(row=2)
+        await pilot.press("c")  # duplicate dimm2: the copy is appended and highlighted
+        await settle(pilot)
+        assert table.row_count == 5 and panel.selected == str(table.get_row_at(4)[0])
+        assert table.rows[next(iter(table.rows))] is first
 
 
 async def test_the_headroom_keeps_its_lines_while_fixes_are_computed() -> None:
@@ -159,7 +169,7 @@ async def test_sync_table_shows_exactly_the_rows_it_is_given() -> None:
                 rows[i] = (key, (cells[0], cell(), cell()))
             sync_table(table, list(rows))
             await settle(pilot)
-            assert [k.value for k in table.rows] == [key for key, _ in rows]
+            assert [row_key(table, i) for i in range(table.row_count)] == [k for k, _ in rows]
             for index, (_key, cells) in enumerate(rows):
                 shown_cells = [getattr(c, "plain", c) for c in table.get_row_at(index)]
                 expected = [c.text if isinstance(c, Styled) else c for c in cells]

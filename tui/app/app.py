@@ -245,7 +245,7 @@ class MemslotApp(App[int]):
     def _theme_changed(self, _theme: object) -> None:
         """Table cells carry theme colours (errors): redraw them in the new theme."""
         for table in self.query(MemslotTable):
-            table._memslot_rows = {}  # type: ignore[attr-defined]
+            table._memslot_rows = []  # type: ignore[attr-defined]
         self.render_panels()
 
     # ------------------------------------------------------------------ state

@@ -105,67 +105,81 @@ def _same_height(static: Static, old: Content, new: Content) -> bool:
     return old.get_height(rules, width) == new.get_height(rules, width)
 
 
-def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
-    """Update a table in place: only changed cells are touched, rows whose key went away are
-    removed and new keys added at the end; any other change of keys rebuilds the table.
+REBUILD_AFTER = 16
+"""More rows gone than this: build the table anew (DataTable removes a row in O(rows))."""
 
-    An edit at 1,000 devices usually changes a few cells: clearing and re-adding every row, or
-    wrapping every cell in a Text, would cost the repaint budget. The raw cells last shown are
-    kept on the table to compare with; column widths are set from them (exact, so a column
-    shrinks again when its widest cell goes away).
+
+def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
+    """Make row i of the table show rows[i], touching only the cells that changed.
+
+    The table's own row keys are positions ("0", "1", …): a removed, inserted or moved row
+    shifts the cells of the rows after it, and rows are added or removed at the end only, so
+    an edit at 1,000 devices never clears and refills the table (a device's key, its id, is
+    kept beside: `row_key`, `row_index`). The raw cells last shown are kept on the table to
+    compare with; column widths are set from them (exact, so a column shrinks again when its
+    widest cell goes away).
     """
-    shown: dict[str, tuple[object, ...]] = getattr(table, "_memslot_rows", {})
-    keys = [key for key, _ in rows]
-    present = set(keys)
-    kept = [key for key in shown if key in present]
-    if len(shown) != table.row_count or kept != keys[: len(kept)]:
+    shown: list[Row] = list(getattr(table, "_memslot_rows", ()))
+    if len(shown) != table.row_count or len(shown) - len(rows) > REBUILD_AFTER:
         _rebuild(table, rows)
         return
     columns = list(table.columns)
     changed: set[int] = set()
-    for key in shown.keys() - present:
-        table.remove_row(key)
+    if len(shown) != len(rows):
         changed.update(range(len(columns)))
-    for key, cells in rows[len(kept) :]:
-        table.add_row(*map(_cell, cells), key=key)
-        changed.update(range(len(columns)))
+    for index in range(len(shown) - 1, len(rows) - 1, -1):
+        table.remove_row(str(index))
+    for index in range(len(shown), len(rows)):
+        table.add_row(*map(_cell, rows[index][1]), key=str(index))
     _forget_new_rows(table)
     updates = []
-    for key, cells in rows[: len(kept)]:
-        current = shown[key]
+    for index in range(min(len(shown), len(rows))):
+        current, cells = shown[index][1], rows[index][1]
         if current == cells and not any(isinstance(c, Text) for c in cells):
             continue  # Text's own == ignores the style: those rows are compared cell by cell
-        for index, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
+        for number, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
             if not _same(old, new):
-                updates.append((key, column, _cell(new)))
-                changed.add(index)
+                updates.append((str(index), column, _cell(new)))
+                changed.add(number)
     many = getattr(table, "update_cells", None)
     if many is not None:
         many(updates)
     else:
         for key, column, value in updates:
             table.update_cell(key, column, value)
-    table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
+    table._memslot_rows = list(rows)  # type: ignore[attr-defined]
     if changed:
         _fit_columns(table, rows, changed)
     _settle(table)
 
 
 def _rebuild(table: DataTable[object], rows: Sequence[Row]) -> None:
-    """Every row anew (the keys changed order): the cursor stays on its row number."""
+    """Every row anew: the cursor stays on its row number."""
     cursor = table.cursor_row
     table.clear()
     reset = getattr(table, "reset_column_widths", None)
     if reset is not None:
         reset()
-    for key, cells in rows:
-        table.add_row(*map(_cell, cells), key=key)
+    for index, (_key, cells) in enumerate(rows):
+        table.add_row(*map(_cell, cells), key=str(index))
     if _forget_new_rows(table):
         _fit_columns(table, rows, set(range(len(table.columns))))
     if rows:
         table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
-    table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
+    table._memslot_rows = list(rows)  # type: ignore[attr-defined]
     _settle(table)
+
+
+def row_key(table: DataTable[object], index: int) -> str | None:
+    """The key (a device's id) of the row at `index` as sync_table last showed it."""
+    rows: list[Row] = getattr(table, "_memslot_rows", [])
+    return rows[index][0] if 0 <= index < len(rows) else None
+
+
+def row_index(table: DataTable[object], key: str) -> int | None:
+    """The row showing `key`, or None."""
+    rows: list[Row] = getattr(table, "_memslot_rows", [])
+    return next((i for i, (k, _) in enumerate(rows) if k == key), None)
 
 
 def _settle(table: DataTable[object]) -> None:
@@ -238,5 +252,4 @@ def selected_key(table: DataTable[object]) -> str | None:
     """Key of the row under the cursor, or None for an empty table."""
     if table.row_count == 0:
         return None
-    key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-    return key.value
+    return row_key(table, table.cursor_row)

@@ -75,7 +75,6 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
                 cell = Styled(text, muted)
             else:
                 cell = text
-            # keyed by position: a moved or inserted event updates rows in place
             rows.append((f"e{index}", (str(index + 1), action, event.device, cell)))
         return rows
 
