@@ -126,10 +126,8 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         static = self.query_one("#headroom", Static)
         if headroom:
             text: Content | str = Content.styled(f"Headroom: {headroom}", "$text-muted")
-        elif pending and static.size.height > 1:
+        elif pending and static.size.height:
             text = Content.styled("Headroom: …" + "\n" * (static.size.height - 1), "$text-muted")
-        elif pending and static.size.height == 1:
-            text = Content.styled("Headroom: …", "$text-muted")
         else:
             text = ""
         update_static(static, text)
