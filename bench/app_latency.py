@@ -1,15 +1,16 @@
 """App latency: edit → recompute → repaint at 10 and 256 devices; at 1,000 devices (failing
-and not) edit → repaint, key press → repaint in the Timeline while suggestions are computed,
-and a key typed in a machine field → repaint, with the suggestions in a process (the app)
-against the old way, a thread of the app's own process (baseline), in the same run. Cold
-start: app_startup.py. Each time ends at the first frame that shows the input's effect.
+and not) a machine edit, a device edit, removing a device and undoing that, key presses in
+the Timeline while suggestions are computed, and keys typed in a machine field, each to the
+first frame that shows its effect, with the suggestions in a process (the app) against the
+old way, a thread of the app's own process (baseline), in the same run. Cold start:
+app_startup.py.
 
 Not a test (timings depend on the machine); prints medians, and p90/max where a few slow
 frames matter. Run from the repo root:
     python bench/app_latency.py [--repeat 15] [--only-1000]
-The edit goes through the real path: a MachineFieldEdited message from the Machine panel → the
-app builds and validates a new Config → replay → every panel renders → the screen is
-composited. The advisor (suggestions) runs afterwards in a worker and is timed separately.
+Edits go through the real path: a message from a panel → the app builds and validates a new
+Config → replay → every panel renders → the screen is composited. The advisor (suggestions)
+runs afterwards in a worker and is timed separately.
 """
 
 from __future__ import annotations
