@@ -58,6 +58,9 @@ class FileAccessError(OSError):
         return f"{self.path}: {self.reason}"
 
 
+MAX_FILE_SIZE = 16 << 20
+"""Larger configuration and lesson files are refused (and /dev/zero cannot hang a reader)."""
+
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from pathlib import Path
 
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widgets._help_panel import HelpPanel
 
+import tui.app
 from tui.app import actions
 from tui.app.app import MemslotApp, make_app
 from tui.app.panels.device_list import DeviceListPanel
@@ -24,6 +28,7 @@ from tui.app.screens.lesson_author import AddStepScreen, SaveLessonScreen
 from tui.app.screens.live import LiveAddressScreen
 from tui.app.screens.open_file import OpenScreen, SaveAsScreen
 from tui.app.screens.paste import PasteScreen
+from tui.app.screens.save_preset import SavePresetScreen
 from tui.app.screens.sweep import SweepScreen
 
 from .conftest import SIZE, flat, order_config, settle, shown
@@ -46,6 +51,7 @@ OWNERS: dict[str, tuple[type[DOMNode], ...]] = {
         SaveLessonScreen,
         PasteScreen,
         LiveAddressScreen,
+        SavePresetScreen,
     ),
     "paste": (PasteScreen,),
     "views": (CompareScreen, SweepScreen),
@@ -82,6 +88,24 @@ def test_every_binding_comes_from_the_registry_and_runs_an_existing_action() -> 
     for action in actions.ACTIONS:
         if action.bound and action.keys:
             assert action.scope in OWNERS, action.id
+
+
+def test_no_widget_or_screen_binds_a_key_outside_the_registry() -> None:
+    """Every class of the app that declares BINDINGS is an owner above, and each of its
+    bindings carries a registry id: a key bound by hand is caught even in a new module."""
+    owners = {owner for group in OWNERS.values() for owner in group}
+    for module in pkgutil.walk_packages(tui.app.__path__, "tui.app."):
+        loaded = importlib.import_module(module.name)
+        for _, cls in inspect.getmembers(loaded, inspect.isclass):
+            if cls.__module__ != loaded.__name__ or "BINDINGS" not in vars(cls):
+                continue
+            assert issubclass(cls, DOMNode), cls
+            assert cls in owners, f"{cls.__qualname__} binds keys but is not in OWNERS"
+            for binding in vars(cls)["BINDINGS"]:
+                assert isinstance(binding, Binding) and binding.id in actions.BY_ID, (
+                    cls.__qualname__,
+                    binding,
+                )
 
 
 async def test_palette_offers_every_palette_action() -> None:

@@ -152,3 +152,30 @@ def test_lesson_app_opens_lesson_mode_only_when_asked(monkeypatch: pytest.Monkey
     opened.clear()
     assert main(["lesson", "no-such-lesson", "--app"]) == 2  # checked before the app starts
     assert opened == []
+
+
+def test_a_lesson_file_given_to_the_app_opens_lesson_mode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`memslot-explorer LESSON.toml` is `lesson LESSON.toml --app`; a configuration file is
+    not mistaken for a lesson, and a broken lesson is exit 2 before any app starts."""
+    import tui.app.app as app_module
+    import tui.app.training as training
+
+    lessons: list[Path] = []
+    configs: list[Path | None] = []
+    monkeypatch.setattr(training, "run_lesson", lambda path: lessons.append(path) or 0)
+    monkeypatch.setattr(app_module, "run_app", lambda path=None: configs.append(path) or 0)
+    lesson = ROOT / "presets" / "lessons" / "vhost-ordering-509.toml"
+    assert main([str(lesson)]) == 0
+    assert lessons == [lesson] and configs == []
+
+    preset = ROOT / "presets" / "ex01-virtio-mem-64-memslots.toml"
+    assert main([str(preset)]) == 0
+    assert configs == [preset] and lessons == [lesson]
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text('title = "x"\n[[steps]]\npreset = "no-such-preset.toml"\n')
+    assert main([str(broken)]) == 2
+    assert "no-such-preset.toml" in capsys.readouterr().err
+    assert lessons == [lesson]

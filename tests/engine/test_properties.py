@@ -128,6 +128,27 @@ def test_a_refused_hotplug_leaves_no_state(config: Config):
 
 @PROPERTY
 @given(configs())
+def test_the_free_counts_a_budget_shows_are_those_the_next_hotplug_checks(config: Config):
+    """A budget derives KVM and vhost free when read (vhost: the smallest of the devices' own
+    free counts); a hotplug's checks compute kvm_get_free_memslots() and
+    vhost_get_free_memslots() as the replay runs. Between two events nothing changes, so the
+    two must agree."""
+    report = replay(config)
+    previous = report.boot_budget
+    for event in report.events:
+        if event.phase != "hot" or event.skipped:
+            continue
+        if previous is not None:
+            for step in event.derivation:
+                if step.rule == "vhost-check":
+                    assert step.value == previous.vhost_free
+                elif step.rule == "kvm-check":
+                    assert step.value == previous.kvm_free
+        previous = event.budget
+
+
+@PROPERTY
+@given(configs())
 def test_hotplug_then_unplug_restores_the_counters(config: Config):
     report = replay(config)
     if not report.ok or report.boot_budget is None:

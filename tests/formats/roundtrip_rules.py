@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.engine.model import Config, Event, Machine, VhostKernel, VhostUser
+from tui.engine.kinds import consumer_kind
+from tui.engine.model import Config, Consumer, Event, Machine, VhostKernel, VhostUser
 from tui.engine.units import KiB
 
 HOST_FACTS = (
@@ -53,18 +54,25 @@ def _memory(device: Any) -> dict[str, Any]:
 
 def expected_after_qemu(config: Config) -> dict[str, Any]:
     """The command line holds the cold plugs only (hot events are the QMP export's), and no
-    consumer (ROMs, BARs have no option of their own); host facts and back-end limits are
+    abstract consumer (ROMs, BARs have no option of their own; virtio-balloon is a device and
+    comes back with its kind's counts); host facts and back-end limits are
     assumed; title and description are the importer's."""
     cold = [e.device for e in config.timeline if e.action == "cold"]
-    consumers = {c.id for c in config.consumers}
-    kept = [d for d in cold if d not in consumers]
+    abstract = {c.id for c in config.consumers if consumer_kind(c).driver is None}
+    kept = [d for d in cold if d not in abstract]
     return {
         "machine": _machine(config),
         "memory_devices": [_memory(d) for d in _order(config.memory_devices, kept)],
         "vhost_devices": [_vhost(d) for d in _order(config.vhost_devices, kept)],
-        "consumers": [],
+        "consumers": [_device_consumer(c) for c in _order(config.consumers, kept)],
         "timeline": [Event(action="cold", device=d).model_dump() for d in kept],
     }
+
+
+def _device_consumer(consumer: Any) -> dict[str, Any]:
+    """A consumer that is a QEMU device (virtio-balloon) comes back as its kind's defaults."""
+    kind = consumer_kind(consumer)
+    return Consumer(id=consumer.id, kind=kind.name, note=f"-device {kind.driver}").model_dump()
 
 
 def _order(devices: Any, ids: list[str]) -> list[Any]:
@@ -84,7 +92,15 @@ def comparable(config: Config) -> dict[str, Any]:
     }
 
 
-LIBVIRT_ORDER = {"memory": 0, "disk": 1, "filesystem": 2, "interface": 3, "hostdev": 6, "vsock": 7}
+LIBVIRT_ORDER = {
+    "memory": 0,
+    "disk": 1,
+    "filesystem": 2,
+    "interface": 3,
+    "hostdev": 6,
+    "memballoon": 7,
+    "vsock": 8,
+}
 
 
 def _libvirt_element(device: Any) -> str | None:
@@ -92,6 +108,8 @@ def _libvirt_element(device: Any) -> str | None:
     kind = device.kind
     if kind in ("pc-dimm", "nvdimm", "virtio-pmem", "virtio-mem"):
         return "memory"
+    if kind == "virtio-balloon":
+        return "memballoon"  # the first cold one; expected_after_libvirt picks it
     what = getattr(device, "device", None)
     table = {
         ("vhost-kernel", "net"): "interface",
@@ -139,9 +157,15 @@ def _alias_id(device_id: str) -> str:
 
 def expected_after_libvirt(config: Config) -> dict[str, Any]:
     """libvirt can express memory devices and most vhost back-ends; not hv-balloon, vhost-user
-    SCSI / vsock or consumers (comments only), nor the per-device backend choices (comments).
+    SCSI / vsock or consumers (comments only) but the first cold virtio-balloon (<memballoon>),
+    nor the per-device backend choices (comments).
     Cold plugs come back in libvirt's command-line order."""
-    kept = {d.id: d for d in config.all_devices() if _libvirt_element(d) is not None}
+    kept = {
+        d.id: d for d in config.all_devices() if _libvirt_element(d) not in (None, "memballoon")
+    }
+    balloons = [c.id for c in config.consumers if consumer_kind(c).balloon]
+    first = [e.device for e in config.timeline if e.action == "cold" and e.device in balloons][:1]
+    kept.update({c.id: c for c in config.consumers if c.id in first})
     cold = [e.device for e in config.timeline if e.action == "cold" and e.device in kept]
     cold.sort(key=lambda i: LIBVIRT_ORDER[_libvirt_element(kept[i]) or "memory"])
     hot = [e for e in config.timeline if e.action != "cold" and e.device in kept]
@@ -166,7 +190,12 @@ def expected_after_libvirt(config: Config) -> dict[str, Any]:
         "machine": machine,
         "memory_devices": [_libvirt_memory(config, d) for d in memory],
         "vhost_devices": [{**_vhost(d), "id": _alias_id(d.id)} for d in vhost],
-        "consumers": [],
+        "consumers": [
+            Consumer(
+                id=_alias_id(i), kind="virtio-balloon", note="<memballoon model='virtio'>"
+            ).model_dump()
+            for i in first
+        ],
         "timeline": [
             *(Event(action="cold", device=_alias_id(i)).model_dump() for i in cold),
             *(e.model_copy(update={"device": _alias_id(e.device)}).model_dump() for e in hot),

@@ -131,7 +131,17 @@ def consumer(draw: Any, device_id: str) -> Consumer:
     return Consumer(
         id=device_id,
         kind=draw(
-            st.sampled_from(["rom", "pci-ram-bar", "vfio-bar", "vga-vram", "numa-memdev", "custom"])
+            st.sampled_from(
+                [
+                    "rom",
+                    "pci-ram-bar",
+                    "vfio-bar",
+                    "vga-vram",
+                    "numa-memdev",
+                    "virtio-balloon",
+                    "custom",
+                ]
+            )
         ),
         kvm_slots=draw(_opt(counts)),
         vhost_kernel_regions=draw(_opt(counts)),

@@ -113,7 +113,7 @@ SAMPLE_FACTS: dict[str, dict] = {
     "proxmox-dimm-ladder.sh": {
         "machine": {"type": "pc", "accel": "kvm", "ram": 1 << 30, "slots": 255,
                     "maxmem": 4 << 40, "memory_backend": "ram"},
-        "kinds": ["pc-dimm"] * 4 + ["vga-vram", "vhost-kernel"],
+        "kinds": ["pc-dimm"] * 4 + ["vga-vram", "virtio-balloon", "vhost-kernel"],
         "warns": ["-id"],
     },
     "libvirt-per-domain.log": {
@@ -143,27 +143,28 @@ SAMPLE_FACTS: dict[str, dict] = {
     "libvirt-virtio-mem-virtiofs.xml": {
         "machine": {"type": "q35", "accel": "kvm", "ram": 4 << 30, "maxmem": 68 << 30,
                     "memory_backend": "memfd"},
-        "kinds": ["virtio-mem", "vhost-user", "vhost-kernel", "vga-vram"],
+        "kinds": ["virtio-mem", "vhost-user", "vhost-kernel", "vga-vram",
+                  "virtio-balloon"],
     },
     "openstack-vhostuser-nics.xml": {
         "machine": {"type": "q35", "ram": 16 << 30, "slots": 16, "memory_backend": "memfd"},
         "kinds": ["numa-memdev", "pc-dimm", "vhost-user", "vhost-user", "vhost-user",
-                  "vga-vram"],
+                  "vga-vram", "virtio-balloon"],
         "warns": ["qemu:commandline"],
     },
     "libvirt-dimm-hotplug.xml": {
         "machine": {"type": "pc", "ram": 219136 << 10, "slots": 16},
-        "kinds": ["pc-dimm", "pc-dimm", "vhost-kernel"],
+        "kinds": ["pc-dimm", "pc-dimm", "vhost-kernel", "virtio-balloon"],
         "warns": ["queues=2", "rounds"],
     },
     "nvdimm-virtio-pmem.xml": {
         "machine": {"type": "q35", "ram": 4 << 30, "nvdimm": True, "phys_bits": 42},
-        "kinds": ["nvdimm", "nvdimm", "virtio-pmem"],
+        "kinds": ["nvdimm", "nvdimm", "virtio-pmem", "virtio-balloon"],
     },
     "vdpa-vfio-vsock.xml": {
         "machine": {"type": "q35", "ram": 8 << 30},
         "kinds": ["vhost-vdpa", "vhost-vdpa", "pci-ram-bar", "vhost-kernel", "vfio-bar",
-                  "vhost-kernel"],
+                  "virtio-balloon", "vhost-kernel"],
         "warns": ["<foo>", "<gizmo>"],
     },
 }  # fmt: skip
@@ -240,6 +241,16 @@ def test_machine_types_up_to_8_0_default_unplugged_inaccessible_off(
         "-object memory-backend-ram,id=m0,size=16G -device virtio-mem-pci,id=vm0,memdev=m0"
     )
     assert import_text(text).config.memory_devices[0].unplugged_inaccessible is expected
+
+
+@pytest.mark.parametrize(
+    ("machine", "expected"), [("pc+pve0", "pc"), ("q35+pve1", "q35"), ("pc-q35-9.0+pve0", "q35")]
+)
+def test_proxmox_machine_revision_suffix(machine: str, expected: str) -> None:
+    """Proxmox's QEMU takes `type+pveN` (its own revision of the machine type)."""
+    result = import_text(f"/usr/bin/kvm -machine type={machine} -m 1G")
+    assert result.config.machine.type == expected
+    assert not any("machine type not modelled" in str(w) for w in result.warnings)
 
 
 def test_m_without_suffix_is_mib() -> None:
@@ -413,8 +424,17 @@ def test_libvirt_qemu_commandline_devices_are_cold_plugs_after_libvirts() -> Non
         ("dimm0", "pc-dimm"),
         ("dimm0-1", "hv-balloon"),
     ]
-    assert [e.device for e in config.timeline] == ["dimm0", "dimm0-1"]
+    # no <memballoon>: libvirt adds a virtio one, and QEMU takes one balloon only
+    assert [e.device for e in config.timeline] == ["dimm0", "balloon0", "dimm0-1"]
     assert any("-global" in w and "not applied" in w for w in result.warnings)
+    assert any(a.field == "balloon0.kind" for a in result.assumed)
+    events = replay(config).events
+    assert [e.ok for e in events] == [True, True, False]
+    assert events[2].error == "Only one balloon device is supported"
+
+    without = import_text(xml.replace("</devices>", "<memballoon model='none'/></devices>")).config
+    assert [e.device for e in without.timeline] == ["dimm0", "dimm0-1"]
+    assert all(e.ok for e in replay(without).events)
 
 
 @pytest.mark.parametrize(
@@ -457,7 +477,7 @@ def test_uefi_variable_flash_is_one_more_kvm_slot() -> None:
         "<domain type='kvm'><memory unit='GiB'>1</memory><os firmware='efi'>"
         "<type machine='q35'>hvm</type></os></domain>"
     ).config
-    assert [c.kind for c in xml.consumers] == ["rom"]
+    assert [c.kind for c in xml.consumers] == ["rom", "virtio-balloon"]  # libvirt adds one
 
 
 def test_default_huge_pages_are_assumed() -> None:

@@ -272,6 +272,35 @@ def test_what_libvirt_cannot_say_is_a_comment() -> None:
     assert "refuses it without" in odd  # vhost-user with private boot RAM
 
 
+def test_virtio_balloon_is_the_one_memballoon() -> None:
+    """libvirt adds a virtio <memballoon> to a domain without one, and has one per domain,
+    never hot-plugged: the export writes the model's first cold balloon, else model='none'."""
+    none = ET.fromstring(domain_xml(Config()))
+    assert [b.get("model") for b in none.iter("memballoon")] == ["none"]
+    config = Config(
+        consumers=[
+            {"kind": "virtio-balloon", "id": "b0"},
+            {"kind": "virtio-balloon", "id": "b1"},
+            {"kind": "virtio-balloon", "id": "b2"},
+        ],
+        timeline=[
+            {"action": "cold", "device": "b0"},
+            {"action": "cold", "device": "b1"},
+            {"action": "hotplug", "device": "b2"},
+        ],
+    )
+    text = domain_xml(config, timeline=True)
+    balloons = list(ET.fromstring(text).iter("memballoon"))
+    assert [(b.get("model"), b.find("alias").get("name")) for b in balloons] == [  # type: ignore[union-attr]
+        ("virtio", "ua-b0")
+    ]
+    assert "b1: libvirt has one <memballoon> per domain" in text
+    snippet = dict(hotplug_snippets(config))
+    assert any("b2: libvirt has one <memballoon>" in xml for xml in snippet.values())
+    # the engine agrees that QEMU takes one balloon only
+    assert [e.ok for e in replay(config).events] == [True, False, False]
+
+
 def test_sizes_are_exact() -> None:
     """A size that is not whole KiB is written in bytes, never rounded."""
     root = ET.fromstring(domain_xml(CASES["odd_corners"]()))

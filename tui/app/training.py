@@ -6,8 +6,6 @@ report and opens a screen — the engine, the runner and the comparison do the w
 
 from __future__ import annotations
 
-import stat
-import tomllib
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,8 +15,14 @@ from textual.app import SystemCommand
 
 from tui.compare import compare
 from tui.engine import replay
-from tui.formats.toml import MAX_FILE_SIZE, ConfigError
-from tui.lessons.files import list_lessons, read_lesson, save_lesson, user_lesson_dir
+from tui.formats.toml import ConfigError
+from tui.lessons import is_lesson
+from tui.lessons.files import (
+    list_lessons,
+    read_lesson,
+    save_lesson,
+    user_lesson_dir,
+)
 from tui.lessons.markdown import render_markdown
 from tui.lessons.model import Lesson, LessonStep
 from tui.lessons.runner import QuestionError, ask_question, prepare
@@ -58,19 +62,6 @@ def library() -> list[PresetInfo]:
             )
         )
     return items
-
-
-def is_lesson(path: Path) -> bool:
-    """A TOML file with `steps` (a lesson), not a configuration (only regular files are read:
-    anything else is for the configuration loader to refuse)."""
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return False
-        with path.open("rb") as handle:
-            data = tomllib.loads(handle.read(MAX_FILE_SIZE + 1).decode("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return False
-    return isinstance(data, dict) and "steps" in data
 
 
 def preview(path: Path) -> str:

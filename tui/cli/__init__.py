@@ -79,7 +79,7 @@ def _top_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE.toml",
         help="configuration to open in the app (a path that does not exist yet starts a new "
-        "configuration saved there)",
+        "configuration saved there), or a lesson file (lesson mode)",
     )
     parser.add_argument(
         "--print-config",
@@ -149,6 +149,13 @@ def _print_config() -> int:
 
 
 def _open_app(path: Path | None) -> int:
+    if path is not None:
+        from tui.lessons import is_lesson
+
+        if is_lesson(path):  # `memslot-explorer LESSON.toml`: lesson mode, as `lesson F --app`
+            from tui.cli.lesson import open_in_app
+
+            return guard(lambda: open_in_app(str(path)))
     try:
         module = importlib.import_module("tui.app.app")
         run_app = module.run_app

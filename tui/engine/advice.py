@@ -213,8 +213,14 @@ def _verified(
 
 
 def _apply(config: Config, change: Change) -> Config | None:
-    """The configuration with `change` made to its data; None if that is no valid config."""
-    data = config.model_dump(mode="json")
+    """The configuration with `change` made to its data; None if that is no valid config.
+
+    The data is the Python dump (half the cost of a JSON one, and validated faster), its
+    top-level tuples made lists for the changes to edit in place."""
+    data = {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in config.model_dump().items()
+    }
     try:
         change(data)
         return Config.model_validate(data)

@@ -6,7 +6,7 @@ ranges instead gives the same answer without walking hundreds of devices on ever
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from .units import U64_MAX, align_up
 
@@ -36,15 +36,18 @@ class Gaps:
         """Mark [start, start+size) used; it must lie inside one free range."""
         end = start + size - 1
         i = bisect_right(self._starts, start) - 1
-        gap_start, gap_end = self._starts[i], self._ends[i]
+        starts, ends = self._starts, self._ends
+        gap_start, gap_end = starts[i], ends[i]
         assert gap_start <= start and end <= gap_end, "placing over a plugged device"
-        del self._starts[i], self._ends[i]
-        if end < gap_end:
-            self._starts.insert(i, end + 1)
-            self._ends.insert(i, gap_end)
         if gap_start < start:
-            self._starts.insert(i, gap_start)
-            self._ends.insert(i, start - 1)
+            ends[i] = start - 1  # the part before the device stays free
+            if end < gap_end:  # and so does the part after it
+                starts.insert(i + 1, end + 1)
+                ends.insert(i + 1, gap_end)
+        elif end < gap_end:
+            starts[i] = end + 1  # placed at the start of the gap: the rest stays free
+        else:
+            del starts[i], ends[i]
 
     def contains(self, start: int, size: int) -> bool:
         """Whether [start, start+size) is entirely free."""
@@ -54,7 +57,10 @@ class Gaps:
     def first_fit(self, start: int, size: int, align: int) -> int | None:
         """QEMU's walk: from `start`, bump past each device in the way to the next aligned
         address after it; the first window that fits before the next device wins."""
-        for gap_start, gap_end in zip(self._starts, self._ends, strict=True):
+        starts, ends = self._starts, self._ends
+        # the gaps that end before `start` are skipped: begin at the first that does not
+        for i in range(bisect_left(ends, start), len(ends)):
+            gap_start, gap_end = starts[i], ends[i]
             if gap_end < start:
                 continue
             if start < gap_start:

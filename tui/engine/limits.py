@@ -16,6 +16,8 @@ from .units import U32_MAX
 SOFT_LIMIT = 256  # MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT
 SAFE_MAX = 509  # MEMORY_DEVICES_SAFE_MAX_MEMSLOTS
 UINT_MAX = U32_MAX
+_INF = float("inf")
+_MINUS_INF = -_INF
 
 
 @dataclass(slots=True)
@@ -43,7 +45,7 @@ class LimitInputs:
 
 def _double_to_uint(value: float) -> int:
     """C's conversion of a finite double to unsigned int: truncate, keep the low 32 bits."""
-    if value != value or value in (float("inf"), float("-inf")):
+    if value != value or value == _INF or value == _MINUS_INF:
         # Undefined behaviour in C (available space 0); x86-64 gives 0 for this conversion.
         return 0
     return int(value) & UINT_MAX

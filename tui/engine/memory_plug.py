@@ -15,15 +15,15 @@ QEMU had decided before refusing it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import devices as dev
 from .kinds import memory_kind
 from .limits import LimitInputs, decision_limit
 from .model import HvBalloon, Nvdimm, VirtioMem
 from .refusals import Code, Refusal, refusal, warn_alignment
-from .report import RawStep, lazy, step
-from .state import KVM_ABORT, Abort, MachineState, Outcome, Plugged, Refused, guest_plug
+from .report import Outcome, RawStep, lazy, step
+from .state import KVM_ABORT, Abort, MachineState, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
 
 
@@ -98,7 +98,7 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
         try:
             memory_device_plug(state, device, decided, checked.address, slot)
         except Abort as abort:
-            return replace(outcome, refusal=abort.refusal, stops_qemu=KVM_ABORT)
+            return outcome._replace(refusal=abort.refusal, stops_qemu=KVM_ABORT)
     return outcome
 
 
@@ -194,17 +194,18 @@ def decide(
     if not decides:
         decision = dev.decide(device, 1, thp)
         return Decided(size, False, None, decision, decision.steps, warnings)
+    layout = state.layout
     limit, limit_steps = decision_limit(
         LimitInputs(
-            required=state.required,
-            used=state.used,
-            size=size,
-            space=state.layout.device_memory_space,
-            used_region_size=state.used_region_size,
-            vhost_max=state.vhost.max(),
-            vhost_free=free,
-            kvm_max=state.layout.kvm_max if state.machine.kvm_enabled else None,
-            kvm_free=state.kvm_free(),
+            state.mem_required,  # required
+            state.mem_mapped,  # used
+            size,
+            layout.device_memory_space,
+            state.mem_size,  # used_region_size
+            state.vhost.max(),
+            free,
+            layout.kvm_max if state.kvm else None,
+            state.kvm_free(),
         )
     )
     decision = dev.decide(device, limit, thp)
@@ -219,18 +220,12 @@ def check_addable(
     state: MachineState, device: dev.MemoryDevice, decided: Decided, vfree: int
 ) -> Checked:
     """memory_device_check_addable(), the backend alignment and memory_device_get_free_addr()."""
-    rules = state.rules
     required = decided.decision.memslots
-    reserved = state.reserved
+    reserved = max(state.mem_required - state.mem_mapped, 0)  # get_reserved_memslots()
     kvm_free = state.kvm_free()
     warnings: tuple[str, ...] = ()
     steps: list[RawStep] = []
-
-    def refuse(code: Code, free: int) -> Checked:
-        found = refusal(code, device=device.id, required=required, reserved=reserved, free=free)
-        return Checked(tuple(steps), warnings, found)
-
-    if rules.multi_memslot:
+    if state.rules.multi_memslot:
         if kvm_free is not None:
             enough = kvm_free >= required + reserved
             steps.append(
@@ -245,7 +240,9 @@ def check_addable(
                 )
             )
             if not enough:
-                return refuse(Code.KVM_NOT_ENOUGH_FREE, kvm_free)
+                return _not_enough(
+                    Code.KVM_NOT_ENOUGH_FREE, device, decided, reserved, kvm_free, steps
+                )
         enough = vfree >= required + reserved
         if state.vhost.devices:
             steps.append(
@@ -260,14 +257,14 @@ def check_addable(
                 )
             )
         if not enough:
-            return refuse(Code.VHOST_NOT_ENOUGH_FREE, vfree)
+            return _not_enough(Code.VHOST_NOT_ENOUGH_FREE, device, decided, reserved, vfree, steps)
     else:
         if kvm_free is not None and kvm_free <= 0:
-            return refuse(Code.KVM_NOT_ENOUGH_FREE, kvm_free)
+            return _not_enough(Code.KVM_NOT_ENOUGH_FREE, device, decided, reserved, kvm_free, steps)
         if vfree <= 0:
-            return refuse(Code.VHOST_NOT_ENOUGH_FREE, vfree)
+            return _not_enough(Code.VHOST_NOT_ENOUGH_FREE, device, decided, reserved, vfree, steps)
     size = decided.size
-    used_region = state.used_region_size
+    used_region = state.mem_size
     space = state.layout.device_memory_space
     if used_region + size > U64_MAX or used_region + size > space:
         found = refusal(
@@ -291,9 +288,10 @@ def check_addable(
         )
         return Checked(tuple(steps), warnings, found)
     align = max(dev.min_alignment(device, state.machine.host_thp_size), backend_align)
-    alignment_warning = _alignment_warning(state, align)
-    if alignment_warning:
-        warnings += (alignment_warning,)
+    base = state.layout.device_memory_base
+    if base is not None and base % align:
+        # the device-memory base is not aligned for this device: QEMU warns (8.2+)
+        warnings = (warn_alignment(align),)
     try:
         address = get_free_addr(state, device, size, align)
     except Refused as refused:
@@ -301,46 +299,67 @@ def check_addable(
     return Checked(tuple(steps), warnings, None, address)
 
 
-def _alignment_warning(state: MachineState, align: int) -> str | None:
-    """The device-memory base is not aligned for this device: QEMU warns (8.2+)."""
-    base = state.layout.device_memory_base
-    if base is None or base % align == 0:
-        return None
-    return warn_alignment(align)
+def _not_enough(
+    code: Code,
+    device: dev.MemoryDevice,
+    decided: Decided,
+    reserved: int,
+    free: int,
+    steps: list[RawStep],
+) -> Checked:
+    """memory_device_check_addable() refuses: not enough free KVM or vhost memslots."""
+    required = decided.decision.memslots
+    found = refusal(code, device=device.id, required=required, reserved=reserved, free=free)
+    return Checked(tuple(steps), (), found)
 
 
 def get_free_addr(state: MachineState, device: dev.MemoryDevice, size: int, align: int) -> int:
     """memory_device_get_free_addr(): the user's address, or first fit from the base."""
-    base = state.layout.device_memory_base
-    region = state.layout.device_memory_size
+    layout = state.layout
+    base = layout.device_memory_base
+    region = layout.device_memory_size
     assert base is not None and region is not None
     end = base + region - 1
     hint = dev.address_hint(device)
-
-    def refuse(code: Code, **facts: object) -> Refused:
-        where = {"device": device.id, "size": size, "align": align, "base": base, "region": region}
-        return Refused(refusal(code, **where, **facts))
-
     if hint is not None:
         if hint % align:
-            raise refuse(Code.ADDRESS_UNALIGNED, address=hint)
+            raise _no_address(Code.ADDRESS_UNALIGNED, device, size, align, base, region, hint)
         if size == 0 or hint + size - 1 > U64_MAX or hint < base or hint + size - 1 > end:
-            raise refuse(Code.ADDRESS_OUT_OF_RANGE, address=hint)
+            raise _no_address(Code.ADDRESS_OUT_OF_RANGE, device, size, align, base, region, hint)
         if not state.gaps.contains(hint, size):
             other = min(
                 (p.address, p.device.id)
                 for p in state.memory.values()
                 if p.address <= hint + size - 1 and hint <= p.address + p.size - 1
             )
-            raise refuse(Code.ADDRESS_CONFLICT, address=hint, other=other[1])
+            raise _no_address(
+                Code.ADDRESS_CONFLICT, device, size, align, base, region, hint, other=other[1]
+            )
         return hint
     start = align_up(base, align)
     if size == 0 or start + size - 1 > U64_MAX:
-        raise refuse(Code.DEVICE_TOO_BIG)
+        raise _no_address(Code.DEVICE_TOO_BIG, device, size, align, base, region)
     found = state.gaps.first_fit(start, size, align)
     if found is None or found + size - 1 > end:
-        raise refuse(Code.NO_POSITION)
+        raise _no_address(Code.NO_POSITION, device, size, align, base, region)
     return found
+
+
+def _no_address(
+    code: Code,
+    device: dev.MemoryDevice,
+    size: int,
+    align: int,
+    base: int,
+    region: int,
+    address: int | None = None,
+    **facts: object,
+) -> Refused:
+    """memory_device_get_free_addr() refuses, naming the device-memory region."""
+    if address is not None:
+        facts["address"] = address
+    where = {"device": device.id, "size": size, "align": align, "base": base, "region": region}
+    return Refused(refusal(code, **where, **facts))
 
 
 # --------------------------------------------------------------------------- 3. realize
@@ -375,17 +394,21 @@ def memory_device_plug(
 ) -> None:
     """The bookkeeping: used region, required memslots, auto-decision count, mapping."""
     required = decided.decision.memslots
+    virtio_mem = isinstance(device, VirtioMem)
+    requested = device.requested_size if isinstance(device, VirtioMem) else 0
     item = Plugged(
-        device=device,
-        memslots=required,
-        memslot_size=decided.decision.memslot_size,
-        size=decided.size,
-        address=address,
-        decides=decided.decides,
-        slot=slot,
-        requested=device.requested_size if isinstance(device, VirtioMem) else 0,
+        device,
+        required,
+        decided.decision.memslot_size,
+        decided.size,
+        address,
+        decided.decides,
+        requested,
+        0,  # plugged
+        0,  # mapped
+        slot,
     )
-    mapped_now = 0 if isinstance(device, HvBalloon) or item.dynamic else 1
+    mapped_now = 0 if item.dynamic or isinstance(device, HvBalloon) else 1
 
     def plug() -> None:
         state.add_memory(item, mapped_now)
@@ -393,5 +416,5 @@ def memory_device_plug(
             state.auto_active += 1
 
     state.remap(plug)
-    if state.booted and isinstance(device, VirtioMem) and state.machine.guest_plugs_memory:
+    if virtio_mem and state.booted and state.machine.guest_plugs_memory:
         guest_plug(state, item, item.requested)

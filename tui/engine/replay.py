@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import TypeGuard
 
 from . import devices as dev
-from .kinds import consumer_kind, is_netdev, memory_kind
+from .kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, is_netdev, memory_kind
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
+    AnyDevice,
     Config,
     Consumer,
     Event,
@@ -26,9 +28,8 @@ from .model import (
     VirtioMem,
 )
 from .refusals import Code, Refusal, refusal
-from .refusals import hint as hint_for
-from .report import Counters, EventResult, Report, step
-from .state import KVM_ABORT, Abort, MachineState, Outcome, Refused, guest_plug, is_plugged
+from .report import Counters, EventAt, EventResult, Outcome, Report, step
+from .state import KVM_ABORT, Abort, MachineState, Refused, guest_plug, is_plugged
 from .units import human_size
 from .versions import Rules, rules_for
 from .vhost import VhostState, memslots_limit
@@ -62,13 +63,24 @@ def _replay(config: Config) -> Report:
     state.consumers = {c.id: c for c in config.consumers}
     if lay.device_memory_base is not None and lay.device_memory_size:
         state.gaps.give(lay.device_memory_base, lay.device_memory_size)
-    results: dict[int, EventResult] = {}
-    timeline = list(enumerate(config.timeline))
-    cold = [(i, e) for i, e in timeline if e.action == "cold"]
-    netdevs = [(i, e) for i, e in cold if _is_netdev(config, e)]
-    netdev_indexes = {i for i, _ in netdevs}
-    devices = [(i, e) for i, e in cold if i not in netdev_indexes]
-    hot = [(i, e) for i, e in timeline if e.action != "cold"]
+    timeline = config.timeline
+    results: list[EventResult | None] = [None] * len(timeline)
+    planned: list[_Planned] = []
+    netdevs: list[_Planned] = []
+    devices: list[_Planned] = []
+    hot: list[_Planned] = []
+    for index, event in enumerate(timeline):
+        device = config.device(event.device)
+        # tuple.__new__ with every field: one per event, without NamedTuple's Python __new__
+        at = tuple.__new__(EventAt, (index, event.action, event.device, device.kind))
+        item = (at, event, device)
+        planned.append(item)
+        if event.action != "cold":
+            hot.append(item)
+        elif _is_netdev(device):
+            netdevs.append(item)
+        else:
+            devices.append(item)
 
     # QEMU's own order: -netdev back-ends exist before the machine (they see no memory), then
     # boot memory, every -device in command-line order, the first reset, then the monitor.
@@ -78,12 +90,11 @@ def _replay(config: Config) -> Report:
     if lay.startup_refusal is not None:
         stop = _Stop(lay.startup_refusal.text(rules), "start-up", lay.startup_refusal)
     if stop is None:
-        stop = _cold_backends(config, devices, rules)
+        stop = _cold_backends(devices, rules)
         if state.shares_backends:  # every cold backend exists before the first -device
-            for _index, event in devices:
-                item = config.device(event.device)
-                if isinstance(item, dev.MemoryDevice) and item.owns_backend:
-                    state.backends.add(item.memdev_id)
+            for _at, _event, cold_device in devices:
+                if _is_memory(cold_device) and cold_device.owns_backend:
+                    state.backends.add(cold_device.memdev_id)
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
     boot_abort = state.machine.kvm_enabled and boot_slots > lay.kvm_max
     boot_counters = None
@@ -104,9 +115,14 @@ def _replay(config: Config) -> Report:
 
     final = state.counters()
     events = [
-        results.get(index) or _never(config, index, event, stop, final) for index, event in timeline
+        result if result is not None else _never(at, stop, final)
+        for result, (at, _event, _device) in zip(results, planned, strict=True)
     ]
-    warnings = [w for result in events if not result.skipped for w in result.warnings]
+    warnings: list[str] = []
+    for result in events:
+        outcome = result.outcome
+        if outcome.warnings and not outcome.skipped:
+            warnings += outcome.warnings
     at_start = stop is not None and stop.where in ("start-up", "the first reset")
     return Report(
         qemu_version=config.machine.qemu_version,
@@ -131,12 +147,15 @@ class _Stop:
     refusal: Refusal | None = None
 
 
-def _cold_backends(config: Config, devices: list[tuple[int, Event]], rules: Rules) -> _Stop | None:
+_Planned = tuple[EventAt, Event, AnyDevice]
+"""A timeline event, where the report puts it, and its device."""
+
+
+def _cold_backends(devices: list[_Planned], rules: Rules) -> _Stop | None:
     """`-object memory-backend-*` are created before the machine and every -device: a backend
     that refuses its properties (size 0) ends QEMU at start-up, before any device."""
-    for _index, event in devices:
-        device = config.device(event.device)
-        if isinstance(device, dev.MemoryDevice):
+    for _at, _event, device in devices:
+        if _is_memory(device):
             found = dev.backend_error(device)
             if found is not None:
                 return _Stop(found.text(rules), "start-up", found)
@@ -145,13 +164,13 @@ def _cold_backends(config: Config, devices: list[tuple[int, Event]], rules: Rule
 
 def _play(
     state: MachineState,
-    events: list[tuple[int, Event]],
+    events: list[_Planned],
     phase: str,
-    results: dict[int, EventResult],
+    results: list[EventResult | None],
 ) -> _Stop | None:
     """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
-    for index, event in events:
-        result = results[index] = _run(state, index, event, phase)
+    for at, event, device in events:
+        result = results[at.position] = _run(state, at, event, device, phase)
         if state.stopped or (phase == "cold" and not result.ok):
             return _Stop(state.stopped or result.error or "", event.device, result.refusal)
     return None
@@ -176,22 +195,10 @@ def _first_reset(state: MachineState) -> None:
                 guest_plug(state, item, item.requested)
 
 
-def _never(
-    config: Config, index: int, event: Event, stop: _Stop | None, final: Counters
-) -> EventResult:
+def _never(at: EventAt, stop: _Stop | None, final: Counters) -> EventResult:
     """An event QEMU never got to."""
     reason = _never_reached(stop.error if stop else None, stop.where if stop else None)
-    return EventResult(
-        index=index,
-        action=event.action,
-        device=event.device,
-        kind=config.device(event.device).kind,
-        phase="cold" if event.action == "cold" else "hot",
-        ok=False,
-        counters=final,
-        skipped=True,
-        warnings=(reason,),
-    )
+    return EventResult(at, False, final, Outcome(warnings=(reason,), skipped=True))
 
 
 # ------------------------------------------------------------------ helpers
@@ -203,9 +210,8 @@ def _never_reached(fatal: str | None, where: str | None) -> str:
     return f"never reached: QEMU exited at {where}"
 
 
-def _is_netdev(config: Config, event: Event) -> bool:
-    device = config.device(event.device)
-    return isinstance(device, VhostDeviceModel) and is_netdev(device)
+def _is_netdev(device: AnyDevice) -> bool:
+    return _is_vhost(device) and is_netdev(device)
 
 
 def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> None:
@@ -217,88 +223,79 @@ def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> Non
             state.map_consumer(cid, 1)
 
 
-def _run(state: MachineState, index: int, event: Event, phase: str) -> EventResult:
+def _run(
+    state: MachineState, at: EventAt, event: Event, device: AnyDevice, phase: str
+) -> EventResult:
     """One event: QEMU's verdict, what it decided, and the counters after it."""
-    device = state.config.device(event.device)
-    outcome = _outcome(state, device, event, phase)
+    action = event.action
+    try:
+        if action == "cold" or action == "hotplug":
+            outcome = _plug(state, device, phase)
+        else:
+            outcome = _other(state, device, event)
+    except Refused as refused:
+        outcome = Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
+    except Abort as abort:
+        outcome = Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
     found = outcome.refusal
-    error = hint = None
     if found is not None:
         error = found.text(state.rules)
-        hint = hint_for(found.code)
         if outcome.stops_qemu is not None:
             state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
-    elif event.action == "cold":
+        outcome = outcome._replace(error=error)
+    elif action == "cold":
         state.cold_ids.add(event.device)
-    return EventResult(
-        index,
-        event.action,
-        event.device,
-        device.kind,
-        "cold" if phase == "cold" else "hot",
-        found is None,
-        state.counters(),
-        False,
-        error,
-        found,
-        hint,
-        outcome.pending,
-        outcome.warnings,
-        outcome.memslot_limit,
-        outcome.memslots,
-        outcome.memslot_size,
-        outcome.address,
-        outcome.steps,
-    )
+    return EventResult(at, found is None, state.counters(), outcome)
 
 
-def _outcome(state: MachineState, device: object, event: Event, phase: str) -> Outcome:
-    """Dispatch an event to QEMU's handler for it; an abort while mapping stops QEMU."""
-    try:
-        if event.action in ("cold", "hotplug"):
-            return _plug(state, device, phase)
-        if event.action == "unplug":
-            return _unplug(state, device)
-        if event.action == "disconnect":
-            assert isinstance(device, VhostUser)
-            return _disconnect(state, device)
-        if event.action == "reconnect":
-            assert isinstance(device, VhostUser)
-            return _reconnect(state, device, event.max_mem_slots)
-        assert isinstance(device, VirtioMem) and event.requested_size is not None
-        return _resize(state, device, event.requested_size)
-    except Refused as refused:
-        return Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
-    except Abort as abort:
-        return Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
+def _other(state: MachineState, device: AnyDevice, event: Event) -> Outcome:
+    """Dispatch an unplug, a back-end's disconnect or reconnect, or a resize."""
+    if event.action == "unplug":
+        return _unplug(state, device)
+    if event.action == "disconnect":
+        assert isinstance(device, VhostUser)
+        return _disconnect(state, device)
+    if event.action == "reconnect":
+        assert isinstance(device, VhostUser)
+        return _reconnect(state, device, event.max_mem_slots)
+    assert isinstance(device, VirtioMem) and event.requested_size is not None
+    return _resize(state, device, event.requested_size)
 
 
-def _plug(state: MachineState, device: object, phase: str) -> Outcome:
+def _is_memory(device: AnyDevice) -> TypeGuard[dev.MemoryDevice]:
+    return device.kind in MEMORY_KINDS
+
+
+def _is_vhost(device: AnyDevice) -> TypeGuard[VhostDeviceModel]:
+    return device.kind in VHOST_KINDS
+
+
+def _plug(state: MachineState, device: AnyDevice, phase: str) -> Outcome:
     """-device / device_add / netdev_add of any device."""
-    if isinstance(device, VhostDeviceModel | Consumer):
-        device_id = device.id
-    else:
-        assert isinstance(device, dev.MemoryDevice)
-        device_id = device.id
+    device_id = device.id
+    if _is_memory(device):
+        if is_plugged(state, device_id):
+            if device.owns_backend:
+                # object-add of its memory backend comes first, and fails first
+                raise Refused(
+                    refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id)
+                )
+            raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
+        created = (
+            state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
+        )
+        if created:
+            state.backends.add(device.memdev_id)  # object-add before device_add
+        outcome = plug_memory(state, device, phase)
+        if created and outcome.refusal is not None:
+            state.backends.discard(device.memdev_id)  # a refused event leaves no state
+        return outcome
     if is_plugged(state, device_id):
-        if isinstance(device, dev.MemoryDevice) and device.owns_backend:
-            # object-add of its memory backend comes first, and fails first
-            raise Refused(refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id))
         raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
-    if isinstance(device, VhostDeviceModel):
+    if _is_vhost(device):
         return plug_vhost(state, device, phase)
-    if isinstance(device, Consumer):
-        return _plug_consumer(state, device, phase)
-    assert isinstance(device, dev.MemoryDevice)
-    created = (
-        state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
-    )
-    if created:
-        state.backends.add(device.memdev_id)  # object-add before device_add
-    outcome = plug_memory(state, device, phase)
-    if created and outcome.refusal is not None:
-        state.backends.discard(device.memdev_id)  # a refused event leaves no state
-    return outcome
+    assert isinstance(device, Consumer)
+    return _plug_consumer(state, device, phase)
 
 
 # ------------------------------------------------------------------ consumers
@@ -397,7 +394,7 @@ def _reconnect(state: MachineState, device: VhostUser, slots: int | None) -> Out
     outcome = plug_vhost(state, device, "reconnect")
     if outcome.refusal is not None:
         state.disconnected[device.id] = memslots_limit(device, state.rules)[0]
-        return replace(outcome, stops_qemu=None, warnings=(*outcome.warnings, _STAYS_DOWN))
+        return outcome._replace(stops_qemu=None, warnings=(*outcome.warnings, _STAYS_DOWN))
     del state.disconnected[device.id]
     return outcome
 

@@ -18,6 +18,7 @@ from typing import Any, Literal, NamedTuple
 
 from .model import Action
 from .refusals import Code, Refusal
+from .refusals import hint as hint_for
 from .units import human_size
 from .vhost import device_free
 
@@ -100,20 +101,36 @@ class VhostSnapshot(NamedTuple):
     """8.2 … 10.0.2: a device's free count wraps as unsigned 32 bits when over its limit."""
 
 
-class Counters(NamedTuple):
-    """The counters after an event, as replay() records them (cheap to make per event)."""
+class Fixed(NamedTuple):
+    """What every event of one replay shares: the machine's limits and the rules' arithmetic."""
 
     kvm_max: int | None
-    kvm_used: int | None
-    kvm_free: int | None
-    vhost_max: int | None
-    vhost_free: int | None
-    used_region_size: int
+    """None without KVM, where QEMU does not ask."""
     device_memory_space: int
+    vhost_free_wraps: bool
+    """8.2 … 10.0.2: a device's free count wraps as unsigned 32 bits when over its limit."""
+
+
+class Counters(NamedTuple):
+    """The counters after an event, as replay() records them: the raw numbers only, cheap to
+    make per event. `Budget.of` derives the rest (free counts, vhost max and free) when read."""
+
+    fixed: Fixed
+    kvm_used: int | None
+    vhost_devices: tuple[tuple[str, str, str, int], ...]
+    """(id, kind, class, limit) of the registered vhost devices (one tuple shared by every event
+    until a device registers or leaves)."""
+    used_shared: int
+    """The used count every vhost-user device is compared with (its nregions in 10.1, else the
+    class's global)."""
+    used_private: int
+    regions_shared: int
+    """Sections a vhost-user device maps (hdev->mem->nregions)."""
+    regions_private: int
+    used_region_size: int
     required_memslots: int
     used_memslots: int
     auto_decision_active: int
-    vhost: VhostSnapshot
 
 
 SOFT_LIMIT = 256
@@ -145,21 +162,45 @@ class Budget:
 
     @classmethod
     def of(cls, counters: Counters) -> Budget:
-        """The budget behind recorded counters."""
+        """The budget behind recorded counters.
+
+        vhost_get_max_memslots() is the smallest limit and vhost_get_free_memslots() the
+        smallest of the devices' own free counts, as QEMU computes them over its devices."""
         c = counters
+        fixed = c.fixed
+        kvm_max = fixed.kvm_max
+        state = VhostSnapshot(
+            c.vhost_devices,
+            c.used_shared,
+            c.used_private,
+            c.regions_shared,
+            c.regions_private,
+            fixed.vhost_free_wraps,
+        )
+        vhost_max = vhost_free = None
+        if c.vhost_devices:
+            vhost_max = min(limit for _id, _kind, _cls, limit in c.vhost_devices)
+            vhost_free = min(
+                device_free(
+                    limit,
+                    c.used_shared if vhost_cls == "shared" else c.used_private,
+                    fixed.vhost_free_wraps,
+                )
+                for _id, _kind, vhost_cls, limit in c.vhost_devices
+            )
         return cls(
-            c.kvm_max,
+            kvm_max,
             c.kvm_used,
-            c.kvm_free,
-            c.vhost_max,
-            c.vhost_free,
+            None if kvm_max is None or c.kvm_used is None else max(kvm_max - c.kvm_used, 0),
+            vhost_max,
+            vhost_free,
             c.used_region_size,
-            c.device_memory_space,
+            fixed.device_memory_space,
             c.required_memslots,
             c.used_memslots,
             max(c.required_memslots - c.used_memslots, 0),
             c.auto_decision_active,
-            c.vhost,
+            state,
         )
 
     @property
@@ -215,36 +256,134 @@ class Budget:
 Phase = Literal["cold", "hot"]
 
 
-@dataclass(frozen=True, slots=True)
-class EventResult:
-    """QEMU's verdict on one timeline event."""
+class Outcome(NamedTuple):
+    """What QEMU did with one event: its verdict, and what it decided on the way (a refused
+    device still shows the limit and memslots decided before the refusal).
 
-    index: int
+    The handlers return one; `EventResult` keeps it whole and reads its fields, so an event
+    costs one small tuple instead of a copy of every field."""
+
+    steps: tuple[RawStep, ...] = ()
+    warnings: tuple[str, ...] = ()
+    refusal: Refusal | None = None
+    stops_qemu: str | None = None
+    """Set when QEMU can take no further event after this one (abort, stuck monitor)."""
+    pending: bool = False
+    memslot_limit: int | None = None
+    memslots: int | None = None
+    memslot_size: int | None = None
+    address: int | None = None
+    error: str | None = None
+    """QEMU's message, verbatim (set by replay() from the refusal)."""
+    skipped: bool = False
+    """Never reached: QEMU had already exited (failed start-up or cold plug)."""
+
+
+class EventAt(NamedTuple):
+    """Which timeline event a result is about (made once per event and replay)."""
+
+    position: int
+    """The event's 0-based index in the timeline (`index` would shadow tuple.index)."""
     action: Action
     device: str
     kind: str
-    phase: Phase
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    """QEMU's verdict on one timeline event.
+
+    It stores four fields (a frozen dataclass pays a call per field when made, once per event);
+    the rest are read from `at` and `outcome`."""
+
+    at: EventAt
     ok: bool
+    """QEMU accepted the event (False when refused or never reached)."""
     counters: Counters
     """The raw counters after the event; `budget` builds the Budget from them."""
-    skipped: bool = False
-    """Never reached: QEMU had already exited (failed start-up or cold plug)."""
-    error: str | None = None
-    """QEMU's message, verbatim."""
-    refusal: Refusal | None = None
-    """Why QEMU refused it, as a code and typed facts (the error text is formatted from it)."""
-    hint: str | None = None
-    """error_append_hint() text (printed on stderr only)."""
-    pending: bool = False
-    """An unplug that needs the guest's cooperation to complete."""
-    warnings: tuple[str, ...] = ()
-    memslot_limit: int | None = None
-    """memory_device_memslot_decision_limit(); None when the device does not decide."""
-    memslots: int | None = None
-    """Memslots the memory device uses (get_memslots())."""
-    memslot_size: int | None = None
-    address: int | None = None
-    raw_steps: tuple[RawStep, ...] = ()
+    outcome: Outcome
+    """What QEMU did; the properties below read it."""
+
+    @property
+    def index(self) -> int:
+        """0-based position in the timeline."""
+        return self.at.position
+
+    @property
+    def action(self) -> Action:
+        """cold, hotplug, unplug, resize, disconnect or reconnect."""
+        return self.at.action
+
+    @property
+    def device(self) -> str:
+        """The id of the device the event is about."""
+        return self.at.device
+
+    @property
+    def kind(self) -> str:
+        """That device's kind."""
+        return self.at.kind
+
+    @property
+    def phase(self) -> Phase:
+        """Cold plugs happen before the first reset; everything else is "hot"."""
+        return "cold" if self.at.action == "cold" else "hot"
+
+    @property
+    def skipped(self) -> bool:
+        """Never reached: QEMU had already exited (failed start-up or cold plug)."""
+        return self.outcome.skipped
+
+    @property
+    def error(self) -> str | None:
+        """QEMU's message, verbatim."""
+        return self.outcome.error
+
+    @property
+    def refusal(self) -> Refusal | None:
+        """Why QEMU refused it, as a code and typed facts (the error text is formatted from it)."""
+        return self.outcome.refusal
+
+    @property
+    def hint(self) -> str | None:
+        """error_append_hint() text (printed on stderr only)."""
+        refusal = self.outcome.refusal
+        return hint_for(refusal.code) if refusal is not None else None
+
+    @property
+    def pending(self) -> bool:
+        """An unplug that needs the guest's cooperation to complete."""
+        return self.outcome.pending
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What QEMU warned about (stderr), in order."""
+        return self.outcome.warnings
+
+    @property
+    def memslot_limit(self) -> int | None:
+        """memory_device_memslot_decision_limit(); None when the device does not decide."""
+        return self.outcome.memslot_limit
+
+    @property
+    def memslots(self) -> int | None:
+        """Memslots the memory device uses (get_memslots())."""
+        return self.outcome.memslots
+
+    @property
+    def memslot_size(self) -> int | None:
+        """The size of each of its memslots (the last may be smaller)."""
+        return self.outcome.memslot_size
+
+    @property
+    def address(self) -> int | None:
+        """Where the memory device sits in guest physical memory."""
+        return self.outcome.address
+
+    @property
+    def raw_steps(self) -> tuple[RawStep, ...]:
+        """The derivation as recorded: (rule, value, template, args)."""
+        return self.outcome.steps
 
     @property
     def budget(self) -> Budget:
@@ -254,12 +393,13 @@ class EventResult:
     @property
     def derivation(self) -> tuple[Step, ...]:
         """How the engine got there, step by step, with the numbers used."""
-        return tuple(Step(r, v, t, a) for r, v, t, a in self.raw_steps)
+        return tuple(Step(r, v, t, a) for r, v, t, a in self.outcome.steps)
 
     @property
     def code(self) -> Code | None:
         """The refusal code, if QEMU refused the event."""
-        return self.refusal.code if self.refusal is not None else None
+        refusal = self.outcome.refusal
+        return refusal.code if refusal is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,10 @@ from .kinds import CONSUMER_KINDS
 from .layout import BootMemory, Layout
 from .model import Config, Consumer, Machine, VirtioMem
 from .refusals import Code, Refusal
-from .report import Counters, RawStep, VhostSnapshot
+from .report import Counters, Fixed
 from .versions import Rules
-from .vhost import VhostClass, VhostState
+from .vhost import VhostState
 
-_CLASSES: tuple[VhostClass, ...] = ("shared", "private")
 KVM_ABORT = "kvm_alloc_slot: no free slot available"
 
 
@@ -42,23 +41,6 @@ class Abort(Exception):
 
 
 @dataclass(slots=True)
-class Outcome:
-    """What one plug, unplug or resize came to: QEMU's verdict, and what it decided on the way
-    (a refused device still shows the limit and memslots decided before the refusal)."""
-
-    steps: tuple[RawStep, ...] = ()
-    warnings: tuple[str, ...] = ()
-    refusal: Refusal | None = None
-    stops_qemu: str | None = None
-    """Set when QEMU can take no further event after this one (abort, stuck monitor)."""
-    pending: bool = False
-    memslot_limit: int | None = None
-    memslots: int | None = None
-    memslot_size: int | None = None
-    address: int | None = None
-
-
-@dataclass
 class Plugged:
     """A memory device that is plugged, with what QEMU stored about it."""
 
@@ -134,24 +116,21 @@ class MachineState:
     shares_backends: bool = field(init=False)
     """Some memory device uses another's backend (`memdev`): only then can a backend be busy
     or missing, so only then are `backends` and `busy_memdevs` kept."""
-    _vhost_key: tuple[object, ...] = ()
-    """What the vhost part of the last counters was computed from (reused while unchanged)."""
-    _vhost_part: tuple[int | None, int | None, VhostSnapshot] | None = None
+    fixed: Fixed = field(init=False)
+    """What every event's counters share (the machine's limits, the rules' arithmetic)."""
 
     def __post_init__(self) -> None:
         self.machine = self.config.machine
         self.kvm = self.machine.kvm_enabled
         self.memfd_boot = self.machine.memory_backend == "memfd"
         self.shares_backends = any(d.memdev is not None for d in self.config.memory_devices)
+        self.fixed = Fixed(
+            self.layout.kvm_max if self.kvm else None,
+            self.layout.device_memory_space,
+            self.rules.vhost_free_wraps,
+        )
 
     # ---------------------------------------------------------------- mutators
-    def _account(self, item: Plugged, sign: int) -> None:
-        self.mem_mapped += sign * item.mapped
-        self.mem_private += sign * item.mapped if item.vhost_private else 0
-        self.mem_shared += sign * item.mapped if item.vhost_shared else 0
-        self.mem_required += sign * item.memslots
-        self.mem_size += sign * item.size
-
     def add_memory(self, item: Plugged, mapped: int) -> None:
         """memory_device_plug(): the device's region, memslots and mapped sections count."""
         item.mapped = mapped
@@ -159,13 +138,27 @@ class MachineState:
         if item.slot is not None:
             self.busy_slots.add(item.slot)
         self.gaps.take(item.address, item.size)
-        self._account(item, 1)
+        mapped = item.mapped
+        self.mem_mapped += mapped
+        if item.vhost_private:
+            self.mem_private += mapped
+        if item.vhost_shared:
+            self.mem_shared += mapped
+        self.mem_required += item.memslots
+        self.mem_size += item.size
         if self.shares_backends:
             self.busy_memdevs.add(item.device.memdev_id)
 
     def remove_memory(self, item: Plugged) -> None:
         """memory_device_unplug(): everything the device counted is given back."""
-        self._account(item, -1)
+        mapped = item.mapped
+        self.mem_mapped -= mapped
+        if item.vhost_private:
+            self.mem_private -= mapped
+        if item.vhost_shared:
+            self.mem_shared -= mapped
+        self.mem_required -= item.memslots
+        self.mem_size -= item.size
         self.gaps.give(item.address, item.size)
         self.busy_slots.discard(item.slot)
         if item.slot is not None:
@@ -178,9 +171,13 @@ class MachineState:
 
     def set_mapped(self, item: Plugged, mapped: int) -> None:
         """virtio-mem (de)activated memslots: used moves, required stays."""
-        self._account(item, -1)
+        delta = mapped - item.mapped
         item.mapped = mapped
-        self._account(item, 1)
+        self.mem_mapped += delta
+        if item.vhost_private:
+            self.mem_private += delta
+        if item.vhost_shared:
+            self.mem_shared += delta
 
     def map_consumer(self, cid: str, sign: int) -> None:
         """A consumer's sections appear (sign 1) or disappear (sign -1) in guest memory."""
@@ -204,13 +201,13 @@ class MachineState:
         )
 
     # ---------------------------------------------------------------- counters
-    def regions(self) -> dict[VhostClass, int]:
-        """Sections a vhost device of each class maps right now (its nregions)."""
-        sections = self.boot.ram_sections
-        return {
-            "shared": (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared,
-            "private": sections + self.cons_private + self.mem_private,
-        }
+    def sections(self) -> tuple[int, int]:
+        """(shared, private): the sections a vhost-user and a vhost-kernel/vdpa device map."""
+        boot = self.boot.ram_sections
+        return (
+            (boot if self.memfd_boot else 0) + self.cons_shared + self.mem_shared,
+            boot + self.cons_private + self.mem_private,
+        )
 
     def kvm_used(self) -> int:
         """KVM memslots in use (the busiest address space)."""
@@ -244,7 +241,7 @@ class MachineState:
 
     def vhost_free(self) -> tuple[int, str | None]:
         """vhost_get_free_memslots() as a check sees it, with its once-only warning."""
-        free, warning = self.vhost.free(self.regions())
+        free, warning = self.vhost.free(*self.sections())
         if warning and not self.vhost.warned:
             self.vhost.warned = True
             return free, warning
@@ -253,58 +250,46 @@ class MachineState:
     def counters(self) -> Counters:
         """The counters as they stand, for the report (a Budget is built from them on demand)."""
         vhost = self.vhost
-        sections = self.boot.ram_sections
-        shared = (sections if self.memfd_boot else 0) + self.cons_shared + self.mem_shared
-        private = sections + self.cons_private + self.mem_private
-        key = (shared, private, vhost.globals["shared"], vhost.globals["private"], vhost.snapshot())
-        if key != self._vhost_key:
-            self._vhost_key = key
-            regions: dict[VhostClass, int] = {"shared": shared, "private": private}
-            has_vhost = bool(vhost.devices)
-            self._vhost_part = (
-                vhost.max() if has_vhost else None,
-                vhost.free(regions)[0] if has_vhost else None,
-                VhostSnapshot(
-                    key[4],
-                    vhost.used_by_class("shared", regions),
-                    vhost.used_by_class("private", regions),
-                    shared,
-                    private,
-                    self.rules.vhost_free_wraps,
-                ),
-            )
-        assert self._vhost_part is not None
-        vhost_max, vhost_free, snapshot = self._vhost_part
-        kvm_max = self.layout.kvm_max
-        if self.kvm:
-            kvm_used: int | None = self.boot.kvm_slots + self.mem_mapped + self.cons_kvm
-            kvm_free: int | None = max(kvm_max - (kvm_used or 0), 0)
+        shared, private = self.sections()
+        if self.rules.per_device_vhost_count:  # VhostState.used_by_class, for both classes
+            used_shared, used_private = shared, private
         else:
-            kvm_used = kvm_free = None
-        return Counters(
-            kvm_max if self.kvm else None,
-            kvm_used,
-            kvm_free,
-            vhost_max,
-            vhost_free,
-            self.mem_size,
-            self.layout.device_memory_space,
-            self.mem_required,
-            self.mem_mapped,
-            self.auto_active,
-            snapshot,
+            used_shared, used_private = vhost.globals["shared"], vhost.globals["private"]
+        # tuple.__new__ with every field in order: one per event, without NamedTuple's
+        # Python-level __new__
+        return tuple.__new__(
+            Counters,
+            (
+                self.fixed,
+                self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None,
+                vhost.snapshot(),
+                used_shared,
+                used_private,
+                shared,
+                private,
+                self.mem_size,
+                self.mem_required,
+                self.mem_mapped,
+                self.auto_active,
+            ),
         )
 
     # ---------------------------------------------------------------- mapping
     def remap(self, change: Callable[[], None]) -> None:
         """Apply a change to what is mapped; vhost devices whose sections changed commit."""
-        before = self.regions()
-        change()
-        after = self.regions()
-        for cls in self.vhost.commit_order():
-            if before[cls] != after[cls]:
-                self.vhost.commit(cls, after[cls])
-        if self.kvm and self.kvm_used() > self.layout.kvm_max:
+        vhost = self.vhost
+        if vhost.devices:  # without a registered vhost device nobody commits
+            before = self.sections()
+            change()
+            after = self.sections()
+            if after != before:
+                for cls in vhost.commit_order():
+                    at = 0 if cls == "shared" else 1
+                    if before[at] != after[at]:
+                        vhost.commit(cls, after[at])
+        else:
+            change()
+        if self.kvm and self.boot.kvm_slots + self.mem_mapped + self.cons_kvm > self.layout.kvm_max:
             raise Abort(KVM_ABORT)
 
 

@@ -39,7 +39,7 @@ def device_free(limit: int, used: int, wraps: bool) -> int:
     return (limit - used) & U32_MAX
 
 
-@dataclass
+@dataclass(slots=True)
 class Registered:
     """A vhost device whose memory listener is registered (vhost_dev_init passed its start)."""
 
@@ -58,44 +58,56 @@ class VhostState:
     globals: dict[VhostClass, int] = field(default_factory=lambda: {"shared": 0, "private": 0})
     """used_shared_memslots / used_memslots (QEMU ≤ 10.0.2)."""
     warned: bool = False
-    _snapshot: tuple[tuple[str, str, str, int], ...] | None = None
-    _limits: dict[VhostClass, int] | None = None
+    _snapshot: tuple[tuple[str, str, str, int], ...] = ()
+    """(id, kind, class, limit) of the registered devices, kept as they register and leave."""
+    _limits: dict[VhostClass, int] = field(default_factory=dict)
+    """Each class's smallest limit (only classes with a registered device)."""
     _sorted: dict[VhostClass, list[int]] | None = None
+    _max: int = U32_MAX
     ids: set[str] = field(default_factory=set)
-    kinds: dict[str, int] = field(default_factory=dict)
-    """How many registered devices of each kind (vhost-vdpa disables RAM discard)."""
+    discard_blockers: int = 0
+    """Registered devices whose kind breaks RAM discard (vhost-vdpa)."""
 
     def discard_disabled(self) -> bool:
         """A registered back-end breaks RAM discard (vhost-vdpa): virtio-mem cannot realize."""
-        return any(n and VHOST_KINDS[kind].disables_discard for kind, n in self.kinds.items())
+        return self.discard_blockers > 0
 
     def register(self, device: Registered) -> None:
         """vhost_dev_init() registered the device's memory listener."""
         self.devices.append(device)
         self.ids.add(device.id)
-        self.kinds[device.kind] = self.kinds.get(device.kind, 0) + 1
-        entry = (device.id, device.kind, device.cls, device.limit)
-        if self._snapshot is not None:
-            self._snapshot = (*self._snapshot, entry)
-        if self._limits is not None:
-            self._limits[device.cls] = min(self._limits.get(device.cls, U32_MAX), device.limit)
+        if VHOST_KINDS[device.kind].disables_discard:
+            self.discard_blockers += 1
+        limit = device.limit
+        self._snapshot = (*self._snapshot, (device.id, device.kind, device.cls, limit))
+        limits = self._limits
+        if limit < limits.get(device.cls, U32_MAX) or device.cls not in limits:
+            limits[device.cls] = limit
+            self._max = min(limits.values())
         if self._sorted is not None:
-            insort(self._sorted.setdefault(device.cls, []), device.limit)
+            insort(self._sorted.setdefault(device.cls, []), limit)
 
     def unregister(self, device: Registered) -> None:
         """vhost_dev_cleanup(): unregistering the listener deletes all its regions, and the
         resulting commit writes 0 to its class's global (≤ 10.0.2)."""
         self.devices.remove(device)
         self.ids.discard(device.id)
-        self.kinds[device.kind] -= 1
+        if VHOST_KINDS[device.kind].disables_discard:
+            self.discard_blockers -= 1
         self.globals[device.cls] = 0
-        self._snapshot = self._limits = self._sorted = None
+        self._snapshot = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
+        limits: dict[VhostClass, int] = {}
+        for other in self.devices:
+            limits[other.cls] = min(limits.get(other.cls, U32_MAX), other.limit)
+        self._limits = limits
+        self._max = min(limits.values(), default=U32_MAX)
+        self._sorted = None
 
     def commit(self, cls: VhostClass, regions: int) -> None:
         """A device of class `cls` committed a changed region list (≤ 10.0.2 global write);
         without a registered device of that class nobody commits. Before 8.2 there is one
         global for every device (`used_memslots`), whatever its class."""
-        if cls in self._min_limits():
+        if cls in self._limits:
             if self.rules.multi_memslot:
                 self.globals[cls] = regions
             else:
@@ -108,40 +120,40 @@ class VhostState:
             return ("shared", "private")
         return ("private", "shared")
 
-    def used_by_class(self, cls: VhostClass, regions: dict[VhostClass, int]) -> int:
+    def used_by_class(self, cls: VhostClass, nregions: int) -> int:
         """The used count every device of a class is compared with (same for all of them):
         its own nregions (10.1), or the class's global (≤ 10.0.2)."""
-        return regions[cls] if self.rules.per_device_vhost_count else self.globals[cls]
+        return nregions if self.rules.per_device_vhost_count else self.globals[cls]
 
     def snapshot(self) -> tuple[tuple[str, str, str, int], ...]:
         """(id, kind, class, limit) of the registered devices; the same tuple object is handed
         out until a device registers or leaves, so per-event budgets share it."""
-        key = (
-            tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
-            if self._snapshot is None
-            else self._snapshot
-        )
-        self._snapshot = key
-        return key
+        return self._snapshot
 
     def max(self) -> int:
         """vhost_get_max_memslots(): UINT_MAX without vhost devices."""
-        return min(self._min_limits().values(), default=U32_MAX)
+        return self._max
 
-    def free(self, regions: dict[VhostClass, int]) -> tuple[int, str | None]:
+    def free(self, shared: int, private: int) -> tuple[int, str | None]:
         """vhost_get_free_memslots(), and the warning 10.1 prints once when over a limit.
 
         The minimum over registered devices of each device's own free count. Not the smallest
         limit minus the used count: in 8.2 … 10.0.2 a device over its limit wraps to a huge
-        free count, so another device of the class with a larger limit decides."""
+        free count, so another device of the class with a larger limit decides. `shared` and
+        `private` are the sections a device of each class maps (its nregions)."""
         free = U32_MAX
         warning = None
+        if not self.devices:
+            return free, warning
         rules = self.rules
         if not rules.vhost_free_wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
             per_device = rules.per_device_vhost_count
             globals_ = self.globals
-            for cls, limit in self._min_limits().items():
-                used = regions[cls] if per_device else globals_[cls]
+            for cls, limit in self._limits.items():
+                if per_device:
+                    used = shared if cls == "shared" else private
+                else:
+                    used = globals_[cls]
                 if used > limit:
                     if per_device and not self.warned and warning is None:
                         warning = warn_vhost_over_limit(used, self._first_over(cls, used))
@@ -159,7 +171,7 @@ class VhostState:
         return free, warning
 
     def _sorted_limits(self) -> dict[VhostClass, list[int]]:
-        """Each class's device limits, sorted (cached until a device registers or leaves)."""
+        """Each class's device limits, sorted (cached until a device leaves)."""
         if self._sorted is None:
             limits: dict[VhostClass, list[int]] = {}
             for device in self.devices:
@@ -170,11 +182,3 @@ class VhostState:
     def _first_over(self, cls: VhostClass, used: int) -> int:
         """The limit QEMU names: the first registered device of the class that is exceeded."""
         return next(d.limit for d in self.devices if d.cls == cls and used > d.limit)
-
-    def _min_limits(self) -> dict[VhostClass, int]:
-        if self._limits is None:
-            limits: dict[VhostClass, int] = {}
-            for device in self.devices:
-                limits[device.cls] = min(limits.get(device.cls, U32_MAX), device.limit)
-            self._limits = limits
-        return self._limits

@@ -12,9 +12,9 @@ from .kinds import is_netdev, vhost_kind
 from .model import VhostDeviceModel, VhostKernel, VhostUser, VirtioMem
 from .refusals import Code, Refusal, refusal
 from .refusals import hint as hint_for
-from .report import RawStep, lazy, step
-from .state import MachineState, Outcome
-from .vhost import Registered, memslots_limit, vhost_class
+from .report import Outcome, RawStep, lazy, step
+from .state import MachineState
+from .vhost import Registered
 
 VhostDevice = VhostDeviceModel
 
@@ -24,27 +24,26 @@ VHOST_USER_NET_HANG = "a hot-added vhost-user netdev that keeps QEMU retrying it
 def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
     """vhost_dev_init(): the 509 check, listener registration, the used + reserved check."""
     rules = state.rules
-    steps: list[RawStep] = []
-    warnings: list[str] = []
-    if vhost_kind(device).disables_discard and any(
+    vhost = state.vhost
+    kind = vhost_kind(device)
+    if kind.disables_discard and any(
         isinstance(p.device, VirtioMem) for p in state.memory.values()
     ):
         return Outcome(refusal=refusal(Code.VDPA_DISCARD, device=device.id))
-    limit, how, warning = memslots_limit(device, rules)
-    if warning:
-        warnings.append(warning)
-    steps.append(step(rule="vhost-limit", value=limit, text=how))
-    kernel = (
-        next((d for d in state.vhost.devices if d.kind == "vhost-kernel"), None)
-        if isinstance(device, VhostKernel)
-        else None
-    )
-    if kernel is not None and kernel.limit != limit:
-        warnings.append(
-            f"vhost-kernel devices disagree on max_mem_regions ({kernel.limit} vs {limit}): "
-            "a real host has one module parameter for all of them"
-        )
-    if rules.multi_memslot:
+    limit, how, warning = kind.limit(device, rules)
+    warnings: list[str] = [warning] if warning else []
+    steps: list[RawStep] = [step(rule="vhost-limit", value=limit, text=how)]
+    if kind.name == "vhost-kernel":
+        for other in vhost.devices:  # the first registered vhost-kernel device
+            if other.kind == "vhost-kernel":
+                if other.limit != limit:
+                    warnings.append(
+                        f"vhost-kernel devices disagree on max_mem_regions ({other.limit} vs "
+                        f"{limit}): a real host has one module parameter for all of them"
+                    )
+                break
+    multi_memslot = rules.multi_memslot
+    if multi_memslot:
         active = state.auto_active
         if limit < 509 and active > 0:
             steps.append(
@@ -71,15 +70,16 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
                 limit,
             )
         )
-    cls = vhost_class(device)
-    registered = Registered(id=device.id, kind=device.kind, cls=cls, limit=limit)
-    state.vhost.register(registered)
-    regions = state.regions()
-    if regions[cls]:
-        state.vhost.commit(cls, regions[cls])
-    used = state.vhost.used_by_class(cls, regions)
-    reserved = state.reserved
-    if rules.multi_memslot:
+    cls = kind.vhost_class
+    registered = Registered(device.id, device.kind, cls, limit)
+    vhost.register(registered)
+    shared, private = state.sections()
+    nregions = shared if cls == "shared" else private
+    if nregions:
+        vhost.commit(cls, nregions)
+    used = vhost.used_by_class(cls, nregions)
+    if multi_memslot:
+        reserved = max(state.mem_required - state.mem_mapped, 0)  # get_reserved_memslots()
         ok = used + reserved <= limit
         steps.append(
             lazy(
@@ -109,7 +109,7 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
             Code.VHOST_LIMIT_BELOW_USED, device=device.id, limit=limit, used=used, reserved=0
         )
         return refuse_vhost(state, device, phase, found, steps, warnings)
-    return Outcome(steps=tuple(steps), warnings=tuple(warnings))
+    return Outcome(tuple(steps), tuple(warnings))
 
 
 def refuse_vhost(

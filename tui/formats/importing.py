@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.units import format_size
-from tui.formats.toml import MAX_FILE_SIZE, ConfigError, dumps
+from tui.fileio import MAX_FILE_SIZE
+from tui.formats.toml import ConfigError, dumps
 
 _ID_INVALID = re.compile(r"[^A-Za-z0-9_.\-]")
 

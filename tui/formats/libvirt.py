@@ -6,7 +6,8 @@ one `<domain>`; every hotplug, unplug and resize becomes a device XML snippet fo
 attach-device` / `detach-device` / `update-device` with `--live`.
 
 What libvirt cannot express is written as an XML comment, never as invented syntax: hv-balloon
-(no libvirt model), vhost-user SCSI and vsock, memslot consumers (ROMs, BARs), and the per-device
+(no libvirt model), vhost-user SCSI and vsock, memslot consumers (ROMs, BARs; virtio-balloon is
+<memballoon>, and `model='none'` when the model has none), and the per-device
 backend choices libvirt takes from `<memoryBacking>` instead. Memslot numbers are never computed
 here: pass the engine's `Report` and its verdicts are embedded as comments.
 
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.devices import block_size as engine_block_size
 from tui.engine.host import CPU_VENDOR_IDS
-from tui.engine.kinds import MEMORY_KINDS, VHOST_KINDS
+from tui.engine.kinds import CONSUMER_KINDS, MEMORY_KINDS, VHOST_KINDS
 from tui.engine.model import (
     Nvdimm,
     PcDimm,
@@ -332,9 +333,10 @@ def _vhost_element(config: Config, device: Any) -> ET.Element | None:
 
 
 def _device_nodes(
-    config: Config, device: Any, *, requested: int | None = None
+    config: Config, device: Any, *, requested: int | None = None, hot: bool = False
 ) -> tuple[list[ET.Element], bool]:
-    """Comments and the element for one device; the flag says whether libvirt can express it."""
+    """Comments and the element for one device (`hot`: for a hot event's snippet); the flag
+    says whether libvirt can express it."""
     kind = device.kind
     if kind in _MODELS:
         nodes = [_comment(note) for note in _memory_notes(config, device)]
@@ -370,6 +372,8 @@ def _device_nodes(
                 _comment(f"{device.id}: libvirt has no model for {device.kind}-{device.device}"),
             ], False
         return [*notes, element], True
+    if kind in CONSUMER_KINDS and CONSUMER_KINDS[kind].balloon:
+        return _balloon_nodes(config, device, hot)
     return [
         _comment(
             f"{device.id}: memslot consumer '{kind}' ({device.kvm_slots} KVM memslot(s), "
@@ -378,6 +382,27 @@ def _device_nodes(
             + (f": {device.note}" if device.note else "")
         )
     ], False
+
+
+def _balloon_nodes(config: Config, device: Any, hot: bool) -> tuple[list[ET.Element], bool]:
+    """virtio-balloon is libvirt's <memballoon model='virtio'>: one per domain, cold only
+    (libvirt can neither attach nor detach a memballoon live)."""
+    if hot or device.id not in _cold_balloons(config)[:1]:
+        return [
+            _comment(
+                f"{device.id}: libvirt has one <memballoon> per domain and cannot attach or "
+                "detach it live (virtio-balloon)"
+            )
+        ], False
+    element = ET.Element("memballoon", model="virtio")
+    _add_alias(element, device.id)
+    return [element], True
+
+
+def _cold_balloons(config: Config) -> list[str]:
+    """Ids of the cold-plugged virtio-balloon consumers, in timeline order."""
+    balloons = {c.id for c in config.consumers if CONSUMER_KINDS[c.kind].balloon}
+    return [e.device for e in config.timeline if e.action == "cold" and e.device in balloons]
 
 
 def _libvirt_order_note(config: Config) -> str | None:
@@ -516,6 +541,11 @@ def _domain(config: Config, report: Report | None, name: str | None) -> ET.Eleme
                 devices.append(_comment(text))
         nodes, _ = _device_nodes(config, device)
         devices.extend(nodes)
+    if not _cold_balloons(config):
+        devices.append(
+            _comment("no balloon in the model: without this line libvirt adds a virtio one")
+        )
+        ET.SubElement(devices, "memballoon", model="none")
     ports = _hotplug_ports(config)
     if ports:
         devices.append(
@@ -614,7 +644,7 @@ def _hot_events(
         device = config.device(event.device)
         requested = event.requested_size if event.action == "resize" else None
         restart = event.action in ("disconnect", "reconnect")
-        nodes = [] if restart else _device_nodes(config, device, requested=requested)[0]
+        nodes = [] if restart else _device_nodes(config, device, requested=requested, hot=True)[0]
         verdicts = (
             [_comment(text) for text in verdict_lines(results[position])]
             if position in results

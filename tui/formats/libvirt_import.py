@@ -58,12 +58,17 @@ TOP_LEVEL = {
 QUIET_DEVICES = {
     "emulator", "controller", "input", "graphics", "serial", "console", "channel", "rng",
     "sound", "audio", "watchdog", "tpm", "redirdev", "redirfilter", "smartcard", "hub",
-    "panic", "iommu", "crypto", "pstore", "nvram", "lease", "parallel", "memballoon",
+    "panic", "iommu", "crypto", "pstore", "nvram", "lease", "parallel",
 }  # fmt: skip
 """Devices understood to add no memslot the engine models."""
 VRAM_VIDEO = {"vga", "cirrus", "qxl", "bochs", "vmvga", "virtio"}
-ORDER = ("memory", "disk", "filesystem", "interface", "video", "shmem", "hostdev", "vsock")
+ORDER = (
+    "memory", "disk", "filesystem", "interface", "video", "shmem", "hostdev", "memballoon",
+    "vsock",
+)  # fmt: skip
 """libvirt's order on the QEMU command line (qemuBuildCommandLine), by device element."""
+VIRTIO_BALLOONS = {"virtio", "virtio-transitional", "virtio-non-transitional"}
+"""<memballoon> models that are QEMU's virtio-balloon (no memslot, but one balloon only)."""
 _QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 HOT_ACTIONS = tuple(a for a in get_args(Action) if a != "cold")
 """The timeline actions the export's <metadata> can hold (from the model's Action)."""
@@ -557,6 +562,17 @@ def _device(
             "kind": "pci-ram-bar",
             "note": "<shmem>",
         }
+    if tag == "memballoon":
+        model = element.get("model", "")
+        if model in VIRTIO_BALLOONS:
+            return "consumer", {
+                "id": reader.new_id(element, "balloon"),
+                "kind": "virtio-balloon",
+                "note": f"<memballoon model='{model}'>",
+            }
+        if model != "none":
+            reader.warn(f"<memballoon model='{model}'>", "not modelled (ignored)")
+        return None
     if tag in QUIET_DEVICES:
         return None
     reader.warn(f"<devices><{tag}>", "not modelled (assumed to add no memslot)")
@@ -683,6 +699,23 @@ def import_domain_xml(text: str, source: str = "<xml>") -> ImportResult:
         if group == "memory":
             cold_memory += int(fields["size"])  # type: ignore[call-overload]
             nvdimm = nvdimm or fields["kind"] == "nvdimm"
+    if devices is None or devices.find("memballoon") is None:
+        # libvirt gives an x86 domain without <memballoon> a virtio one
+        balloon = reader.new_id(root, "balloon")
+        reader.consumers.append(
+            {"id": balloon, "kind": "virtio-balloon", "note": "libvirt's default <memballoon>"}
+        )
+        reader.cold.append(
+            (ORDER.index("memballoon"), len(devices) if devices is not None else 0, balloon)
+        )
+        known[balloon] = "consumer"
+        reader.assumed.append(
+            Assumption(
+                f"{balloon}.kind",
+                "virtio-balloon",
+                "no <memballoon>: libvirt adds <memballoon model='virtio'> (model='none' does not)",
+            )
+        )
     if pass_through:  # libvirt does not count these devices in <memory>
         _pass_through(reader, pass_through, known)
     os_element = root.find("os")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.engine.devices import BACKEND_TYPES
+from tui.engine.kinds import CONSUMER_KINDS
 from tui.engine.kinds import MEMORY_KINDS as MEMORY_KIND_REGISTRY
 from tui.engine.kinds import VHOST_KINDS as VHOST_KIND_REGISTRY
 from tui.engine.model import LATEST_QEMU, Machine
@@ -101,8 +102,12 @@ CONSUMER_DEVICES = {
     "bochs-display": "vga-vram",
     "ati-vga": "vga-vram",
     "vmware-svga": "vga-vram",
+    # consumers that are real QEMU devices (virtio-balloon: no memslot, but one balloon only)
+    **{kind.driver: kind.name for kind in CONSUMER_KINDS.values() if kind.driver is not None},
+    "virtio-balloon": "virtio-balloon",
 }
-"""Devices that map RAM into the guest (a KVM slot each, and vhost regions by kind)."""
+"""Devices that map RAM into the guest (a KVM slot each, and vhost regions by kind), and the
+consumer kinds that are QEMU devices of their own."""
 
 # Options that take no argument; everything else starting with '-' takes one.
 FLAGS = {
@@ -136,7 +141,7 @@ HARMLESS_DEVICES = {
     "usb-tablet", "usb-kbd", "usb-mouse", "usb-storage", "usb-ehci", "ich9-usb-ehci1",
     "ich9-usb-uhci1", "ich9-usb-uhci2", "ich9-usb-uhci3", "qemu-xhci", "nec-usb-xhci",
     "piix3-usb-uhci", "usb-hub", "usb-redir", "virtio-serial-pci", "virtserialport",
-    "virtconsole", "isa-serial", "pci-serial", "virtio-balloon-pci", "virtio-rng-pci",
+    "virtconsole", "isa-serial", "pci-serial", "virtio-rng-pci",
     "virtio-keyboard-pci", "virtio-mouse-pci", "virtio-tablet-pci", "virtio-input-host-pci",
     "e1000", "e1000e", "rtl8139", "vmxnet3", "i6300esb", "ib700", "pvpanic", "pvpanic-pci",
     "intel-iommu", "virtio-iommu-pci", "amd-iommu", "tpm-tis", "tpm-crb", "sga", "hda-duplex",
@@ -443,6 +448,9 @@ def _machine(builder: _Builder) -> dict[str, object]:
     props = parsed.machine
     machine: dict[str, object] = {}
     raw_type = str(props.get("type", "pc"))
+    base, plus, suffix = raw_type.partition("+")
+    if plus and re.fullmatch(r"pve\d+", suffix):  # Proxmox's QEMU: machine+pveN, its revision
+        raw_type = base
     if raw_type in ("q35",) or raw_type.startswith("pc-q35-"):
         machine["type"] = "q35"
     elif raw_type == "pc" or raw_type.startswith(("pc-i440fx-", "pc-")):
@@ -832,6 +840,8 @@ def _devices(builder: _Builder) -> None:
             builder.consumers.append(
                 (device.index, {"id": consumer_id, "kind": kind, "note": f"-device {driver}"})
             )
+            if CONSUMER_KINDS[kind].driver is not None:
+                continue  # the device itself: its counts are QEMU's, nothing assumed
             builder.assumed.append(
                 Assumption(
                     f"{consumer_id}.kvm_slots",

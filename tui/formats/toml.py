@@ -21,13 +21,11 @@ from tui.engine.model import (
     SCHEMA_VERSION,
     Config,
 )
-from tui.fileio import FileAccessError, read_bytes, write_text
+from tui.fileio import MAX_FILE_SIZE, FileAccessError, read_bytes, write_text
 from tui.formats.problems import printable, render, validation_problems, value_type
 
 __all__ = ["SCHEMA_VERSION", "ConfigError", "dumps", "load", "loads", "printable", "save"]
 
-MAX_FILE_SIZE = 16 << 20
-"""Larger files are refused (and /dev/zero cannot hang the reader)."""
 _TOP_LEVEL_ARRAYS = ("memory_devices", "vhost_devices", "consumers", "timeline")
 _TOML_POSITION = re.compile(r"^(.*?)\s*\(at (line \d+, column \d+|end of document)\)$", re.S)
 

@@ -16,8 +16,8 @@ import tomli_w
 from pydantic import ValidationError
 
 from tui.engine.model import Config
-from tui.fileio import FileAccessError, read_bytes, write_text
-from tui.formats.toml import MAX_FILE_SIZE, ConfigError, load, to_dict
+from tui.fileio import MAX_FILE_SIZE, FileAccessError, read_bytes, write_text
+from tui.formats.toml import ConfigError, load, to_dict
 from tui.lessons.model import Lesson
 from tui.presets import preset_dirs, shipped_preset_dir, user_preset_dir
 

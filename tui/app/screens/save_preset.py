@@ -8,11 +8,12 @@ from typing import ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, TextArea
+
+from ..actions import bindings
 
 ExpectChoice = Literal["record", "keep", "drop"]
 
@@ -33,7 +34,7 @@ class SavePresetScreen(ModalScreen[PresetSaveRequest | None]):
     promised, lets the user rewrite them."""
 
     AUTO_FOCUS = "#preset-path"
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = bindings("dialogs")
 
     def __init__(self, path: str, title: str, description: str, has_expect: bool) -> None:
         super().__init__()
