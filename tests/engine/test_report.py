@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from tui.engine import replay
-from tui.engine.report import Budget, Step
+from tui.engine.report import Budget, EventAt, EventResult, Outcome, Step, accepted
 
 from .conftest import config, machine, vmem
 
@@ -55,3 +55,20 @@ def test_report_objects_are_frozen_and_budgets_built_on_read() -> None:
     as_dict = report.final.as_dict()
     assert as_dict["required_memslots"] == 64 and as_dict["reserved_memslots"] == 64
     assert as_dict["vhost"] == []
+
+
+def test_fast_constructors_build_what_the_classes_build() -> None:
+    """EventResult.made and accepted() skip the classes' Python-level constructors (they run
+    once per event): they must build equal objects, whatever fields the classes have."""
+    counters = replay(config(machine(maxmem=68 * GiB), memory=[vmem("vmem0", 64 * GiB)]))
+    final = counters.final_counters
+    at = EventAt(3, "hotplug", "vmem0", "virtio-mem")
+    steps = (("vhost-limit", 64, "max_mem_regions of the vhost module = 64", ()),)
+    assert accepted(steps, ("w",)) == Outcome(steps=steps, warnings=("w",))
+    assert accepted(()) == Outcome() and type(accepted(())) is Outcome
+    outcome = Outcome(steps=steps, memslots=2)
+    made = EventResult.made(at, True, final, outcome)
+    assert made == EventResult(at, True, final, outcome) and type(made) is EventResult
+    assert (made.index, made.device, made.memslots, made.budget) == (3, "vmem0", 2, counters.final)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.ok = False  # type: ignore[misc]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
-from .kinds import memory_kind
+from .kinds import MEMORY_KINDS, memory_kind
 from .model import HvBalloon, MemoryDeviceModel, Nvdimm, PcDimm, VirtioMem, VirtioPmem
 from .refusals import Code, Refusal, refusal, warn_small_block_size
 from .report import RawStep, lazy, step
@@ -61,11 +61,6 @@ def qemu_type(device: MemoryDevice) -> str:
     return memory_kind(device).driver
 
 
-def decides_memslots(device: MemoryDevice, rules: Rules) -> bool:
-    """Whether the device class has decide_memslots (virtio-mem and hv-balloon, QEMU 8.2+)."""
-    return rules.multi_memslot and memory_kind(device).decides_memslots
-
-
 def region_size(device: MemoryDevice) -> int:
     """memory_region_size() of what the device maps into device memory."""
     match device:
@@ -98,7 +93,7 @@ def decide(device: MemoryDevice, limit: int, thp_size: int) -> Decision:
             return _hv_balloon_decide(device, limit)
         case PcDimm() | Nvdimm() | VirtioPmem():
             return Decision(
-                1, None, (lazy("decide", 1, "{} always uses exactly 1 memslot", device.kind),)
+                1, None, (("decide", 1, "{} always uses exactly 1 memslot", (device.kind,)),)
             )
         case _:
             assert_never(device)
@@ -148,20 +143,12 @@ def _virtio_mem_decide(device: VirtioMem, limit: int, thp_size: int) -> Decision
     floor = max(block, VIRTIO_MEM_MIN_MEMSLOT_SIZE)
     memslot_size = max(raw, floor)
     memslots = align_up(size, memslot_size) // memslot_size
-    why = lazy(
+    why: RawStep = (
         "decide",
         memslots,
         "memslot size = max(ALIGN_UP({:bytes} / {}, block {:bytes}) = {:bytes}, "
         "max(block, 1 GiB) = {:bytes}) = {:bytes}; memslots = ⌈{:bytes} / {:bytes}⌉ = {}",
-        size,
-        limit,
-        block,
-        raw,
-        floor,
-        memslot_size,
-        size,
-        memslot_size,
-        memslots,
+        (size, limit, block, raw, floor, memslot_size, size, memslot_size, memslots),
     )
     return Decision(memslots, memslot_size if memslots != 1 else size, (why,))
 
@@ -201,7 +188,7 @@ def min_alignment(device: MemoryDevice, thp_size: int) -> int:
 
 def address_hint(device: MemoryDevice) -> int | None:
     """The user's `addr` / `memaddr`; 0 means "let QEMU choose", as in QEMU."""
-    value: int | None = getattr(device, memory_kind(device).address_property)
+    value: int | None = getattr(device, MEMORY_KINDS[device.kind].address_property)
     return value or None
 
 
@@ -299,7 +286,7 @@ def _virtio_mem_realize_error(
 
 def realize_warning(device: MemoryDevice, thp_size: int) -> str | None:
     """warn_report() of virtio-mem realize for a block size below the default."""
-    if isinstance(device, VirtioMem) and device.block_size is not None:
+    if type(device) is VirtioMem and device.block_size is not None:
         default = default_block_size(device, thp_size)
         if device.page_size <= device.block_size < default:
             return warn_small_block_size(default)
@@ -310,7 +297,7 @@ def unplug_error(
     device: MemoryDevice, plugged_size: int, requested_size: int, rules: Rules
 ) -> Refusal | None:
     """unplug_request_check() and the buses that refuse unplug outright."""
-    if isinstance(device, VirtioMem) and not rules.multi_memslot:
+    if type(device) is VirtioMem and not rules.multi_memslot:
         # ≤ 8.1: no virtio memory device can be unplugged (virtio-mem unplug came with 8.2)
         return refusal(Code.UNPLUG_NOT_SUPPORTED, device=device.id, driver=qemu_type(device))
     match device:

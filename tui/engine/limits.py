@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .report import RawStep, lazy
+from .report import RawStep
 from .units import U32_MAX
 
 SOFT_LIMIT = 256  # MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT
@@ -51,109 +51,107 @@ def _double_to_uint(value: float) -> int:
     return int(value) & UINT_MAX
 
 
+_MAX_KVM = (
+    "max = min(vhost max {}, KVM max {}) = {}; free = min(vhost free {:count}, KVM free {}) = "
+    "{:count}"
+)
+_MAX_KVM_NO_VHOST = (
+    "max = min(no vhost device (UINT_MAX), KVM max {}) = {}; "
+    "free = min(vhost free {:count}, KVM free {}) = {:count}"
+)
+_MAX_NO_KVM = "max = vhost max {} (no KVM: the hypervisor is not consulted); free = {:count}"
+_MAX_NO_KVM_NO_VHOST = (
+    "max = no vhost device (UINT_MAX) (no KVM: the hypervisor is not consulted); free = {:count}"
+)
+
+
 def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[RawStep, ...]]:
-    """The limit handed to decide_memslots(), and the derivation behind it."""
-    steps: list[RawStep] = []
+    """The limit handed to decide_memslots(), and the derivation behind it.
+
+    Steps are RawStep tuples (rule, value, template, args), formatted only when read."""
     vmax = inputs.vhost_max
     vfree = inputs.vhost_free
-    vhost_text = "no vhost device (UINT_MAX)" if vmax == UINT_MAX else f"vhost max {vmax}"
-    if inputs.kvm_max is not None and inputs.kvm_free is not None:
-        mx = min(vmax, inputs.kvm_max)
-        free = min(vfree, inputs.kvm_free)
-        steps.append(
-            lazy(
-                "max",
-                mx,
-                "max = min({}, KVM max {}) = {}; free = min(vhost free {:count}, KVM free {}) = "
-                "{:count}",
-                vhost_text,
-                inputs.kvm_max,
-                mx,
-                vfree,
-                inputs.kvm_free,
-                free,
-            )
-        )
+    kvm_max = inputs.kvm_max
+    kvm_free = inputs.kvm_free
+    first: RawStep
+    if kvm_max is not None and kvm_free is not None:
+        mx = vmax if vmax < kvm_max else kvm_max
+        free = vfree if vfree < kvm_free else kvm_free
+        if vmax == UINT_MAX:
+            first = ("max", mx, _MAX_KVM_NO_VHOST, (kvm_max, mx, vfree, kvm_free, free))
+        else:
+            first = ("max", mx, _MAX_KVM, (vmax, kvm_max, mx, vfree, kvm_free, free))
     else:
         mx, free = vmax, vfree
-        steps.append(
-            lazy(
-                "max",
-                mx,
-                "max = {} (no KVM: the hypervisor is not consulted); free = {:count}",
-                vhost_text,
-                free,
-            )
-        )
+        if vmax == UINT_MAX:
+            first = ("max", mx, _MAX_NO_KVM_NO_VHOST, (free,))
+        else:
+            first = ("max", mx, _MAX_NO_KVM, (vmax, free))
     if mx < SAFE_MAX:
-        steps.append(
-            lazy(
+        return 1, (
+            first,
+            (
                 "safe-max",
                 1,
                 "max {} < {} (MEMORY_DEVICES_SAFE_MAX_MEMSLOTS): keep to a minimum → limit 1",
-                mx,
-                SAFE_MAX,
-            )
+                (mx, SAFE_MAX),
+            ),
         )
-        return 1, tuple(steps)
-    steps.append(lazy("safe-max", mx, "max {} ≥ {}: go on", mx, SAFE_MAX))
-    if SOFT_LIMIT <= inputs.required:
-        steps.append(
-            lazy(
+    safe = ("safe-max", mx, "max {} ≥ {}: go on", (mx, SAFE_MAX))
+    required = inputs.required
+    if SOFT_LIMIT <= required:
+        return 1, (
+            first,
+            safe,
+            (
                 "soft-limit",
                 1,
                 "required {} ≥ soft limit {}: no memslots left for memory devices → limit 1",
-                inputs.required,
-                SOFT_LIMIT,
-            )
+                (required, SOFT_LIMIT),
+            ),
         )
-        return 1, tuple(steps)
-    memslots = SOFT_LIMIT - inputs.required
-    steps.append(
-        lazy(
-            "soft-limit",
-            memslots,
-            "m = soft limit {} − required {} = {}",
-            SOFT_LIMIT,
-            inputs.required,
-            memslots,
-        )
+    memslots = SOFT_LIMIT - required
+    soft = (
+        "soft-limit",
+        memslots,
+        "m = soft limit {} − required {} = {}",
+        (SOFT_LIMIT, required, memslots),
     )
-    reserved = inputs.reserved
+    used = inputs.used
+    reserved = 0 if used > required else required - used  # LimitInputs.reserved
     free_minus_reserved = (free - reserved) & UINT_MAX
     wrapped = free < reserved
-    memslots = min(memslots, free_minus_reserved)
-    steps.append(
-        lazy(
-            "free",
-            memslots,
-            "m = min(m, free {:count} − reserved {} = {:count}{}) = {}",
+    if free_minus_reserved < memslots:
+        memslots = free_minus_reserved
+    free_step: RawStep = (
+        "free",
+        memslots,
+        "m = min(m, free {:count} − reserved {} = {:count}{}) = {}",
+        (
             free,
             reserved,
             free_minus_reserved,
             " (unsigned wrap: free < reserved)" if wrapped else "",
             memslots,
-        )
+        ),
     )
     if memslots < 1 or wrapped:
-        steps.append(lazy("free", 1, "{} → limit 1", "free < reserved" if wrapped else "m < 1"))
-        return 1, tuple(steps)
-    if inputs.size == inputs.space:
-        steps.append(
-            lazy(
-                "share",
-                memslots,
-                "device size {:bytes} = maxmem − ram: it can be the only memory device → "
-                "limit m = {}",
-                inputs.size,
-                memslots,
-            )
+        why = "free < reserved" if wrapped else "m < 1"
+        return 1, (first, safe, soft, free_step, ("free", 1, "{} → limit 1", (why,)))
+    size = inputs.size
+    space = inputs.space
+    if size == space:
+        share: RawStep = (
+            "share",
+            memslots,
+            "device size {:bytes} = maxmem − ram: it can be the only memory device → limit m = {}",
+            (size, memslots),
         )
-        return memslots, tuple(steps)
-    available = inputs.space - inputs.used_region_size
+        return memslots, (first, safe, soft, free_step, share)
+    available = space - inputs.used_region_size
     if available < 0:
         available &= (1 << 64) - 1
-    raw = float(memslots) * inputs.size / available if available else float("inf")
+    raw = float(memslots) * size / available if available else _INF
     result = _double_to_uint(raw)
     note = ""
     if result < 1:
@@ -163,18 +161,11 @@ def decision_limit(inputs: LimitInputs) -> tuple[int, tuple[RawStep, ...]]:
         result_shown = result
         if result > memslots:
             note = f" (more than m = {memslots}: the device is larger than the space left)"
-    steps.append(
-        lazy(
-            "share",
-            result,
-            "share of the space still available: m × size / "
-            "available = {} × {:bytes} / {:bytes} = {:.4f} → {}{}",
-            memslots,
-            inputs.size,
-            available,
-            raw,
-            result_shown,
-            note,
-        )
+    share = (
+        "share",
+        result,
+        "share of the space still available: m × size / "
+        "available = {} × {:bytes} / {:bytes} = {:.4f} → {}{}",
+        (memslots, size, available, raw, result_shown, note),
     )
-    return result, tuple(steps)
+    return result, (first, safe, soft, free_step, share)

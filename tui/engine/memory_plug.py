@@ -11,6 +11,10 @@
 Each step returns what it found; the first refusal wins with QEMU's code and facts, and nothing
 is changed before every check passed. A refused device still reports the limit and memslots
 QEMU had decided before refusing it.
+
+Kinds are told apart with `type(device) is Model`: the models' metaclass (pydantic's, an
+ABCMeta) makes every isinstance() that fails a Python-level call, and models are never
+subclassed.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import devices as dev
-from .kinds import memory_kind
+from .kinds import MEMORY_KINDS, MemoryKind
 from .limits import LimitInputs, decision_limit
 from .model import HvBalloon, Nvdimm, VirtioMem
 from .refusals import Code, Refusal, refusal, warn_alignment
-from .report import Outcome, RawStep, lazy, step
+from .report import Outcome, RawStep, step
 from .state import KVM_ABORT, Abort, MachineState, Plugged, Refused, guest_plug
 from .units import U64_MAX, align_up
 
@@ -53,11 +57,12 @@ class Checked:
 
 def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Outcome:
     """device_add / -device of a memory device: QEMU's verdict and what it decided."""
+    kind = MEMORY_KINDS[device.kind]
     try:
-        slot = device_pre_plug(state, device, phase)
+        slot = device_pre_plug(state, device, kind, phase)
     except Refused as refused:
         return Outcome(refusal=refused.refusal)
-    if isinstance(device, HvBalloon) and device.size is None:
+    if type(device) is HvBalloon and device.size is None:
         state.empty_balloons.add(device.id)
         return Outcome(
             steps=(
@@ -70,10 +75,13 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
     no_memory = device_memory_error(state, device)
     if no_memory is not None:
         return Outcome(refusal=no_memory)
+    # what QEMU's kvm_get_free_memslots() and vhost_get_free_memslots() answer (nothing changes
+    # between the decision and the checks, so both read the same numbers)
     vhost_free = state.vhost_free()
-    decided = decide(state, device, vhost_free)
+    kvm_free = state.kvm_free()
+    decided = decide(state, device, kind, vhost_free, kvm_free)
     memslots = decided.decision.memslots
-    checked = check_addable(state, device, decided, vhost_free[0])
+    checked = check_addable(state, device, decided, vhost_free[0], kvm_free)
     steps = decided.steps + checked.steps
     warnings = decided.warnings + checked.warnings
     found = checked.refusal
@@ -84,14 +92,17 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
         except Refused as exc:
             found = exc.refusal
         warnings += realize_warnings
+    # positionally: steps, warnings, refusal, stops_qemu, pending, then what QEMU decided
     outcome = Outcome(
-        steps=steps,
-        warnings=warnings,
-        refusal=found,
-        memslot_limit=decided.limit,
-        memslots=memslots,
-        memslot_size=decided.decision.memslot_size,
-        address=checked.address,
+        steps,
+        warnings,
+        found,
+        None,
+        False,
+        decided.limit,
+        memslots,
+        decided.decision.memslot_size,
+        checked.address,
     )
     if found is None:
         assert checked.address is not None
@@ -105,17 +116,18 @@ def plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Ou
 # --------------------------------------------------------------------------- 1. device pre-plug
 
 
-def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -> int | None:
+def device_pre_plug(
+    state: MachineState, device: dev.MemoryDevice, kind: MemoryKind, phase: str
+) -> int | None:
     """The device's own checks before memory_device_pre_plug(); returns its DIMM slot."""
     rules = state.rules
-    kind = memory_kind(device)
     backend = dev.backend_error(device)
     if backend is not None:  # the backend object fails before the device exists
         raise Refused(backend)
     if device.memdev is not None and device.memdev_id not in state.backends:
         # the memdev link names an object that does not exist (its owner is not plugged)
         raise Refused(refusal(Code.DEVICE_NOT_FOUND, device=device.memdev_id))
-    if isinstance(device, HvBalloon):
+    if type(device) is HvBalloon:
         if not rules.has_hv_balloon:
             raise Refused(refusal(Code.NO_DEVICE_MODEL, device=device.id, driver=kind.driver))
         if phase == "hot" and not kind.hotplug:
@@ -128,7 +140,7 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
         raise Refused(prop)
     if (
         kind.multi_memslot_property is not None
-        and isinstance(device, VirtioMem)
+        and type(device) is VirtioMem
         and device.dynamic_memslots
         and not rules.multi_memslot
     ):
@@ -141,7 +153,7 @@ def device_pre_plug(state: MachineState, device: dev.MemoryDevice, phase: str) -
             )
         )
     # pc_memory_pre_plug(): NVDIMM switch, then the DIMM slot.
-    if isinstance(device, Nvdimm) and not state.machine.nvdimm:
+    if type(device) is Nvdimm and not state.machine.nvdimm:
         raise Refused(refusal(Code.NVDIMM_NOT_ENABLED, device=device.id))
     if kind.takes_dimm_slot:
         return _dimm_slot(state, device)
@@ -181,14 +193,19 @@ def device_memory_error(state: MachineState, device: dev.MemoryDevice) -> Refusa
 
 
 def decide(
-    state: MachineState, device: dev.MemoryDevice, vhost_free: tuple[int, str | None]
+    state: MachineState,
+    device: dev.MemoryDevice,
+    kind: MemoryKind,
+    vhost_free: tuple[int, str | None],
+    kvm_free: int | None,
 ) -> Decided:
     """memory_device_memslot_decision_limit() and the device's decide_memslots();
-    `vhost_free` is vhost_get_free_memslots() with its once-only warning."""
-    rules = state.rules
+    `vhost_free` is vhost_get_free_memslots() with its once-only warning, `kvm_free`
+    kvm_get_free_memslots() (None without KVM)."""
     thp = state.machine.host_thp_size
     size = dev.region_size(device)
-    decides = dev.decides_memslots(device, rules)
+    # the device class has decide_memslots (virtio-mem and hv-balloon, QEMU 8.2+)
+    decides = state.rules.multi_memslot and kind.decides_memslots
     free, warning = vhost_free
     warnings = (warning,) if warning else ()
     if not decides:
@@ -205,11 +222,11 @@ def decide(
             state.vhost.max(),
             free,
             layout.kvm_max if state.kvm else None,
-            state.kvm_free(),
+            kvm_free,
         )
     )
     decision = dev.decide(device, limit, thp)
-    if isinstance(device, VirtioMem) and not device.dynamic_memslots:
+    if type(device) is VirtioMem and not device.dynamic_memslots:
         shown: int | None = None  # dynamic-memslots=off ignores the limit
     else:
         shown = limit
@@ -217,26 +234,28 @@ def decide(
 
 
 def check_addable(
-    state: MachineState, device: dev.MemoryDevice, decided: Decided, vfree: int
+    state: MachineState,
+    device: dev.MemoryDevice,
+    decided: Decided,
+    vfree: int,
+    kvm_free: int | None,
 ) -> Checked:
     """memory_device_check_addable(), the backend alignment and memory_device_get_free_addr()."""
     required = decided.decision.memslots
-    reserved = max(state.mem_required - state.mem_mapped, 0)  # get_reserved_memslots()
-    kvm_free = state.kvm_free()
+    reserved = state.mem_required - state.mem_mapped  # get_reserved_memslots()
+    if reserved < 0:
+        reserved = 0
     warnings: tuple[str, ...] = ()
     steps: list[RawStep] = []
     if state.rules.multi_memslot:
         if kvm_free is not None:
             enough = kvm_free >= required + reserved
             steps.append(
-                lazy(
+                (
                     "kvm-check",
                     kvm_free,
                     "KVM free {} {} required {} + reserved {}",
-                    kvm_free,
-                    "≥" if enough else "<",
-                    required,
-                    reserved,
+                    (kvm_free, "≥" if enough else "<", required, reserved),
                 )
             )
             if not enough:
@@ -246,14 +265,11 @@ def check_addable(
         enough = vfree >= required + reserved
         if state.vhost.devices:
             steps.append(
-                lazy(
+                (
                     "vhost-check",
                     vfree,
                     "vhost free {} {} required {} + reserved {}",
-                    vfree,
-                    "≥" if enough else "<",
-                    required,
-                    reserved,
+                    (vfree, "≥" if enough else "<", required, reserved),
                 )
             )
         if not enough:
@@ -272,13 +288,11 @@ def check_addable(
         )
         return Checked(tuple(steps), warnings, found)
     steps.append(
-        lazy(
+        (
             "space",
             space - used_region - size,
             "space: {:bytes} used + {:bytes} ≤ maxmem − ram {:bytes}",
-            used_region,
-            size,
-            space,
+            (used_region, size, space),
         )
     )
     backend_align = device.backend_alignment
@@ -394,8 +408,8 @@ def memory_device_plug(
 ) -> None:
     """The bookkeeping: used region, required memslots, auto-decision count, mapping."""
     required = decided.decision.memslots
-    virtio_mem = isinstance(device, VirtioMem)
-    requested = device.requested_size if isinstance(device, VirtioMem) else 0
+    virtio_mem = type(device) is VirtioMem
+    requested = device.requested_size if type(device) is VirtioMem else 0
     item = Plugged(
         device,
         required,
@@ -408,7 +422,7 @@ def memory_device_plug(
         0,  # mapped
         slot,
     )
-    mapped_now = 0 if item.dynamic or isinstance(device, HvBalloon) else 1
+    mapped_now = 0 if item.dynamic or type(device) is HvBalloon else 1
 
     def plug() -> None:
         state.add_memory(item, mapped_now)

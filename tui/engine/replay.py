@@ -12,10 +12,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from . import devices as dev
-from .kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, is_netdev, memory_kind
+from .kinds import MEMORY_KINDS, VHOST_KINDS, consumer_kind, memory_kind
 from .layout import BootMemory, layout
 from .memory_plug import plug_memory
 from .model import (
@@ -69,15 +69,30 @@ def _replay(config: Config) -> Report:
     netdevs: list[_Planned] = []
     devices: list[_Planned] = []
     hot: list[_Planned] = []
+    device_of = config.device
+    # tuple.__new__ with every field: one per event, without NamedTuple's Python __new__
+    new_at = tuple.__new__
     for index, event in enumerate(timeline):
-        device = config.device(event.device)
-        # tuple.__new__ with every field: one per event, without NamedTuple's Python __new__
-        at = tuple.__new__(EventAt, (index, event.action, event.device, device.kind))
-        item = (at, event, device)
+        device_id = event.device
+        device = device_of(device_id)
+        kind = device.kind
+        # what plugs it is chosen once here, from its kind, not again per event
+        netdev = False
+        plug: _Plug
+        if kind in MEMORY_KINDS:
+            plug = _plug_memory
+        elif _is_vhost(device):
+            plug = plug_vhost
+            netdev = VHOST_KINDS[kind].is_netdev(device.device)  # kinds.is_netdev
+        else:
+            plug = _plug_consumer
+        action = event.action
+        at = new_at(EventAt, (index, action, device_id, kind))
+        item = (at, event, device, plug)
         planned.append(item)
-        if event.action != "cold":
+        if action != "cold":
             hot.append(item)
-        elif _is_netdev(device):
+        elif netdev:
             netdevs.append(item)
         else:
             devices.append(item)
@@ -92,7 +107,7 @@ def _replay(config: Config) -> Report:
     if stop is None:
         stop = _cold_backends(devices, rules)
         if state.shares_backends:  # every cold backend exists before the first -device
-            for _at, _event, cold_device in devices:
+            for _at, _event, cold_device, _plug_it in devices:
                 if _is_memory(cold_device) and cold_device.owns_backend:
                     state.backends.add(cold_device.memdev_id)
     boot_slots = max(lay.cold.kvm_slots, lay.hot.kvm_slots)
@@ -116,7 +131,7 @@ def _replay(config: Config) -> Report:
     final = state.counters()
     events = [
         result if result is not None else _never(at, stop, final)
-        for result, (at, _event, _device) in zip(results, planned, strict=True)
+        for result, (at, _event, _device, _plug_it) in zip(results, planned, strict=True)
     ]
     warnings: list[str] = []
     for result in events:
@@ -147,14 +162,18 @@ class _Stop:
     refusal: Refusal | None = None
 
 
-_Planned = tuple[EventAt, Event, AnyDevice]
-"""A timeline event, where the report puts it, and its device."""
+_Plug = Callable[[MachineState, Any, str], Outcome]
+"""What a cold plug or hotplug of a device runs (its device is of the kind it was chosen for):
+_plug_memory, plug_vhost (vhost_dev_init) or _plug_consumer."""
+
+_Planned = tuple[EventAt, Event, AnyDevice, _Plug]
+"""A timeline event, where the report puts it, its device and what plugs that device."""
 
 
 def _cold_backends(devices: list[_Planned], rules: Rules) -> _Stop | None:
     """`-object memory-backend-*` are created before the machine and every -device: a backend
     that refuses its properties (size 0) ends QEMU at start-up, before any device."""
-    for _at, _event, device in devices:
+    for _at, _event, device, _plug_it in devices:
         if _is_memory(device):
             found = dev.backend_error(device)
             if found is not None:
@@ -168,11 +187,37 @@ def _play(
     phase: str,
     results: list[EventResult | None],
 ) -> _Stop | None:
-    """Run events in order; a refused cold plug, an abort or a stuck monitor stops QEMU."""
-    for at, event, device in events:
-        result = results[at.position] = _run(state, at, event, device, phase)
-        if state.stopped or (phase == "cold" and not result.ok):
-            return _Stop(state.stopped or result.error or "", event.device, result.refusal)
+    """Run events in order: for each, QEMU's verdict, what it decided, and the counters after
+    it. A refused cold plug, an abort or a stuck monitor stops QEMU.
+
+    One loop with the event's body inline: it runs once per event."""
+    made = EventResult.made
+    counters = state.counters
+    cold = phase == "cold"
+    for at, event, device, plug in events:
+        action = event.action
+        try:
+            if action == "cold" or action == "hotplug":
+                if is_plugged(state, device.id):
+                    raise _duplicate(device)
+                outcome = plug(state, device, phase)
+            else:
+                outcome = _other(state, device, event)
+        except Refused as refused:
+            outcome = Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
+        except Abort as abort:
+            outcome = Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
+        found = outcome.refusal
+        if found is not None:
+            error = found.text(state.rules)
+            if outcome.stops_qemu is not None:
+                state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
+            outcome = outcome._replace(error=error)
+        elif action == "cold":
+            state.cold_ids.add(event.device)
+        results[at.position] = made(at, found is None, counters(), outcome)
+        if state.stopped or (cold and found is not None):
+            return _Stop(state.stopped or outcome.error or "", event.device, found)
     return None
 
 
@@ -191,7 +236,7 @@ def _first_reset(state: MachineState) -> None:
     state.booted = True
     if state.machine.guest_plugs_memory:
         for item in list(state.memory.values()):
-            if isinstance(item.device, VirtioMem):
+            if type(item.device) is VirtioMem:
                 guest_plug(state, item, item.requested)
 
 
@@ -210,10 +255,6 @@ def _never_reached(fatal: str | None, where: str | None) -> str:
     return f"never reached: QEMU exited at {where}"
 
 
-def _is_netdev(device: AnyDevice) -> bool:
-    return _is_vhost(device) and is_netdev(device)
-
-
 def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> None:
     """Create boot memory (cold layout), or apply the first reset (hot layout), at which point
     firmware and guest map the cold-plugged consumers (BARs, ROMs, extra NUMA memdevs)."""
@@ -221,31 +262,6 @@ def _set_boot(state: MachineState, boot: BootMemory, map_consumers: bool) -> Non
     if map_consumers:
         for cid in sorted(state.plugged_consumers):
             state.map_consumer(cid, 1)
-
-
-def _run(
-    state: MachineState, at: EventAt, event: Event, device: AnyDevice, phase: str
-) -> EventResult:
-    """One event: QEMU's verdict, what it decided, and the counters after it."""
-    action = event.action
-    try:
-        if action == "cold" or action == "hotplug":
-            outcome = _plug(state, device, phase)
-        else:
-            outcome = _other(state, device, event)
-    except Refused as refused:
-        outcome = Outcome(refusal=refused.refusal, stops_qemu=refused.stops_qemu)
-    except Abort as abort:
-        outcome = Outcome(refusal=abort.refusal, stops_qemu=KVM_ABORT)
-    found = outcome.refusal
-    if found is not None:
-        error = found.text(state.rules)
-        if outcome.stops_qemu is not None:
-            state.stopped = error if outcome.stops_qemu == KVM_ABORT else outcome.stops_qemu
-        outcome = outcome._replace(error=error)
-    elif action == "cold":
-        state.cold_ids.add(event.device)
-    return EventResult(at, found is None, state.counters(), outcome)
 
 
 def _other(state: MachineState, device: AnyDevice, event: Event) -> Outcome:
@@ -270,32 +286,25 @@ def _is_vhost(device: AnyDevice) -> TypeGuard[VhostDeviceModel]:
     return device.kind in VHOST_KINDS
 
 
-def _plug(state: MachineState, device: AnyDevice, phase: str) -> Outcome:
-    """-device / device_add / netdev_add of any device."""
-    device_id = device.id
-    if _is_memory(device):
-        if is_plugged(state, device_id):
-            if device.owns_backend:
-                # object-add of its memory backend comes first, and fails first
-                raise Refused(
-                    refusal(Code.DUPLICATE_MEMDEV, device=device_id, memdev=device.memdev_id)
-                )
-            raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
-        created = (
-            state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
-        )
-        if created:
-            state.backends.add(device.memdev_id)  # object-add before device_add
-        outcome = plug_memory(state, device, phase)
-        if created and outcome.refusal is not None:
-            state.backends.discard(device.memdev_id)  # a refused event leaves no state
-        return outcome
-    if is_plugged(state, device_id):
-        raise Refused(refusal(Code.DUPLICATE_ID, device=device_id))
-    if _is_vhost(device):
-        return plug_vhost(state, device, phase)
-    assert isinstance(device, Consumer)
-    return _plug_consumer(state, device, phase)
+def _duplicate(device: AnyDevice) -> Refused:
+    """-device / device_add / netdev_add of an id QEMU already has."""
+    if _is_memory(device) and device.owns_backend:
+        # object-add of its memory backend comes first, and fails first
+        return Refused(refusal(Code.DUPLICATE_MEMDEV, device=device.id, memdev=device.memdev_id))
+    return Refused(refusal(Code.DUPLICATE_ID, device=device.id))
+
+
+def _plug_memory(state: MachineState, device: dev.MemoryDevice, phase: str) -> Outcome:
+    """-device / device_add of a memory device, with object-add of its backend first."""
+    created = (
+        state.shares_backends and device.owns_backend and device.memdev_id not in state.backends
+    )
+    if created:
+        state.backends.add(device.memdev_id)  # object-add before device_add
+    outcome = plug_memory(state, device, phase)
+    if created and outcome.refusal is not None:
+        state.backends.discard(device.memdev_id)  # a refused event leaves no state
+    return outcome
 
 
 # ------------------------------------------------------------------ consumers

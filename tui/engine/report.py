@@ -12,7 +12,7 @@ devices must not pay for 1,000 budgets nobody looks at.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -279,6 +279,16 @@ class Outcome(NamedTuple):
     """Never reached: QEMU had already exited (failed start-up or cold plug)."""
 
 
+_ONLY_STEPS = tuple(Outcome._field_defaults[name] for name in Outcome._fields[2:])
+"""Every Outcome field after steps and warnings, at its default."""
+
+
+def accepted(steps: tuple[RawStep, ...], warnings: tuple[str, ...] = ()) -> Outcome:
+    """The Outcome of an accepted event that decided nothing but its steps: made with
+    tuple.__new__, without NamedTuple's Python-level __new__ (once per vhost event)."""
+    return tuple.__new__(Outcome, (steps, warnings, *_ONLY_STEPS))
+
+
 class EventAt(NamedTuple):
     """Which timeline event a result is about (made once per event and replay)."""
 
@@ -303,6 +313,17 @@ class EventResult:
     """The raw counters after the event; `budget` builds the Budget from them."""
     outcome: Outcome
     """What QEMU did; the properties below read it."""
+
+    @classmethod
+    def made(cls, at: EventAt, ok: bool, counters: Counters, outcome: Outcome) -> EventResult:
+        """The result of one replayed event, made without the frozen dataclass's __init__
+        (a checked setattr per field): replay() makes one per event."""
+        result = _new(cls)
+        _set_at(result, at)
+        _set_ok(result, ok)
+        _set_counters(result, counters)
+        _set_outcome(result, outcome)
+        return result
 
     @property
     def index(self) -> int:
@@ -400,6 +421,20 @@ class EventResult:
         """The refusal code, if QEMU refused the event."""
         refusal = self.outcome.refusal
         return refusal.code if refusal is not None else None
+
+
+def _slot_setter(name: str) -> Callable[[EventResult, Any], None]:
+    """A slot's own setter (its member descriptor): what the frozen dataclass's __init__ ends
+    up calling, minus the checks of its setattr."""
+    setter: Callable[[EventResult, Any], None] = vars(EventResult)[name].__set__
+    return setter
+
+
+_new = object.__new__
+_set_at = _slot_setter("at")
+_set_ok = _slot_setter("ok")
+_set_counters = _slot_setter("counters")
+_set_outcome = _slot_setter("outcome")
 
 
 @dataclass(frozen=True, slots=True)

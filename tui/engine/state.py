@@ -63,12 +63,12 @@ class Plugged:
 
     def __post_init__(self) -> None:
         device = self.device
-        self.dynamic = isinstance(device, VirtioMem) and device.dynamic_memslots
+        self.dynamic = type(device) is VirtioMem and device.dynamic_memslots
         self.vhost_private = not device.readonly
         self.vhost_shared = self.vhost_private and device.fd_backed
 
 
-@dataclass
+@dataclass(slots=True)
 class MachineState:
     config: Config
     rules: Rules
@@ -209,15 +209,14 @@ class MachineState:
             boot + self.cons_private + self.mem_private,
         )
 
-    def kvm_used(self) -> int:
-        """KVM memslots in use (the busiest address space)."""
-        return self.boot.kvm_slots + self.mem_mapped + self.cons_kvm
-
     def kvm_free(self) -> int | None:
-        """kvm_get_free_memslots(); None without KVM, where QEMU does not ask."""
+        """kvm_get_free_memslots(); None without KVM, where QEMU does not ask. KVM's used
+        memslots (the busiest address space) are boot's, mapped memory devices' and
+        consumers' (written out here, in counters() and remap(): they run per event)."""
         if not self.kvm:
             return None
-        return max(self.layout.kvm_max - self.kvm_used(), 0)
+        free = self.layout.kvm_max - (self.boot.kvm_slots + self.mem_mapped + self.cons_kvm)
+        return free if free > 0 else 0
 
     @property
     def required(self) -> int:
@@ -250,8 +249,13 @@ class MachineState:
     def counters(self) -> Counters:
         """The counters as they stand, for the report (a Budget is built from them on demand)."""
         vhost = self.vhost
-        shared, private = self.sections()
-        if self.rules.per_device_vhost_count:  # VhostState.used_by_class, for both classes
+        # sections(), written out: this runs once per event
+        boot = self.boot.ram_sections
+        shared = (boot if self.memfd_boot else 0) + self.cons_shared + self.mem_shared
+        private = boot + self.cons_private + self.mem_private
+        # the used count every device of a class is compared with: its own nregions (10.1),
+        # or the class's global (≤ 10.0.2)
+        if self.rules.per_device_vhost_count:
             used_shared, used_private = shared, private
         else:
             used_shared, used_private = vhost.globals["shared"], vhost.globals["private"]
@@ -262,7 +266,7 @@ class MachineState:
             (
                 self.fixed,
                 self.boot.kvm_slots + self.mem_mapped + self.cons_kvm if self.kvm else None,
-                vhost.snapshot(),
+                vhost.registered,
                 used_shared,
                 used_private,
                 shared,

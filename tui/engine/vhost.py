@@ -49,7 +49,7 @@ class Registered:
     limit: int
 
 
-@dataclass
+@dataclass(slots=True)
 class VhostState:
     """The registered vhost devices and QEMU's used counters."""
 
@@ -58,8 +58,9 @@ class VhostState:
     globals: dict[VhostClass, int] = field(default_factory=lambda: {"shared": 0, "private": 0})
     """used_shared_memslots / used_memslots (QEMU ≤ 10.0.2)."""
     warned: bool = False
-    _snapshot: tuple[tuple[str, str, str, int], ...] = ()
-    """(id, kind, class, limit) of the registered devices, kept as they register and leave."""
+    registered: tuple[tuple[str, str, str, int], ...] = ()
+    """(id, kind, class, limit) of the registered devices, kept as they register and leave:
+    the same tuple object until a device registers or leaves, so per-event counters share it."""
     _limits: dict[VhostClass, int] = field(default_factory=dict)
     """Each class's smallest limit (only classes with a registered device)."""
     _sorted: dict[VhostClass, list[int]] | None = None
@@ -67,6 +68,11 @@ class VhostState:
     ids: set[str] = field(default_factory=set)
     discard_blockers: int = 0
     """Registered devices whose kind breaks RAM discard (vhost-vdpa)."""
+    wraps: bool = field(init=False)
+    """rules.vhost_free_wraps, read once per replay (free() runs per memory plug)."""
+
+    def __post_init__(self) -> None:
+        self.wraps = self.rules.vhost_free_wraps
 
     def discard_disabled(self) -> bool:
         """A registered back-end breaks RAM discard (vhost-vdpa): virtio-mem cannot realize."""
@@ -78,14 +84,16 @@ class VhostState:
         self.ids.add(device.id)
         if VHOST_KINDS[device.kind].disables_discard:
             self.discard_blockers += 1
+        cls = device.cls
         limit = device.limit
-        self._snapshot = (*self._snapshot, (device.id, device.kind, device.cls, limit))
+        self.registered += ((device.id, device.kind, cls, limit),)  # a new tuple: see above
         limits = self._limits
-        if limit < limits.get(device.cls, U32_MAX) or device.cls not in limits:
-            limits[device.cls] = limit
-            self._max = min(limits.values())
+        if cls not in limits or limit < limits[cls]:
+            limits[cls] = limit
+            if limit < self._max:  # the smallest of the classes' smallest limits
+                self._max = limit
         if self._sorted is not None:
-            insort(self._sorted.setdefault(device.cls, []), limit)
+            insort(self._sorted.setdefault(cls, []), limit)
 
     def unregister(self, device: Registered) -> None:
         """vhost_dev_cleanup(): unregistering the listener deletes all its regions, and the
@@ -95,7 +103,7 @@ class VhostState:
         if VHOST_KINDS[device.kind].disables_discard:
             self.discard_blockers -= 1
         self.globals[device.cls] = 0
-        self._snapshot = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
+        self.registered = tuple((d.id, d.kind, d.cls, d.limit) for d in self.devices)
         limits: dict[VhostClass, int] = {}
         for other in self.devices:
             limits[other.cls] = min(limits.get(other.cls, U32_MAX), other.limit)
@@ -120,16 +128,6 @@ class VhostState:
             return ("shared", "private")
         return ("private", "shared")
 
-    def used_by_class(self, cls: VhostClass, nregions: int) -> int:
-        """The used count every device of a class is compared with (same for all of them):
-        its own nregions (10.1), or the class's global (≤ 10.0.2)."""
-        return nregions if self.rules.per_device_vhost_count else self.globals[cls]
-
-    def snapshot(self) -> tuple[tuple[str, str, str, int], ...]:
-        """(id, kind, class, limit) of the registered devices; the same tuple object is handed
-        out until a device registers or leaves, so per-event budgets share it."""
-        return self._snapshot
-
     def max(self) -> int:
         """vhost_get_max_memslots(): UINT_MAX without vhost devices."""
         return self._max
@@ -145,9 +143,8 @@ class VhostState:
         warning = None
         if not self.devices:
             return free, warning
-        rules = self.rules
-        if not rules.vhost_free_wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
-            per_device = rules.per_device_vhost_count
+        if not self.wraps:  # ≤ 8.1 and 10.1: 0 when over, so the smallest limit
+            per_device = self.rules.per_device_vhost_count
             globals_ = self.globals
             for cls, limit in self._limits.items():
                 if per_device:

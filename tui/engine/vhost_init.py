@@ -8,11 +8,11 @@ device down again, which before 10.1 also zeroes its class's used counter.
 
 from __future__ import annotations
 
-from .kinds import is_netdev, vhost_kind
+from .kinds import VHOST_KINDS, is_netdev
 from .model import VhostDeviceModel, VhostKernel, VhostUser, VirtioMem
 from .refusals import Code, Refusal, refusal
 from .refusals import hint as hint_for
-from .report import Outcome, RawStep, lazy, step
+from .report import Outcome, RawStep, accepted, step
 from .state import MachineState
 from .vhost import Registered
 
@@ -22,17 +22,20 @@ VHOST_USER_NET_HANG = "a hot-added vhost-user netdev that keeps QEMU retrying it
 
 
 def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
-    """vhost_dev_init(): the 509 check, listener registration, the used + reserved check."""
+    """vhost_dev_init(): the 509 check, listener registration, the used + reserved check.
+
+    One call per vhost event: the steps are written as RawStep tuples (rule, value, template,
+    args) in place."""
     rules = state.rules
     vhost = state.vhost
-    kind = vhost_kind(device)
+    kind = VHOST_KINDS[device.kind]
     if kind.disables_discard and any(
         isinstance(p.device, VirtioMem) for p in state.memory.values()
     ):
         return Outcome(refusal=refusal(Code.VDPA_DISCARD, device=device.id))
     limit, how, warning = kind.limit(device, rules)
     warnings: list[str] = [warning] if warning else []
-    steps: list[RawStep] = [step(rule="vhost-limit", value=limit, text=how)]
+    steps: list[RawStep] = [("vhost-limit", limit, how, ())]
     if kind.name == "vhost-kernel":
         for other in vhost.devices:  # the first registered vhost-kernel device
             if other.kind == "vhost-kernel":
@@ -61,13 +64,13 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
             )
             return refuse_vhost(state, device, phase, found, steps, warnings)
         steps.append(
-            lazy(
+            (
                 "vhost-509",
                 limit,
                 "limit {} ≥ 509"
                 if limit >= 509
                 else "limit {} < 509, but no memory device decided on more than one memslot",
-                limit,
+                (limit,),
             )
         )
     cls = kind.vhost_class
@@ -77,20 +80,20 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
     nregions = shared if cls == "shared" else private
     if nregions:
         vhost.commit(cls, nregions)
-    used = vhost.used_by_class(cls, nregions)
+    # the used count a device is compared with: its own nregions (10.1), or its class's
+    # global (≤ 10.0.2)
+    used = nregions if rules.per_device_vhost_count else vhost.globals[cls]
     if multi_memslot:
-        reserved = max(state.mem_required - state.mem_mapped, 0)  # get_reserved_memslots()
+        reserved = state.mem_required - state.mem_mapped  # get_reserved_memslots()
+        if reserved < 0:
+            reserved = 0
         ok = used + reserved <= limit
         steps.append(
-            lazy(
+            (
                 "vhost-used",
                 used + reserved,
                 "used {} + reserved {} = {} {} limit {}",
-                used,
-                reserved,
-                used + reserved,
-                "≤" if ok else ">",
-                limit,
+                (used, reserved, used + reserved, "≤" if ok else ">", limit),
             )
         )
         if not ok:
@@ -109,7 +112,7 @@ def plug_vhost(state: MachineState, device: VhostDevice, phase: str) -> Outcome:
             Code.VHOST_LIMIT_BELOW_USED, device=device.id, limit=limit, used=used, reserved=0
         )
         return refuse_vhost(state, device, phase, found, steps, warnings)
-    return Outcome(tuple(steps), tuple(warnings))
+    return accepted(tuple(steps), tuple(warnings) if warnings else ())
 
 
 def refuse_vhost(

@@ -563,15 +563,15 @@ def _device(
             "note": "<shmem>",
         }
     if tag == "memballoon":
-        model = element.get("model", "")
-        if model in VIRTIO_BALLOONS:
+        balloon = element.get("model", "")
+        if balloon in VIRTIO_BALLOONS:
             return "consumer", {
                 "id": reader.new_id(element, "balloon"),
                 "kind": "virtio-balloon",
-                "note": f"<memballoon model='{model}'>",
+                "note": f"<memballoon model='{balloon}'>",
             }
-        if model != "none":
-            reader.warn(f"<memballoon model='{model}'>", "not modelled (ignored)")
+        if balloon != "none":
+            reader.warn(f"<memballoon model='{balloon}'>", "not modelled (ignored)")
         return None
     if tag in QUIET_DEVICES:
         return None
