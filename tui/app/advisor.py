@@ -5,10 +5,17 @@ configuration that takes seconds. A thread would hold the GIL against the UI (3 
 press was measured), so suggestions run in a separate process. A newer edit cancels a
 running computation: the process is killed, not left to finish. A run over its time budget
 is killed too, so suggestions are bounded. The process is `python -m tui.app.advisor`
-(pickled configs in on stdin, pickled Advice out on stdout), reused while idle and never
-killed while it starts up; after a kill the next run starts a fresh one. Process hygiene: it
-asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and the app kills it when
-it exits.
+(configs in on stdin, Advice out on stdout), reused while idle and never killed while it
+starts up; after a kill the next run starts a fresh one.
+
+What crosses the pipe is small, because pickling a 1,000-device Config takes ~10 ms of the
+GIL in the app (against key presses): the process keeps the last config it was sent, and a
+request carries only the top-level fields that changed, with unchanged devices and events
+as their positions in that config (`encode`/`decode`); each fix's config comes back the
+same way, relative to the request.
+
+Process hygiene: it asks the kernel to kill it when the app dies (PR_SET_PDEATHSIG), and the
+app kills it when it exits.
 
 Pure of Textual: the app calls `Advisor.run` from a worker thread, which only waits.
 """
@@ -25,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +51,8 @@ class Advice:
     suggestions: tuple[Any, ...]
     headroom: Any
     error: str | None = None
+    fixes: tuple[Delta, ...] = ()
+    """On the pipe only: each suggestion's config as a Delta against the request's."""
 
 
 def compute(config: Config) -> Advice:
@@ -72,9 +81,90 @@ def _die_with_parent() -> None:
             os._exit(1)
 
 
+Delta = dict[str, Any]
+"""The top-level fields of a Config that differ from a base config; in a tuple field an int
+stands for the base's item at that position."""
+
+
+def encode(config: Config, base: Config | None, same: Callable[[Any, Any], bool]) -> Delta:
+    """`config` as its differences from `base` (every field when there is no base). `same`
+    tells an unchanged item: identity in the app (edits keep unchanged models), equality in
+    the process (a fix's config is built anew)."""
+    delta: Delta = {}
+    for name in Config.model_fields:
+        value = getattr(config, name)
+        old = getattr(base, name) if base is not None else None
+        if base is not None and same(value, old):
+            continue
+        if isinstance(value, tuple) and isinstance(old, tuple):
+            value = _positions(value, old, same)
+        delta[name] = value
+    return delta
+
+
+def _positions(
+    items: tuple[Any, ...], old: tuple[Any, ...], same: Callable[[Any, Any], bool]
+) -> list[Any]:
+    """Each item as its position in `old` when it is there (an edit moves, inserts or removes
+    a few: the others shift), else the item itself."""
+    out: list[Any] = []
+    where: dict[Any, int] | None = None
+    for i, item in enumerate(items):
+        if i < len(old) and same(item, old[i]):
+            out.append(i)
+            continue
+        if where is None:  # something shifted: look the rest up (by identity, or by value)
+            try:
+                where = {_key(o, same): j for j, o in reversed(list(enumerate(old)))}
+            except TypeError:  # an unhashable value: positions only
+                where = {}
+        try:
+            j = where.get(_key(item, same))
+        except TypeError:
+            j = None
+        out.append(j if j is not None and same(item, old[j]) else item)
+    return out
+
+
+def _key(item: Any, same: Callable[[Any, Any], bool]) -> Any:
+    return id(item) if same is _identical else item
+
+
+def decode(delta: Delta, base: Config | None) -> Config:
+    """The config `encode` was given. Its parts were validated where they were made; the
+    configuration's own checks run again on the whole (cheap with models as input)."""
+    data: dict[str, Any] = {}
+    for name in Config.model_fields:
+        if name not in delta:
+            data[name] = getattr(base, name)
+            continue
+        value = delta[name]
+        if isinstance(value, list):
+            old = getattr(base, name) if base is not None else ()
+            value = [old[i] if type(i) is int else i for i in value]
+        data[name] = value
+    return Config.model_validate(data)
+
+
+def _identical(new: Any, old: Any) -> bool:
+    if new is old:
+        return True
+    return (
+        isinstance(new, tuple)
+        and isinstance(old, tuple)
+        and len(new) == len(old)
+        and all(a is b for a, b in zip(new, old, strict=True))
+    )
+
+
+def _equal(new: Any, old: Any) -> bool:
+    return bool(new is old or new == old)
+
+
 def serve() -> None:
-    """The child: says it is ready (one byte), then answers configs (stdin) with their Advice
-    (stdout), one at a time, until stdin closes. Messages are an 8-byte length and a pickle."""
+    """The child: says it is ready (one byte), then answers requests (stdin) with their
+    Advice (stdout), one at a time, until stdin closes. Messages are an 8-byte length and a
+    pickle; a request is a Delta against the previous request's config."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's, not the advisor's
     import tui.engine.advice  # noqa: F401  (warm: imported before the first request)
@@ -82,15 +172,24 @@ def serve() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sink.write(READY)
     sink.flush()
+    last: Config | None = None
     while True:
         header = source.read(8)
         if len(header) < 8:
             return
-        config = pickle.loads(source.read(int.from_bytes(header, "big")))
-        result = compute(config)
         try:
+            config = decode(pickle.loads(source.read(int.from_bytes(header, "big"))), last)
+            last = config
+            result = compute(config)
+            fixes = tuple(encode(fix.config, config, _equal) for fix in result.suggestions)
+            result = Advice(
+                tuple(replace(fix, config=None) for fix in result.suggestions),
+                result.headroom,
+                result.error,
+                fixes,
+            )
             data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # an unpicklable result: say so instead of hanging
+        except Exception as exc:  # a bad request or unpicklable result: say so, not hang
             data = pickle.dumps(Advice((), None, f"advisor error: {type(exc).__name__}: {exc}"))
         sink.write(len(data).to_bytes(8, "big") + data)
         sink.flush()
@@ -130,6 +229,8 @@ class Advisor:
         """A request was sent and its answer has not been read."""
         self._generation = 0
         self._closed = False
+        self._sent: tuple[subprocess.Popen[bytes], Config] | None = None
+        """The process and the config it last received: the next request is a delta."""
 
     @property
     def _running(self) -> subprocess.Popen[bytes] | None:
@@ -202,12 +303,16 @@ class Advisor:
         deadline: float,
     ) -> Advice | None:
         assert process.stdin is not None and process.stdout is not None
-        data = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
+        sent = self._sent
+        base = sent[1] if sent is not None and sent[0] is process else None
+        data = pickle.dumps(encode(config, base, _identical), protocol=pickle.HIGHEST_PROTOCOL)
+        self._sent = None  # until the whole request is written
         try:
             process.stdin.write(len(data).to_bytes(8, "big") + data)
             process.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             return None  # killed (cancelled) before it read the request
+        self._sent = (process, config)
         buffer = bytearray()
         needed = 8
         fd = process.stdout.fileno()
@@ -230,9 +335,15 @@ class Advisor:
                 needed = 8 + int.from_bytes(buffer[:8], "big")
         try:
             result = pickle.loads(bytes(buffer[8:needed]))
+            if not isinstance(result, Advice):
+                return None
+            suggestions = tuple(
+                replace(fix, config=decode(delta, config))
+                for fix, delta in zip(result.suggestions, result.fixes, strict=True)
+            )
         except Exception:
             return None
-        return result if isinstance(result, Advice) else None
+        return Advice(suggestions, result.headroom, result.error)
 
     def _kill_locked(self) -> None:
         _stop(self._process)

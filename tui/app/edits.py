@@ -3,6 +3,13 @@
 Every edit goes through `Config.model_validate` (model_copy would skip validation), so an
 invalid edit raises and the caller keeps the last valid configuration. No Textual here, so
 the edits are unit-testable and the app stays a thin coordinator.
+
+An edit changes one field of the machine, one device or the timeline: the parts it does not
+change go back in as the validated models they are (`fields`), which pydantic takes as they
+are, so a 1,000-device configuration does not dump and re-validate 999 unchanged devices.
+The changed part is a dict and is validated; the configuration's cross-device checks (ids,
+timeline, shared backends) run on the whole as always. The result equals a full
+`model_validate` of the dumped configuration (tests/app/test_edit_validation.py).
 """
 
 from __future__ import annotations
@@ -29,9 +36,29 @@ class EditError(ValueError):
     """An edit that cannot apply; the message says why, in the user's terms."""
 
 
+def fields(config: Config) -> dict[str, Any]:
+    """The top-level fields of a valid config as they are (models and tuples of models, not
+    dumped): validating them again takes each model as it is and runs only the checks that
+    span the configuration. Lists, so an edit can replace one item."""
+    return {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in ((name, getattr(config, name)) for name in Config.model_fields)
+    }
+
+
+def _get(item: Any, key: str) -> Any:
+    """A field of a model, or a key of a dict (an item an edit made)."""
+    return item[key] if isinstance(item, dict) else getattr(item, key)
+
+
+def _with(item: Any, **changes: Any) -> dict[str, Any]:
+    """An item with some fields changed, as a dict to validate."""
+    return (item if isinstance(item, dict) else item.model_dump()) | changes
+
+
 def rebuild(config: Config, **changes: Any) -> Config:
     """Config with these top-level fields replaced, validated as a whole."""
-    return Config.model_validate(config.model_dump() | changes)
+    return Config.model_validate(fields(config) | changes)
 
 
 def describe(exc: Exception, data: dict[str, Any] | None = None) -> str:
@@ -118,14 +145,14 @@ def _field_value(spec: FormField, value: str | bool) -> object:
     return text
 
 
-def _cold_end(timeline: list[dict[str, Any]]) -> int:
+def _cold_end(timeline: list[Any]) -> int:
     """Index just after the last cold plug (where a new cold plug goes)."""
-    return sum(1 for e in timeline if e["action"] == "cold")
+    return sum(1 for e in timeline if _get(e, "action") == "cold")
 
 
 def add_device(config: Config, group: Group, device: dict[str, object], plug: Plug) -> Config:
     """Config with the device appended to its list and, unless plug == "none", plugged."""
-    data = config.model_dump()
+    data = fields(config)
     data[GROUP_FIELD[group]] = [*data[GROUP_FIELD[group]], device]
     timeline = list(data["timeline"])
     if plug == "cold":
@@ -138,31 +165,32 @@ def add_device(config: Config, group: Group, device: dict[str, object], plug: Pl
 
 def replace_device(config: Config, group: Group, old_id: str, device: dict[str, object]) -> Config:
     """Config with one device replaced in place (events follow a renamed id)."""
-    data = config.model_dump()
+    data = fields(config)
     items = list(data[GROUP_FIELD[group]])
     data[GROUP_FIELD[group]] = items
-    index = next((i for i, d in enumerate(items) if d["id"] == old_id), None)
+    index = next((i for i, d in enumerate(items) if _get(d, "id") == old_id), None)
     if index is None:
         raise EditError(f"no device with id {old_id!r}")
     items[index] = device
     new_id = device["id"]
-    data["timeline"] = [
-        e | {"device": new_id} if e["device"] == old_id else e for e in data["timeline"]
-    ]
+    if new_id != old_id:
+        data["timeline"] = [
+            _with(e, device=new_id) if _get(e, "device") == old_id else e for e in data["timeline"]
+        ]
     return _validate(data)
 
 
 def remove_device(config: Config, device_id: str) -> Config:
     """Config without the device and without every event that plugs, unplugs or resizes it."""
-    data = config.model_dump()
+    data = fields(config)
     found = False
     for name in GROUP_FIELD.values():
-        kept = [d for d in data[name] if d["id"] != device_id]
+        kept = [d for d in data[name] if _get(d, "id") != device_id]
         found |= len(kept) != len(data[name])
         data[name] = kept
     if not found:
         raise EditError(f"no device with id {device_id!r}")
-    data["timeline"] = [e for e in data["timeline"] if e["device"] != device_id]
+    data["timeline"] = [e for e in data["timeline"] if _get(e, "device") != device_id]
     return _validate(data)
 
 
@@ -194,30 +222,33 @@ def group_of(config: Config, device_id: str) -> Group:
 
 def move_event(config: Config, index: int, delta: int) -> Config:
     """Config with one timeline event moved up (delta < 0) or down."""
-    timeline = [e.model_dump() for e in config.timeline]
+    data = fields(config)
+    timeline = data["timeline"]
     target = index + delta
     if not (0 <= index < len(timeline)) or not (0 <= target < len(timeline)):
         raise EditError("the event is already at the end of the timeline")
     event = timeline.pop(index)
     timeline.insert(target, event)
-    return _validate(config.model_dump() | {"timeline": timeline})
+    return _validate(data)
 
 
 def insert_event(config: Config, index: int, event: dict[str, object]) -> Config:
     """Config with a new event inserted at index (clamped to the timeline)."""
-    timeline = [e.model_dump() for e in config.timeline]
+    data = fields(config)
+    timeline = data["timeline"]
     event = {k: v for k, v in event.items() if v not in (None, "")}
     timeline.insert(max(0, min(index, len(timeline))), event)
-    return _validate(config.model_dump() | {"timeline": timeline})
+    return _validate(data)
 
 
 def remove_event(config: Config, index: int) -> Config:
     """Config without one event (the device stays in its list)."""
-    timeline = [e.model_dump() for e in config.timeline]
+    data = fields(config)
+    timeline = data["timeline"]
     if not 0 <= index < len(timeline):
         raise EditError("no such event")
     timeline.pop(index)
-    return _validate(config.model_dump() | {"timeline": timeline})
+    return _validate(data)
 
 
 def toggle_cold(config: Config, index: int) -> tuple[Config, int]:
@@ -226,19 +257,18 @@ def toggle_cold(config: Config, index: int) -> tuple[Config, int]:
     Returns the event's new index. Cold plugs must precede every hot event, so the event moves
     to the boundary instead of failing validation.
     """
-    timeline = [e.model_dump() for e in config.timeline]
+    data = fields(config)
+    timeline = data["timeline"]
     if not 0 <= index < len(timeline):
         raise EditError("no such event")
     event = timeline.pop(index)
-    if event["action"] == "cold":
-        event["action"] = "hotplug"
-    elif event["action"] == "hotplug":
-        event["action"] = "cold"
-    else:
-        raise EditError(f"only plug events can switch between cold and hot, not {event['action']}")
+    action = _get(event, "action")
+    if action not in ("cold", "hotplug"):
+        raise EditError(f"only plug events can switch between cold and hot, not {action}")
+    event = _with(event, action="hotplug" if action == "cold" else "cold")
     where = _cold_end(timeline)
     timeline.insert(where, event)
-    return _validate(config.model_dump() | {"timeline": timeline}), where
+    return _validate(data), where
 
 
 def _validate(data: dict[str, Any]) -> Config:

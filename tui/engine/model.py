@@ -384,9 +384,15 @@ class Config(_Frozen):
         """A device with `memdev = "X"` uses X's backend: its backend fields are X's."""
         if not isinstance(data, dict) or not isinstance(data.get("memory_devices"), list | tuple):
             return data
-        items = [d.model_dump() if isinstance(d, BaseModel) else d for d in data["memory_devices"]]
-        if not any(isinstance(d, dict) and d.get("memdev") is not None for d in items):
+        raw = data["memory_devices"]
+        # devices already validated (an edit re-validating the rest) are read, not dumped
+        if not any(
+            (d.get("memdev") if isinstance(d, dict) else getattr(d, "memdev", None)) is not None
+            for d in raw
+            if isinstance(d, dict | BaseModel)
+        ):
             return data
+        items = [d.model_dump() if isinstance(d, BaseModel) else d for d in raw]
         owners = {d["id"]: d for d in items if isinstance(d, dict) and isinstance(d.get("id"), str)}
         out = []
         for index, item in enumerate(items):

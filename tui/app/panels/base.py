@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, NamedTuple, cast
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.widgets import DataTable, Static
 
 from tui.engine.model import Config
 from tui.engine.report import Report
 
 Row = tuple[str, tuple[object, ...]]
-"""(row key, cells)."""
+"""(row key, cells): a cell is a str (shown as text, never markup), a Styled, or any Rich
+renderable."""
+
+
+class Styled(NamedTuple):
+    """Text in a style: compared as a plain tuple (cheap for 1,000 rows), made a Rich Text
+    only when the table shows it."""
+
+    text: str
+    style: Style
 
 
 class Panel(Vertical):
@@ -67,65 +78,178 @@ def update_static(static: Static, content: Content | str, *, fixed: bool = False
     """Update a Static only when its content changed; relayout only when its shape changed.
 
     A layout pass reflows the whole screen, which is most of the cost of an edit: skip it when
-    the text has the same line lengths (same wrapping) or the widget has a fixed size.
+    the text has the same line lengths, wraps to the same height, or the widget has a fixed
+    size.
     """
     new = content if isinstance(content, Content) else Content(content)
     old: Content | None = getattr(static, "_memslot_content", None)
     if old is not None and old.plain == new.plain and old.spans == new.spans:
         return False
-    same_shape = old is not None and [len(x) for x in old.plain.split("\n")] == [
-        len(x) for x in new.plain.split("\n")
-    ]
+    same_shape = old is not None and (
+        [len(x) for x in old.plain.split("\n")] == [len(x) for x in new.plain.split("\n")]
+        or _same_height(static, old, new)
+    )
     static._memslot_content = new  # type: ignore[attr-defined]
     static.update(new, layout=not (fixed or same_shape))
     return True
 
 
+def _same_height(static: Static, old: Content, new: Content) -> bool:
+    """Both take as many lines at the widget's width (a width not set by its content): a
+    new text that wraps to the same height needs a repaint, not a layout of the screen."""
+    width = static.size.width
+    rule = static.styles.width
+    if width <= 0 or (rule is not None and rule.is_auto):
+        return False
+    rules = cast(RulesMap, static.styles)  # what Textual itself measures with
+    return old.get_height(rules, width) == new.get_height(rules, width)
+
+
+REBUILD_AFTER = 16
+"""More rows gone than this: build the table anew (DataTable removes a row in O(rows))."""
+
+
 def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
-    """Update a table in place: only changed cells are touched when the keys are unchanged.
+    """Make row i of the table show rows[i], touching only the cells that changed.
 
-    Recomposing a 256-row table on every edit would break the 50 ms repaint budget; an edit
-    usually changes a few cells. The rows last shown are kept on the table to compare with.
+    The table's own row keys are positions ("0", "1", …): a removed, inserted or moved row
+    shifts the cells of the rows after it, and rows are added or removed at the end only, so
+    an edit at 1,000 devices never clears and refills the table (a device's key, its id, is
+    kept beside: `row_key`, `row_index`). The raw cells last shown are kept on the table to
+    compare with; column widths are set from them (exact, so a column shrinks again when its
+    widest cell goes away).
     """
-    # DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]") must stay text
-    rows = [
-        (key, tuple(Text(c) if isinstance(c, str) else c for c in cells)) for key, cells in rows
-    ]
-    shown: dict[str, tuple[object, ...]] = getattr(table, "_memslot_rows", {})
-    if list(shown) == [key for key, _ in rows] and len(shown) == table.row_count:
-        columns = list(table.columns)
-        for key, cells in rows:
-            current = shown[key]
-            for column, old, new in zip(columns, current, cells, strict=False):
-                if not _same(old, new):
-                    table.update_cell(key, column, new, update_width=True)
+    shown: list[Row] = list(getattr(table, "_memslot_rows", ()))
+    if len(shown) != table.row_count or len(shown) - len(rows) > REBUILD_AFTER:
+        _rebuild(table, rows)
+        return
+    columns = list(table.columns)
+    changed: set[int] = set()
+    if len(shown) != len(rows):
+        changed.update(range(len(columns)))
+    for index in range(len(shown) - 1, len(rows) - 1, -1):
+        table.remove_row(str(index))
+    for index in range(len(shown), len(rows)):
+        table.add_row(*map(_cell, rows[index][1]), key=str(index))
+    _forget_new_rows(table)
+    updates = []
+    for index in range(min(len(shown), len(rows))):
+        current, cells = shown[index][1], rows[index][1]
+        if current == cells and not any(isinstance(c, Text) for c in cells):
+            continue  # Text's own == ignores the style: those rows are compared cell by cell
+        for number, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
+            if not _same(old, new):
+                updates.append((str(index), column, _cell(new)))
+                changed.add(number)
+    many = getattr(table, "update_cells", None)
+    if many is not None:
+        many(updates)
     else:
-        cursor = table.cursor_row
-        table.clear()
-        reset = getattr(table, "reset_column_widths", None)
-        if reset is not None:
-            reset()
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
-    table._memslot_rows = dict(rows)  # type: ignore[attr-defined]
+        for key, column, value in updates:
+            table.update_cell(key, column, value)
+    table._memslot_rows = list(rows)  # type: ignore[attr-defined]
+    if changed:
+        _fit_columns(table, rows, changed)
+    _settle(table)
 
 
-def _plain(cell: object) -> object:
-    """Markup needs a "[": only such strings pay for a Text (tables of 1,000 rows)."""
-    return Text(cell) if isinstance(cell, str) and "[" in cell else cell
+def _rebuild(table: DataTable[object], rows: Sequence[Row]) -> None:
+    """Every row anew: the cursor stays on its row number."""
+    cursor = table.cursor_row
+    table.clear()
+    reset = getattr(table, "reset_column_widths", None)
+    if reset is not None:
+        reset()
+    for index, (_key, cells) in enumerate(rows):
+        table.add_row(*map(_cell, cells), key=str(index))
+    if _forget_new_rows(table):
+        _fit_columns(table, rows, set(range(len(table.columns))))
+    if rows:
+        table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
+    table._memslot_rows = list(rows)  # type: ignore[attr-defined]
+    _settle(table)
+
+
+def row_key(table: DataTable[object], index: int) -> str | None:
+    """The key (a device's id) of the row at `index` as sync_table last showed it."""
+    rows: list[Row] = getattr(table, "_memslot_rows", [])
+    return rows[index][0] if 0 <= index < len(rows) else None
+
+
+def row_index(table: DataTable[object], key: str) -> int | None:
+    """The row showing `key`, or None."""
+    rows: list[Row] = getattr(table, "_memslot_rows", [])
+    return next((i for i, (k, _) in enumerate(rows) if k == key), None)
+
+
+def _settle(table: DataTable[object]) -> None:
+    settle = getattr(table, "settle_dimensions", None)
+    if settle is not None:
+        settle()
+
+
+def _forget_new_rows(table: DataTable[object]) -> bool:
+    """Rows just added are measured by _fit_columns, not by the table when idle."""
+    forget = getattr(table, "forget_new_rows", None)
+    if forget is None:
+        return False
+    forget()
+    return True
+
+
+def _fit_columns(table: DataTable[object], rows: Sequence[Row], changed: set[int]) -> None:
+    """Set the changed columns to the width of their widest cell (or label)."""
+    columns = list(table.columns.values())
+    resized = False
+    for index in changed:
+        if index >= len(columns):
+            continue
+        column = columns[index]
+        width = max(
+            [
+                column.label.cell_len,
+                *(_width(cells[index]) for _, cells in rows if index < len(cells)),
+            ]
+        )
+        if column.content_width != width:
+            column.content_width = width
+            resized = True
+    if resized:  # the table's virtual size follows when it is next idle
+        table._require_update_dimensions = True  # type: ignore[attr-defined]
+        table.refresh()
+
+
+def _cell(cell: object) -> object:
+    """DataTable reads a str cell as Rich markup: user text ("[/]", "[link=...]", ":emoji:")
+    must stay text. Without "[" or ":" a str reads the same either way and is kept as it is
+    (cheaper for the 1,000 cells a renumbering changes)."""
+    if isinstance(cell, Styled):
+        return Text(cell.text, style=cell.style)
+    if isinstance(cell, str) and ("[" in cell or ":" in cell):
+        return Text(cell)
+    return cell
+
+
+def _width(cell: object) -> int:
+    if isinstance(cell, Styled):
+        return cell_len(cell.text)
+    if isinstance(cell, str):
+        return cell_len(cell)
+    if isinstance(cell, Text):
+        return cell.cell_len
+    return cell_len(str(cell))
 
 
 def _same(old: object, new: object) -> bool:
+    if old is new:
+        return True
     if isinstance(old, Text) and isinstance(new, Text):
-        return old.plain == new.plain and old.style == new.style
-    return old == new
+        return old.plain == new.plain and old.style == new.style and old.spans == new.spans
+    return type(old) is type(new) and old == new
 
 
 def selected_key(table: DataTable[object]) -> str | None:
     """Key of the row under the cursor, or None for an empty table."""
     if table.row_count == 0:
         return None
-    key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-    return key.value
+    return row_key(table, table.cursor_row)

@@ -16,7 +16,7 @@ from .. import edits
 from ..actions import bindings
 from ..catalog import Group
 from ..messages import DeviceSelected, EditRequested, FormRequested
-from .base import Panel, Row, selected_key, sync_table
+from .base import Panel, Row, row_index, row_key, selected_key, sync_table
 from .table import MemslotTable
 
 
@@ -60,8 +60,9 @@ class DeviceListPanel(Panel):
     def select(self, device_id: str) -> None:
         """Move the cursor to a device (after add / duplicate)."""
         table = self.table
-        if device_id in {k.value for k in table.rows}:
-            table.move_cursor(row=table.get_row_index(device_id))
+        index = row_index(table, device_id)
+        if index is not None:
+            table.move_cursor(row=index)
 
     def action_add(self) -> None:
         """Open the add form."""
@@ -110,5 +111,6 @@ class DeviceListPanel(Panel):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if event.row_key.value is not None and self.table.has_focus:
-            self.post_message(DeviceSelected(event.row_key.value))
+        device_id = row_key(self.table, event.cursor_row)
+        if device_id is not None and self.table.has_focus:
+            self.post_message(DeviceSelected(device_id))

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
-
 from tui.engine.model import Config
 from tui.engine.report import Report
 from tui.engine.units import format_size
 
 from .. import view
-from .base import Row
+from .base import Row, Styled
 from .device_list import DeviceListPanel
 
 
@@ -40,7 +38,7 @@ what the device then uses. Select a row to see the derivation in **Explain**.
             result = results.get(device.id)
             size = "—" if device.size is None else format_size(device.size)
             if result is not None and not result.ok and not result.skipped:
-                limit: object = Text("✗ rejected", style=error)
+                limit: object = Styled("✗ rejected", error)
                 slots: object = ""
             else:
                 limit = view.number(result.memslot_limit if result else None)

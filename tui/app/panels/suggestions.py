@@ -21,6 +21,8 @@ from .base import Panel, update_static
 
 MAX_FAILURES = 20
 """Failing events listed here; the Timeline shows them all."""
+MAX_WARNINGS = 20
+"""Warnings listed here; the Timeline marks every event with one (⚠) and Explain shows it."""
 
 
 class SuggestionsPanel(Panel):
@@ -93,21 +95,42 @@ engine replayed and found to work. Highlight a fix and press **enter** or **f** 
         warnings = list(report.warnings)
         for event in report.events:
             warnings.extend(f"event {event.index + 1} {event.device}: {w}" for w in event.warnings)
-        for warning in dict.fromkeys(warnings):
+        unique = list(dict.fromkeys(warnings))
+        for warning in unique[:MAX_WARNINGS]:
             found.append(
                 Option(
                     Content.assemble(("⚠ ", "bold $warning"), (warning, "$warning")), disabled=True
                 )
             )
+        if len(unique) > MAX_WARNINGS:  # e.g. every event after a failed start: "never reached"
+            more = len(unique) - MAX_WARNINGS
+            found.append(
+                Option(
+                    Content.styled(
+                        f"… and {view.plural(more, 'more warning')} (see the Timeline)",
+                        "$warning",
+                    ),
+                    disabled=True,
+                )
+            )
         return found
 
-    def show_advice(self, suggestions: Sequence[Any], headroom: str | None) -> None:
-        """Fixes and headroom from the advisor (computed off the UI thread)."""
+    def show_advice(
+        self, suggestions: Sequence[Any], headroom: str | None, pending: bool = False
+    ) -> None:
+        """Fixes and headroom from the advisor (computed off the UI thread). `pending`: they
+        are being computed for a new configuration; the old headroom goes, its lines stay
+        reserved, so the screen is not laid out twice per edit (at 1,000 devices a layout
+        repaints every panel)."""
         self.suggestions = tuple(suggestions)
-        update_static(
-            self.query_one("#headroom", Static),
-            Content.styled(f"Headroom: {headroom}", "$text-muted") if headroom else "",
-        )
+        static = self.query_one("#headroom", Static)
+        if headroom:
+            text: Content | str = Content.styled(f"Headroom: {headroom}", "$text-muted")
+        elif pending and static.size.height:
+            text = Content.styled("Headroom: …" + "\n" * (static.size.height - 1), "$text-muted")
+        else:
+            text = ""
+        update_static(static, text)
         self._render_list()
 
     def _render_list(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -17,7 +16,7 @@ from tui.engine.units import format_size
 from .. import edits, view
 from ..actions import bindings
 from ..messages import EditRequested, EventFormRequested, EventSelected
-from .base import Panel, Row, sync_table
+from .base import Panel, Row, Styled, sync_table
 from .table import MemslotTable
 
 
@@ -71,17 +70,12 @@ rejected after a dynamic virtio-mem decided, and accepted when plugged before it
                 action = f"resize→{format_size(event.requested_size)}"
             text = view.outcome(result)
             if result is not None and not result.ok and not result.skipped:
-                cell: object = Text(text, style=error)
+                cell: object = Styled(text, error)
             elif result is not None and result.skipped:
-                cell = Text(text, style=muted)
+                cell = Styled(text, muted)
             else:
                 cell = text
-            rows.append(
-                (
-                    f"e{index}:{event.action}:{event.device}",
-                    (str(index + 1), action, event.device, cell),
-                )
-            )
+            rows.append((f"e{index}", (str(index + 1), action, event.device, cell)))
         return rows
 
     def show(self, config: Config, report: Report | None) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
-
 from tui.engine.kinds import vhost_kind
 from tui.engine.model import Config
 from tui.engine.report import Report
 
 from .. import view
-from .base import Row
+from .base import Row, Styled
 from .device_list import DeviceListPanel
 
 
@@ -40,6 +38,6 @@ devices to one memslot, and is *rejected* once a virtio-mem already decided — 
             limit = vhost_kind(device).limit_label(device)
             result = results.get(device.id)
             text = view.outcome(result)
-            cell: object = Text("✗ rejected", style=error) if text.startswith("✗") else text
+            cell: object = Styled("✗ rejected", error) if text.startswith("✗") else text
             rows.append((device.id, (device.id, device.kind, device.device, limit, cell)))
         return rows
