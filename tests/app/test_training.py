@@ -102,6 +102,42 @@ async def test_every_lesson_start_to_end_answered_wrong_then_right() -> None:
             assert not isinstance(app.screen, LessonScreen)
 
 
+async def test_explore_opens_the_steps_configuration_unsaved_and_undo_brings_back_mine(
+    tmp_path: Path,
+) -> None:
+    """ctrl+g in lesson mode: the explorer shows the step's configuration (unsaved, replayed in
+    every panel); ctrl+z brings back the user's configuration and its file; escape alone
+    changes nothing."""
+    mine = tmp_path / "mine.toml"
+    mine.write_text(Path(repo_preset_dir() / "ex01-virtio-mem-64-memslots.toml").read_text())
+    app = make_app(path=mine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = app.config
+        lesson = repo_preset_dir() / "lessons" / "vhost-ordering-509.toml"
+        training.open_lesson(app, lesson)
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.config == before and app.path == mine and not app.dirty
+        training.open_lesson(app, lesson)
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        step = app.screen.step
+        assert isinstance(app.screen, LessonScreen) and step.number == 2
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert not isinstance(app.screen, LessonScreen)
+        assert app.config == step.config and app.path is None and app.dirty
+        assert "untitled • modified" in app.sub_title
+        assert app.report == step.report  # the panels show what the lesson showed
+        assert "step's configuration, unsaved" in app.status_text
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert app.config == before and app.path == mine and not app.dirty
+
+
 async def test_reveal_shows_outcome_and_derivation_and_previous_keeps_answers() -> None:
     app = make_app(order_config())
     async with app.run_test(size=SIZE) as pilot:

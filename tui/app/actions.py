@@ -390,6 +390,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("lesson_previous", "ctrl+b", "previous", "lesson", "previous", "previous step"),
     Action("lesson_restart", "ctrl+r", "restart", "lesson", "restart", "start the lesson again"),
     Action("lesson_markdown", "ctrl+t", "markdown", "lesson", "Markdown", "save as Markdown"),
+    Action(
+        "lesson_explore",
+        "ctrl+g",
+        "explore",
+        "lesson",
+        "explore",
+        "close the lesson and open this step's configuration in the explorer (unsaved; undo "
+        "brings back what was there)",
+    ),
     Action("lesson_close", "escape", "close", "lesson", "close", "close the lesson"),
 )
 

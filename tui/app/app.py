@@ -641,6 +641,14 @@ class MemslotApp(App[int]):
         self.push_screen(MessageScreen("Imported", Content("\n".join(lines))))
         return True
 
+    def explore(self, config: Config, source: str) -> None:
+        """Open a configuration from elsewhere (a lesson's step) as a new, unsaved one; undo
+        brings back the previous configuration and its file."""
+        self.record()
+        self.selected_event = None
+        self.restore(Document(config, None, None))  # not saved anywhere yet: modified
+        self.set_status(f"✓ {source}: the step's configuration, unsaved (ctrl+z: back)")
+
     def action_paste_import(self) -> None:
         """Paste a command line or XML and import it (asks first when there are unsaved
         changes)."""

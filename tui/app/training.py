@@ -15,6 +15,7 @@ from textual.app import SystemCommand
 
 from tui.compare import compare
 from tui.engine import replay
+from tui.engine.model import Config
 from tui.formats.toml import ConfigError
 from tui.lessons import is_lesson
 from tui.lessons.files import (
@@ -106,7 +107,11 @@ def open_lesson(app: MemslotApp, path: Path) -> bool:
             "the lesson as Markdown",
         )
 
-    app.push_screen(LessonScreen(title, steps, markdown))
+    def explore(config: Config | None) -> None:
+        if config is not None:
+            app.explore(config, f"lesson {path.name}")
+
+    app.push_screen(LessonScreen(title, steps, markdown), explore)
     app.set_status(f"✓ lesson {path.name}: {len(steps)} steps")
     return True
 

@@ -96,15 +96,17 @@ def describe_config(config: Config) -> Content:
     return Content("\n").join(lines)
 
 
-class LessonScreen(Screen[None]):
-    """One lesson, step by step. Answers are kept per step until restart."""
+class LessonScreen(Screen[Config | None]):
+    """One lesson, step by step. Answers are kept per step until restart. It closes with the
+    step's configuration when the trainee wants to explore it, else with None."""
 
     BINDINGS: ClassVar = bindings("lesson")
     HELP = """\
 ## Lesson
 Read the narrative, answer the question (type a number and press enter, or pick a choice),
 then **Check**: the reveal shows the engine's answer, QEMU's verdict and the derivation.
-ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown.
+ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown;
+ctrl+g: explore this step's configuration in the explorer (unsaved; undo brings back yours).
 """
 
     def __init__(
@@ -139,6 +141,7 @@ ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown
             yield Button("Next ▶", id="lesson-next", compact=True)
             yield Button("Restart", id="lesson-restart", compact=True)
             yield Button("Markdown…", id="lesson-markdown", compact=True)
+            yield Button("Explore", id="lesson-explore", compact=True)
             yield Button("Close", id="lesson-close", compact=True)
         # A fixed key line, not a Footer: a Footer rebuilds itself on every focus change
         # (answer box ⇄ choices), which made each step three times slower to show.
@@ -309,9 +312,14 @@ ctrl+n / ctrl+b: next / previous step; ctrl+r: restart; ctrl+t: save as Markdown
         if self.export_markdown is not None:
             self.export_markdown()
 
+    @on(Button.Pressed, "#lesson-explore")
+    def action_explore(self) -> None:
+        """Back to the explorer, with this step's configuration to play what-ifs on."""
+        self.dismiss(self.step.config)
+
     @on(Button.Pressed, "#lesson-close")
     def action_close(self) -> None:
-        """Back to the explorer."""
+        """Back to the explorer, as it was."""
         self.dismiss(None)
 
 
