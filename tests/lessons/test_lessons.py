@@ -147,6 +147,14 @@ def test_bad_lesson_files_name_file_field_and_reason(tmp_path: Path) -> None:
         read_lesson(tmp_path / "syntax.toml")
     with pytest.raises(ConfigError, match="cannot read"):
         read_lesson(tmp_path / "missing.toml")
+    # one line per problem: a step that fails is not also reported as "too few steps"
+    with pytest.raises(ConfigError) as exc:
+        parse_lesson({"steps": [{"config": 3}]}, "x.toml")
+    assert str(exc.value).splitlines() == [
+        "x.toml: steps[0].config: Input should be a valid dictionary or instance of Config"
+    ]
+    with pytest.raises(ConfigError, match=r"x\.toml: steps: .*at least 1 item"):
+        parse_lesson({"steps": []}, "x.toml")  # no step at all is still said
 
 
 def test_save_and_read_back_inline_steps(tmp_path: Path) -> None:

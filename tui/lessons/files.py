@@ -83,9 +83,20 @@ def parse_lesson(data: Any, source: str) -> Lesson:
     try:
         return Lesson.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors()
+        inner = [tuple(e["loc"]) for e in errors]
         problems = [
             (_where(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, "))
-            for e in exc.errors()
+            for e in errors
+            # a list whose items failed is also "too short" once they are dropped: say the
+            # items' problems only
+            if not (
+                e["type"] == "too_short"
+                and any(
+                    loc[: len(e["loc"])] == tuple(e["loc"]) and loc != tuple(e["loc"])
+                    for loc in inner
+                )
+            )
         ]
         raise ConfigError.many(source, problems) from None
 
