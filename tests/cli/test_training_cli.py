@@ -179,3 +179,9 @@ def test_a_lesson_file_given_to_the_app_opens_lesson_mode(
     assert main([str(broken)]) == 2
     assert "no-such-preset.toml" in capsys.readouterr().err
     assert lessons == [lesson]
+
+    # too deep for tomllib: not a lesson, so the app gets it (and says why it cannot load it)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert main([str(deep)]) == 0
+    assert configs == [preset, deep] and lessons == [lesson]

@@ -192,6 +192,22 @@ def test_list_lessons_shipped_user_and_broken(tmp_path: Path) -> None:
     assert broken and broken[0].error
 
 
+DEEP = "steps = " + "[" * 100_000 + "]" * 100_000 + "\n"
+"""Deeper than tomllib's recursion allows."""
+
+
+def test_deeply_nested_lesson_files_are_one_clear_error(tmp_path: Path) -> None:
+    from tui.lessons import is_lesson
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text(DEEP)
+    with pytest.raises(ConfigError, match=r"deep\.toml: nested too deeply"):
+        read_lesson(deep)
+    assert not is_lesson(deep)  # the configuration loader then says why
+    listed = [i for i in list_lessons([tmp_path]) if i.path == deep]
+    assert listed and "nested too deeply" in (listed[0].error or "")
+
+
 def test_markdown_has_answers_tables_and_bars() -> None:
     loaded, steps = _prepared(repo_preset_dir() / "lessons" / "vhost-ordering-509.toml")
     text = render_markdown(loaded.lesson.title, loaded.lesson.description, steps)

@@ -16,8 +16,9 @@ import tomli_w
 from pydantic import ValidationError
 
 from tui.engine.model import Config
-from tui.fileio import MAX_FILE_SIZE, FileAccessError, read_bytes, write_text
+from tui.fileio import FileAccessError, write_text
 from tui.formats.toml import ConfigError, load, to_dict
+from tui.lessons import read_document
 from tui.lessons.model import Lesson
 from tui.presets import preset_dirs, shipped_preset_dir, user_preset_dir
 
@@ -101,21 +102,26 @@ def parse_lesson(data: Any, source: str) -> Lesson:
         raise ConfigError.many(source, problems) from None
 
 
-def read_lesson(path: Path | str) -> LoadedLesson:
-    """Read a lesson file and load every step's configuration."""
-    path = Path(path)
+def _document(path: Path) -> object:
+    """read_document(), every failure a ConfigError naming the file."""
     source = str(path)
     try:
-        raw = read_bytes(path, MAX_FILE_SIZE)
+        return read_document(path)
     except FileAccessError as exc:
         raise ConfigError(source, "", exc.reason) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise ConfigError(source, "", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "", f"not valid TOML: {exc}") from None
-    lesson = parse_lesson(data, source)
+    except RecursionError:
+        raise ConfigError(source, "", "nested too deeply (arrays or inline tables)") from None
+
+
+def read_lesson(path: Path | str) -> LoadedLesson:
+    """Read a lesson file and load every step's configuration."""
+    path = Path(path)
+    source = str(path)
+    lesson = parse_lesson(_document(path), source)
     configs: list[Config] = []
     sources: list[str] = []
     for number, step in enumerate(lesson.steps):
@@ -209,9 +215,8 @@ def list_lessons(dirs: list[Path] | None = None) -> list[LessonInfo]:
         user = directory == user_dir
         for path in paths:
             try:
-                raw = path.read_bytes()[: MAX_FILE_SIZE + 1]
-                lesson = parse_lesson(tomllib.loads(raw.decode("utf-8")), str(path))
-            except (ConfigError, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                lesson = parse_lesson(_document(path), str(path))
+            except ConfigError as exc:
                 found.append(LessonInfo(path, path.stem, "", 0, user, str(exc)))
                 continue
             found.append(
