@@ -626,10 +626,7 @@ class MemslotApp(App[int]):
         except toml.ConfigError as exc:
             self.show_load_error(exc)
             return False
-        self.record()  # undo brings back the previous configuration and its file
-        self.selected_event = None
-        self.restore(Document(result.config, None, None))  # not saved anywhere yet: modified
-        self.set_status(f"✓ imported {source} ({result.format})")
+        self.open_unsaved(result.config, f"✓ imported {source} ({result.format})")
         what = "libvirt domain XML" if result.format == "libvirt" else "QEMU command line"
         lines = [f"Imported {source} as a {what}."]
         if result.assumed:
@@ -641,13 +638,13 @@ class MemslotApp(App[int]):
         self.push_screen(MessageScreen("Imported", Content("\n".join(lines))))
         return True
 
-    def explore(self, config: Config, source: str) -> None:
-        """Open a configuration from elsewhere (a lesson's step) as a new, unsaved one; undo
-        brings back the previous configuration and its file."""
+    def open_unsaved(self, config: Config, status: str) -> None:
+        """Open a configuration from elsewhere (an import, a lesson's step) as a new, unsaved
+        one; undo brings back the previous configuration and its file."""
         self.record()
         self.selected_event = None
         self.restore(Document(config, None, None))  # not saved anywhere yet: modified
-        self.set_status(f"✓ {source}: the step's configuration, unsaved (ctrl+z: back)")
+        self.set_status(status)
 
     def action_paste_import(self) -> None:
         """Paste a command line or XML and import it (asks first when there are unsaved

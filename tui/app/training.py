@@ -109,7 +109,9 @@ def open_lesson(app: MemslotApp, path: Path) -> bool:
 
     def explore(config: Config | None) -> None:
         if config is not None:
-            app.explore(config, f"lesson {path.name}")
+            app.open_unsaved(
+                config, f"✓ lesson {path.name}: the step's configuration, unsaved (ctrl+z: back)"
+            )
 
     app.push_screen(LessonScreen(title, steps, markdown), explore)
     app.set_status(f"✓ lesson {path.name}: {len(steps)} steps")
