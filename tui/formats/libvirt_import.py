@@ -439,6 +439,16 @@ def _assume_limit(reader: _Reader, device_id: str, kind: str, device: str) -> No
         reader.assumed.append(assumption)
 
 
+def _vhost(
+    reader: _Reader, element: ET.Element, kind: str, device: str
+) -> tuple[str, dict[str, object]]:
+    """A vhost back-end of `kind` for `device`: its id, and its memslot limit as assumed (a
+    domain XML never says it; vhost-vdpa has none)."""
+    device_id = reader.new_id(element, device)
+    _assume_limit(reader, device_id, kind, device)
+    return "vhost", {"id": device_id, "kind": kind, "device": device}
+
+
 def _device(
     reader: _Reader, element: ET.Element, backing: _Backing
 ) -> tuple[str, dict[str, object]] | None:
@@ -452,15 +462,9 @@ def _device(
         model = element.find("model")
         model_type = model.get("type", "") if model is not None else ""
         if kind == "vhostuser":
-            device_id = reader.new_id(element, "net")
-            _assume_limit(reader, device_id, "vhost-user", "net")
-            return "vhost", {"id": device_id, "kind": "vhost-user", "device": "net"}
+            return _vhost(reader, element, "vhost-user", "net")
         if kind == "vdpa":
-            return "vhost", {
-                "id": reader.new_id(element, "net"),
-                "kind": "vhost-vdpa",
-                "device": "net",
-            }
+            return _vhost(reader, element, "vhost-vdpa", "net")
         if kind == "hostdev":
             return "consumer", {
                 "id": reader.new_id(element, "hostdev"),
@@ -507,30 +511,20 @@ def _device(
     if tag == "filesystem":
         driver = element.find("driver")
         if driver is not None and driver.get("type") == "virtiofs":
-            device_id = reader.new_id(element, "fs")
-            _assume_limit(reader, device_id, "vhost-user", "fs")
-            return "vhost", {"id": device_id, "kind": "vhost-user", "device": "fs"}
+            return _vhost(reader, element, "vhost-user", "fs")
         return None
     if tag == "disk":
         kind = element.get("type", "")
         if kind == "vhostuser":
-            device_id = reader.new_id(element, "blk")
-            _assume_limit(reader, device_id, "vhost-user", "blk")
-            return "vhost", {"id": device_id, "kind": "vhost-user", "device": "blk"}
+            return _vhost(reader, element, "vhost-user", "blk")
         if kind == "vhostvdpa":
-            return "vhost", {
-                "id": reader.new_id(element, "blk"),
-                "kind": "vhost-vdpa",
-                "device": "blk",
-            }
+            return _vhost(reader, element, "vhost-vdpa", "blk")
         return None
     if tag == "hostdev":
         kind = element.get("type", "")
         source = element.find("source")
         if kind == "scsi_host" and source is not None and source.get("protocol") == "vhost":
-            device_id = reader.new_id(element, "scsi")
-            _assume_limit(reader, device_id, "vhost-kernel", "scsi")
-            return "vhost", {"id": device_id, "kind": "vhost-kernel", "device": "scsi"}
+            return _vhost(reader, element, "vhost-kernel", "scsi")
         if kind in ("pci", "mdev"):
             device_id = reader.new_id(element, "hostdev")
             reader.assumed.append(
@@ -543,9 +537,7 @@ def _device(
             }
         return None
     if tag == "vsock":
-        device_id = reader.new_id(element, "vsock")
-        _assume_limit(reader, device_id, "vhost-kernel", "vsock")
-        return "vhost", {"id": device_id, "kind": "vhost-kernel", "device": "vsock"}
+        return _vhost(reader, element, "vhost-kernel", "vsock")
     if tag == "video":
         model = element.find("model")
         kind = model.get("type", "") if model is not None else ""
