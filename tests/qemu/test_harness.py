@@ -4,12 +4,16 @@ QEMU discovery and the CLI. Only the tests marked `qemu` need a QEMU binary."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import gc
 import json
 import os
 import socket
 import struct
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -94,6 +98,110 @@ def test_qmp_call_has_a_deadline(tmp_path: Path) -> None:
     assert time.monotonic() - started < 2
     client.close()
     server.close()
+
+
+def test_interrupted_call_still_disconnects(tmp_path: Path, monkeypatch) -> None:
+    """SIGTERM (or Ctrl-C) that lands inside a QMP call's task: closing must still disconnect.
+
+    The interrupted call's task keeps the KeyboardInterrupt and raises it again when closing
+    resumes it; close() used to stop there, so `AsyncQmp.close` was never awaited and the
+    library's tasks were destroyed pending: tracebacks on stderr after "verify: interrupted"."""
+    path = str(tmp_path / "qmp.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    seen_eof = threading.Event()
+
+    def fake_qemu() -> None:
+        conn, _ = server.accept()
+        conn.sendall(b'{"QMP": {"version": {}, "capabilities": []}}\r\n')
+        conn.recv(4096)
+        conn.sendall(b'{"return": {}}\r\n')
+        conn.settimeout(5)
+        with contextlib.suppress(OSError):
+            while conn.recv(4096):
+                pass
+            seen_eof.set()
+        conn.close()
+
+    thread = threading.Thread(target=fake_qemu, daemon=True)
+    thread.start()
+    client = QmpClient(path)
+    client.connect(timeout=5)
+    session = client._session
+    assert session is not None
+
+    async def signal_lands_here(*_args: object, **_kwargs: object) -> None:
+        await asyncio.sleep(0)
+        raise KeyboardInterrupt  # what SIGINT's handler, or verify's SIGTERM one, raises
+
+    monkeypatch.setattr(session.client, "execute", signal_lands_here)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            client.execute("query-status", timeout=5)
+        gc.collect()
+    assert seen_eof.wait(5), "the QMP connection was not closed"
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+    server.close()
+
+
+def test_signal_while_the_private_loop_is_built_waits(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C while QmpClient builds its event loop is held until the loop exists (it raised
+    inside the constructor: "unclosed event loop" and an AttributeError traceback at exit)."""
+    import signal
+
+    from tui.qemu import qmp
+
+    built: list[bool] = []
+    real_new_loop = asyncio.new_event_loop
+
+    def interrupted_while_building() -> asyncio.AbstractEventLoop:
+        # to this thread: the CLI's verify has no other thread that could take it
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        loop = real_new_loop()
+        built.append(True)
+        return loop
+
+    monkeypatch.setattr(qmp.asyncio, "new_event_loop", interrupted_while_building)
+    client = QmpClient(str(tmp_path / "none.sock"))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            client.connect(timeout=1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    client.close()
+    assert built == [True]
+
+
+@pytest.mark.qemu
+def test_signal_during_a_hot_event_closes_the_qmp_session(qemu_info, monkeypatch) -> None:
+    """A signal between QMP calls (verify's hot events): the session is closed on the way out.
+
+    It was left open: QEMU was killed by its PID, but the private loop's pending tasks were
+    destroyed at exit with "Task was destroyed but it is pending!" and library tracebacks on
+    stderr after "verify: interrupted"."""
+    from tui.formats.toml import load
+    from tui.qemu import verify as verify_module
+
+    clients: list[QmpClient] = []
+    real_init = QmpClient.__init__
+
+    def remember(self: QmpClient, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        clients.append(self)
+
+    def signal_lands_here(self: object, index: int) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(QmpClient, "__init__", remember)
+    monkeypatch.setattr(verify_module._Runner, "hot_event", signal_lands_here)
+    preset = load(REPO / "presets" / "ex10a-virtiofsd-32-after-virtio-mem.toml")
+    with pytest.raises(KeyboardInterrupt):
+        verify_module.verify(preset, qemu=qemu_info.path, timeout=20)
+    assert clients, "QEMU should have been started"
+    assert all(client._loop is None for client in clients), "a QMP session was left open"
 
 
 def test_cold_failure_is_attributed_to_its_device() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -30,6 +31,7 @@ CLOSE_TIMEOUT = 2.0
 """Disconnecting never waits longer than this (QEMU may be hung or already killed)."""
 _RETRY = 0.02
 _CANCEL_POLL = 0.05
+_SETTLE_TRIES = 8
 CANCEL_GRACE = 0.5
 """A cancel lets a call finish that QEMU answers in time (the current step completes, as
 verify promises); a longer wait (QEMU hung) is given up."""
@@ -233,7 +235,7 @@ class QmpClient:
     ) -> dict[str, Any]:
         """See AsyncQmp.connect; the session is closed again when connecting fails."""
         self.close()
-        self._loop = asyncio.new_event_loop()
+        self._loop = _new_loop()
 
         async def make() -> AsyncQmp:
             return AsyncQmp(self.path)
@@ -278,7 +280,7 @@ class QmpClient:
             return
         try:
             if session is not None and not loop.is_running():
-                loop.run_until_complete(session.close())
+                _settle(loop, loop.create_task(session.close()))
             _cancel_all(loop)
         except BaseException:  # closing after Ctrl-C: best effort, the PIDs are killed anyway
             pass
@@ -293,6 +295,18 @@ class QmpClient:
         self.close()
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """A private loop, built with SIGINT, SIGTERM and SIGHUP held back until it exists: a
+    signal's exception inside the constructor leaves a half-built loop whose finaliser prints
+    a traceback at exit."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        return asyncio.new_event_loop()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
     """Cancel and reap every task left on a private loop, and read their outcome, so nothing
     warns at exit (a call interrupted by a signal ends with QmpClosed once disconnected)."""
@@ -305,10 +319,25 @@ def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
         async def reap() -> None:
             await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
 
-        loop.run_until_complete(reap())
+        _settle(loop, loop.create_task(reap()))
     for task in tasks:
         if task.done() and not task.cancelled():
             task.exception()
+
+
+def _settle(loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
+    """Run the private loop until `task` is done, after a call a signal interrupted.
+
+    What the interrupted run leaves behind ends a run early: a call's task that kept the
+    KeyboardInterrupt (or SIGTERM's Terminated) raises it again when it resumes, and a call
+    that had just finished has its "stop the loop" callback still queued ("Event loop stopped
+    before Future completed"). Both are the signal already being handled, so the loop runs on;
+    a few tries bound a signal that keeps coming."""
+    for _ in range(_SETTLE_TRIES):
+        with contextlib.suppress(KeyboardInterrupt, SystemExit, RuntimeError):
+            loop.run_until_complete(task)
+        if task.done():
+            return
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -15,6 +15,7 @@ and listed as "not verifiable here" with the reason.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -789,8 +790,9 @@ def _run(
 ) -> dict[int, Outcome]:
     """QEMU's outcome per event index of `config` (-1: start-up)."""
     outcomes: dict[int, Outcome] = {}
-    with Processes() as procs:
+    with Processes() as procs, contextlib.ExitStack() as on_exit:
         runner = _Runner(config, info, accel, timeout, procs, say)
+        on_exit.callback(runner.kill_qemu)  # also on a signal: no QMP session left open
         runner.cancel = cancel
         try:
             runner.start_backends()
