@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tui.engine.model import VhostUser
 from tui.engine.units import MiB, format_size
+from tui.formats.problems import printable
 from tui.formats.verdicts import summary_lines, timeline_lines
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ def _toml_string(text: str) -> str:
 
 
 def _comment(text: str) -> str:
-    return "# " + " ".join(text.split())
+    """One comment line; control characters as visible escapes (TOML comments cannot hold
+    them, and the snippet is often printed on a terminal)."""
+    return "# " + printable(" ".join(text.split()))
 
 
 def kata_snippet(config: Config, report: Report | None = None) -> str:

@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tui.engine.units import MiB
+from tui.formats.problems import printable
 from tui.formats.verdicts import summary_lines, timeline_lines
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ def _name(config: Config, name: str | None) -> str:
 
 
 def _comment(text: str, indent: str = "") -> str:
-    return f"{indent}# " + " ".join(text.split())
+    """One comment line; control characters as visible escapes (outside YAML's printable
+    set, and the stanza is often printed on a terminal)."""
+    return f"{indent}# " + printable(" ".join(text.split()))
 
 
 def kubevirt_stanza(config: Config, report: Report | None = None, name: str | None = None) -> str:
