@@ -4,6 +4,7 @@ read-only, a new path starts a new file, and user text is never read as markup."
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tui.app.screens.save_preset import SavePresetScreen
 from tui.formats.toml import load, save
 from tui.presets import repo_preset_dir
 
-from .conftest import SIZE, base_config, order_config, settle, shown
+from .conftest import SIZE, base_config, order_config, screen_lines, settle, shown
 
 
 async def test_undo_after_open_restores_the_save_target(tmp_path: Path) -> None:
@@ -249,3 +250,38 @@ async def test_many_failures_are_listed_up_to_a_cap() -> None:
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert sum(p.startswith("✗ event") for p in prompts) == MAX_FAILURES
         assert f"… and {failing - MAX_FAILURES} more failing events (see the Timeline)" in prompts
+
+
+_RAW_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+HOSTILE = "\x1b]2;owned\x07\x1b[2J\x9b31m"
+"""Sets the terminal's title, clears the screen, turns text red: Textual passes ESC through."""
+
+
+async def test_control_characters_in_user_text_never_reach_the_terminal(tmp_path: Path) -> None:
+    """A title, a consumer note, a file name and a preset's description with escape sequences
+    are shown as visible escapes (\\x1b), on the main screen and in the open dialog."""
+    config = base_config(
+        title=f"vm{HOSTILE}",
+        consumers=[{"kind": "custom", "id": "c0", "kvm_slots": 1, "note": f"n{HOSTILE}"}],
+    )
+    preset_dir = Path(os.environ["XDG_DATA_HOME"]) / "memslot-explorer" / "presets"
+    preset_dir.mkdir(parents=True, exist_ok=True)
+    save(
+        base_config(title=f"aaa{HOSTILE}", description=f"d{HOSTILE}\nline 2"), preset_dir / "p.toml"
+    )
+    path = tmp_path / f"f{HOSTILE}.toml".replace("/", "-")
+    save(config, path)
+    app = make_app(path=path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        screen = screen_lines(app)
+        assert not [line for line in screen if _RAW_CONTROL.search(line)]
+        assert any("vm\\x1b]2;owned\\x07" in line for line in screen)
+        assert app.sub_title.startswith("f\\x1b]2;owned")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        app.screen.query_one("#open-search", Input).value = "aaa"
+        await settle(pilot)
+        screen = screen_lines(app)
+        assert any("aaa\\x1b]2;owned" in line for line in screen), screen
+        assert not [line for line in screen if _RAW_CONTROL.search(line)]

@@ -315,7 +315,9 @@ class MemslotApp(App[int]):
 
     def update_title(self) -> None:
         """File name, modified / new / read-only marker, modelled QEMU rules."""
-        name = self.path.name if self.path else ("live VM" if self._live else "untitled")
+        name = (
+            view.plain(self.path.name) if self.path else ("live VM" if self._live else "untitled")
+        )
         marker = " • modified" if self.dirty else ""
         if self.path is not None and self.saved is None:
             marker = " • new file"
@@ -336,12 +338,12 @@ class MemslotApp(App[int]):
 
     def set_status(self, text: str, error: bool = False) -> None:
         """The one-line status above the footer (also what tests read)."""
-        self.status_text = text
+        self.status_text = view.plain(text)
         status = self.query_one("#status", Static)
-        update_static(status, Content(text), fixed=True)
+        update_static(status, Content(self.status_text), fixed=True)
         status.set_class(error, "-error")
         if error:
-            self.notify(text, severity="error", timeout=6, markup=False)
+            self.notify(view.plain_lines(text), severity="error", timeout=6, markup=False)
 
     def action_undo(self) -> None:
         """Back to the previous configuration."""

@@ -20,6 +20,7 @@ from tui.engine.model import Config
 
 from . import integrations
 from .history import Document, saved_as
+from .view import plain
 
 if TYPE_CHECKING:
     from .app import MemslotApp
@@ -172,7 +173,7 @@ class FileFlows:
         app.history.rewrite(saved_as(path, app.config))
         app.restore(Document(app.config, path, app.config))
         app.set_status(f"✓ saved {path}")
-        app.notify(f"Saved {path}", markup=False)
+        app.notify(f"Saved {plain(str(path))}", markup=False)
         return True
 
     def save(self) -> None:

@@ -82,3 +82,17 @@ def reflow(text: str) -> str:
                 lines.append(line.rstrip())
         paragraphs.append("\n".join(lines))
     return "\n\n".join(paragraphs)
+
+
+def plain(text: str) -> str:
+    """User text (a title, a note, a file name) as one line on screen: control characters
+    become visible escapes (\\x1b, \\n). Textual drops only a few of them and passes ESC
+    through, so a file could otherwise drive the terminal or break a row."""
+    from tui.formats.problems import printable
+
+    return printable(text)
+
+
+def plain_lines(text: str) -> str:
+    """`plain` for text shown on several lines (a description, a message): newlines kept."""
+    return "\n".join(plain(line) for line in text.split("\n"))

@@ -7,6 +7,7 @@ from typing import ClassVar
 from tui.engine.model import Config
 from tui.engine.report import Report
 
+from ..view import plain
 from .base import Row
 from .device_list import DeviceListPanel
 
@@ -36,7 +37,7 @@ KVM slots and vhost regions shown; edit the numbers to model a measured host.
                     str(c.kvm_slots),
                     str(c.vhost_kernel_regions),
                     str(c.vhost_user_regions),
-                    c.note,
+                    plain(c.note),
                 ),
             )
             for c in config.consumers

@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..actions import bindings
-from ..view import reflow
+from ..view import plain, plain_lines, reflow
 
 Preview = Callable[[Path], str]
 """path → the engine's verdict for the preview pane (the app computes it)."""
@@ -103,7 +103,7 @@ class OpenScreen(ModalScreen[Path | Literal["paste"] | None]):
             )
             for index in groups[group]:
                 preset = self.presets[index]
-                title = getattr(preset, "title", "") or Path(preset.path).stem
+                title = plain(getattr(preset, "title", "") or Path(preset.path).stem)
                 error = getattr(preset, "error", None)
                 text = Content.assemble(("  " + title, "bold" if not error else "$error"))
                 options.append(Option(text, id=f"preset-{index}", disabled=bool(error)))
@@ -144,17 +144,17 @@ class OpenScreen(ModalScreen[Path | Literal["paste"] | None]):
                 self._previews[index] = self.preview(Path(preset.path)) if self.preview else ""
             except Exception as exc:  # a preview must never break the picker
                 self._previews[index] = f"✗ no preview: {exc}"
-        title = getattr(preset, "title", "") or Path(preset.path).stem
+        title = plain(getattr(preset, "title", "") or Path(preset.path).stem)
         parts = [
             Content.styled(title, "bold"),
-            Content.styled(Path(preset.path).name, "$text-muted"),
+            Content.styled(plain(Path(preset.path).name), "$text-muted"),
         ]
         error = getattr(preset, "error", None)
         if error:
             parts.append(Content.styled(f"✗ {error}", "$error"))
         description = (getattr(preset, "description", "") or "").strip()
         if description:
-            parts += [Content(""), Content(reflow(description))]
+            parts += [Content(""), Content(plain_lines(reflow(description)))]
         verdict = self._previews[index]
         if verdict:
             style = "$error" if verdict.startswith("✗") else "$success"
