@@ -3,6 +3,7 @@ wrong answers), authoring a lesson, the preset library, compare and sweep."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.widgets import Input, OptionList, Static, TextArea
@@ -19,7 +20,7 @@ from tui.formats.toml import load
 from tui.lessons.files import read_lesson
 from tui.presets import repo_preset_dir
 
-from .conftest import flat, order_config, settle, shown
+from .conftest import flat, order_config, screen_lines, settle, shown
 
 LESSONS = sorted((repo_preset_dir() / "lessons").glob("*.toml"))
 SIZE = (120, 36)
@@ -405,3 +406,21 @@ async def test_lesson_app_starts_in_lesson_mode() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.query_one("#timeline")  # the explorer underneath
+
+
+async def test_lesson_text_with_control_characters_is_shown_escaped(tmp_path: Path) -> None:
+    """A user lesson's title, step title and narrative with escape sequences are shown as
+    visible escapes (\\x1b): raw, they reached the terminal."""
+    lesson = tmp_path / "evil.toml"
+    lesson.write_text(
+        'title = "L\\u001b]2;owned\\u0007"\n[[steps]]\ntitle = "S\\u001b[31m"\n'
+        'narrative = "N\\u009b2J"\npreset = "ex01-virtio-mem-64-memslots.toml"\n'
+    )
+    app = make_app(order_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert training.open_lesson(app, lesson)
+        await settle(pilot)
+        screen = "\n".join(screen_lines(app))
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", screen), screen
+        assert "L\\x1b]2;owned\\x07" in screen and "S\\x1b[31m" in screen and "N\\x9b2J" in screen

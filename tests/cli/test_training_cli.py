@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,24 @@ def test_a_lesson_file_given_to_the_app_opens_lesson_mode(
     deep.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
     assert main([str(deep)]) == 0
     assert configs == [preset, deep] and lessons == [lesson]
+
+
+def test_lesson_text_with_control_characters_is_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A lesson's title, step title and narrative with escape sequences: `lesson FILE` and
+    `lesson --list` print them as visible escapes (printed raw, they drove the terminal)."""
+    user = tmp_path / "xdg" / "memslot-explorer" / "presets" / "lessons"
+    user.mkdir(parents=True)
+    (user / "evil.toml").write_text(
+        'title = "L\\u001b]2;owned\\u0007"\n[[steps]]\ntitle = "S\\u001b[31m"\n'
+        'narrative = "N\\u009b2J"\npreset = "ex01-virtio-mem-64-memslots.toml"\n'
+    )
+    assert main(["lesson", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert main(["lesson", str(user / "evil.toml")]) == 0
+    printed = capsys.readouterr().out
+    for text in (listed, printed):
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), text
+    assert "L\\x1b]2;owned\\x07" in listed
+    assert "S\\x1b[31m" in printed and "N\\x9b2J" in printed

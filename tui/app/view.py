@@ -95,4 +95,6 @@ def plain(text: str) -> str:
 
 def plain_lines(text: str) -> str:
     """`plain` for text shown on several lines (a description, a message): newlines kept."""
-    return "\n".join(plain(line) for line in text.split("\n"))
+    from tui.formats.problems import printable_lines
+
+    return printable_lines(text)

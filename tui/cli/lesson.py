@@ -53,6 +53,7 @@ def open_in_app(name: str) -> int:
 
 def list_lessons_text(out: TextIO) -> int:
     """One line per lesson: where it comes from, its steps, name and title."""
+    from tui.formats.problems import printable
     from tui.lessons.files import list_lessons
 
     lessons = list_lessons()
@@ -61,9 +62,11 @@ def list_lessons_text(out: TextIO) -> int:
     for info in lessons:
         origin = "user" if info.user else "shipped"
         if info.error:
-            out.write(f"{origin:<8} {info.path.stem}: ✗ {info.error.splitlines()[0]}\n")
+            error = printable(info.error.splitlines()[0])
+            out.write(f"{origin:<8} {printable(info.path.stem)}: ✗ {error}\n")
             continue
-        out.write(f"{origin:<8} {info.path.stem:<28} {info.steps:>2} steps  {info.title}\n")
+        name, title = printable(info.path.stem), printable(info.title)
+        out.write(f"{origin:<8} {name:<28} {info.steps:>2} steps  {title}\n")
     return EXIT_OK
 
 
@@ -82,6 +85,7 @@ def resolve(name: str) -> Path:
 
 def print_markdown(name: str, out: TextIO) -> int:
     """Replay every step, ask the engine each question, print the Markdown."""
+    from tui.formats.problems import printable_lines
     from tui.formats.toml import ConfigError
     from tui.lessons.files import read_lesson
     from tui.lessons.markdown import render_markdown
@@ -94,5 +98,8 @@ def print_markdown(name: str, out: TextIO) -> int:
     except QuestionError as exc:
         field, _, reason = str(exc).partition(": ")
         raise ConfigError(str(path), field, reason) from None
-    out.write(render_markdown(loaded.lesson.title, loaded.lesson.description, steps))
+    # user text (titles, narratives) as visible escapes: no lesson file drives the terminal
+    out.write(
+        printable_lines(render_markdown(loaded.lesson.title, loaded.lesson.description, steps))
+    )
     return EXIT_OK

@@ -93,6 +93,11 @@ def printable(text: str) -> str:
     return _CONTROL.sub(_escape_control, text)
 
 
+def printable_lines(text: str) -> str:
+    """`printable` for text of several lines (a document, a description): newlines kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def _escape_control(match: re.Match[str]) -> str:
     char = match.group()
     named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

@@ -169,7 +169,7 @@ ctrl+g: explore this step's configuration in the explorer (unsaved; undo brings 
         asked = sum(1 for s in self.steps if s.asked is not None)
         self.query_one("#lesson-progress", Label).update(
             Content.assemble(
-                (f"Lesson: {self.lesson_title}", "bold"),
+                (f"Lesson: {view.plain(self.lesson_title)}", "bold"),
                 f"   step {self.index + 1} of {len(self.steps)}",
                 f"   ·   {right} of {answered} answered right ({asked} questions)",
             )
@@ -184,9 +184,11 @@ ctrl+g: explore this step's configuration in the explorer (unsaved; undo brings 
     def _show_step(self, index: int) -> None:
         self.index = max(0, min(index, len(self.steps) - 1))
         step = self.step
-        head = Content.styled(f"Step {step.number}: {step.title}".rstrip(": "), "bold")
+        title = view.plain(step.title)
+        head = Content.styled(f"Step {step.number}: {title}".rstrip(": "), "bold")
+        narrative = Content(view.plain_lines(reflow(step.narrative)))
         self.query_one("#lesson-story", Static).update(
-            Content("\n").join([head, Content(""), Content(reflow(step.narrative)), Content("")])
+            Content("\n").join([head, Content(""), narrative, Content("")])
         )
         self.query_one("#lesson-config", Static).update(describe_config(step.config))
         answer_box = self.query_one("#lesson-answer", Input)
@@ -204,7 +206,10 @@ ctrl+g: explore this step's configuration in the explorer (unsaved; undo brings 
             answer_box.display = not asked.choices
             choices.display = bool(asked.choices)
             choices.add_options(
-                [Option(Content(c.label), id=f"choice-{i}") for i, c in enumerate(asked.choices)]
+                [
+                    Option(Content(view.plain(c.label)), id=f"choice-{i}")
+                    for i, c in enumerate(asked.choices)
+                ]
             )
             if asked.choices:
                 choices.highlighted = 0
