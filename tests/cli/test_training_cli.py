@@ -207,3 +207,15 @@ def test_lesson_text_with_control_characters_is_escaped(
         assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), text
     assert "L\\x1b]2;owned\\x07" in listed
     assert "S\\x1b[31m" in printed and "N\\x9b2J" in printed
+
+
+def test_compare_prints_titles_with_control_characters_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    evil = tmp_path / "evil.toml"
+    text = (ROOT / "presets" / "ex01-virtio-mem-64-memslots.toml").read_text()
+    evil.write_text(re.sub(r'(?m)^title = ".*"$', 'title = "T\\\\u001b]2;owned\\\\u0007"', text))
+    assert main(["compare", str(evil), "presets/ex01-virtio-mem-64-memslots.toml"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", out), out
+    assert "T\\x1b]2;owned\\x07" in out

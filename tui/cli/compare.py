@@ -107,8 +107,10 @@ def _value(name: str, value: int | None) -> str:
 
 def render_compare(result: Any, a: str, b: str, title_a: str = "", title_b: str = "") -> str:
     """The human output: events side by side (* marks a difference), then the budget."""
-    lines = [f"A: {a}" + (f" — {title_a}" if title_a else "")]
-    lines.append(f"B: {b}" + (f" — {title_b}" if title_b else ""))
+    from tui.formats.problems import printable  # file names and titles: no terminal escapes
+
+    lines = [printable(f"A: {a}" + (f" — {title_a}" if title_a else ""))]
+    lines.append(printable(f"B: {b}" + (f" — {title_b}" if title_b else "")))
     for label, error in (("A", result.a_startup_error), ("B", result.b_startup_error)):
         if error:
             lines.append(f"{label} does not start: {error}")

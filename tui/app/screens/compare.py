@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from tui.compare import Comparison, Side
 from tui.engine.units import human_size
 
+from .. import view
 from ..actions import bindings
 
 
@@ -53,7 +54,8 @@ Below: the counters after the last event and B − A.
         """Events table, budget table, verdict."""
         with Vertical(id="compare-dialog", classes="dialog"):
             yield Label("Compare", classes="dialog-title")
-            yield Static(Content(f"A: {self.a}\nB: {self.b}"), id="compare-sides")
+            sides = f"A: {view.plain(self.a)}\nB: {view.plain(self.b)}"
+            yield Static(Content(sides), id="compare-sides")
             yield DataTable(id="compare-events", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="compare-budget", cursor_type="row")
             yield Static(id="compare-verdict")
