@@ -108,3 +108,26 @@ def test_print_config_cli(config_home: Path, tmp_path: Path) -> None:
     assert proc.stderr == (
         f"{config_home}: layout: 'bad' is not one of auto, narrow, medium, wide (default used)\n"
     )
+
+
+def test_print_config_checks_the_theme_and_binding_ids_as_the_app_does(
+    config_home: Path, tmp_path: Path
+) -> None:
+    """An unknown theme or binding id: --print-config listed it as effective (exit 0) while the
+    app rejected it; now both report it and show the default in effect."""
+    config_home.write_text('theme = "nosuch"\n[keys]\nnosuch = "x"\nsave = "ctrl+s,f10"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "--print-config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 2
+    assert 'theme                 = "textual-dark"  # default' in proc.stdout
+    assert "keys.nosuch" not in proc.stdout and "keys.save" in proc.stdout
+    problems = proc.stderr.splitlines()
+    assert problems[0] == f"{config_home}: theme: unknown theme 'nosuch' (default used)"
+    assert problems[1].startswith(f"{config_home}: keys.nosuch: no binding has this id (ids: ")
+    assert len(problems) == 2

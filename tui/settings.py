@@ -27,7 +27,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,28 @@ def load_settings(path: Path | None = None) -> Settings:
         else:
             bad(name, "unknown setting (known: theme, layout, user_preset_dir, [machine], [keys])")
     return Settings(path, True, values, problems)
+
+
+def checked(settings: Settings, themes: Iterable[str], binding_ids: Iterable[str]) -> Settings:
+    """`settings` with the theme and the key map checked against the app's themes and binding
+    ids: a bad one is reported and its default used, like every other value. The names are
+    passed in (the app its live ones, --print-config Textual's themes and the action registry),
+    so both say the same and this module stays pure."""
+    values = dict(settings.values)
+    problems = list(settings.problems)
+    source = _p(str(settings.path))
+    theme = values["theme"].value
+    if theme not in set(themes):
+        problems.append(f"{source}: theme: unknown theme {_p(repr(theme))} (default used)")
+        values["theme"] = _defaults()["theme"]
+    known = sorted(set(binding_ids))
+    for name in [n for n in values if n.startswith("keys.")]:
+        if name.removeprefix("keys.") not in known:
+            problems.append(
+                f"{source}: {_p(name)}: no binding has this id (ids: {', '.join(known)})"
+            )
+            del values[name]
+    return replace(settings, values=values, problems=problems)
 
 
 def _machine(table: dict[str, Any], values: dict[str, Setting], source: str, bad: Any) -> None:

@@ -406,6 +406,12 @@ BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
 """Actions by id (ids are unique: a test checks it)."""
 
 
+def binding_ids() -> set[str]:
+    """Every id a settings file's [keys] may remap: the actions bound here, in any scope
+    (dialogs and lesson mode too, not only the main screen's)."""
+    return {a.id for a in ACTIONS if a.bound and a.keys}
+
+
 def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, with ids (for key maps) and tooltips."""
     return [

@@ -31,7 +31,7 @@ from tui.engine import replay
 from tui.engine.kinds import CONSUMER_KINDS
 from tui.engine.model import MEMORY_DEVICE_KINDS, VHOST_DEVICE_KINDS, Config
 from tui.engine.report import Report
-from tui.settings import Settings, load_settings
+from tui.settings import Settings, checked, load_settings
 
 from . import actions, edits, files, integrations, view
 from .advisor import Advice, Advisor
@@ -194,23 +194,13 @@ class MemslotApp(App[int]):
     def apply_settings(self) -> None:
         """Theme and key remapping from the settings file; every problem is reported (file,
         field, reason) and its default kept — bad settings never stop the app."""
-        problems = list(self.settings.problems)
-        source = str(self.settings.path)
-        theme = self.settings.theme
-        if theme in self.available_themes:
-            self.theme = theme
-        else:
-            problems.append(f"{source}: theme: unknown theme {theme!r} (default used)")
-        keymap = self.settings.keymap
-        if keymap:
-            known = self.binding_ids()
-            for binding in sorted(set(keymap) - known):
-                problems.append(
-                    f"{source}: keys.{binding}: no binding has this id "
-                    f"(ids: {', '.join(sorted(known))})"
-                )
-                del keymap[binding]
-            self.set_keymap(keymap)
+        self.settings = checked(
+            self.settings, self.available_themes, self.binding_ids() | actions.binding_ids()
+        )
+        problems = self.settings.problems
+        self.theme = self.settings.theme
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
         if problems:
             self.set_status(f"✗ settings: {problems[0]}", error=True)
             for problem in problems[1:]:

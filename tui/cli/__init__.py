@@ -140,9 +140,12 @@ def _main(args: list[str]) -> int:
 
 def _print_config() -> int:
     """Effective settings on stdout, problems on stderr (exit 2 when the file has any)."""
-    from tui.settings import describe, load_settings
+    from textual.theme import BUILTIN_THEMES
 
-    settings = load_settings()
+    from tui.app.actions import binding_ids  # the key registry only, not the app
+    from tui.settings import checked, describe, load_settings
+
+    settings = checked(load_settings(), BUILTIN_THEMES, binding_ids())
     sys.stdout.write(describe(settings))
     for problem in settings.problems:
         print(problem, file=sys.stderr)
