@@ -205,18 +205,30 @@ def _fit_columns(table: DataTable[object], rows: Sequence[Row], changed: set[int
         if index >= len(columns):
             continue
         column = columns[index]
-        width = max(
-            [
-                column.label.cell_len,
-                *(_width(cells[index]) for _, cells in rows if index < len(cells)),
-            ]
-        )
+        width = max(column.label.cell_len, _widest([cells for _, cells in rows], index))
         if column.content_width != width:
             column.content_width = width
             resized = True
     if resized:  # the table's virtual size follows when it is next idle
         table._require_update_dimensions = True  # type: ignore[attr-defined]
         table.refresh()
+
+
+def _widest(rows: list[tuple[object, ...]], index: int) -> int:
+    """The widest cell of column `index`. A column of one-cell-a-character strings (the
+    usual: ids, sizes, outcomes) is measured by len() in C; anything else cell by cell."""
+    cells = [cells[index] for cells in rows if index < len(cells)]
+    if not cells:
+        return 0
+    kinds = set(map(type, cells))
+    strings: list[str] | None = None
+    if kinds == {str}:
+        strings = cells  # type: ignore[assignment]
+    elif kinds == {Styled}:
+        strings = [cell.text for cell in cells]  # type: ignore[attr-defined]
+    if strings is not None and "".join(strings).isascii():
+        return max(map(len, strings))
+    return max(map(_width, cells))
 
 
 def _cell(cell: object) -> object:
