@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.widgets import DataTable, Static
+from textual.widgets._data_table import ColumnKey
 
 from tui.engine.model import Config
 from tui.engine.report import Report
@@ -132,21 +133,32 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
     for index in range(len(shown), len(rows)):
         table.add_row(*map(_cell, rows[index][1]), key=str(index))
     _forget_new_rows(table)
-    updates = []
+    updates: list[tuple[str, dict[ColumnKey, object]]] = []
     for index in range(min(len(shown), len(rows))):
         current, cells = shown[index][1], rows[index][1]
         if current == cells and not any(isinstance(c, Text) for c in cells):
             continue  # Text's own == ignores the style: those rows are compared cell by cell
-        for number, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
-            if not _same(old, new):
-                updates.append((str(index), column, _cell(new)))
-                changed.add(number)
+        # equal cells of one type (not Text) are skipped without a call: after a row is
+        # removed from 1,000, every row after it is compared here
+        numbers = [
+            number
+            for number, (old, new) in enumerate(zip(current, cells, strict=False))
+            if old is not new
+            and (
+                type(old) is not type(new)
+                or (not _same(old, new) if type(new) is Text else old != new)
+            )
+        ]
+        if numbers:
+            updates.append((str(index), {columns[n]: _cell(cells[n]) for n in numbers}))
+            changed.update(numbers)
     many = getattr(table, "update_cells", None)
     if many is not None:
         many(updates)
     else:
-        for key, column, value in updates:
-            table.update_cell(key, column, value)
+        for key, values in updates:
+            for column, value in values.items():
+                table.update_cell(key, column, value)
     table._memslot_rows = list(rows)  # type: ignore[attr-defined]
     if changed:
         _fit_columns(table, rows, changed)

@@ -50,14 +50,15 @@ class MemslotTable(DataTable[Any]):
         for column in self.columns.values():
             column.content_width = column.label.cell_len
 
-    def update_cells(self, cells: Iterable[tuple[str, ColumnKey, Any]]) -> None:
-        """Set many cells, then refresh once: update_cell refreshes the table and drops its
-        render caches for each cell (an event removed from 1,000 renumbers 1,000 rows). The
-        caller sets the column widths (sync_table knows every cell)."""
+    def update_cells(self, rows: Iterable[tuple[str, dict[ColumnKey, Any]]]) -> None:
+        """Set many cells (row key → the row's new cells by column), then refresh once:
+        update_cell refreshes the table and drops its render caches for each cell (an event
+        removed from 1,000 renumbers 1,000 rows). The caller sets the column widths
+        (sync_table knows every cell)."""
         data = self._data
         count = 0
-        for row_key, column_key, value in cells:
-            data[RowKey(row_key)][column_key] = value
+        for row_key, cells in rows:
+            data[row_key].update(cells)  # type: ignore[index]  # a RowKey is found by its str
             count += 1
         if count:
             self._update_count += 1
