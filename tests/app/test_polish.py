@@ -47,6 +47,18 @@ async def test_footer_keeps_save_as_export_and_verify_at_120_columns() -> None:
                 assert f"{key} " in footer, (panel.__name__, footer)
 
 
+@pytest.mark.parametrize("width", [80, 100, 120])
+async def test_the_palette_key_ends_the_footer_with_nothing_showing_through(width: int) -> None:
+    """The compact footer's right margin on the docked palette key let the keys scrolled
+    under it show through the last cell: '^p palettee' at 80 columns, 'paletter' at 100."""
+    app = make_app(order_config())
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        footer = screen_lines(app)[-1]
+        assert len(footer) == width
+        assert footer.endswith("▏^p palette"), footer
+
+
 async def test_every_panel_can_be_maximized_and_restored() -> None:
     app = make_app(order_config())
     async with app.run_test(size=(120, 40)) as pilot:

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.widgets import DataTable, Static
+from textual.widgets._data_table import ColumnKey
 
 from tui.engine.model import Config
 from tui.engine.report import Report
@@ -132,21 +133,32 @@ def sync_table(table: DataTable[object], rows: Sequence[Row]) -> None:
     for index in range(len(shown), len(rows)):
         table.add_row(*map(_cell, rows[index][1]), key=str(index))
     _forget_new_rows(table)
-    updates = []
+    updates: list[tuple[str, dict[ColumnKey, object]]] = []
     for index in range(min(len(shown), len(rows))):
         current, cells = shown[index][1], rows[index][1]
         if current == cells and not any(isinstance(c, Text) for c in cells):
             continue  # Text's own == ignores the style: those rows are compared cell by cell
-        for number, (column, old, new) in enumerate(zip(columns, current, cells, strict=False)):
-            if not _same(old, new):
-                updates.append((str(index), column, _cell(new)))
-                changed.add(number)
+        # equal cells of one type (not Text) are skipped without a call: after a row is
+        # removed from 1,000, every row after it is compared here
+        numbers = [
+            number
+            for number, (old, new) in enumerate(zip(current, cells, strict=False))
+            if old is not new
+            and (
+                type(old) is not type(new)
+                or (not _same(old, new) if type(new) is Text else old != new)
+            )
+        ]
+        if numbers:
+            updates.append((str(index), {columns[n]: _cell(cells[n]) for n in numbers}))
+            changed.update(numbers)
     many = getattr(table, "update_cells", None)
     if many is not None:
         many(updates)
     else:
-        for key, column, value in updates:
-            table.update_cell(key, column, value)
+        for key, values in updates:
+            for column, value in values.items():
+                table.update_cell(key, column, value)
     table._memslot_rows = list(rows)  # type: ignore[attr-defined]
     if changed:
         _fit_columns(table, rows, changed)
@@ -205,18 +217,30 @@ def _fit_columns(table: DataTable[object], rows: Sequence[Row], changed: set[int
         if index >= len(columns):
             continue
         column = columns[index]
-        width = max(
-            [
-                column.label.cell_len,
-                *(_width(cells[index]) for _, cells in rows if index < len(cells)),
-            ]
-        )
+        width = max(column.label.cell_len, _widest([cells for _, cells in rows], index))
         if column.content_width != width:
             column.content_width = width
             resized = True
     if resized:  # the table's virtual size follows when it is next idle
         table._require_update_dimensions = True  # type: ignore[attr-defined]
         table.refresh()
+
+
+def _widest(rows: list[tuple[object, ...]], index: int) -> int:
+    """The widest cell of column `index`. A column of one-cell-a-character strings (the
+    usual: ids, sizes, outcomes) is measured by len() in C; anything else cell by cell."""
+    cells = [cells[index] for cells in rows if index < len(cells)]
+    if not cells:
+        return 0
+    kinds = set(map(type, cells))
+    strings: list[str] | None = None
+    if kinds == {str}:
+        strings = cells  # type: ignore[assignment]
+    elif kinds == {Styled}:
+        strings = [cell.text for cell in cells]  # type: ignore[attr-defined]
+    if strings is not None and "".join(strings).isascii():
+        return max(map(len, strings))
+    return max(map(_width, cells))
 
 
 def _cell(cell: object) -> object:
