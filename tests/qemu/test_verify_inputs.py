@@ -141,3 +141,54 @@ def test_awkward_tmpdir_and_long_id_verify(tmp_path: Path, tmpname: str, qemu_in
     assert last["device"] == LONG_ID and last["qemu"]["status"] == "error"
     assert "decided how many memory slots" in last["qemu"]["error"]
     assert not list(tmpdir.iterdir())
+
+
+FS_IDS = ["fs-" + "z" * 60 + "-a", "fs-" + "z" * 60 + "-b"]
+"""Two vhost-user-fs ids longer than virtio-fs's 36-byte tag that share their first 60 bytes."""
+
+
+def test_a_long_virtiofs_id_gets_a_tag_qemu_takes() -> None:
+    """The exporters use the id as the mount tag, shortened (start + hash) only where QEMU
+    would refuse it ("tag property must be 36 bytes or less"): distinct ids, distinct tags."""
+    from tui.formats.libvirt import domain_xml
+    from tui.formats.qemu import VIRTIOFS_TAG_MAX, command_line, virtiofs_tag
+
+    tags = [virtiofs_tag(device_id) for device_id in FS_IDS]
+    assert all(len(tag.encode()) <= VIRTIOFS_TAG_MAX for tag in tags)
+    assert len(set(tags)) == 2 and all(tag.startswith("fs-zzz") for tag in tags)
+    assert virtiofs_tag("fs0") == "fs0" and virtiofs_tag("é" * 18) == "é" * 18
+    config = Config.model_validate(
+        {
+            "machine": {"ram": "1G", "maxmem": "5G", "memory_backend": "memfd"},
+            "vhost_devices": [
+                {"kind": "vhost-user", "id": device_id, "device": "fs", "max_mem_slots": 509}
+                for device_id in FS_IDS
+            ],
+        }
+    )
+    cli = " ".join(command_line(config))
+    xml = domain_xml(config)
+    for device_id, tag in zip(FS_IDS, tags, strict=True):
+        assert f"tag={tag}" in cli and f"tag={device_id}" not in cli
+        assert f'<target dir="{tag}"' in xml or f"<target dir='{tag}'" in xml
+
+
+@pytest.mark.qemu
+def test_a_long_virtiofs_id_verifies(tmp_path: Path, qemu_info) -> None:
+    """QEMU refused the exported tag of a vhost-user-fs id over 36 bytes, which the engine
+    (rightly: QEMU's limit is on the tag, not the id) accepts: verify reported a mismatch."""
+    config_file = tmp_path / "vm.toml"
+    config = {
+        "machine": {"ram": "1G", "maxmem": "5G", "memory_backend": "memfd"},
+        "vhost_devices": [
+            {"kind": "vhost-user", "id": FS_IDS[0], "device": "fs", "max_mem_slots": 509}
+        ],
+        "timeline": [{"action": "cold", "device": FS_IDS[0]}],
+    }
+    save(Config.model_validate(config), config_file)
+    result = _verify(str(config_file), "--json")
+    import json
+
+    document = json.loads(result.stdout)
+    assert document["error"] is None, document["error"]
+    assert document["ok"], result.stdout

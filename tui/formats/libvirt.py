@@ -36,6 +36,7 @@ from tui.engine.model import (
     VirtioPmem,
 )
 from tui.engine.units import MiB, format_size, qemu_hex
+from tui.formats.qemu import virtiofs_tag
 from tui.formats.verdicts import event_results, verdict_lines
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ def _vhost_element(config: Config, device: Any) -> ET.Element | None:
         element = ET.Element("filesystem", type="mount", accessmode="passthrough")
         ET.SubElement(element, "driver", type="virtiofs")
         ET.SubElement(element, "source", dir=f"{VIRTIOFS_DIR}/{device.id}")
-        ET.SubElement(element, "target", dir=device.id)
+        ET.SubElement(element, "target", dir=virtiofs_tag(device.id))  # the mount tag
     elif kind == "vhost-user" and what == "blk":
         element = ET.Element("disk", type="vhostuser", device="disk")
         ET.SubElement(element, "driver", name="qemu", type="raw")

@@ -17,6 +17,7 @@ Consumers (ROMs, BARs, ...) have no command-line form of their own and are left 
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, assert_never
@@ -84,6 +85,22 @@ def backend_id(device_id: str) -> str:
 def chardev_id(device_id: str) -> str:
     """Chardev id of a vhost-user device's socket."""
     return f"chr-{device_id}"
+
+
+VIRTIOFS_TAG_MAX = 36
+"""Bytes in virtio-fs's tag (struct virtio_fs_config): vhost-user-fs refuses a longer tag with
+"tag property must be 36 bytes or less"."""
+
+
+def virtiofs_tag(device_id: str) -> str:
+    """The mount tag of a vhost-user-fs device: its id, or when the id is longer than a tag
+    may be, the id's start and a hash of the whole id (still one tag per id)."""
+    raw = device_id.encode()
+    if len(raw) <= VIRTIOFS_TAG_MAX:
+        return device_id
+    digest = hashlib.sha256(raw).hexdigest()[:6]
+    head = raw[: VIRTIOFS_TAG_MAX - len(digest) - 1].decode(errors="ignore")
+    return f"{head}-{digest}"
 
 
 def root_port_id(device_id: str) -> str:
@@ -263,7 +280,7 @@ def _vhost_user_cli(
             "-device",
             _opts("virtio-net-pci", [("id", device.id), ("netdev", device.id), *bus]),
         ]
-    extra: list[tuple[str, object]] = [("tag", device.id)] if what == "fs" else []
+    extra: list[tuple[str, object]] = [("tag", virtiofs_tag(device.id))] if what == "fs" else []
     return [
         "-chardev",
         chardev,
@@ -573,7 +590,7 @@ def _vhost_user_qmp(
                 {"driver": "virtio-net-pci", "id": device.id, "netdev": device.id, **bus},
             ),
         ]
-    extra = {"tag": device.id} if what == "fs" else {}
+    extra = {"tag": virtiofs_tag(device.id)} if what == "fs" else {}
     return [
         chardev,
         _qmp(
