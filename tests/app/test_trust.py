@@ -103,6 +103,9 @@ async def test_new_path_starts_a_new_configuration_saved_there(tmp_path: Path) -
         assert not target.exists()
         assert "new.toml • new file" in app.sub_title
         assert app.dirty  # quitting asks first
+        # the default's machine and devices, not its title and description
+        assert app.config.title == "new" and app.config.description == ""
+        assert app.config.memory_devices and "Default" not in shown(app, app.screen)
         await pilot.press("ctrl+s")  # no dialog: the path was given
         await settle(pilot)
         assert not isinstance(app.screen, SaveAsScreen)

@@ -121,6 +121,8 @@ class MemslotApp(App[int]):
         if self.settings.layout != "auto":  # a fixed layout whatever the terminal width
             self.HORIZONTAL_BREAKPOINTS = [(0, f"-{self.settings.layout}")]  # type: ignore[misc]
         self._initial = config if config is not None else default_config(self.settings)
+        if new_file and config is None and path is not None:
+            self._initial = _new_document(self._initial, path)
         self.path = path
         self.saved: Config | None = None if new_file else self._initial
         """The configuration as last loaded or saved: "modified" means different from it
@@ -1034,6 +1036,17 @@ def _fit_table(render: Callable[[int], str], available: int) -> str:
     return text
 
 
+def _new_document(default: Config, path: Path) -> Config:
+    """A new file starts from the default's machine and devices, not from its title and
+    description (they describe the default, and saving would put them in the new file): the
+    file's name is the title."""
+    fresh = default.model_dump() | {"title": path.stem, "description": "", "group": ""}
+    try:
+        return Config.model_validate(fresh)
+    except ValidationError:  # a name the title may not hold (e.g. a control character)
+        return Config.model_validate(fresh | {"title": ""})
+
+
 def make_app(
     config: Config | None = None,
     path: Path | None = None,
@@ -1043,7 +1056,8 @@ def make_app(
 
     A file that fails to load does not stop the app: it opens on the default configuration
     and shows the file, field and reason. A .toml path that does not exist yet starts a new
-    configuration (the default one) whose save target is that path.
+    configuration (the default's machine and devices, titled after the file) whose save
+    target is that path.
     """
     load_error = None
     new_file = False
