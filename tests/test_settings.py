@@ -131,3 +131,51 @@ def test_print_config_checks_the_theme_and_binding_ids_as_the_app_does(
     assert problems[0] == f"{config_home}: theme: unknown theme 'nosuch' (default used)"
     assert problems[1].startswith(f"{config_home}: keys.nosuch: no binding has this id (ids: ")
     assert len(problems) == 2
+
+
+def test_a_key_another_live_binding_has_is_reported_and_the_default_kept(
+    config_home: Path, tmp_path: Path
+) -> None:
+    """undo = "ctrl+s" left save on ctrl+s too: Textual ran one of them and the footer read
+    "^s Undo"; now the clash is reported (file, field, reason) and undo keeps ctrl+z."""
+    from tui.app.actions import BY_ID, binding_ids, key_clashes
+    from tui.settings import checked
+
+    def check(keys: str) -> tuple[dict[str, str], list[str]]:
+        config_home.write_text("[keys]\n" + keys)
+        settings = checked(load_settings(), ["textual-dark"], binding_ids(), key_clashes)
+        return settings.keymap, settings.problems
+
+    keymap, problems = check('undo = "ctrl+s"\n')
+    assert keymap == {}
+    assert problems == [
+        f"{config_home}: keys.undo: ctrl+s is already the key of save (default kept)"
+    ]
+    # a key of a list (lists) clashing with one of the Timeline panel (timeline): both live
+    # when the Timeline's table has the focus
+    assert (BY_ID["event_remove"].scope, BY_ID["last_row"].scope) == ("timeline", "lists")
+    keymap, problems = check('last_row = "d"\n')
+    assert keymap == {} and "keys.last_row" in problems[0]
+    # swapped keys, a key free everywhere, a key bound only where the other is never live
+    assert check('undo = "ctrl+s"\nsave = "ctrl+z"\n') == ({"undo": "ctrl+s", "save": "ctrl+z"}, [])
+    assert check('undo = "f12"\n') == ({"undo": "f12"}, [])
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "--print-config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0 and 'keys.undo             = "f12"' in proc.stdout
+    config_home.write_text('[keys]\nundo = "ctrl+s"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "--print-config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 2 and "keys.undo" not in proc.stdout
+    assert "ctrl+s is already the key of save" in proc.stderr

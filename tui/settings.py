@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -185,11 +185,17 @@ def load_settings(path: Path | None = None) -> Settings:
     return Settings(path, True, values, problems)
 
 
-def checked(settings: Settings, themes: Iterable[str], binding_ids: Iterable[str]) -> Settings:
+def checked(
+    settings: Settings,
+    themes: Iterable[str],
+    binding_ids: Iterable[str],
+    clashes: Callable[[dict[str, str]], list[tuple[str, str, str]]] = lambda _keymap: [],
+) -> Settings:
     """`settings` with the theme and the key map checked against the app's themes and binding
-    ids: a bad one is reported and its default used, like every other value. The names are
-    passed in (the app its live ones, --print-config Textual's themes and the action registry),
-    so both say the same and this module stays pure."""
+    ids, and the key map against itself (`clashes`: the action registry's key_clashes): a bad
+    one is reported and its default used, like every other value. The names are passed in
+    (the app its live ones, --print-config Textual's themes and the action registry), so both
+    say the same and this module stays pure."""
     values = dict(settings.values)
     problems = list(settings.problems)
     source = _p(str(settings.path))
@@ -202,6 +208,16 @@ def checked(settings: Settings, themes: Iterable[str], binding_ids: Iterable[str
         if name.removeprefix("keys.") not in known:
             problems.append(
                 f"{source}: {_p(name)}: no binding has this id (ids: {', '.join(known)})"
+            )
+            del values[name]
+    keymap = {
+        n.removeprefix("keys."): str(v.value) for n, v in values.items() if n.startswith("keys.")
+    }
+    for binding, key, other in clashes(keymap):
+        name = f"keys.{binding}"
+        if name in values:
+            problems.append(
+                f"{source}: {_p(name)}: {_p(key)} is already the key of {_p(other)} (default kept)"
             )
             del values[name]
     return replace(settings, values=values, problems=problems)

@@ -328,3 +328,20 @@ async def test_fixes_arriving_while_the_app_closes_are_dropped() -> None:
         app._show_advice(app.config, Advice((), "late headroom"))  # must not raise NoMatches
         await panel.remove()
         app._show_advice(app.config, Advice((), "later still"))
+
+
+async def test_a_settings_key_clash_is_reported_and_undo_keeps_its_key() -> None:
+    """[keys] undo = "ctrl+s" made ctrl+s both save and undo (the footer read "^s Undo"):
+    the app reports the clash and keeps undo on ctrl+z and save on ctrl+s."""
+    import os
+    from pathlib import Path as _Path
+
+    settings = _Path(os.environ["XDG_CONFIG_HOME"]) / "memslot-explorer" / "settings.toml"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('[keys]\nundo = "ctrl+s"\n')
+    app = make_app(order_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "keys.undo: ctrl+s is already the key of save" in app.status_text
+        footer = screen_lines(app)[-1]
+        assert "^z Undo" in footer and "^s Save" in footer and "^s Undo" not in footer

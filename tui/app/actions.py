@@ -412,6 +412,48 @@ def binding_ids() -> set[str]:
     return {a.id for a in ACTIONS if a.bound and a.keys}
 
 
+MAIN_SCREEN: frozenset[Scope] = frozenset(
+    {"app", "lists", "timeline", "devices", "suggestions", "machine"}
+)
+"""Scopes of the main screen. A dialog's scope shadows "app" keys only while it is open, by
+design (the device form's ctrl+s is OK, not save)."""
+SHARED_FOCUS: frozenset[frozenset[Scope]] = frozenset(
+    {frozenset({"lists", "timeline"}), frozenset({"lists", "devices"})}
+)
+"""Main-screen scopes live at once besides "app" (live on the whole main screen): a focused
+list is inside its Timeline or device list panel."""
+
+
+def _live_together(one: Scope, other: Scope) -> bool:
+    if one == other:
+        return True
+    pair = frozenset({one, other})
+    return pair <= MAIN_SCREEN and ("app" in pair or pair in SHARED_FOCUS)
+
+
+def key_clashes(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(remapped id, key, other id) for every key a settings file's [keys] newly gives a
+    binding that another binding live at the same time already has (its own key or a
+    remapped one): Textual would run only one of them, and the footer would name the other.
+    A key the binding has by default keeps the precedence the app was designed with."""
+    keys = {a.id: keymap.get(a.id, a.keys) for a in ACTIONS if a.keys}
+    found: list[tuple[str, str, str]] = []
+    for remapped in keymap:
+        action = BY_ID.get(remapped)
+        if action is None or not action.keys:
+            continue
+        own = action.keys.split(",")
+        for key in [k for k in keys[remapped].split(",") if k not in own]:
+            for other, other_keys in keys.items():
+                if (
+                    other != remapped
+                    and key in other_keys.split(",")
+                    and _live_together(action.scope, BY_ID[other].scope)
+                ):
+                    found.append((remapped, key, other))
+    return found
+
+
 def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, with ids (for key maps) and tooltips."""
     return [

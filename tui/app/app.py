@@ -197,7 +197,10 @@ class MemslotApp(App[int]):
         """Theme and key remapping from the settings file; every problem is reported (file,
         field, reason) and its default kept — bad settings never stop the app."""
         self.settings = checked(
-            self.settings, self.available_themes, self.binding_ids() | actions.binding_ids()
+            self.settings,
+            self.available_themes,
+            self.binding_ids() | actions.binding_ids(),
+            actions.key_clashes,
         )
         problems = self.settings.problems
         self.theme = self.settings.theme

@@ -142,10 +142,10 @@ def _print_config() -> int:
     """Effective settings on stdout, problems on stderr (exit 2 when the file has any)."""
     from textual.theme import BUILTIN_THEMES
 
-    from tui.app.actions import binding_ids  # the key registry only, not the app
+    from tui.app.actions import binding_ids, key_clashes  # the key registry only, not the app
     from tui.settings import checked, describe, load_settings
 
-    settings = checked(load_settings(), BUILTIN_THEMES, binding_ids())
+    settings = checked(load_settings(), BUILTIN_THEMES, binding_ids(), key_clashes)
     sys.stdout.write(describe(settings))
     for problem in settings.problems:
         print(problem, file=sys.stderr)
