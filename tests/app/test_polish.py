@@ -345,3 +345,18 @@ async def test_a_settings_key_clash_is_reported_and_undo_keeps_its_key() -> None
         assert "keys.undo: ctrl+s is already the key of save" in app.status_text
         footer = screen_lines(app)[-1]
         assert "^z Undo" in footer and "^s Save" in footer and "^s Undo" not in footer
+
+
+async def test_the_machine_form_keeps_its_rows_beside_the_help_panel() -> None:
+    """F1 at 120 columns narrows the form: a select's value wrapped one character a line
+    (the form grew by a dozen lines); now it is cut with an ellipsis and every row stays."""
+    app = make_app(order_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        machine = app.query_one(MachinePanel)
+        height = machine.size.height
+        await pilot.press("f1")
+        await settle(pilot)
+        assert app.screen.query_one(HelpPanel).display
+        assert machine.size.width < 50
+        assert machine.size.height == height
