@@ -516,3 +516,25 @@ def test_no_suggestions_skips_the_search(capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "check", str(FAILING_PRESET), "--no-suggestions", "--json")
     doc = json.loads(out)
     assert doc["suggestions"] == [] and doc["suggestions_stopped"] == "skipped"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("check", ""),
+        ("check", "presets/ex01-virtio-mem-64-memslots.toml", ""),
+        ("export", "", "--to", "qemu"),
+        ("verify", ""),
+        ("sweep", ""),
+        ("compare", "a.toml", ""),
+        ("",),
+    ],
+)
+def test_an_empty_path_is_a_usage_error_not_the_current_directory(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    """argparse's type=Path made "" the current directory: `check ''` said ".: cannot read:
+    Is a directory"."""
+    code, _out, err = run(capsys, *argv)
+    assert code == 2
+    assert "an empty path names no file" in err and ".:" not in err

@@ -36,6 +36,7 @@ from tui.cli.common import (
     guard,
     handle_termination,
     interrupted_exit,
+    path_arg,
 )
 
 _SIGNALS = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
@@ -77,7 +78,7 @@ def _top_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "file",
         nargs="?",
-        type=Path,
+        type=path_arg,
         metavar="FILE.toml",
         help="configuration to open in the app (a path that does not exist yet starts a new "
         "configuration saved there), or a lesson file (lesson mode)",

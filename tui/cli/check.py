@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PROG, guard
+from tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PROG, guard, path_arg
 
 JSON_SCHEMA = "memslot-explorer/check/1"
 MAX_TEXT_SUGGESTIONS = 5
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with the engine (an 'Expect: FAILED' line says how). With several files, a "
         "summary line follows and the exit status is the highest of the files'.",
     )
-    parser.add_argument("file", type=Path, metavar="FILE", nargs="+")
+    parser.add_argument("file", type=path_arg, metavar="FILE", nargs="+")
     parser.add_argument(
         "--json",
         action="store_true",

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 EXIT_OK = 0
@@ -120,3 +121,11 @@ def delegate(module_name: str, function: str, args: argparse.Namespace, verb: st
         if restore:
             handle_termination()
     return guard(lambda: int(handler(args)))
+
+
+def path_arg(text: str) -> Path:
+    """A file argument: argparse's type=Path turns "" into ".", the current directory, and
+    `check ''` then said ".: cannot read: Is a directory"."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path names no file")
+    return Path(text)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from tui.cli.common import EXIT_FAILED, EXIT_OK, PROG, guard
+from tui.cli.common import EXIT_FAILED, EXIT_OK, PROG, guard, path_arg
 
 JSON_SCHEMA = "memslot-explorer/compare/1"
 SUMMARY = "compare A B [--json]       two configurations side by side: outcomes, memslots, budget"
@@ -23,8 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         "last event with its difference. Exit 0: both sides decide the same; 1: they differ; "
         "2: bad input.",
     )
-    parser.add_argument("a", type=Path, metavar="A")
-    parser.add_argument("b", type=Path, metavar="B")
+    parser.add_argument("a", type=path_arg, metavar="A")
+    parser.add_argument("b", type=path_arg, metavar="B")
     parser.add_argument("--json", action="store_true", help=f"print a {JSON_SCHEMA} document")
     return parser
 

@@ -4,9 +4,8 @@ tui.formats.export."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from tui.cli.common import PROG, delegate
+from tui.cli.common import PROG, delegate, path_arg
 from tui.formats.registry import FORMATS, NAMES
 
 SUMMARY = "export FILE --to FORMAT    as QEMU, QMP, libvirt, Kata, KubeVirt or TOML"
@@ -19,13 +18,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a configuration in another format, with the engine's verdicts as "
         "comments.",
     )
-    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("file", type=path_arg, metavar="FILE")
     formats = "; ".join(f"{f.name}: {f.title}" for f in FORMATS)
     parser.add_argument("--to", required=True, choices=NAMES, help=f"output format ({formats})")
     parser.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=path_arg,
         metavar="OUT",
         default=None,
         help="write to OUT instead of standard output",

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, PROG, guard
+from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, PROG, guard, path_arg
 from tui.formats.registry import IMPORTABLE
 
 SUMMARY = "import SOURCE              a QEMU command line or libvirt XML as a configuration"
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "under KVM, QEMU version) with this machine's facts: for a VM running here",
     )
     parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE.toml", help="write here instead of stdout"
+        "-o", "--output", type=path_arg, metavar="FILE.toml", help="write here instead of stdout"
     )
     return parser
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PROG
+from tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PROG, path_arg
 
 SUMMARY = "inspect --qmp unix:PATH    a running VM's memslots, read-only (or --virsh DOMAIN)"
 JSON_SCHEMA = "memslot-explorer/inspect/1"
@@ -99,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=path_arg,
         metavar="FILE.toml",
         help="save the configuration as read (with the what-ifs) to edit or check later",
     )

@@ -7,10 +7,9 @@ import argparse
 import csv
 import io
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
-from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, PROG, guard
+from tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, PROG, guard, path_arg
 
 SUMMARY = "sweep FILE --param P --from A --to B [--steps N] [--csv]   vary one parameter"
 DEFAULT_STEPS = 20
@@ -30,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         "divides both ends; block sizes step through the powers of two. Exit 0, or 2 on bad "
         "input.",
     )
-    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("file", type=path_arg, metavar="FILE")
     parser.add_argument("--param", required=True, metavar="PATH")
     parser.add_argument("--from", dest="start", required=True, metavar="A")
     parser.add_argument("--to", dest="stop", required=True, metavar="B")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from tui.cli.common import PROG, delegate
+from tui.cli.common import PROG, delegate, path_arg
 
 SUMMARY = "verify FILE [--qemu PATH]  run FILE on a real QEMU and compare"
 
@@ -17,10 +16,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start a real QEMU with the configuration, replay its timeline over QMP and "
         "compare QEMU's verdicts with the engine's.",
     )
-    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("file", type=path_arg, metavar="FILE")
     parser.add_argument(
         "--qemu",
-        type=Path,
+        type=path_arg,
         metavar="PATH",
         default=None,
         help="qemu-system-x86_64 binary (default: from PATH)",
