@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shlex
 import signal
 import stat
 import subprocess
@@ -205,6 +206,33 @@ def test_cli_export_to_dev_stdout_into_a_pipe(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert 'title = "piped"' in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+@pytest.mark.parametrize("redirect", [">>", ">"])
+def test_cli_export_to_dev_stdout_redirected_to_a_file(
+    tmp_path: Path, name: str, redirect: str
+) -> None:
+    """`-o /dev/stdout >> log` replaced log (the symlink was written through, atomically):
+    the text now goes through the shell's descriptor, appended after what log held."""
+    source = tmp_path / "vm.toml"
+    source.write_text('title = "appended"\n')
+    log = tmp_path / "log"
+    log.write_text("earlier line\n")
+    log.chmod(0o640)
+    command = (
+        f"{shlex.quote(sys.executable)} -m tui export {shlex.quote(str(source))} --to toml"
+        f" -o {name} {redirect} {shlex.quote(str(log))}"
+    )
+    proc = subprocess.run(
+        ["sh", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = log.read_text()
+    assert text.startswith("earlier line\n") == (redirect == ">>"), text
+    assert 'title = "appended"' in text
+    assert stat.S_IMODE(log.stat().st_mode) == 0o640  # the same file, not a replacement
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_cli_export_over_the_file_size_limit_names_the_file(tmp_path: Path) -> None:

@@ -11,6 +11,9 @@ Writing (`write_text`) never leaves a half-written file, a stray temp file or a 
 - symlinks are written through: the link stays, the file it points to gets the new text;
 - a target that exists and is not a regular file (a device node such as /dev/null, a FIFO,
   /dev/stdout into a pipe or a terminal) is written in place, never replaced by a file;
+- a name of one of this process's open descriptors (/dev/stdout, /dev/stderr, /dev/fd/N,
+  /proc/self/fd/N) is written through that descriptor, whatever it is open on: `-o /dev/stdout
+  >> log` appends to log as the shell opened it, never replaces it;
 - the temp file (`.NAME.PID.XXXX.tmp`, same directory) is removed on any error, on Ctrl-C,
   SIGTERM and SIGHUP; one left by a SIGKILLed writer is removed by the next write of the same
   target;
@@ -30,6 +33,7 @@ import os
 import re
 import signal
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -206,7 +210,47 @@ def write_text(path: Path | str, text: str) -> None:
         _write(Path(path), data)
 
 
+_DESCRIPTOR_NAME = re.compile(r"/dev/(stdout|stderr|fd/(\d+))|/proc/(self|\d+)/fd/(\d+)")
+"""Names of a process's own open descriptors (Linux)."""
+
+
+def _own_descriptor(path: Path) -> int | None:
+    """The descriptor `path` names in this process, when it names one that is open."""
+    found = _DESCRIPTOR_NAME.fullmatch(str(path))
+    if found is None:
+        return None
+    stream, dev_fd, pid, proc_fd = found.groups()
+    if pid is not None and pid != "self" and int(pid) != os.getpid():
+        return None
+    fd = {"stdout": 1, "stderr": 2}.get(stream) if dev_fd is None and proc_fd is None else None
+    if fd is None:
+        fd = int(dev_fd if dev_fd is not None else proc_fd)
+    try:
+        os.fstat(fd)
+    except OSError:
+        return None  # not open here: the name is resolved as a path
+    return fd
+
+
+def _write_descriptor(path: Path, fd: int, data: bytes) -> None:
+    """Write through an open descriptor of ours (its offset, its O_APPEND), then leave it open."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            if stream is not None and stream.fileno() == fd:
+                stream.flush()  # what was printed before comes first
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise FileAccessError(path, f"cannot write: {_reason(exc)}", exc.errno or 0) from None
+
+
 def _write(path: Path, data: bytes) -> None:
+    fd = _own_descriptor(path)
+    if fd is not None:
+        _write_descriptor(path, fd, data)
+        return
     try:
         info: os.stat_result | None = os.stat(path)  # follows symlinks: the target decides
     except FileNotFoundError:
