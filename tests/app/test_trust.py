@@ -288,3 +288,56 @@ async def test_control_characters_in_user_text_never_reach_the_terminal(tmp_path
         screen = screen_lines(app)
         assert any("aaa\\x1b]2;owned" in line for line in screen), screen
         assert not [line for line in screen if _RAW_CONTROL.search(line)]
+
+
+async def test_text_fields_draw_control_characters_visibly() -> None:
+    """Textual's Input and TextArea drew a value's ESC raw: a consumer note in its edit form,
+    or text pasted into the import box, drove the terminal. Now ␛ stands in; the value is
+    unchanged."""
+    from tui.app.panels.consumers import ConsumersPanel
+    from tui.app.screens.device_form import DeviceFormScreen
+    from tui.app.screens.paste import PasteScreen
+
+    config = base_config(
+        consumers=[{"kind": "custom", "id": "c0", "kvm_slots": 1, "note": f"n{HOSTILE}"}]
+    )
+    app = make_app(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.query_one(ConsumersPanel).table.focus()
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, DeviceFormScreen)
+        values = [field.value for field in app.screen.query(Input)]
+        assert f"n{HOSTILE}" in values  # the value itself is the note, unchanged
+        screen = screen_lines(app)
+        assert not [line for line in screen if _RAW_CONTROL.search(line)], screen
+        assert any("n␛]2;owned" in line for line in screen), screen
+        await pilot.press("escape")
+        await settle(pilot)
+        app.push_screen(PasteScreen())
+        await settle(pilot)
+        app.screen.query_one("#paste-text", TextArea).text = f"-m 4G{HOSTILE}"
+        await settle(pilot)
+        screen = screen_lines(app)
+        assert not [line for line in screen if _RAW_CONTROL.search(line)], screen
+        assert any("-m 4G␛]2;owned" in line for line in screen), screen
+
+
+def test_every_text_field_of_the_app_comes_from_fields() -> None:
+    """A field made from Textual's own Input or TextArea would draw control characters raw."""
+    import ast
+
+    app_dir = Path(__file__).resolve().parents[2] / "tui" / "app"
+    direct = []
+    for module in app_dir.rglob("*.py"):
+        if module.name in ("fields.py", "text_area.py"):
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("textual"):
+                fields = [a.name for a in node.names if a.name in ("Input", "TextArea")]
+                direct += [f"{module.name}: {name}" for name in fields]
+            if isinstance(node, ast.Attribute) and node.attr in ("Input", "TextArea"):
+                if isinstance(node.value, ast.Name) and node.value.id == "widgets":
+                    direct.append(f"{module.name}: widgets.{node.attr}")
+    assert direct == []

@@ -7,10 +7,11 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Label, Select, Static
 
 from tui.engine.model import Config, Machine
 
+from ..fields import Input
 from ..messages import MachineFieldEdited
 from .base import Panel, update_static
 

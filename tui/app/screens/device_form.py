@@ -11,13 +11,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Label, Select, Static
 
 from tui.engine.model import Config
 
 from ..actions import bindings
 from ..catalog import Template, template_for
 from ..edits import EditError, Plug, form_values
+from ..fields import Input
 
 Validate = Callable[[Template, dict[str, str | bool], Plug], Config]
 Defaults = Callable[[Template], dict[str, object]]

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Label, Select, Static
 
 from tui.engine.model import Config
 
 from ..actions import bindings
 from ..edits import EditError
+from ..fields import Input
 
 ACTIONS = ("hotplug", "unplug", "resize", "cold", "disconnect", "reconnect")
 

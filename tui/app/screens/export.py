@@ -9,12 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Select, TextArea
+from textual.widgets import Button, Label, Select
 
 from tui.formats.registry import FORMATS, get
 
 from ..actions import bindings
 from ..view import CLIPBOARD_NOTE
+from .text_area import TextArea
 
 Render = Callable[[str], str]
 """format → text (raises with the reason when a format is unavailable)."""

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.engine.model import Config
@@ -20,6 +20,7 @@ from tui.lessons.runner import Asked, PreparedStep
 
 from .. import view
 from ..actions import bindings, key_hints
+from ..fields import Input
 from ..panels.explain import render_event
 from ..view import reflow
 

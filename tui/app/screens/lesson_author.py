@@ -12,12 +12,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Label, Select, Static
 
 from tui.engine.model import Config
 from tui.lessons.model import ASKS, LessonStep, Question
 
 from ..actions import bindings
+from ..fields import Input
+from .text_area import TextArea
 
 NO_QUESTION = "none"
 ASK_LABELS = {

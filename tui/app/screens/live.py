@@ -8,9 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Label
 
 from ..actions import bindings
+from ..fields import Input
 
 
 class LiveAddressScreen(ModalScreen[str | None]):

@@ -8,9 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, TextArea
+from textual.widgets import Button, Label
 
 from ..actions import bindings
+from .text_area import TextArea
 
 
 class PasteScreen(ModalScreen[str | None]):

@@ -11,9 +11,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, TextArea
+from textual.widgets import Button, Label, RadioButton, RadioSet
 
 from ..actions import bindings
+from ..fields import Input
+from .text_area import TextArea
 
 ExpectChoice = Literal["record", "keep", "drop"]
 

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Label, Select, Static
 from textual_plotext import PlotextPlot
 
 from tui.engine.model import Config
@@ -20,6 +20,7 @@ from tui.params import ParamError, is_power_of_two, is_size, parameters, parse_v
 from tui.sweep import Sweep, run_sweep, values
 
 from ..actions import bindings
+from ..fields import Input
 
 DEFAULT_STEPS = 50
 

@@ -1,0 +1,42 @@
+"""The app's text fields: Textual's Input, with control characters made visible.
+
+Textual draws a field's text as it is, and a terminal obeys an ESC in it: a hostile file's
+title, note or file name, shown in a form, could clear the screen or set the terminal's title.
+These fields draw every control character (C0, DEL, C1) as a visible stand-in of the same width
+(␛ for ESC, � for C1); the value itself is unchanged. Every field of the app is made from here
+or, for text boxes (only dialogs have them, loaded on first use), screens/text_area.py: a test
+checks that no module takes Input or TextArea from Textual directly.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from textual import widgets
+from textual.strip import Strip
+
+_VISIBLE = str.maketrans(
+    {code: chr(0x2400 + code) for code in range(0x20)}
+    | {0x7F: "\u2421"}
+    | {code: "\ufffd" for code in range(0x80, 0xA0)}
+)
+"""Control characters → Unicode's control pictures (C1: the replacement character)."""
+
+
+def visible_controls(strip: Strip, width: int) -> Strip:
+    """`strip` with its control characters drawn visibly, cut to `width` cells."""
+    if strip.text.isprintable():
+        return strip
+    segments = [
+        Segment(text.translate(_VISIBLE), style, control) if not control else segment
+        for segment in strip
+        for text, style, control in (segment,)
+    ]
+    return Strip(segments).crop(0, width)
+
+
+class Input(widgets.Input):
+    """Textual's Input, drawing control characters visibly."""
+
+    def render_line(self, y: int) -> Strip:
+        """Textual's line, with control characters replaced (see the module)."""
+        return visible_controls(super().render_line(y), self.size.width)
