@@ -3,6 +3,7 @@ field, reason) with their defaults kept — never a crash."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,18 @@ import pytest
 from tui.settings import describe, load_settings, settings_path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def print_config(config_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`memslot-explorer --print-config` with XDG_CONFIG_HOME=config_dir, in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "--print-config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_CONFIG_HOME": str(config_dir)},
+    )
 
 
 @pytest.fixture
@@ -82,8 +95,6 @@ def test_bad_settings_are_reported_and_defaults_kept(
 
 
 def test_fifo_settings_file_does_not_hang(config_home: Path) -> None:
-    import os
-
     os.mkfifo(config_home)
     settings = load_settings()
     assert settings.problems == [
@@ -93,14 +104,7 @@ def test_fifo_settings_file_does_not_hang(config_home: Path) -> None:
 
 def test_print_config_cli(config_home: Path, tmp_path: Path) -> None:
     config_home.write_text('theme = "nord"\nlayout = "bad"\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "tui", "--print-config"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
-    )
+    proc = print_config(tmp_path)
     assert proc.returncode == 2
     assert proc.stdout.splitlines()[0] == f"# settings file: {config_home}"
     assert f'theme                 = "nord"  # {config_home}' in proc.stdout
@@ -116,14 +120,7 @@ def test_print_config_checks_the_theme_and_binding_ids_as_the_app_does(
     """An unknown theme or binding id: --print-config listed it as effective (exit 0) while the
     app rejected it; now both report it and show the default in effect."""
     config_home.write_text('theme = "nosuch"\n[keys]\nnosuch = "x"\nsave = "ctrl+s,f10"\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "tui", "--print-config"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
-    )
+    proc = print_config(tmp_path)
     assert proc.returncode == 2
     assert 'theme                 = "textual-dark"  # default' in proc.stdout
     assert "keys.nosuch" not in proc.stdout and "keys.save" in proc.stdout
@@ -159,23 +156,9 @@ def test_a_key_another_live_binding_has_is_reported_and_the_default_kept(
     # swapped keys, a key free everywhere, a key bound only where the other is never live
     assert check('undo = "ctrl+s"\nsave = "ctrl+z"\n') == ({"undo": "ctrl+s", "save": "ctrl+z"}, [])
     assert check('undo = "f12"\n') == ({"undo": "f12"}, [])
-    proc = subprocess.run(
-        [sys.executable, "-m", "tui", "--print-config"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
-    )
+    proc = print_config(tmp_path)
     assert proc.returncode == 0 and 'keys.undo             = "f12"' in proc.stdout
     config_home.write_text('[keys]\nundo = "ctrl+s"\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "tui", "--print-config"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)},
-    )
+    proc = print_config(tmp_path)
     assert proc.returncode == 2 and "keys.undo" not in proc.stdout
     assert "ctrl+s is already the key of save" in proc.stderr
