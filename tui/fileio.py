@@ -222,9 +222,8 @@ def _own_descriptor(path: Path) -> int | None:
     stream, dev_fd, pid, proc_fd = found.groups()
     if pid is not None and pid != "self" and int(pid) != os.getpid():
         return None
-    fd = {"stdout": 1, "stderr": 2}.get(stream) if dev_fd is None and proc_fd is None else None
-    if fd is None:
-        fd = int(dev_fd if dev_fd is not None else proc_fd)
+    number = dev_fd or proc_fd
+    fd = int(number) if number is not None else {"stdout": 1, "stderr": 2}[stream]
     try:
         os.fstat(fd)
     except OSError:
@@ -238,6 +237,11 @@ def _write_descriptor(path: Path, fd: int, data: bytes) -> None:
         with contextlib.suppress(Exception):
             if stream is not None and stream.fileno() == fd:
                 stream.flush()  # what was printed before comes first
+    _write_all(path, fd, data)
+
+
+def _write_all(path: Path, fd: int, data: bytes) -> None:
+    """Every byte of `data` to `fd` (a pipe or device may take part of it per write)."""
     try:
         view = memoryview(data)
         while view:
@@ -290,11 +294,11 @@ def _write_in_place(path: Path, data: bytes, mode: int) -> None:
         raise FileAccessError(path, f"cannot write: {reason}", exc.errno or 0) from None
     try:
         os.set_blocking(fd, True)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
     except OSError as exc:
+        os.close(fd)
         raise FileAccessError(path, f"cannot write: {_reason(exc)}", exc.errno or 0) from None
+    try:
+        _write_all(path, fd, data)
     finally:
         os.close(fd)
 
