@@ -210,10 +210,7 @@ def checked(
                 f"{source}: {_p(name)}: no binding has this id (ids: {', '.join(known)})"
             )
             del values[name]
-    keymap = {
-        n.removeprefix("keys."): str(v.value) for n, v in values.items() if n.startswith("keys.")
-    }
-    for binding, key, other in clashes(keymap):
+    for binding, key, other in clashes(replace(settings, values=values).keymap):
         name = f"keys.{binding}"
         if name in values:
             problems.append(

@@ -40,10 +40,8 @@ def fields(config: Config) -> dict[str, Any]:
     """The top-level fields of a valid config as they are (models and tuples of models, not
     dumped): validating them again takes each model as it is and runs only the checks that
     span the configuration. Lists, so an edit can replace one item."""
-    return {
-        name: list(value) if isinstance(value, tuple) else value
-        for name, value in ((name, getattr(config, name)) for name in Config.model_fields)
-    }
+    values = {name: getattr(config, name) for name in Config.model_fields}
+    return {name: list(v) if isinstance(v, tuple) else v for name, v in values.items()}
 
 
 def _get(item: Any, key: str) -> Any:
