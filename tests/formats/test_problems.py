@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from rich.cells import cell_len
 
 from tui.app import edits
 from tui.engine.model import Config
 from tui.formats import toml
-from tui.formats.problems import format_problem, render, validation_problems
+from tui.formats.problems import format_problem, pictured, render, validation_problems
 
 BASE = {"title": "t", "machine": {"ram": "4G", "maxmem": "68G", "slots": 4}}
 
@@ -46,3 +47,13 @@ def test_unknown_keys_get_a_suggestion_and_lines_render_with_or_without_field() 
     assert problems == [("machine.maxmen", "unknown key 'maxmen' (did you mean 'maxmem'?)")]
     assert format_problem(("", "invalid TOML"), "f.toml") == "f.toml: invalid TOML"
     assert render([("a", "x"), ("", "y")], "f") == "f: a: x\nf: y"
+
+
+def test_pictured_draws_every_control_character_in_one_cell_and_nothing_else() -> None:
+    """Text fields keep their cursor positions: each C0, DEL or C1 character becomes one
+    visible character, everything printable stays as it is."""
+    controls = "".join(map(chr, [*range(0x20), 0x7F, *range(0x80, 0xA0)]))
+    drawn = pictured(controls)
+    assert drawn.isprintable() and len(drawn) == cell_len(drawn) == len(controls)
+    assert drawn[0x1B] == "␛" and drawn[0x20] == "␡" and drawn[-1] == "\ufffd"
+    assert pictured("vm0 ✓ 界 é") == "vm0 ✓ 界 é"

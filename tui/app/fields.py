@@ -14,12 +14,7 @@ from rich.segment import Segment
 from textual import widgets
 from textual.strip import Strip
 
-_VISIBLE = str.maketrans(
-    {code: chr(0x2400 + code) for code in range(0x20)}
-    | {0x7F: "\u2421"}
-    | {code: "\ufffd" for code in range(0x80, 0xA0)}
-)
-"""Control characters → Unicode's control pictures (C1: the replacement character)."""
+from tui.formats.problems import pictured
 
 
 def visible_controls(strip: Strip, width: int) -> Strip:
@@ -27,9 +22,8 @@ def visible_controls(strip: Strip, width: int) -> Strip:
     if strip.text.isprintable():
         return strip
     segments = [
-        Segment(text.translate(_VISIBLE), style, control) if not control else segment
+        segment if segment.control else Segment(pictured(segment.text), segment.style)
         for segment in strip
-        for text, style, control in (segment,)
     ]
     return Strip(segments).crop(0, width)
 

@@ -98,6 +98,18 @@ def printable_lines(text: str) -> str:
     return "\n".join(printable(line) for line in text.split("\n"))
 
 
+def pictured(text: str) -> str:
+    """`text` with each control character drawn as one visible character of the same width:
+    Unicode's control pictures (␛ for ESC, ␡ for DEL), � for C1. For text whose positions
+    must not move (a field with a cursor)."""
+    return _CONTROL.sub(_picture, text)
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
+
+
 def _escape_control(match: re.Match[str]) -> str:
     char = match.group()
     named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
