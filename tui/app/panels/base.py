@@ -18,6 +18,8 @@ from textual.widgets._data_table import ColumnKey
 from tui.engine.model import Config
 from tui.engine.report import Report
 
+from .table import reads_as_markup
+
 Row = tuple[str, tuple[object, ...]]
 """(row key, cells): a cell is a str (shown as text, never markup), a Styled, or any Rich
 renderable."""
@@ -249,7 +251,7 @@ def _cell(cell: object) -> object:
     (cheaper for the 1,000 cells a renumbering changes)."""
     if isinstance(cell, Styled):
         return Text(cell.text, style=cell.style)
-    if isinstance(cell, str) and ("[" in cell or ":" in cell):
+    if isinstance(cell, str) and reads_as_markup(cell):
         return Text(cell)
     return cell
 

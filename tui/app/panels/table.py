@@ -157,6 +157,12 @@ class MemslotTable(DataTable[Any]):
         return lines
 
 
+def reads_as_markup(text: str) -> bool:
+    """DataTable reads a str cell as Rich markup and emoji codes; without "[" or ":" it reads
+    the same either way."""
+    return "[" in text or ":" in text
+
+
 def plain_cell(
     value: object, width: int, padding: int, pre_style: Style, post_style: Style
 ) -> list[list[Segment]] | None:
@@ -167,7 +173,7 @@ def plain_cell(
         return None  # Rich then leaves unstyled segments unstyled (a table always has meta)
     if type(value) is str:
         text, own = value, None
-        if "[" in text or ":" in text:  # DataTable reads a str as markup (and emoji codes)
+        if reads_as_markup(text):
             return None
     elif type(value) is Text and not value.spans and value.justify in (None, "default", "left"):
         text = value.plain
