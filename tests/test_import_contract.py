@@ -5,13 +5,11 @@ including ones added later, in a fresh interpreter running this tree."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import fresh_interpreter
+
 FORBIDDEN = ("textual", "tui.app")
 
 CODE = """
@@ -32,15 +30,6 @@ print(json.dumps({"modules": names, "forbidden": bad}))
 
 @pytest.mark.parametrize("package", ["tui.formats", "tui.qemu", "tui.cli"])
 def test_package_imports_neither_textual_nor_the_app(package: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", CODE, package, json.dumps(FORBIDDEN)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout)
+    found = fresh_interpreter(CODE, package, json.dumps(FORBIDDEN))
     assert len(found["modules"]) > 1  # the walk saw the package's modules
     assert found["forbidden"] == [], f"{package} pulls in {found['forbidden']}"

@@ -26,6 +26,14 @@ from tui.engine.model import Config
 from .conftest import SIZE, advised, order_config, screen_lines, settle, shown
 
 
+def dimms(count: int) -> Config:
+    """`count` 1G DIMMs (dimm0, dimm1, …) on a machine with 8 DIMM slots."""
+    memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(count)]
+    return Config.model_validate(
+        {"machine": {"ram": "4G", "maxmem": "68G", "slots": 8}, "memory_devices": memory}
+    )
+
+
 async def test_an_edit_updates_the_timeline_rows_in_place() -> None:
     app = make_app(order_config(vhost_first=True))
     async with app.run_test(size=SIZE) as pilot:
@@ -55,11 +63,7 @@ async def test_an_edit_updates_the_timeline_rows_in_place() -> None:
 
 async def test_a_device_list_updates_its_rows_in_place() -> None:
     """Remove a device, undo, duplicate: the rows are shifted, never cleared and re-added."""
-    memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(4)]
-    config = Config.model_validate(
-        {"machine": {"ram": "4G", "maxmem": "68G", "slots": 8}, "memory_devices": memory}
-    )
-    app = make_app(config)
+    app = make_app(dimms(4))
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(MemoryPanel)
         table = panel.table
@@ -103,11 +107,7 @@ async def test_the_headroom_keeps_its_lines_while_fixes_are_computed() -> None:
 
 async def test_warnings_are_listed_up_to_a_bound() -> None:
     """A failed start warns on every later event ("never reached"): the list stays short."""
-    memory = [{"kind": "pc-dimm", "id": f"dimm{i}", "size": "1G"} for i in range(40)]
-    config = Config.model_validate(
-        {"machine": {"ram": "4G", "maxmem": "68G", "slots": 8}, "memory_devices": memory}
-    )
-    app = make_app(config)
+    app = make_app(dimms(40))  # 32 more than its slots
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         report = app.report

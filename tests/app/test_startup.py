@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import gc
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import fresh_interpreter
 
 NOT_AT_START = (
     "tui.app.screens",
@@ -54,16 +51,7 @@ print(json.dumps({"import": loaded(imported), "make_app": loaded(made - imported
 
 
 def test_the_first_screen_imports_no_dialog_exporter_or_qemu() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", CODE, json.dumps(NOT_AT_START)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout)
+    found = fresh_interpreter(CODE, json.dumps(NOT_AT_START))
     assert found["app"]  # the check ran on the app's real import graph
     assert found["import"] == [], f"`import tui.app.app` pulls in {found['import']}"
     assert found["make_app"] == [], f"make_app() pulls in {found['make_app']}"
