@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from tui.engine.model import VhostUser
 from tui.engine.units import MiB, format_size
-from tui.formats.problems import printable
+from tui.formats.problems import one_line
 from tui.formats.verdicts import summary_lines, timeline_lines
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def _toml_string(text: str) -> str:
 def _comment(text: str) -> str:
     """One comment line; control characters as visible escapes (TOML comments cannot hold
     them, and the snippet is often printed on a terminal)."""
-    return "# " + printable(" ".join(text.split()))
+    return "# " + one_line(text)
 
 
 def kata_snippet(config: Config, report: Report | None = None) -> str:

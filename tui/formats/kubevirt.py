@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tui.engine.units import MiB
-from tui.formats.problems import printable
+from tui.formats.problems import one_line
 from tui.formats.verdicts import summary_lines, timeline_lines
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _name(config: Config, name: str | None) -> str:
 def _comment(text: str, indent: str = "") -> str:
     """One comment line; control characters as visible escapes (outside YAML's printable
     set, and the stanza is often printed on a terminal)."""
-    return f"{indent}# " + printable(" ".join(text.split()))
+    return f"{indent}# " + one_line(text)
 
 
 def kubevirt_stanza(config: Config, report: Report | None = None, name: str | None = None) -> str:

@@ -93,6 +93,12 @@ def printable(text: str) -> str:
     return _CONTROL.sub(_escape_control, text)
 
 
+def one_line(text: str) -> str:
+    """`text` on one line for a comment: whitespace runs (newlines too) as one space, other
+    control characters as visible escapes."""
+    return printable(" ".join(text.split()))
+
+
 def printable_lines(text: str) -> str:
     """`printable` for text of several lines (a document, a description): newlines kept."""
     return "\n".join(printable(line) for line in text.split("\n"))
